@@ -1,0 +1,103 @@
+"""The interface every report format implements, and small helpers the formats share."""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from vulnmark.model import Evidence, Run
+from vulnmark.report.model import DailyReport
+
+logger = logging.getLogger(__name__)
+
+#: Longest evidence snippet shown in human formats (JSON keeps the full text).
+SNIPPET_CHARS = 200
+
+
+class ReportFormatter(ABC):
+    """Turns a :class:`DailyReport` into a string. No I/O: the caller decides where it goes."""
+
+    #: MIME type of the output, for whoever serves or mails it.
+    media_type: str = "text/plain"
+
+    @abstractmethod
+    def format(self, report: DailyReport) -> str:
+        """The whole report as one string."""
+
+
+def utc_iso(value: datetime | None) -> str | None:
+    """ISO-8601 in UTC with a ``Z`` suffix, as in the JSON contract."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def one_line(text: str, limit: int = SNIPPET_CHARS) -> str:
+    """Whitespace collapsed to single spaces and cut to ``limit`` characters with "…"."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+def where(evidence: Evidence) -> str:
+    """Where a snippet comes from: "title", "comment 3" (1-based for people), "label"."""
+    if evidence.field == "comment" and evidence.index is not None:
+        return f"comment {evidence.index + 1}"
+    return evidence.field
+
+
+def snippet(evidence: Evidence, limit: int = SNIPPET_CHARS) -> str:
+    """'comment 3: "rated HIGH by the pentest"'."""
+    return f'{where(evidence)}: "{one_line(evidence.text, limit)}"'
+
+
+def confidence(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def safe_url(url: str | None) -> str | None:
+    """The URL if it is plain http(s) without whitespace or quotes; else None (never a link)."""
+    if not url:
+        return None
+    if any(c.isspace() or c in "\"'<>`" for c in url):
+        return None
+    try:
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError:
+        return None
+    return url if scheme in ("http", "https") else None
+
+
+def run_line(report: DailyReport, run: Run) -> str:
+    """'#12 report 2026-11-26 07:00 CET (+01:00) delivered <id> — 250 OK'."""
+    parts = [f"#{run.id}", run.kind, report.local(run.started_at)]
+    if run.delivery_status:
+        parts.append(run.delivery_status)
+    if run.message_id:
+        parts.append(run.message_id)
+    if run.server_reply:
+        parts.append(f"reply: {one_line(run.server_reply, 120)}")
+    if run.error:
+        parts.append(f"error: {one_line(run.error, 160)}")
+    return " ".join(parts)
+
+
+def health_summary(report: DailyReport) -> tuple[str, ...]:
+    """Plain sentences about the control's own health, in a fixed order."""
+    h = report.health
+    lines: list[str] = []
+    if h.missed_days:
+        days = ", ".join(d.isoformat() for d in h.missed_days)
+        lines.append(f"Missed daily runs: {len(h.missed_days)} ({days})")
+    else:
+        lines.append("Missed daily runs: none")
+    if h.undelivered:
+        lines.append(f"Undelivered reports: {len(h.undelivered)} (shown below, kept for resend)")
+    else:
+        lines.append("Undelivered reports: none")
+    if h.last_delivery is None:
+        lines.append("Last delivery: none recorded")
+    else:
+        lines.append(f"Last delivery: {run_line(report, h.last_delivery)}")
+    return tuple(lines)

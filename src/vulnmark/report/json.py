@@ -1,0 +1,74 @@
+"""JSON daily report: the ``check`` JSON contract of DESIGN.md plus sections and health.
+
+Keys are stable and in a fixed order; times are ISO-8601 UTC with a ``Z`` suffix.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from vulnmark.model import Run
+from vulnmark.report.interface import ReportFormatter, utc_iso
+from vulnmark.report.model import DailyReport
+
+logger = logging.getLogger(__name__)
+
+
+def run_dict(run: Run) -> dict[str, object]:
+    return {
+        "id": run.id,
+        "kind": run.kind,
+        "started_at": utc_iso(run.started_at),
+        "policy_digest": run.policy_digest,
+        "counts": dict(run.counts),
+        "report_digest": run.report_digest,
+        "delivery_status": run.delivery_status,
+        "message_id": run.message_id,
+        "server_reply": run.server_reply,
+        "error": run.error,
+    }
+
+
+def report_dict(report: DailyReport) -> dict[str, object]:
+    """The report as plain JSON-ready data."""
+    h = report.health
+    return {
+        "generated_at": utc_iso(report.generated_at),
+        "policy": {
+            "name": report.policy_name,
+            "digest": report.policy_digest,
+            "timezone": report.timezone,
+        },
+        "summary": {
+            "tickets": report.tickets,
+            "vulnerabilities": report.vulnerabilities,
+            "by_class": dict(report.counts_table),
+            "by_kind": dict(report.by_kind),
+        },
+        "findings": [
+            {**f.as_dict(), "due_at": utc_iso(f.due_at), "created": utc_iso(f.created)}
+            for f in report.findings
+        ],
+        "sections": [
+            {"title": s.title, "kinds": list(s.kinds), "count": s.count}
+            for s in report.sections()
+        ],
+        "health": {
+            "ok": h.ok,
+            "missed_days": [d.isoformat() for d in h.missed_days],
+            "last_delivery": run_dict(h.last_delivery) if h.last_delivery else None,
+            "undelivered": [run_dict(r) for r in h.undelivered],
+            "notes": list(h.notes),
+            "runs": [run_dict(r) for r in h.runs],
+        },
+    }
+
+
+class JsonFormat(ReportFormatter):
+    """Indented UTF-8 JSON, one object."""
+
+    media_type = "application/json"
+
+    def format(self, report: DailyReport) -> str:
+        return json.dumps(report_dict(report), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,96 @@
+"""Plain-text daily report: the text/plain part of the mail and the terminal output."""
+
+from __future__ import annotations
+
+import logging
+
+from vulnmark.model import Finding
+from vulnmark.report.interface import (
+    ReportFormatter,
+    confidence,
+    health_summary,
+    one_line,
+    run_line,
+    snippet,
+)
+from vulnmark.report.model import COUNTS_TITLE, EMPTY_MESSAGE, HEALTH_TITLE, DailyReport, Section
+
+logger = logging.getLogger(__name__)
+
+#: Previous runs listed under Control health.
+RUNS_SHOWN = 7
+
+
+class TextFormat(ReportFormatter):
+    """A readable plain-text report, 100 columns wide at most for headers."""
+
+    media_type = "text/plain"
+
+    def format(self, report: DailyReport) -> str:
+        out: list[str] = [
+            f"vulnmark daily classification report — {report.local_date}",
+            f"Generated: {report.local(report.generated_at)}",
+            f"Policy: {report.policy_name} (digest {report.policy_digest[:12]})",
+            f"Tickets: {report.tickets}; vulnerabilities: {report.vulnerabilities}",
+            "",
+        ]
+        if report.is_empty:
+            out += [EMPTY_MESSAGE, ""]
+        for section in report.sections():
+            heading = f"{section.number}. {section.title}"
+            if section.kinds:
+                heading += f" ({section.count})"
+            out += [heading, "=" * len(heading)]
+            if section.title == HEALTH_TITLE:
+                out += self._health(report)
+            elif section.title == COUNTS_TITLE:
+                out += self._counts(report)
+            else:
+                out += self._findings(report, section)
+            out.append("")
+        return "\n".join(out).rstrip() + "\n"
+
+    def _findings(self, report: DailyReport, section: Section) -> list[str]:
+        if not section.findings:
+            return ["None."]
+        lines: list[str] = []
+        for f in section.findings:
+            lines += self._finding(report, f)
+        return lines
+
+    def _finding(self, report: DailyReport, f: Finding) -> list[str]:
+        lines = [f"- {f.ticket} [{f.kind}] {one_line(f.title)}"]
+        labels = ", ".join(f.labels) if f.labels else "(none)"
+        lines.append(f"    Labels: {one_line(labels)}; class: {f.classification or '-'}")
+        if f.suggested is not None or f.confidence is not None:
+            lines.append(
+                f"    Suggested: {f.suggested or '-'} (confidence {confidence(f.confidence)})"
+            )
+        if f.due_at is not None:
+            lines.append(f"    Due: {report.local(f.due_at)}")
+        if f.detail:
+            lines.append(f"    Detail: {one_line(f.detail)}")
+        lines.extend(f"    Evidence: {snippet(e)}" for e in f.evidence)
+        lines.append(f"    Reporter: {one_line(f.reporter or '-', 80)}; age: {report.age(f)}")
+        if f.url:
+            lines.append(f"    {one_line(f.url, 300)}")
+        return lines
+
+    def _health(self, report: DailyReport) -> list[str]:
+        h = report.health
+        lines = list(health_summary(report))
+        lines.extend(f"  undelivered: {run_line(report, r)}" for r in h.undelivered)
+        lines.extend(f"Note: {one_line(n, 300)}" for n in h.notes)
+        if h.runs:
+            lines.append(f"Previous runs (newest first, {min(len(h.runs), RUNS_SHOWN)} shown):")
+            lines.extend(f"  {run_line(report, r)}" for r in h.runs[:RUNS_SHOWN])
+        else:
+            lines.append("Previous runs: none recorded")
+        return lines
+
+    def _counts(self, report: DailyReport) -> list[str]:
+        rows = report.counts_table
+        width = max(len(name) for name, _ in rows)
+        lines = [f"{name:<{width}}  {n:>6}" for name, n in rows]
+        lines.append(f"{'total':<{width}}  {report.vulnerabilities:>6}")
+        return lines
