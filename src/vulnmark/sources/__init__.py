@@ -1,0 +1,26 @@
+"""Ticket sources behind one interface: import files (Jira REST JSON, vulnmark JSON Lines).
+
+The Jira HTTP sync lives in its own modules and reuses :func:`ticket_from_jira` and
+:func:`adf_to_text`.
+"""
+
+from __future__ import annotations
+
+from vulnmark.sources.adf import adf_to_text
+from vulnmark.sources.files import FileSource, load_file
+from vulnmark.sources.interface import InputError, SourceError, TicketSource
+from vulnmark.sources.jira_json import iter_jira_document, ticket_from_jira
+from vulnmark.sources.jsonl import ticket_from_json, ticket_to_json
+
+__all__ = [
+    "FileSource",
+    "InputError",
+    "SourceError",
+    "TicketSource",
+    "adf_to_text",
+    "iter_jira_document",
+    "load_file",
+    "ticket_from_jira",
+    "ticket_from_json",
+    "ticket_to_json",
+]

@@ -1,0 +1,149 @@
+"""The ticket-source interface: one ABC, one error tree, and the checks every source shares.
+
+Errors::
+
+    SourceError                 base error of every source (Jira sync failures subclass it too)
+    └── InputError              bad input; ``str(e)`` names the file, JSONL line and field
+
+Shared checks (used by the Jira JSON and JSON Lines readers so both accept the same tickets):
+:func:`parse_time` (ISO 8601 and Jira's ``+0000`` offsets -> aware UTC), :func:`check_labels`
+(Jira's label rules: a non-empty string without whitespace, at most 255 UTF-16 units) and
+:func:`cap_text` (text fields above :data:`MAX_TEXT_CHARS` are cut with a visible marker).
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from vulnmark.model import Ticket
+
+logger = logging.getLogger(__name__)
+
+#: Jira refuses labels longer than this (counted as Java ``String.length()``, UTF-16 units).
+MAX_LABEL_LENGTH = 255
+#: Text fields (description, comment bodies) longer than this are cut to this length,
+#: keeping the start and ending with :data:`TRUNCATION_MARKER`.
+MAX_TEXT_CHARS = 1_000_000
+TRUNCATION_MARKER = "\n[vulnmark: text truncated, {omitted} more characters not stored]"
+
+
+class SourceError(Exception):
+    """Base error of the sources interface."""
+
+
+class InputError(SourceError):
+    """Bad input; ``str(e)`` reads ``FILE: line N: field F: message`` (unknown parts left out)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.message = message
+        self.file = file
+        self.line = line
+        self.field = field
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        parts: list[str] = []
+        if self.file is not None:
+            parts.append(self.file)
+        if self.line is not None:
+            parts.append(f"line {self.line}")
+        if self.field is not None:
+            parts.append(f"field {self.field}")
+        parts.append(self.message)
+        return ": ".join(parts)
+
+    def located(self, *, file: str | None = None, line: int | None = None) -> InputError:
+        """A copy with the file (and line) filled in where this error did not know them."""
+        return InputError(
+            self.message,
+            file=self.file if self.file is not None else file,
+            line=self.line if self.line is not None else line,
+            field=self.field,
+        )
+
+
+class TicketSource(ABC):
+    """Anything that yields tickets: an import file, a Jira site, the embedded tracker."""
+
+    @abstractmethod
+    def fetch(self, since: datetime | None = None) -> Iterator[Ticket]:
+        """Yield the tickets of this source; with ``since``, at least those updated since then.
+
+        Raises :class:`SourceError` (or a subclass) when the source cannot be read.
+        """
+
+
+def parse_time(value: object, *, what: str, field: str) -> datetime:
+    """Parse an ISO 8601 time or date (Jira's ``2006-10-31T18:45:07.000+0000`` included) to UTC.
+
+    A value without offset is taken as UTC; a bare date is midnight UTC. ``what`` prefixes the
+    error message (usually the ticket key).
+    """
+    if not isinstance(value, str):
+        raise InputError(
+            f"{what}: expected an ISO 8601 time string, got {_type_name(value)}", field=field
+        )
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise InputError(f"{what}: not an ISO 8601 time: {value[:60]!r}", field=field) from None
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def check_label(label: object, *, what: str, field: str) -> str:
+    """Return ``label`` if Jira would accept it, else raise :class:`InputError`."""
+    if not isinstance(label, str):
+        raise InputError(f"{what}: label must be a string, got {_type_name(label)}", field=field)
+    if not label:
+        raise InputError(f"{what}: label is empty", field=field)
+    if any(ch.isspace() for ch in label):
+        raise InputError(f"{what}: label {label[:80]!r} contains whitespace", field=field)
+    if len(label.encode("utf-16-le")) // 2 > MAX_LABEL_LENGTH:
+        raise InputError(
+            f"{what}: label {label[:40]!r}... is longer than {MAX_LABEL_LENGTH} characters",
+            field=field,
+        )
+    return label
+
+
+def check_labels(labels: object, *, what: str, field: str = "labels") -> tuple[str, ...]:
+    """Validate a list of labels (``None`` is no labels); errors name ``labels[i]``."""
+    if labels is None:
+        return ()
+    if not isinstance(labels, list | tuple):
+        raise InputError(f"{what}: labels must be a list, got {_type_name(labels)}", field=field)
+    return tuple(
+        check_label(label, what=what, field=f"{field}[{i}]") for i, label in enumerate(labels)
+    )
+
+
+def cap_text(text: str, *, what: str) -> str:
+    """Keep at most :data:`MAX_TEXT_CHARS` characters, marking the cut so nobody is misled.
+
+    The marker counts towards the limit, so a capped text passes unchanged next time.
+    """
+    if len(text) <= MAX_TEXT_CHARS:
+        return text
+    keep = MAX_TEXT_CHARS
+    for _ in range(3):  # the marker's length depends on the count it prints; settle both
+        marker = TRUNCATION_MARKER.format(omitted=len(text) - keep)
+        keep = MAX_TEXT_CHARS - len(marker)
+    marker = TRUNCATION_MARKER.format(omitted=len(text) - keep)
+    logger.warning("%s: text of %d characters truncated to %d", what, len(text), MAX_TEXT_CHARS)
+    return text[:keep] + marker
+
+
+def _type_name(value: object) -> str:
+    return "null" if value is None else type(value).__name__
