@@ -1,0 +1,132 @@
+"""Policy + ticket -> findings. Pure functions: no I/O, no clock (``now`` is a parameter).
+
+Findings split in two: *marking* findings depend only on the ticket and the policy
+(``unclassified``, ``conflicting``, ``unmarked``, ``suspected``, ``noncanonical``, ``mismatch``)
+and are cached per ticket version; *deadline* findings (``due_soon``, ``overdue``, ``late``)
+depend on the evaluation instant and are derived from the cached marking at every run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from vulnmark.model import Evidence, Finding, Reading, Ticket
+from vulnmark.policy import Policy
+
+
+@dataclass(frozen=True)
+class Marking:
+    """What a ticket's labels say under a policy."""
+
+    vulnerability: bool
+    classes: tuple[str, ...]
+    """Distinct canonical classes, in policy order."""
+    noncanonical: tuple[tuple[str, str], ...]
+    """(label as written, canonical form) for labels accepted only after normalisation."""
+
+    @property
+    def classification(self) -> str | None:
+        return self.classes[0] if len(self.classes) == 1 else None
+
+    @property
+    def is_marked(self) -> bool:
+        return self.vulnerability or bool(self.classes)
+
+
+def marking(ticket: Ticket, policy: Policy) -> Marking:
+    vulnerability = False
+    found: set[str] = set()
+    odd: list[tuple[str, str]] = []
+    for label in ticket.labels:
+        m = policy.match_label(label)
+        if m is None:
+            continue
+        if m.role == "vulnerability":
+            vulnerability = True
+        else:
+            found.add(m.canonical)
+        if not m.exact:
+            odd.append((label, m.canonical))
+    classes = tuple(c for c in policy.class_names if c in found)
+    return Marking(vulnerability, classes, tuple(odd))
+
+
+def marking_findings(ticket: Ticket, policy: Policy, reading: Reading) -> list[Finding]:
+    """The label findings of one ticket, with the text's suggestion where it helps."""
+    m = marking(ticket, policy)
+    suggested = reading.suggested if reading.suggested in policy.class_names else None
+    base = Finding(
+        ticket=ticket.key,
+        kind="unclassified",
+        title=ticket.title,
+        url=ticket.url,
+        labels=ticket.labels,
+        classification=m.classification,
+        suggested=suggested,
+        confidence=reading.confidence if suggested else None,
+        evidence=reading.evidence if suggested else (),
+        due_at=policy.deadline(m.classification, ticket.discovered_at),
+        reporter=ticket.reporter,
+        created=ticket.created,
+    )
+    out: list[Finding] = []
+    if m.vulnerability and not m.classes:
+        out.append(replace(base, detail="vulnerability label without a classification label"))
+    if len(m.classes) > 1:
+        out.append(replace(base, kind="conflicting",
+                           detail="several classification labels: " + ", ".join(m.classes)))
+    if m.classes and not m.vulnerability:
+        out.append(replace(base, kind="unmarked",
+                           detail=f"classification label without the vulnerability label "
+                                  f"{policy.vulnerability_label!r}"))
+    if not m.is_marked and reading.signals:
+        out.append(replace(
+            base, kind="suspected", evidence=reading.signals + base.evidence,
+            detail="no vulnerability label, but the text says vulnerability"))
+    for label, canonical in m.noncanonical:
+        out.append(replace(
+            base, kind="noncanonical", suggested=None, confidence=None,
+            evidence=(Evidence("label", label),),
+            detail=f"label {label!r} is accepted as {canonical!r}; use the canonical form"))
+    if m.classification and suggested and suggested != m.classification:
+        out.append(replace(
+            base, kind="mismatch",
+            detail=f"labelled {m.classification} but the text says {suggested}"))
+    return out
+
+
+def deadline_findings(base: Finding, *, state: str, due_at: datetime | None,
+                      resolved_at: datetime | None, now: datetime,
+                      due_soon: timedelta) -> list[Finding]:
+    """``overdue``/``due_soon`` for open tickets, ``late`` for resolved ones.
+
+    A deadline is met at exactly ``due_at``: overdue starts strictly after it.
+    """
+    if due_at is None:
+        return []
+    if state == "open":
+        if now > due_at:
+            late_by = now - due_at
+            return [replace(base, kind="overdue", due_at=due_at,
+                            detail=f"open {_span(late_by)} past its deadline")]
+        if now >= due_at - due_soon:
+            return [replace(base, kind="due_soon", due_at=due_at,
+                            detail=f"due in {_span(due_at - now)}")]
+        return []
+    if resolved_at is not None and resolved_at > due_at:
+        return [replace(base, kind="late", due_at=due_at,
+                        detail=f"resolved {_span(resolved_at - due_at)} after its deadline")]
+    return []
+
+
+def _span(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    parts = [f"{days} d"] if days else []
+    if hours or days:
+        parts.append(f"{hours} h")
+    if not days:
+        parts.append(f"{mins} min")
+    return " ".join(parts)

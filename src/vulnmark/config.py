@@ -1,0 +1,209 @@
+"""Loading ``vulnmark.toml`` into a :class:`~vulnmark.policy.Policy`; the settings as data.
+
+Every key the file may hold is declared in :data:`SETTINGS` (and documented in the README; a
+test keeps the two in step). Unknown keys are errors that name the key: a typo must not silently
+fall back to a default in a control an auditor relies on. Secrets are never read from the file.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+import zoneinfo
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from vulnmark.policy import ClassDef, Policy, PolicyError, SmtpSettings, preset
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: object
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("preset", "etsi-319-401",
+            "Base policy: etsi-319-401, ncssr-v1, ncssr-v2 or pci-dss; join with + to apply "
+            "several (the strictest deadline wins)."),
+    Setting("timezone", "UTC", "IANA timezone in which reports show times."),
+    Setting("due_soon_hours", 24, "Window before a deadline in which a ticket is due_soon."),
+    Setting("recipients", [], "Who receives the daily report (--to overrides)."),
+    Setting("labels.vulnerability", ["Sérülékenység", "Vulnerability"],
+            "Accepted vulnerability labels; the first is canonical."),
+    Setting("class_order", ["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIVE"],
+            "The classes, most severe first (may add or drop classes)."),
+    Setting("classes.NAME.aliases", ["KRITIKUS"], "Other accepted labels for class NAME."),
+    Setting("classes.NAME.deadline_hours", 48,
+            "Handling time of class NAME in calendar hours from discovery; \"none\" for no "
+            "fixed clock."),
+    Setting("smtp.host", "localhost", "SMTP server (env VULNMARK_SMTP_HOST)."),
+    Setting("smtp.port", 25, "SMTP port (env VULNMARK_SMTP_PORT)."),
+    Setting("smtp.tls", "none", "none, starttls or ssl (env VULNMARK_SMTP_TLS)."),
+    Setting("smtp.user", None, "SMTP login; the password only from VULNMARK_SMTP_PASSWORD."),
+    Setting("smtp.from", "vulnmark@localhost", "Sender address (env VULNMARK_REPORT_FROM)."),
+    Setting("smtp.timeout", 30, "Seconds before an SMTP operation times out."),
+    Setting("smtp.retries", 3, "Delivery attempts before a report counts as undelivered."),
+    Setting("smtp.backoff", 2.0, "Base of the exponential backoff between attempts, seconds."),
+    Setting("tracker.prefix", "VULN", "Key prefix of tickets created with `vulnmark ticket new`."),
+    Setting("inference.*", {}, "Custom phrasings and options of text inference."),
+    Setting("source.jira.*", {}, "Jira site, flavour, scope JQL and paging (`vulnmark sync`)."),
+    Setting("schedule.*", {}, "When the daily run is due (cron expression and timezone)."),
+)
+
+#: Tables whose content other modules validate (they may grow without touching this file).
+SECTIONS = ("inference", "source.jira", "schedule", "tracker", "outcomes")
+_TOP = {"preset", "timezone", "due_soon_hours", "recipients", "class_order", "labels",
+        "classes", "smtp", "source", *SECTIONS}
+
+
+def load(path: Path | None, *, required: bool = False) -> Policy:
+    """The effective policy: the preset plus the file; without a file the default preset."""
+    if path is None or not path.exists():
+        if required and path is not None:
+            raise PolicyError(f"{path}: no such configuration file")
+        return preset("etsi-319-401")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as e:
+        raise PolicyError(f"{path}: not UTF-8 ({e.reason} at byte {e.start})") from e
+    except tomllib.TOMLDecodeError as e:
+        raise PolicyError(f"{path}: {e}") from e
+    try:
+        return from_mapping(raw)
+    except PolicyError as e:
+        raise PolicyError(f"{path}: {e}") from e
+
+
+def from_mapping(raw: Mapping[str, Any]) -> Policy:
+    for key in raw:
+        if key not in _TOP:
+            raise PolicyError(f"unknown key {key!r}")
+    name = _typed(raw, "preset", str, "etsi-319-401")
+    policy = preset(name)
+    classes = {c.name: c for c in policy.classes}
+    for cname, table in _table(raw, "classes").items():
+        if not isinstance(table, dict):
+            raise PolicyError(f"classes.{cname}: expected a table")
+        current = classes.get(cname, ClassDef(cname))
+        for key in table:
+            if key not in ("aliases", "deadline_hours"):
+                raise PolicyError(f"unknown key 'classes.{cname}.{key}'")
+        aliases = tuple(_labels(table.get("aliases", list(current.aliases)),
+                                f"classes.{cname}.aliases"))
+        hours = table.get("deadline_hours", current.deadline_hours)
+        if hours == "none":
+            hours = None
+        if hours is not None and (isinstance(hours, bool) or not isinstance(hours, int | float)
+                                  or hours <= 0):
+            raise PolicyError(f"classes.{cname}.deadline_hours: expected a positive number of "
+                              f"hours or \"none\", got {hours!r}")
+        classes[cname] = ClassDef(cname, aliases, float(hours) if hours is not None else None)
+    order = _labels(raw.get("class_order", list(classes)), "class_order")
+    for cname in order:
+        if cname not in classes:
+            classes[cname] = ClassDef(cname)
+    if not order:
+        raise PolicyError("class_order: at least one class is needed")
+    labels = _table(raw, "labels")
+    for key in labels:
+        if key != "vulnerability":
+            raise PolicyError(f"unknown key 'labels.{key}'")
+    vuln = tuple(_labels(labels.get("vulnerability", list(policy.vulnerability_labels)),
+                         "labels.vulnerability"))
+    if not vuln:
+        raise PolicyError("labels.vulnerability: at least one label is needed")
+    tz = _typed(raw, "timezone", str, "UTC")
+    try:
+        zoneinfo.ZoneInfo(tz)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as e:
+        raise PolicyError(f"timezone: unknown timezone {tz!r}") from e
+    window = raw.get("due_soon_hours", policy.due_soon_hours)
+    if isinstance(window, bool) or not isinstance(window, int | float) or window < 0:
+        raise PolicyError(f"due_soon_hours: expected a number of hours >= 0, got {window!r}")
+    recipients = tuple(_strings(raw.get("recipients", []), "recipients"))
+    return replace(
+        policy,
+        vulnerability_labels=vuln,
+        classes=tuple(classes[c] for c in order),
+        due_soon_hours=float(window),
+        recipients=recipients,
+        timezone=tz,
+        smtp=_smtp(_table(raw, "smtp")),
+        sections=_sections(raw),
+    )
+
+
+def _smtp(table: Mapping[str, Any]) -> SmtpSettings:
+    base = SmtpSettings()
+    kinds: dict[str, tuple[type | tuple[type, ...], str]] = {
+        "host": (str, "host"), "port": (int, "port"), "tls": (str, "tls"),
+        "user": (str, "user"), "from": (str, "sender"), "timeout": ((int, float), "timeout"),
+        "retries": (int, "retries"), "backoff": ((int, float), "backoff"),
+    }
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        if key == "password":
+            raise PolicyError("smtp.password: secrets come only from the environment "
+                              "(VULNMARK_SMTP_PASSWORD), never from the file")
+        if key not in kinds:
+            raise PolicyError(f"unknown key 'smtp.{key}'")
+        kind, attr = kinds[key]
+        if isinstance(value, bool) or not isinstance(value, kind):
+            raise PolicyError(f"smtp.{key}: wrong type {type(value).__name__}")
+        values[attr] = value
+    if values.get("tls", "none") not in ("none", "starttls", "ssl"):
+        raise PolicyError(f"smtp.tls: expected none, starttls or ssl, got {values['tls']!r}")
+    if values.get("retries", 1) < 1:
+        raise PolicyError("smtp.retries: at least 1")
+    return replace(base, **values)
+
+
+def _sections(raw: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    found: dict[str, Any] = {}
+    for name in SECTIONS:
+        head, _, tail = name.partition(".")
+        value = raw.get(head)
+        if tail and isinstance(value, dict):
+            value = value.get(tail)
+        if value is not None:
+            if not isinstance(value, dict):
+                raise PolicyError(f"{name}: expected a table")
+            found[name] = value
+    for key in _table(raw, "source"):
+        if f"source.{key}" not in SECTIONS:
+            raise PolicyError(f"unknown key 'source.{key}'")
+    return tuple((k, json.dumps(v, sort_keys=True, ensure_ascii=False, default=str))
+                 for k, v in sorted(found.items()))
+
+
+def _table(raw: Mapping[str, Any], key: str) -> dict[str, Any]:
+    value = raw.get(key, {})
+    if not isinstance(value, dict):
+        raise PolicyError(f"{key}: expected a table")
+    return value
+
+
+def _typed(raw: Mapping[str, Any], key: str, kind: type, default: Any) -> Any:
+    value = raw.get(key, default)
+    if not isinstance(value, kind):
+        raise PolicyError(f"{key}: expected {kind.__name__}, got {value!r}")
+    return value
+
+
+def _strings(value: object, key: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise PolicyError(f"{key}: expected a list of strings")
+    return list(value)
+
+
+def _labels(value: object, key: str) -> list[str]:
+    items = _strings(value, key)
+    for i, label in enumerate(items):
+        if not label or any(ch.isspace() for ch in label) or len(label) > 255:
+            raise PolicyError(f"{key}[{i}]: invalid label {label!r} (labels have no spaces and "
+                              "at most 255 characters)")
+    return items

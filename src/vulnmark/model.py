@@ -1,0 +1,224 @@
+"""Domain records: tickets, comments, label history, findings, outcomes and runs.
+
+All records are frozen dataclasses; times are timezone-aware and in UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, NewType
+
+TicketKey = NewType("TicketKey", str)
+
+#: The finding kinds, exact strings of the public contract (DESIGN.md).
+FINDING_KINDS: tuple[str, ...] = (
+    "unclassified",
+    "conflicting",
+    "unmarked",
+    "suspected",
+    "noncanonical",
+    "mismatch",
+    "due_soon",
+    "overdue",
+    "late",
+    "no_outcome",
+)
+FindingKind = Literal[
+    "unclassified",
+    "conflicting",
+    "unmarked",
+    "suspected",
+    "noncanonical",
+    "mismatch",
+    "due_soon",
+    "overdue",
+    "late",
+    "no_outcome",
+]
+
+#: Fields an evidence snippet can come from.
+EvidenceField = Literal["title", "description", "comment", "label"]
+
+OUTCOME_KINDS: tuple[str, ...] = ("remediated", "mitigation_plan", "no_remediation")
+NO_REMEDIATION_REASONS: tuple[str, ...] = (
+    "disagree_with_rating",
+    "false_positive",
+    "compensating_controls",
+    "other",
+)
+
+
+@dataclass(frozen=True)
+class Comment:
+    """One comment of a ticket, in the order the source returned them."""
+
+    body: str
+    author: str | None = None
+    created: datetime | None = None
+
+
+@dataclass(frozen=True)
+class LabelChange:
+    """Labels added and removed on a ticket at one moment (from the changelog or the tracker)."""
+
+    at: datetime
+    author: str | None
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """An issue from a source (the embedded store, a Jira site, an import file)."""
+
+    key: TicketKey
+    title: str
+    created: datetime
+    description: str = ""
+    labels: tuple[str, ...] = ()
+    status: str = "Open"
+    resolved: datetime | None = None
+    resolution: str | None = None
+    updated: datetime | None = None
+    reporter: str | None = None
+    url: str | None = None
+    priority: str | None = None
+    issue_type: str | None = None
+    source: str = "embedded"
+    discovered: datetime | None = None
+    comments: tuple[Comment, ...] = ()
+    label_history: tuple[LabelChange, ...] = ()
+
+    @property
+    def state(self) -> Literal["open", "resolved"]:
+        return "resolved" if self.resolved is not None else "open"
+
+    @property
+    def discovered_at(self) -> datetime:
+        """When the deadline clock starts: the configured discovery time, else creation."""
+        return self.discovered or self.created
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A snippet of ticket text that supports a finding or a suggestion."""
+
+    field: EvidenceField
+    text: str
+    index: int | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {"field": self.field, "index": self.index, "text": self.text}
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the text of a ticket says: a stated class and signs that it is a vulnerability.
+
+    ``suggested`` is a canonical severity name (CRITICAL, HIGH, MEDIUM, LOW, INFORMATIVE)
+    or None when the text states none: inference abstains rather than guesses.
+    """
+
+    suggested: str | None = None
+    confidence: float = 0.0
+    evidence: tuple[Evidence, ...] = ()
+    signals: tuple[Evidence, ...] = ()
+
+    @property
+    def is_suspect(self) -> bool:
+        return bool(self.signals)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One rule violated by one ticket."""
+
+    ticket: TicketKey
+    kind: FindingKind
+    title: str
+    url: str | None = None
+    labels: tuple[str, ...] = ()
+    classification: str | None = None
+    suggested: str | None = None
+    confidence: float | None = None
+    evidence: tuple[Evidence, ...] = ()
+    due_at: datetime | None = None
+    reporter: str | None = None
+    created: datetime | None = None
+    detail: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON shape of DESIGN.md (``detail`` and ``created`` are extra, stable keys)."""
+        return {
+            "ticket": self.ticket,
+            "kind": self.kind,
+            "title": self.title,
+            "url": self.url,
+            "labels": list(self.labels),
+            "classification": self.classification,
+            "suggested": self.suggested,
+            "confidence": self.confidence,
+            "evidence": [e.as_dict() for e in self.evidence],
+            "due_at": _iso(self.due_at),
+            "reporter": self.reporter,
+            "created": _iso(self.created),
+            "detail": self.detail,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Finding:
+        """The inverse of :meth:`as_dict`."""
+        return cls(
+            ticket=TicketKey(d["ticket"]),
+            kind=d["kind"],
+            title=d["title"],
+            url=d.get("url"),
+            labels=tuple(d.get("labels") or ()),
+            classification=d.get("classification"),
+            suggested=d.get("suggested"),
+            confidence=d.get("confidence"),
+            evidence=tuple(
+                Evidence(e["field"], e["text"], e.get("index")) for e in d.get("evidence") or ()
+            ),
+            due_at=_parse(d.get("due_at")),
+            reporter=d.get("reporter"),
+            created=_parse(d.get("created")),
+            detail=d.get("detail") or "",
+        )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a vulnerability was handled (NCSSR v1 4.f and ETSI EN 319 401 REQ-7.9.2-10)."""
+
+    ticket: TicketKey
+    kind: Literal["remediated", "mitigation_plan", "no_remediation"]
+    recorded_at: datetime
+    text: str = ""
+    reason: str | None = None
+    actor: str | None = None
+
+
+@dataclass(frozen=True)
+class Run:
+    """One execution of the check or the daily report."""
+
+    id: int
+    kind: str
+    started_at: datetime
+    policy_digest: str
+    counts: dict[str, int] = field(default_factory=dict)
+    report_digest: str | None = None
+    delivery_status: str | None = None
+    message_id: str | None = None
+    server_reply: str | None = None
+    error: str | None = None
+
+
+def _parse(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value is not None else None

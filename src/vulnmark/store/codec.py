@@ -1,0 +1,105 @@
+"""Converting tickets to rows and back, and the content hash that detects changes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from vulnmark.model import Comment, LabelChange, Ticket, TicketKey
+from vulnmark.store.schema import dt, ts
+
+
+def content_hash(t: Ticket) -> str:
+    """SHA-256 over everything a check can depend on."""
+    blob = json.dumps(
+        [
+            t.key, t.title, t.description, list(t.labels), t.status, t.resolution,
+            ts(t.created), ts(t.updated), ts(t.resolved), ts(t.discovered), t.reporter, t.url,
+            t.priority, t.issue_type, t.source,
+            [[c.body, c.author, ts(c.created)] for c in t.comments],
+            [[ts(h.at), h.author, list(h.added), list(h.removed)] for h in t.label_history],
+        ],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def ticket_row(t: Ticket, digest: str) -> dict[str, Any]:
+    return {
+        "key": t.key,
+        "source": t.source,
+        "title": t.title,
+        "description": t.description,
+        "labels": json.dumps(list(t.labels), ensure_ascii=False),
+        "status": t.status,
+        "resolution": t.resolution,
+        "created_at": ts(t.created),
+        "updated_at": ts(t.updated),
+        "resolved_at": ts(t.resolved),
+        "discovered_at": ts(t.discovered),
+        "reporter": t.reporter,
+        "url": t.url,
+        "priority": t.priority,
+        "issue_type": t.issue_type,
+        "content_hash": digest,
+    }
+
+
+def comment_rows(t: Ticket) -> list[dict[str, Any]]:
+    return [
+        {"ticket_key": t.key, "idx": i, "author": c.author, "created_at": ts(c.created),
+         "body": c.body}
+        for i, c in enumerate(t.comments)
+    ]
+
+
+def history_row(key: str, h: LabelChange) -> dict[str, Any]:
+    return {
+        "ticket_key": key,
+        "at": ts(h.at),
+        "author": h.author,
+        "added": json.dumps(list(h.added), ensure_ascii=False),
+        "removed": json.dumps(list(h.removed), ensure_ascii=False),
+    }
+
+
+def ticket_from_row(
+    row: Mapping[str, Any],
+    comments: Sequence[Mapping[str, Any]] = (),
+    history: Sequence[Mapping[str, Any]] = (),
+) -> Ticket:
+    created = dt(row["created_at"])
+    assert created is not None
+    return Ticket(
+        key=TicketKey(row["key"]),
+        title=row["title"],
+        created=created,
+        description=row["description"],
+        labels=tuple(json.loads(row["labels"])),
+        status=row["status"],
+        resolved=dt(row["resolved_at"]),
+        resolution=row["resolution"],
+        updated=dt(row["updated_at"]),
+        reporter=row["reporter"],
+        url=row["url"],
+        priority=row["priority"],
+        issue_type=row["issue_type"],
+        source=row["source"],
+        discovered=dt(row["discovered_at"]),
+        comments=tuple(
+            Comment(body=c["body"], author=c["author"], created=dt(c["created_at"]))
+            for c in comments
+        ),
+        label_history=tuple(
+            LabelChange(
+                at=dt(h["at"]) or created,
+                author=h["author"],
+                added=tuple(json.loads(h["added"])),
+                removed=tuple(json.loads(h["removed"])),
+            )
+            for h in history
+        ),
+    )

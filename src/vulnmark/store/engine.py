@@ -1,0 +1,78 @@
+"""Opening a store: engine, SQLite pragmas, Alembic migrations."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from vulnmark.store.errors import StoreError, StoreUnavailable
+
+logger = logging.getLogger(__name__)
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def make_engine(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+    except ArgumentError as e:
+        raise StoreError(f"--db: not a database URL: {url!r}") from e
+    backend = parsed.get_backend_name()
+    if backend == "postgresql" and parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if backend == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:":
+            parent = Path(database).expanduser().resolve().parent
+            if not parent.is_dir():
+                raise StoreError(f"--db: directory {parent} does not exist")
+        engine = create_engine(parsed, connect_args={"timeout": 30})
+        _sqlite_pragmas(engine)
+        return engine
+    if backend != "postgresql":
+        raise StoreError(f"--db: unsupported database {backend!r} (use sqlite:/// or postgresql://)")
+    try:
+        return create_engine(parsed, pool_pre_ping=True)
+    except (ImportError, ModuleNotFoundError) as e:
+        raise StoreError(
+            "PostgreSQL needs the driver: pip install 'vulnmark[postgres]'"
+        ) from e
+
+
+def _sqlite_pragmas(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy issue BEGIN itself (pysqlite's implicit transactions are off).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # A write transaction takes the lock at the start (BEGIN IMMEDIATE), so the evidence
+        # chain head cannot race; readers (execution option "readonly") do not block writers.
+        if conn.get_execution_options().get("readonly"):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def migrate(engine: Engine) -> None:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+    except SQLAlchemyError as e:
+        raise StoreUnavailable(f"database {engine.url.render_as_string()}: {e.orig or e}") from e

@@ -1,0 +1,162 @@
+"""Table definitions (SQLAlchemy Core). Alembic migrations in ``migrations/`` create them.
+
+Times are stored as fixed-width ISO-8601 UTC text (``2026-11-27T07:00:00.000000Z``), which sorts
+and compares correctly in SQL on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    text,
+)
+
+metadata = MetaData()
+
+TS = String(32)
+
+
+def ts(value: datetime | None) -> str | None:
+    """A datetime as stored text; naive datetimes are taken as UTC."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+tickets = Table(
+    "tickets",
+    metadata,
+    Column("key", String(255), primary_key=True),
+    Column("source", String(64), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("description", Text, nullable=False, server_default=""),
+    Column("labels", Text, nullable=False, server_default="[]"),
+    Column("status", String(255), nullable=False),
+    Column("resolution", String(255)),
+    Column("created_at", TS, nullable=False),
+    Column("updated_at", TS),
+    Column("resolved_at", TS),
+    Column("discovered_at", TS),
+    Column("reporter", String(255)),
+    Column("url", Text),
+    Column("priority", String(255)),
+    Column("issue_type", String(255)),
+    Column("content_hash", String(64), nullable=False),
+    Column("version", Integer, nullable=False, server_default="1"),
+    Column("dirty", Integer, nullable=False, server_default="1"),
+    Column("gone_at", TS),
+    Column("gone_reason", Text),
+)
+Index("ix_tickets_dirty", tickets.c.key, sqlite_where=text("dirty = 1"),
+      postgresql_where=text("dirty = 1"))
+
+comments = Table(
+    "comments",
+    metadata,
+    Column("ticket_key", String(255), ForeignKey("tickets.key", ondelete="CASCADE"),
+           primary_key=True),
+    Column("idx", Integer, primary_key=True),
+    Column("author", String(255)),
+    Column("created_at", TS),
+    Column("body", Text, nullable=False),
+)
+
+label_changes = Table(
+    "label_changes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ticket_key", String(255), ForeignKey("tickets.key", ondelete="CASCADE"),
+           nullable=False),
+    Column("at", TS, nullable=False),
+    Column("author", String(255)),
+    Column("added", Text, nullable=False, server_default="[]"),
+    Column("removed", Text, nullable=False, server_default="[]"),
+)
+Index("ix_label_changes_ticket", label_changes.c.ticket_key, label_changes.c.at)
+
+evaluations = Table(
+    "evaluations",
+    metadata,
+    Column("ticket_key", String(255), ForeignKey("tickets.key", ondelete="CASCADE"),
+           primary_key=True),
+    Column("is_vulnerability", Integer, nullable=False),
+    Column("classification", String(64)),
+    Column("state", String(16), nullable=False),
+    Column("created_at", TS, nullable=False),
+    Column("due_at", TS),
+    Column("resolved_at", TS),
+    Column("n_findings", Integer, nullable=False),
+    Column("findings", Text, nullable=False, server_default="[]"),
+)
+Index("ix_evaluations_findings", evaluations.c.ticket_key,
+      sqlite_where=text("n_findings > 0"), postgresql_where=text("n_findings > 0"))
+Index("ix_evaluations_due", evaluations.c.due_at)
+
+outcomes = Table(
+    "outcomes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ticket_key", String(255), nullable=False, index=True),
+    Column("kind", String(32), nullable=False),
+    Column("reason", String(64)),
+    Column("text", Text, nullable=False, server_default=""),
+    Column("actor", String(255)),
+    Column("recorded_at", TS, nullable=False),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(32), nullable=False),
+    Column("started_at", TS, nullable=False),
+    Column("finished_at", TS),
+    Column("policy_digest", String(64), nullable=False),
+    Column("counts", Text, nullable=False, server_default="{}"),
+    Column("report_digest", String(64)),
+    Column("delivery_status", String(32)),
+    Column("message_id", Text),
+    Column("server_reply", Text),
+    Column("error", Text),
+)
+
+reports = Table(
+    "reports",
+    metadata,
+    Column("run_id", Integer, ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("format", String(16), primary_key=True),
+    Column("body", Text, nullable=False),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("at", TS, nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+state = Table(
+    "state",
+    metadata,
+    Column("name", String(255), primary_key=True),
+    Column("value", Text, nullable=False),
+)

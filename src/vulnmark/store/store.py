@@ -1,0 +1,159 @@
+"""The store: one object the CLI and the library talk to. Every write is one transaction."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+
+from vulnmark import evidence
+from vulnmark.model import Ticket
+from vulnmark.store import tickets as _tickets
+from vulnmark.store.engine import make_engine, migrate
+from vulnmark.store.errors import StoreError, StoreUnavailable
+from vulnmark.store.schema import state, tickets, ts
+
+logger = logging.getLogger(__name__)
+
+
+class Store:
+    """Tickets, comments, label history, evaluations, runs and the evidence log."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        engine = make_engine(url)
+        migrate(engine)
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    # -- transactions -------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One write transaction; database failures become StoreUnavailable."""
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except IntegrityError as e:
+            raise StoreError(f"database constraint failed: {e.orig}") from e
+        except OperationalError as e:
+            raise StoreUnavailable(f"database {self.url}: {e.orig}") from e
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        try:
+            with self.engine.connect().execution_options(readonly=True) as conn:
+                yield conn
+        except OperationalError as e:
+            raise StoreUnavailable(f"database {self.url}: {e.orig}") from e
+
+    # -- tickets ------------------------------------------------------------------------
+
+    def upsert_tickets(self, items: Iterable[Ticket], *, state: Mapping[str, str] | None = None,
+                       actor: str | None = None, at: datetime | None = None,
+                       event: Mapping[str, Any] | None = None) -> _tickets.UpsertCounts:
+        """Idempotent upsert by key, plus sync-state keys and an optional evidence record,
+        all in one transaction (a checkpoint lands together with its page)."""
+        when = at or datetime.now(UTC)
+        with self.transaction() as conn:
+            counts = _tickets.upsert(conn, items, at=when, actor=actor)
+            for name, value in (state or {}).items():
+                _set_state(conn, name, value)
+            if event is not None:
+                evidence.append(conn, str(event["kind"]), {
+                    **{k: v for k, v in event.items() if k != "kind"},
+                    "inserted": counts.inserted, "updated": counts.updated,
+                    "unchanged": counts.unchanged,
+                }, when)
+        return counts
+
+    def get_ticket(self, key: str, *, history: bool = True) -> Ticket | None:
+        with self.reading() as conn:
+            return _tickets.get(conn, key, history=history)
+
+    def iter_tickets(self, *, history: bool = False, batch: int = 1000) -> Iterator[Ticket]:
+        with self.reading() as conn:
+            yield from _tickets.iter_rows(conn, history=history, batch=batch)
+
+    def ticket_keys(self, source: str | None = None) -> set[str]:
+        query = select(tickets.c.key).where(tickets.c.gone_at.is_(None))
+        if source is not None:
+            query = query.where(tickets.c.source == source)
+        with self.reading() as conn:
+            return set(conn.execute(query).scalars())
+
+    def count_tickets(self) -> int:
+        with self.reading() as conn:
+            return int(conn.execute(select(func.count()).select_from(tickets)).scalar_one())
+
+    def mark_gone(self, keys: Iterable[str], *, at: datetime, reason: str) -> int:
+        """Record tickets deleted at the source or moved out of scope (kept, not dropped)."""
+        keys = sorted(set(keys))
+        if not keys:
+            return 0
+        with self.transaction() as conn:
+            n = conn.execute(
+                update(tickets).where(tickets.c.key.in_(keys), tickets.c.gone_at.is_(None))
+                .values(gone_at=ts(at), gone_reason=reason, dirty=1)
+            ).rowcount
+            evidence.append(conn, "tickets_gone", {"tickets": keys, "reason": reason}, at)
+        return int(n or 0)
+
+    # -- state and evidence ---------------------------------------------------------------
+
+    def get_state(self, name: str) -> str | None:
+        with self.reading() as conn:
+            return conn.execute(select(state.c.value).where(state.c.name == name)).scalar()
+
+    def set_state(self, name: str, value: str) -> None:
+        with self.transaction() as conn:
+            _set_state(conn, name, value)
+
+    def record(self, kind: str, payload: Mapping[str, Any], *,
+               at: datetime | None = None) -> evidence.Event:
+        with self.transaction() as conn:
+            return evidence.append(conn, kind, payload, at or datetime.now(UTC))
+
+    def verify_evidence(self) -> evidence.Verification:
+        with self.reading() as conn:
+            result = evidence.verify(conn)
+            recorded = conn.execute(
+                select(state.c.value).where(state.c.name == "evidence.head")).scalar()
+        if result.ok and recorded:
+            seq = json.loads(recorded)[0]
+            if result.records < seq:
+                return evidence.Verification(
+                    False, result.records, result.head, result.records + 1,
+                    f"the log ends at record {result.records} but record {seq} was written "
+                    "(records were deleted from the end)")
+        return result
+
+
+def _set_state(conn: Connection, name: str, value: str) -> None:
+    done = conn.execute(update(state).where(state.c.name == name).values(value=value)).rowcount
+    if not done:
+        conn.execute(state.insert().values(name=name, value=value))
+
+
+

@@ -1,0 +1,180 @@
+"""Ticket storage: idempotent upserts by key, streaming reads, label history."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import Connection, and_, select, update
+
+from vulnmark import evidence
+from vulnmark.model import LabelChange, Ticket
+from vulnmark.store.codec import (
+    comment_rows,
+    content_hash,
+    history_row,
+    ticket_from_row,
+    ticket_row,
+)
+from vulnmark.store.schema import comments, label_changes, tickets, ts
+
+BATCH = 500
+
+
+@dataclass(frozen=True)
+class UpsertCounts:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def __add__(self, other: UpsertCounts) -> UpsertCounts:
+        return UpsertCounts(self.inserted + other.inserted, self.updated + other.updated,
+                            self.unchanged + other.unchanged)
+
+
+def _chunks(items: Iterable[Ticket], size: int) -> Iterator[list[Ticket]]:
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def upsert(conn: Connection, items: Iterable[Ticket], *, at: datetime,
+           actor: str | None) -> UpsertCounts:
+    """Insert new tickets, update changed ones, skip unchanged ones (inside one transaction).
+
+    A ticket whose labels changed and that brings no label history of its own gets a history
+    entry (who: ``actor``, when: the ticket's update time or ``at``) and an evidence record.
+    """
+    total = UpsertCounts()
+    for chunk in _chunks(items, BATCH):
+        keys = [t.key for t in chunk]
+        existing = {
+            r.key: r
+            for r in conn.execute(
+                select(tickets.c.key, tickets.c.content_hash, tickets.c.labels,
+                       tickets.c.version).where(tickets.c.key.in_(keys))
+            )
+        }
+        new_rows: list[dict[str, Any]] = []
+        new_comments: list[dict[str, Any]] = []
+        new_history: list[dict[str, Any]] = []
+        changed: list[tuple[Ticket, str, int]] = []
+        seen: set[str] = set()
+        inserted = updated = unchanged = 0
+        for t in chunk:
+            digest = content_hash(t)
+            old = existing.get(t.key)
+            if t.key in seen:
+                # the same key twice in one batch: the later one wins
+                changed.append((t, digest, 0))
+                continue
+            seen.add(t.key)
+            if old is None:
+                new_rows.append(ticket_row(t, digest))
+                new_comments.extend(comment_rows(t))
+                new_history.extend(history_row(t.key, h) for h in t.label_history)
+                inserted += 1
+            elif old.content_hash == digest:
+                unchanged += 1
+            else:
+                changed.append((t, digest, old.version))
+                updated += 1
+                _label_diff(conn, t, json.loads(old.labels), at=at, actor=actor)
+        if new_rows:
+            conn.execute(tickets.insert(), new_rows)
+        if new_comments:
+            conn.execute(comments.insert(), new_comments)
+        if new_history:
+            conn.execute(label_changes.insert(), new_history)
+        for t, digest, _version in changed:
+            _replace(conn, t, digest)
+        total = total + UpsertCounts(inserted, updated, unchanged)
+    return total
+
+
+def _replace(conn: Connection, t: Ticket, digest: str) -> None:
+    row = ticket_row(t, digest)
+    del row["key"]
+    conn.execute(
+        update(tickets).where(tickets.c.key == t.key)
+        .values(**row, version=tickets.c.version + 1, dirty=1, gone_at=None, gone_reason=None)
+    )
+    conn.execute(comments.delete().where(comments.c.ticket_key == t.key))
+    if t.comments:
+        conn.execute(comments.insert(), comment_rows(t))
+    if t.label_history:
+        conn.execute(label_changes.delete().where(label_changes.c.ticket_key == t.key))
+        conn.execute(label_changes.insert(), [history_row(t.key, h) for h in t.label_history])
+
+
+def _label_diff(conn: Connection, t: Ticket, old_labels: Sequence[str], *, at: datetime,
+                actor: str | None) -> None:
+    added = tuple(label for label in t.labels if label not in old_labels)
+    removed = tuple(label for label in old_labels if label not in t.labels)
+    if not (added or removed):
+        return
+    when = t.updated or at
+    if not t.label_history:
+        conn.execute(label_changes.insert(),
+                     [history_row(t.key, LabelChange(when, actor, added, removed))])
+    evidence.append(conn, "label_change", {
+        "ticket": t.key, "added": list(added), "removed": list(removed),
+        "by": actor, "observed_at": ts(when), "via": t.source,
+    }, at)
+
+
+def get(conn: Connection, key: str, *, history: bool = True) -> Ticket | None:
+    row = conn.execute(select(tickets).where(tickets.c.key == key)).mappings().first()
+    if row is None:
+        return None
+    cs = conn.execute(select(comments).where(comments.c.ticket_key == key)
+                      .order_by(comments.c.idx)).mappings().all()
+    hs = conn.execute(select(label_changes).where(label_changes.c.ticket_key == key)
+                      .order_by(label_changes.c.at, label_changes.c.id)).mappings().all() \
+        if history else []
+    return ticket_from_row(row, cs, hs)
+
+
+def page(conn: Connection, *, where: Any = None, after: str | None = None, limit: int = 1000,
+         history: bool = False) -> list[Ticket]:
+    """One page of tickets in key order after ``after`` (keyset pagination)."""
+    query = select(tickets).order_by(tickets.c.key).limit(limit)
+    conds = [c for c in (where, tickets.c.key > after if after is not None else None)
+             if c is not None]
+    if conds:
+        query = query.where(and_(*conds))
+    rows = conn.execute(query).mappings().all()
+    if not rows:
+        return []
+    keys = [r["key"] for r in rows]
+    # a filtered scan skips keys, so ask for exactly those; a full scan reads the key range
+    in_page = (comments.c.ticket_key.in_(keys) if where is not None
+               else comments.c.ticket_key.between(keys[0], keys[-1]))
+    by_key: dict[str, list[Mapping[str, Any]]] = {}
+    for c in conn.execute(
+        select(comments).where(in_page).order_by(comments.c.ticket_key, comments.c.idx)
+    ).mappings():
+        by_key.setdefault(c["ticket_key"], []).append(c)
+    hist: dict[str, list[Mapping[str, Any]]] = {}
+    if history:
+        for h in conn.execute(
+            select(label_changes).where(label_changes.c.ticket_key.in_(keys))
+            .order_by(label_changes.c.ticket_key, label_changes.c.at, label_changes.c.id)
+        ).mappings():
+            hist.setdefault(h["ticket_key"], []).append(h)
+    return [ticket_from_row(r, by_key.get(r["key"], ()), hist.get(r["key"], ())) for r in rows]
+
+
+def iter_rows(conn: Connection, *, where: Any = None, batch: int = 1000,
+              history: bool = False) -> Iterator[Ticket]:
+    """Stream tickets in key order; memory stays bounded by ``batch``."""
+    after: str | None = None
+    while rows := page(conn, where=where, after=after, limit=batch, history=history):
+        yield from rows
+        if len(rows) < batch:
+            return
+        after = rows[-1].key
