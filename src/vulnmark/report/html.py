@@ -12,6 +12,7 @@ from vulnmark.report.interface import (
     ReportFormatter,
     confidence,
     health_summary,
+    labels,
     one_line,
     run_line,
     safe_url,
@@ -36,6 +37,7 @@ def _environment() -> jinja2.Environment:
     )
     env.globals.update(
         confidence=confidence,
+        labels=labels,
         one_line=one_line,
         run_line=run_line,
         safe_url=safe_url,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from abc import ABC, abstractmethod
 from datetime import UTC, datetime
@@ -50,6 +51,13 @@ def where(evidence: Evidence) -> str:
 def snippet(evidence: Evidence, limit: int = SNIPPET_CHARS) -> str:
     """'comment 3: "rated HIGH by the pentest"'."""
     return f'{where(evidence)}: "{one_line(evidence.text, limit)}"'
+
+
+def labels(values: tuple[str, ...]) -> str:
+    """Labels quoted so stray spaces and control characters stay visible: '"high ", "LOW"'."""
+    if not values:
+        return "(none)"
+    return ", ".join(json.dumps(v, ensure_ascii=False) for v in values)
 
 
 def confidence(value: float | None) -> str:

@@ -14,6 +14,7 @@ from vulnmark.report.interface import (
     ReportFormatter,
     confidence,
     health_summary,
+    labels,
     one_line,
     run_line,
     safe_url,
@@ -23,7 +24,9 @@ from vulnmark.report.model import COUNTS_TITLE, EMPTY_MESSAGE, HEALTH_TITLE, Dai
 
 logger = logging.getLogger(__name__)
 
-_META = set("\\`*_{}[]()#+-.!|~")
+#: Inline Markdown metacharacters; block markers (``#``, ``-``, ``1.``) cannot start a cell
+#: or a list item's text here, and ``(``/``!`` are inert once ``[``/``]`` are escaped.
+_META = set("\\`*_[]|~")
 _HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
 
@@ -69,7 +72,7 @@ class MarkdownFormat(ReportFormatter):
         if report.is_empty:
             out += [f"**{escape(EMPTY_MESSAGE)}**", ""]
         for section in report.sections():
-            heading = f"## {section.number}\\. {section.title}"
+            heading = f"## {section.number}. {section.title}"
             if section.kinds:
                 heading += f" ({section.count})"
             out += [heading, ""]
@@ -80,7 +83,7 @@ class MarkdownFormat(ReportFormatter):
                 out += [_row([escape(n), str(c)]) for n, c in report.counts_table]
                 out.append(_row(["**total**", f"**{report.vulnerabilities}**"]))
             elif not section.findings:
-                out.append("None\\.")
+                out.append("None.")
             else:
                 out += [
                     _row(["Ticket", "Kind", "Title", "Class", "Suggested", "Due",
@@ -97,6 +100,8 @@ class MarkdownFormat(ReportFormatter):
             suggested = f"{escape(f.suggested or '-')} ({escape(confidence(f.confidence))})"
         evidence = "<br>".join(escape(snippet(e)) for e in f.evidence) or "-"
         title = escape(f.title) + (f"<br>{escape(f.detail)}" if f.detail else "")
+        if f.labels:
+            title += f"<br>labels: {escape(labels(f.labels))}"
         return _row([
             _link(f.ticket, f.url),
             escape(f.kind),

@@ -24,7 +24,7 @@ EMPTY_MESSAGE = "No findings: every vulnerability ticket is marked and classifie
 #: (title, finding kinds) of the finding sections, in report order.
 FINDING_SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Needs classification", ("unclassified", "conflicting", "unmarked")),
-    ("Deadlines", ("due_soon", "overdue", "late", "no_outcome")),
+    ("Deadlines", ("overdue", "due_soon", "late", "no_outcome")),
     ("Suspected vulnerabilities", ("suspected",)),
     ("Label hygiene", ("noncanonical", "mismatch")),
 )

@@ -9,6 +9,7 @@ from vulnmark.report.interface import (
     ReportFormatter,
     confidence,
     health_summary,
+    labels,
     one_line,
     run_line,
     snippet,
@@ -60,8 +61,7 @@ class TextFormat(ReportFormatter):
 
     def _finding(self, report: DailyReport, f: Finding) -> list[str]:
         lines = [f"- {f.ticket} [{f.kind}] {one_line(f.title)}"]
-        labels = ", ".join(f.labels) if f.labels else "(none)"
-        lines.append(f"    Labels: {one_line(labels)}; class: {f.classification or '-'}")
+        lines.append(f"    Labels: {labels(f.labels)}; class: {f.classification or '-'}")
         if f.suggested is not None or f.confidence is not None:
             lines.append(
                 f"    Suggested: {f.suggested or '-'} (confidence {confidence(f.confidence)})"
