@@ -162,7 +162,9 @@ class SmtpNotifier(Notifier):
             raise NotifyError("no recipients: set recipients in the policy or pass --to")
         msg = self.build_message(subject, text, html, recipients)
         envelope = [parseaddr(r)[1] for r in recipients]
-        data = msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
+        # Headers up to RFC 5322's 998 octets: Python folds some long subjects before their
+        # first word, which readers then show with a leading space. Bodies are already QP.
+        data = msg.as_bytes(policy=msg.policy.clone(linesep="\r\n", max_line_length=998))
         message_id = str(msg["Message-ID"])
         s = self.settings
         last = "no attempt made"
