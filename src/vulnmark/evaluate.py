@@ -139,7 +139,7 @@ def collect(store: Store, policy: Policy, now: datetime,
         total, vulns = conn.execute(
             select(func.count(), func.coalesce(func.sum(evaluations.c.is_vulnerability), 0))
         ).one()
-        by_class = {name: 0 for name in policy.class_names}
+        by_class = dict.fromkeys(policy.class_names, 0)
         by_class["unclassified"] = 0
         for cls, n in conn.execute(
             select(evaluations.c.classification, func.count())
@@ -164,7 +164,7 @@ def collect(store: Store, policy: Policy, now: datetime,
             found.extend(f for f in candidates if filters.keeps(f, state))
     order = {k: i for i, k in enumerate(FINDING_KINDS)}
     found.sort(key=lambda f: (order[f.kind], f.ticket))
-    counts = Counter(f.kind for f in found)
+    counts: Counter[str] = Counter(f.kind for f in found)
     return CheckResult(
         generated_at=now, tickets=int(total), vulnerabilities=int(vulns), by_class=by_class,
         findings=tuple(found), by_kind={k: counts.get(k, 0) for k in FINDING_KINDS},
@@ -175,3 +175,67 @@ def check(store: Store, policy: Policy, now: datetime, filters: Filters = Filter
           reader: Reader | None = None, progress: Progress | None = None) -> CheckResult:
     refresh(store, policy, reader=reader, progress=progress)
     return collect(store, policy, now, filters)
+
+
+@dataclass(frozen=True)
+class Vulnerability:
+    """One row of ``vulnmark list``."""
+
+    ticket: str
+    title: str
+    classification: str | None
+    state: str
+    created: datetime
+    due_at: datetime | None
+    labels: tuple[str, ...]
+    url: str | None
+    kinds: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "ticket": self.ticket, "title": self.title, "classification": self.classification,
+            "state": self.state, "created": _iso(self.created), "due_at": _iso(self.due_at),
+            "labels": list(self.labels), "url": self.url, "findings": list(self.kinds),
+        }
+
+
+def vulnerabilities(store: Store, policy: Policy, now: datetime,
+                    filters: Filters = Filters()) -> list[Vulnerability]:
+    """Marked tickets (vulnerability or classification label) with their classification."""
+    window = timedelta(hours=policy.due_soon_hours)
+    query = (
+        select(evaluations.c.ticket_key, evaluations.c.classification, evaluations.c.state,
+               evaluations.c.created_at, evaluations.c.due_at, evaluations.c.resolved_at,
+               evaluations.c.findings, tickets.c.title, tickets.c.labels, tickets.c.url)
+        .join(tickets, tickets.c.key == evaluations.c.ticket_key)
+        .where(evaluations.c.is_vulnerability == 1).order_by(evaluations.c.ticket_key)
+    )
+    if filters.state:
+        query = query.where(evaluations.c.state == filters.state)
+    if filters.classes or filters.unclassified:
+        wanted = evaluations.c.classification.in_(sorted(filters.classes))
+        query = query.where(or_(wanted, evaluations.c.classification.is_(None))
+                            if filters.unclassified else wanted)
+    out = []
+    with store.reading() as conn:
+        for r in conn.execute(query).mappings():
+            kinds: list[str] = []
+            if r["findings"]:
+                doc = json.loads(r["findings"])
+                kinds = [f["kind"] for f in doc["f"]]
+                kinds += [f.kind for f in deadline_findings(
+                    Finding.from_dict(doc["t"]), state=r["state"], due_at=dt(r["due_at"]),
+                    resolved_at=dt(r["resolved_at"]), now=now, due_soon=window)]
+            if filters.kinds and not filters.kinds.intersection(kinds):
+                continue
+            created = dt(r["created_at"])
+            assert created is not None
+            out.append(Vulnerability(
+                ticket=r["ticket_key"], title=r["title"], classification=r["classification"],
+                state=r["state"], created=created, due_at=dt(r["due_at"]),
+                labels=tuple(json.loads(r["labels"])), url=r["url"], kinds=tuple(kinds)))
+    return out
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from vulnmark.model import Comment, LabelChange, Ticket, TicketKey
@@ -66,11 +66,8 @@ def history_row(key: str, h: LabelChange) -> dict[str, Any]:
     }
 
 
-def ticket_from_row(
-    row: Mapping[str, Any],
-    comments: Sequence[Mapping[str, Any]] = (),
-    history: Sequence[Mapping[str, Any]] = (),
-) -> Ticket:
+def ticket_from_row(row: Any, comments: Sequence[Any] = (), history: Sequence[Any] = ()) -> Ticket:
+    """A ticket from its row (a mapping) and its comment and label-history rows."""
     created = dt(row["created_at"])
     assert created is not None
     return Ticket(

@@ -75,4 +75,5 @@ def migrate(engine: Engine) -> None:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
     except SQLAlchemyError as e:
-        raise StoreUnavailable(f"database {engine.url.render_as_string()}: {e.orig or e}") from e
+        reason = getattr(e, "orig", None) or e
+        raise StoreUnavailable(f"database {engine.url.render_as_string()}: {reason}") from e

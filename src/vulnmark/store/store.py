@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from vulnmark import evidence
 from vulnmark.model import Ticket
@@ -106,6 +106,14 @@ class Store:
     def count_tickets(self) -> int:
         with self.reading() as conn:
             return int(conn.execute(select(func.count()).select_from(tickets)).scalar_one())
+
+    def next_key(self, prefix: str) -> str:
+        """The next free key PREFIX-N of the embedded tracker."""
+        with self.reading() as conn:
+            keys = conn.execute(select(tickets.c.key).where(
+                tickets.c.key.like(f"{prefix}-%"))).scalars().all()
+        numbers = [int(k[len(prefix) + 1:]) for k in keys if k[len(prefix) + 1:].isdigit()]
+        return f"{prefix}-{max(numbers, default=0) + 1}"
 
     def mark_gone(self, keys: Iterable[str], *, at: datetime, reason: str) -> int:
         """Record tickets deleted at the source or moved out of scope (kept, not dropped)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
@@ -154,12 +154,12 @@ def page(conn: Connection, *, where: Any = None, after: str | None = None, limit
     # a filtered scan skips keys, so ask for exactly those; a full scan reads the key range
     in_page = (comments.c.ticket_key.in_(keys) if where is not None
                else comments.c.ticket_key.between(keys[0], keys[-1]))
-    by_key: dict[str, list[Mapping[str, Any]]] = {}
+    by_key: dict[str, list[Any]] = {}
     for c in conn.execute(
         select(comments).where(in_page).order_by(comments.c.ticket_key, comments.c.idx)
     ).mappings():
         by_key.setdefault(c["ticket_key"], []).append(c)
-    hist: dict[str, list[Mapping[str, Any]]] = {}
+    hist: dict[str, list[Any]] = {}
     if history:
         for h in conn.execute(
             select(label_changes).where(label_changes.c.ticket_key.in_(keys))

@@ -1,0 +1,145 @@
+"""Shared CLI plumbing: the application context, error-to-exit-code mapping, table output."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from vulnmark import config
+from vulnmark.notify import NotifyError
+from vulnmark.policy import Policy, PolicyError
+from vulnmark.report import ReportError
+from vulnmark.sources.interface import InputError, SourceError
+from vulnmark.store import Store, StoreError, StoreUnavailable
+
+logger = logging.getLogger("vulnmark")
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_EXTERNAL = 0, 1, 2, 3
+
+
+@dataclass
+class App:
+    """What every command needs: the policy, the store and the evaluation instant."""
+
+    config_path: Path
+    config_explicit: bool
+    db_url: str
+    now_text: str | None
+    _store: Store | None = field(default=None, repr=False)
+
+    @cached_property
+    def policy(self) -> Policy:
+        return config.load(self.config_path, required=self.config_explicit)
+
+    @cached_property
+    def now(self) -> datetime:
+        if not self.now_text:
+            return datetime.now(UTC)
+        try:
+            value = datetime.fromisoformat(self.now_text.replace("Z", "+00:00"))
+        except ValueError:
+            raise click.BadParameter(
+                f"{self.now_text!r} is not an ISO-8601 time (e.g. 2026-11-27T07:00:00Z)",
+                param_hint="--now / VULNMARK_NOW") from None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store.open(self.db_url)
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+def fatal(message: str, code: int = EXIT_USAGE) -> NoReturn:
+    click.echo(f"vulnmark: error: {message}", err=True)
+    sys.exit(code)
+
+
+@contextmanager
+def errors_to_exit_codes() -> Iterator[None]:
+    """Only the CLI exits: library errors become a message and an exit code here."""
+    try:
+        yield
+    except (StoreUnavailable, NotifyError) as e:
+        fatal(str(e), EXIT_EXTERNAL)
+    except SourceError as e:
+        fatal(str(e), EXIT_USAGE if isinstance(e, InputError) else _source_code(e))
+    except (PolicyError, StoreError, ReportError) as e:
+        fatal(str(e), EXIT_USAGE)
+
+
+def _source_code(e: SourceError) -> int:
+    return int(getattr(e, "exit_code", EXIT_EXTERNAL))
+
+
+# -- output helpers ------------------------------------------------------------------------
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, max_width: int = 60) -> str:
+    """A plain aligned table for people."""
+    cells = [[_cell(v, max_width) for v in row] for row in rows]
+    widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip(),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+              for r in cells]
+    return "\n".join(lines) + "\n"
+
+
+def _cell(value: Any, max_width: int) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, list | tuple):
+        value = ",".join(str(v) for v in value)
+    text = " ".join(str(value).split())
+    return text if len(text) <= max_width else text[: max_width - 1] + "…"
+
+
+def csv_text(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(headers)
+    for row in rows:
+        writer.writerow([_csv_cell(v) for v in row])
+    return out.getvalue()
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        value = ";".join(str(v) for v in value)
+    text = str(value)
+    # a spreadsheet must not execute ticket text as a formula
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+Update = Callable[[int], None]
+
+
+def progress_callback(total: int | None, label: str) -> tuple[Update, Callable[[], None]]:
+    """A progress bar on a terminal; nothing at all under cron (no TTY)."""
+    if not sys.stderr.isatty():
+        return (lambda _n: None), (lambda: None)
+    bar: Any = click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True,
+                            show_eta=total is not None)
+    bar.__enter__()
+    return bar.update, lambda: bar.__exit__(None, None, None)
