@@ -62,7 +62,9 @@ def test_written_object_has_exactly_the_documented_keys() -> None:
         {"body": "rated HIGH", "author": "Bob", "created": "2026-01-05T10:00:00Z"},
         {"body": "anonymous", "author": None, "created": None},
     ]
-    assert obj["label_history"][1] == {
+    history = obj["label_history"]
+    assert isinstance(history, list)
+    assert history[1] == {
         "at": "2026-01-06T11:00:00Z", "author": None, "added": [], "removed": ["OLD"]
     }
 

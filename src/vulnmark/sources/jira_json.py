@@ -34,7 +34,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 from vulnmark.model import Comment, LabelChange, Ticket, TicketKey
 from vulnmark.sources.adf import adf_to_text
@@ -43,7 +43,7 @@ from vulnmark.sources.interface import InputError, cap_text, check_labels, parse
 logger = logging.getLogger(__name__)
 
 
-def iter_jira_document(doc: object, *, file: str) -> Iterator[dict[str, object]]:
+def iter_jira_document(doc: object, *, file: str) -> Iterator[dict[str, Any]]:
     """Yield the issue objects of a search response, a single issue or a list of issues."""
     if isinstance(doc, dict) and "issues" in doc:
         issues = doc["issues"]
@@ -70,7 +70,7 @@ def iter_jira_document(doc: object, *, file: str) -> Iterator[dict[str, object]]
 
 
 def ticket_from_jira(
-    issue: dict[str, object],
+    issue: dict[str, Any],
     *,
     base_url: str | None = None,
     discovery_field: str | None = None,
