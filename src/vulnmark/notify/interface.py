@@ -48,7 +48,7 @@ class Delivery:
     attempts: int
     """1 when the first try succeeded."""
     sent_at: datetime
-    """UTC time the server accepted the message (also the Date header)."""
+    """When the server accepted the message (UTC)."""
 
 
 class Notifier(ABC):

@@ -240,7 +240,10 @@ class SmtpNotifier(Notifier):
                 if code not in (250, 251):
                     refused[rcpt] = (code, resp)
             if refused:
-                client.rset()
+                try:
+                    client.rset()
+                except (smtplib.SMTPException, OSError):
+                    pass  # the session ends below anyway; report the refusal, not this
                 raise smtplib.SMTPRecipientsRefused(refused)
             code, resp = client.data(data)
             if code != 250:

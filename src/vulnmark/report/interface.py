@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import unicodedata
 from abc import ABC, abstractmethod
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -35,9 +36,24 @@ def utc_iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+#: Bidirectional overrides and isolates ("Trojan Source"): they reorder what people read.
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def clean(text: str) -> str:
+    """``text`` with control characters (terminal escapes, NUL) and bidi overrides shown as
+    U+FFFD, so hostile ticket text cannot rewrite a terminal or reorder a line."""
+    return "".join(
+        "\ufffd" if (ch in _BIDI or (unicodedata.category(ch) == "Cc" and ch not in "\t\n\r"))
+        else ch
+        for ch in text
+    )
+
+
 def one_line(text: str, limit: int = SNIPPET_CHARS) -> str:
-    """Whitespace collapsed to single spaces and cut to ``limit`` characters with "…"."""
-    flat = " ".join(text.split())
+    """Whitespace collapsed to single spaces, controls replaced (:func:`clean`), and cut to
+    ``limit`` characters with "…"."""
+    flat = clean(" ".join(text.split()))
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
@@ -57,7 +73,7 @@ def labels(values: tuple[str, ...]) -> str:
     """Labels quoted so stray spaces and control characters stay visible: '"high ", "LOW"'."""
     if not values:
         return "(none)"
-    return ", ".join(json.dumps(v, ensure_ascii=False) for v in values)
+    return clean(", ".join(json.dumps(v, ensure_ascii=False) for v in values))
 
 
 def confidence(value: float | None) -> str:

@@ -99,7 +99,9 @@ class MarkdownFormat(ReportFormatter):
         if f.suggested is not None or f.confidence is not None:
             suggested = f"{escape(f.suggested or '-')} ({escape(confidence(f.confidence))})"
         evidence = "<br>".join(escape(snippet(e)) for e in f.evidence) or "-"
-        title = escape(f.title) + (f"<br>{escape(f.detail)}" if f.detail else "")
+        title = escape(one_line(f.title))
+        if f.detail:
+            title += f"<br>{escape(one_line(f.detail))}"
         if f.labels:
             title += f"<br>labels: {escape(labels(f.labels))}"
         return _row([
