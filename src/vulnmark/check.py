@@ -8,6 +8,7 @@ depend on the evaluation instant and are derived from the cached marking at ever
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -88,12 +89,27 @@ def marking_findings(ticket: Ticket, policy: Policy, reading: Reading) -> list[F
         out.append(replace(
             base, kind="noncanonical", suggested=None, confidence=None,
             evidence=(Evidence("label", label),),
-            detail=f"label {label!r} is accepted as {canonical!r}; use the canonical form"))
+            detail=f"label {label!r} is accepted as {canonical!r} but differs "
+                   f"({_difference(label, canonical)}); use the canonical form"))
     if m.classification and suggested and suggested != m.classification:
         out.append(replace(
             base, kind="mismatch",
             detail=f"labelled {m.classification} but the text says {suggested}"))
     return out
+
+
+def _difference(label: str, canonical: str) -> str:
+    """How an accepted label differs from its canonical form, in words."""
+    ways = []
+    if label != label.strip():
+        ways.append("surrounding spaces")
+    core = label.strip()
+    composed = unicodedata.normalize("NFC", core)
+    if composed != core:
+        ways.append("Unicode NFD encoding")
+    if composed != canonical and composed.casefold() == canonical.casefold():
+        ways.append("letter case")
+    return ", ".join(ways) or "an accepted alias spelled differently"
 
 
 def deadline_findings(base: Finding, *, state: str, due_at: datetime | None,

@@ -12,8 +12,8 @@ import hashlib
 import json
 import unicodedata
 from dataclasses import asdict, dataclass, field, replace
-from functools import cached_property
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Literal
 
 

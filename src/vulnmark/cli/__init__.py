@@ -70,9 +70,9 @@ def main() -> None:
     cli(prog_name="vulnmark")
 
 
-from vulnmark.cli import checks, reporting, setup, tickets  # noqa: E402  (commands need cli)
+from vulnmark.cli import checks, demo, reporting, setup, tickets  # noqa: E402  (commands need cli)
 
-for _module in (setup, tickets, checks, reporting):
+for _module in (setup, tickets, checks, reporting, demo):
     _module.register(cli)
 
 __all__ = ["cli", "main"]

@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 import click
 
 from vulnmark import config
-from vulnmark.notify import NotifyError
+from vulnmark.notify import DeliveryFailed, NotifyError
 from vulnmark.policy import Policy, PolicyError
 from vulnmark.report import ReportError
 from vulnmark.sources.interface import InputError, SourceError
@@ -79,8 +79,10 @@ def errors_to_exit_codes() -> Iterator[None]:
     """Only the CLI exits: library errors become a message and an exit code here."""
     try:
         yield
-    except (StoreUnavailable, NotifyError) as e:
+    except (StoreUnavailable, DeliveryFailed) as e:
         fatal(str(e), EXIT_EXTERNAL)
+    except NotifyError as e:  # a mail configuration problem, not the server's
+        fatal(str(e), EXIT_USAGE)
     except SourceError as e:
         fatal(str(e), EXIT_USAGE if isinstance(e, InputError) else _source_code(e))
     except (PolicyError, StoreError, ReportError) as e:
