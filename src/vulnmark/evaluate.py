@@ -14,17 +14,19 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, and_, delete, func, or_, select, update
 
+from vulnmark import evidence
 from vulnmark.check import deadline_findings, marking, marking_findings
-from vulnmark.model import FINDING_KINDS, Finding, Reading, Ticket
+from vulnmark.model import FINDING_KINDS, Finding, Outcome, Reading, Ticket
+from vulnmark.outcomes import OutcomeRules, earliest, list_outcomes
 from vulnmark.policy import Policy
 from vulnmark.store import Store
 from vulnmark.store import tickets as _tickets
-from vulnmark.store.schema import dt, evaluations, tickets, ts
+from vulnmark.store.schema import dt, evaluations, policy_versions, tickets, ts
 
 logger = logging.getLogger(__name__)
 
@@ -41,24 +43,35 @@ def default_reader() -> Reader:
 
 
 def refresh(store: Store, policy: Policy, *, reader: Reader | None = None,
-            progress: Progress | None = None) -> int:
-    """Re-evaluate changed tickets; returns how many were evaluated."""
+            progress: Progress | None = None, now: datetime | None = None) -> int:
+    """Re-evaluate changed tickets; returns how many were evaluated.
+
+    A policy not seen before is recorded (digest and deadlines) in the evidence log and in the
+    policy versions at ``now``: a ticket keeps the deadlines of the policy in force when it was
+    discovered (tickets discovered before the first recorded policy take that one).
+    """
     read = reader or default_reader()
     digest = policy.digest()
     if store.get_state(POLICY_STATE) != digest:
         with store.transaction() as conn:
+            _record_policy(conn, policy, digest, now or datetime.now(UTC))
             conn.execute(update(tickets).values(dirty=1))
             conn.execute(delete(evaluations))
         store.set_state(POLICY_STATE, digest)
+    with store.reading() as conn:
+        versions = PolicyVersions.load(conn)
+    rules = OutcomeRules.from_policy(policy)
     done, after = 0, None
     while True:
         with store.transaction() as conn:
-            page = _tickets.page(conn, where=tickets.c.dirty == 1, after=after, limit=BATCH)
+            page = _tickets.page(conn, where=tickets.c.dirty == 1, after=after, limit=BATCH,
+                                 history=True)
             if not page:
                 break
             gone = {k for (k,) in conn.execute(select(tickets.c.key).where(
                 tickets.c.key.in_([t.key for t in page]), tickets.c.gone_at.is_not(None)))}
-            _store_evaluations(conn, [t for t in page if t.key not in gone], policy, read)
+            _store_evaluations(conn, [t for t in page if t.key not in gone], policy, read,
+                               versions=versions, rules=rules)
             conn.execute(delete(evaluations).where(evaluations.c.ticket_key.in_(gone)))
             conn.execute(update(tickets).where(tickets.c.key.in_([t.key for t in page]))
                          .values(dirty=0))
@@ -71,16 +84,82 @@ def refresh(store: Store, policy: Policy, *, reader: Reader | None = None,
     return done
 
 
+@dataclass(frozen=True)
+class PolicyVersions:
+    """The recorded policies: (effective from, deadline hours per class), oldest first."""
+
+    items: tuple[tuple[datetime, dict[str, float | None]], ...] = ()
+
+    @classmethod
+    def load(cls, conn: Connection) -> PolicyVersions:
+        rows = conn.execute(select(policy_versions.c.effective_at, policy_versions.c.deadlines)
+                            .order_by(policy_versions.c.effective_at, policy_versions.c.id))
+        out = []
+        for at, raw in rows:
+            when = dt(at)
+            assert when is not None
+            out.append((when, json.loads(raw)))
+        return cls(tuple(out))
+
+    def deadline(self, policy: Policy, class_name: str | None,
+                 discovered: datetime) -> datetime | None:
+        """The deadline under the policy in force at ``discovered``."""
+        if class_name is None:
+            return None
+        in_force: dict[str, float | None] | None = None
+        for at, deadlines in self.items:
+            if in_force is None or at <= discovered:
+                in_force = deadlines
+        if in_force is None or class_name not in in_force:
+            return policy.deadline(class_name, discovered)
+        hours = in_force[class_name]
+        return None if hours is None else discovered + timedelta(hours=hours)
+
+
+def deadlines_of(policy: Policy) -> dict[str, float | None]:
+    return {c.name: c.deadline_hours for c in policy.classes}
+
+
+def _record_policy(conn: Connection, policy: Policy, digest: str, at: datetime) -> None:
+    last = conn.execute(select(policy_versions.c.digest)
+                        .order_by(policy_versions.c.id.desc()).limit(1)).scalar()
+    deadlines = deadlines_of(policy)
+    conn.execute(policy_versions.insert().values(
+        digest=digest, effective_at=ts(at), deadlines=json.dumps(deadlines, sort_keys=True)))
+    evidence.append(conn, "policy_change", {
+        "digest": digest, "previous": last, "preset": policy.preset,
+        "deadlines_hours": deadlines, "timezone": policy.timezone,
+        "due_soon_hours": policy.due_soon_hours}, at)
+
+
+def _classified_at(t: Ticket, policy: Policy, classification: str | None) -> datetime | None:
+    """When the ticket first got a classification label (creation when history is silent)."""
+    if classification is None:
+        return None
+    for h in sorted(t.label_history, key=lambda h: h.at):
+        for label in h.added:
+            m = policy.match_label(label)
+            if m is not None and m.role == "class":
+                return h.at
+    return t.created
+
+
 def _store_evaluations(conn: Connection, page: Iterable[Ticket], policy: Policy,
-                       read: Reader) -> None:
+                       read: Reader, *, versions: PolicyVersions = PolicyVersions(),
+                       rules: OutcomeRules = OutcomeRules()) -> None:
     rows: list[dict[str, Any]] = []
     keys = []
+    page = list(page)
+    explicit: dict[str, Outcome] = {}
+    for o in list_outcomes(conn, keys=[t.key for t in page]):
+        explicit.setdefault(o.ticket, o)
     for t in page:
         m = marking(t, policy)
-        found = marking_findings(t, policy, read(t, policy))
-        due = policy.deadline(m.classification, t.discovered_at)
+        found = marking_findings(t, policy, read(t, policy), m)
+        due = versions.deadline(policy, m.classification, t.discovered_at)
+        outcome = earliest([explicit.get(t.key), rules.inferred(t)])
         doc: dict[str, Any] = {}
-        if found or due is not None:
+        if found or due is not None or m.is_marked:
             doc = {"t": _summary(t, m.classification), "f": [f.as_dict() for f in found]}
         keys.append(t.key)
         rows.append({
@@ -88,6 +167,10 @@ def _store_evaluations(conn: Connection, page: Iterable[Ticket], policy: Policy,
             "classification": m.classification, "state": t.state, "created_at": ts(t.created),
             "due_at": ts(due), "resolved_at": ts(t.resolved), "n_findings": len(found),
             "findings": json.dumps(doc, ensure_ascii=False) if doc else "",
+            "discovered_at": ts(t.discovered_at),
+            "classified_at": ts(_classified_at(t, policy, m.classification)),
+            "outcome_at": ts(outcome.recorded_at) if outcome else None,
+            "outcome_kind": outcome.kind if outcome else None,
         })
     if keys:
         conn.execute(delete(evaluations).where(evaluations.c.ticket_key.in_(keys)))
@@ -134,6 +217,7 @@ def collect(store: Store, policy: Policy, now: datetime,
             filters: Filters = Filters()) -> CheckResult:
     """Findings at ``now`` from the stored evaluations (call :func:`refresh` first)."""
     window = timedelta(hours=policy.due_soon_hours)
+    required = OutcomeRules.from_policy(policy).required
     found: list[Finding] = []
     with store.reading() as conn:
         total, vulns = conn.execute(
@@ -148,19 +232,29 @@ def collect(store: Store, policy: Policy, now: datetime,
         ):
             by_class[cls or "unclassified"] = by_class.get(cls or "unclassified", 0) + n
         soon = ts(now + window)
-        query = select(evaluations.c.state, evaluations.c.due_at, evaluations.c.resolved_at,
-                       evaluations.c.findings).where(or_(
-            evaluations.c.n_findings > 0,
-            and_(evaluations.c.state == "open", evaluations.c.due_at <= soon),
-            and_(evaluations.c.state == "resolved",
-                 evaluations.c.resolved_at > evaluations.c.due_at),
-        ))
-        for state, due_at, resolved_at, raw in conn.execute(query):
+        e = evaluations.c
+        wanted = [
+            e.n_findings > 0,
+            and_(e.state == "open", e.due_at <= soon),
+            and_(e.state == "resolved", e.resolved_at > e.due_at),
+            e.outcome_at > e.due_at,
+        ]
+        if required:
+            wanted.append(and_(e.state == "resolved", e.is_vulnerability == 1,
+                               e.outcome_at.is_(None)))
+        query = select(e.state, e.due_at, e.resolved_at, e.findings, e.outcome_at,
+                       e.outcome_kind, e.is_vulnerability).where(or_(*wanted))
+        for state, due_at, resolved_at, raw, outcome_at, outcome_kind, is_vuln in \
+                conn.execute(query):
+            if not raw:
+                continue
             doc = json.loads(raw)
             candidates = [Finding.from_dict(d) for d in doc["f"]]
             candidates += deadline_findings(
                 Finding.from_dict(doc["t"]), state=state, due_at=dt(due_at),
-                resolved_at=dt(resolved_at), now=now, due_soon=window)
+                resolved_at=dt(resolved_at), now=now, due_soon=window,
+                outcome_at=dt(outcome_at), outcome_kind=outcome_kind,
+                needs_outcome=required and bool(is_vuln))
             found.extend(f for f in candidates if filters.keeps(f, state))
     order = {k: i for i, k in enumerate(FINDING_KINDS)}
     found.sort(key=lambda f: (order[f.kind], f.ticket))
@@ -173,7 +267,7 @@ def collect(store: Store, policy: Policy, now: datetime,
 
 def check(store: Store, policy: Policy, now: datetime, filters: Filters = Filters(), *,
           reader: Reader | None = None, progress: Progress | None = None) -> CheckResult:
-    refresh(store, policy, reader=reader, progress=progress)
+    refresh(store, policy, reader=reader, progress=progress, now=now)
     return collect(store, policy, now, filters)
 
 
@@ -203,10 +297,12 @@ def vulnerabilities(store: Store, policy: Policy, now: datetime,
                     filters: Filters = Filters()) -> list[Vulnerability]:
     """Marked tickets (vulnerability or classification label) with their classification."""
     window = timedelta(hours=policy.due_soon_hours)
+    required = OutcomeRules.from_policy(policy).required
     query = (
         select(evaluations.c.ticket_key, evaluations.c.classification, evaluations.c.state,
                evaluations.c.created_at, evaluations.c.due_at, evaluations.c.resolved_at,
-               evaluations.c.findings, tickets.c.title, tickets.c.labels, tickets.c.url)
+               evaluations.c.findings, evaluations.c.outcome_at, evaluations.c.outcome_kind,
+               tickets.c.title, tickets.c.labels, tickets.c.url)
         .join(tickets, tickets.c.key == evaluations.c.ticket_key)
         .where(evaluations.c.is_vulnerability == 1).order_by(evaluations.c.ticket_key)
     )
@@ -225,7 +321,9 @@ def vulnerabilities(store: Store, policy: Policy, now: datetime,
                 kinds = [f["kind"] for f in doc["f"]]
                 kinds += [f.kind for f in deadline_findings(
                     Finding.from_dict(doc["t"]), state=r["state"], due_at=dt(r["due_at"]),
-                    resolved_at=dt(r["resolved_at"]), now=now, due_soon=window)]
+                    resolved_at=dt(r["resolved_at"]), now=now, due_soon=window,
+                    outcome_at=dt(r["outcome_at"]), outcome_kind=r["outcome_kind"],
+                    needs_outcome=required)]
             if filters.kinds and not filters.kinds.intersection(kinds):
                 continue
             created = dt(r["created_at"])

@@ -73,7 +73,7 @@ class Policy:
     def vulnerability_label(self) -> str:
         return self.vulnerability_labels[0]
 
-    @property
+    @cached_property
     def class_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.classes)
 

@@ -67,35 +67,35 @@ def history_row(key: str, h: LabelChange) -> dict[str, Any]:
 
 
 def ticket_from_row(row: Any, comments: Sequence[Any] = (), history: Sequence[Any] = ()) -> Ticket:
-    """A ticket from its row (a mapping) and its comment and label-history rows."""
-    created = dt(row["created_at"])
+    """A ticket from its row and its comment and label-history rows (attribute access)."""
+    created = dt(row.created_at)
     assert created is not None
     return Ticket(
-        key=TicketKey(row["key"]),
-        title=row["title"],
+        key=TicketKey(row.key),
+        title=row.title,
         created=created,
-        description=row["description"],
-        labels=tuple(json.loads(row["labels"])),
-        status=row["status"],
-        resolved=dt(row["resolved_at"]),
-        resolution=row["resolution"],
-        updated=dt(row["updated_at"]),
-        reporter=row["reporter"],
-        url=row["url"],
-        priority=row["priority"],
-        issue_type=row["issue_type"],
-        source=row["source"],
-        discovered=dt(row["discovered_at"]),
+        description=row.description,
+        labels=tuple(json.loads(row.labels)),
+        status=row.status,
+        resolved=dt(row.resolved_at),
+        resolution=row.resolution,
+        updated=dt(row.updated_at),
+        reporter=row.reporter,
+        url=row.url,
+        priority=row.priority,
+        issue_type=row.issue_type,
+        source=row.source,
+        discovered=dt(row.discovered_at),
         comments=tuple(
-            Comment(body=c["body"], author=c["author"], created=dt(c["created_at"]))
+            Comment(body=c.body, author=c.author, created=dt(c.created_at))
             for c in comments
         ),
         label_history=tuple(
             LabelChange(
-                at=dt(h["at"]) or created,
-                author=h["author"],
-                added=tuple(json.loads(h["added"])),
-                removed=tuple(json.loads(h["removed"])),
+                at=dt(h.at) or created,
+                author=h.author,
+                added=tuple(json.loads(h.added)),
+                removed=tuple(json.loads(h.removed)),
             )
             for h in history
         ),

@@ -128,13 +128,13 @@ def _label_diff(conn: Connection, t: Ticket, old_labels: Sequence[str], *, at: d
 
 
 def get(conn: Connection, key: str, *, history: bool = True) -> Ticket | None:
-    row = conn.execute(select(tickets).where(tickets.c.key == key)).mappings().first()
+    row = conn.execute(select(tickets).where(tickets.c.key == key)).first()
     if row is None:
         return None
     cs = conn.execute(select(comments).where(comments.c.ticket_key == key)
-                      .order_by(comments.c.idx)).mappings().all()
+                      .order_by(comments.c.idx)).all()
     hs = conn.execute(select(label_changes).where(label_changes.c.ticket_key == key)
-                      .order_by(label_changes.c.at, label_changes.c.id)).mappings().all() \
+                      .order_by(label_changes.c.at, label_changes.c.id)).all() \
         if history else []
     return ticket_from_row(row, cs, hs)
 
@@ -147,26 +147,26 @@ def page(conn: Connection, *, where: Any = None, after: str | None = None, limit
              if c is not None]
     if conds:
         query = query.where(and_(*conds))
-    rows = conn.execute(query).mappings().all()
+    rows = conn.execute(query).all()
     if not rows:
         return []
-    keys = [r["key"] for r in rows]
+    keys = [r.key for r in rows]
     # a filtered scan skips keys, so ask for exactly those; a full scan reads the key range
     in_page = (comments.c.ticket_key.in_(keys) if where is not None
                else comments.c.ticket_key.between(keys[0], keys[-1]))
     by_key: dict[str, list[Any]] = {}
     for c in conn.execute(
         select(comments).where(in_page).order_by(comments.c.ticket_key, comments.c.idx)
-    ).mappings():
-        by_key.setdefault(c["ticket_key"], []).append(c)
+    ).all():
+        by_key.setdefault(c.ticket_key, []).append(c)
     hist: dict[str, list[Any]] = {}
     if history:
         for h in conn.execute(
             select(label_changes).where(label_changes.c.ticket_key.in_(keys))
             .order_by(label_changes.c.ticket_key, label_changes.c.at, label_changes.c.id)
-        ).mappings():
-            hist.setdefault(h["ticket_key"], []).append(h)
-    return [ticket_from_row(r, by_key.get(r["key"], ()), hist.get(r["key"], ())) for r in rows]
+        ):
+            hist.setdefault(h.ticket_key, []).append(h)
+    return [ticket_from_row(r, by_key.get(r.key, ()), hist.get(r.key, ())) for r in rows]
 
 
 def iter_rows(conn: Connection, *, where: Any = None, batch: int = 1000,
