@@ -1,0 +1,54 @@
+"""Helpers of the core tests (a plain module with a unique name, so test modules in any
+folder can import it; ``conftest`` names are ambiguous across folders)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner, Result
+
+from vulnmark.cli import cli
+from vulnmark.model import Comment, Ticket, TicketKey
+
+DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+APACHE_PAGE = DATA / "jira_apache_issues" / "search_page_00.json"
+NOW = "2026-11-27T07:00:00Z"
+NOW_DT = datetime(2026, 11, 27, 7, 0, tzinfo=UTC)
+
+# -- tickets -----------------------------------------------------------------------------------
+
+def make_ticket(key: str = "VULN-1", *, title: str = "Some ticket", labels: tuple[str, ...] = (),
+                created: datetime | None = None, description: str = "",
+                comments: tuple[str, ...] = (), **kw: Any) -> Ticket:
+    """A ticket with sensible defaults (created two days before NOW)."""
+    return Ticket(
+        key=TicketKey(key), title=title, labels=labels, description=description,
+        created=created or datetime(2026, 11, 25, 7, 0, tzinfo=UTC),
+        comments=tuple(Comment(c, "alice") for c in comments), reporter=kw.pop("reporter", "ann"),
+        **kw,
+    )
+
+
+@dataclass
+class Cli:
+    """Runs ``vulnmark`` in-process against one SQLite file (or another --db URL)."""
+
+    db_url: str
+    workdir: Path
+    now: str = NOW
+
+    def __call__(self, *args: str, now: str | None = None, config: Path | None = None,
+                 env: dict[str, str] | None = None, input: str | None = None) -> Result:
+        argv = ["--db", self.db_url, "--now", now or self.now]
+        if config is not None:
+            argv += ["--config", str(config)]
+        return CliRunner().invoke(cli, [*argv, *args], env=env, input=input,
+                                  catch_exceptions=False)
+
+    def ok(self, *args: str, **kw: Any) -> Result:
+        result = self(*args, **kw)
+        assert result.exit_code == 0, (result.output, result.stderr)
+        return result
