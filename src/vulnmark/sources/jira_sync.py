@@ -104,6 +104,9 @@ class Syncer:
         self.transport = transport
         self.clock = clock
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vulnmark-store")
+        url = getattr(getattr(store, "engine", None), "url", None)
+        self._in_memory = url is not None and url.get_backend_name() == "sqlite" and (
+            url.database in (None, "", ":memory:"))
 
     # ---- state -----------------------------------------------------------------------------
     def _load_state(self) -> dict[str, Any]:
@@ -122,10 +125,16 @@ class Syncer:
         return state
 
     async def _store(self, tickets: list[Ticket], state: dict[str, Any]) -> Any:
+        """Upsert a page with its checkpoint, on a worker thread so the next page downloads
+        meanwhile (inline for an in-memory SQLite store, which lives in one connection)."""
         dumped = json.dumps(state, sort_keys=True)
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._pool, lambda: self.store.upsert_tickets(tickets, state={STATE_KEY: dumped}))
+
+        def write() -> Any:
+            return self.store.upsert_tickets(tickets, state={STATE_KEY: dumped})
+
+        if self._in_memory:
+            return write()
+        return await asyncio.get_running_loop().run_in_executor(self._pool, write)
 
     # ---- the run ---------------------------------------------------------------------------
     async def run(self, *, full: bool) -> SyncResult:
