@@ -70,9 +70,16 @@ def main() -> None:
     cli(prog_name="vulnmark")
 
 
-from vulnmark.cli import checks, demo, reporting, setup, tickets  # noqa: E402  (commands need cli)
+from vulnmark.cli import (  # noqa: E402  (the commands need cli)
+    backfill,
+    checks,
+    demo,
+    reporting,
+    setup,
+    tickets,
+)
 
-for _module in (setup, tickets, checks, reporting, demo):
+for _module in (setup, tickets, checks, reporting, backfill, demo):
     _module.register(cli)
 
 __all__ = ["cli", "main"]

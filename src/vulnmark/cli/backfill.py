@@ -1,0 +1,81 @@
+"""``vulnmark backfill``: review and apply the labels the text already implies."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+
+import click
+
+from vulnmark import backfill as _backfill
+from vulnmark.cli.app import App, pass_app, progress_callback, table
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(backfill)
+
+
+@click.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
+              show_default=True, help="json/csv give a review file for a spreadsheet.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the proposals (review file) here.")
+@click.option("--accept", "accept_file", type=click.Path(exists=True, dir_okay=False,
+              path_type=Path), default=None,
+              help="Apply the rows of an edited review file whose accept column says yes.")
+@click.option("--apply", "do_apply", is_flag=True,
+              help="Apply proposals at or above --min-confidence (default: dry run).")
+@click.option("--min-confidence", type=click.FloatRange(0, 1), default=0.95, show_default=True)
+@click.option("--by", default=None, help="Who approves [default: the login name].")
+@pass_app
+def backfill(app: App, fmt: str, output: Path | None, accept_file: Path | None, do_apply: bool,
+             min_confidence: float, by: str | None) -> None:
+    """Propose the missing vulnerability and classification labels, with evidence.
+
+    Without --apply or --accept nothing is written (dry run). Applied labels are recorded in
+    the label history and the evidence log with the evidence that justified them; running
+    again applies nothing twice.
+
+    \b
+    Example:
+      vulnmark backfill --format csv -o review.csv     # edit: accept = yes
+      vulnmark backfill --accept review.csv
+      vulnmark backfill --apply --min-confidence 0.95
+    """
+    actor = by or getpass.getuser()
+    if accept_file is not None:
+        chosen = _backfill.read_review(accept_file)
+        _apply(app, chosen, actor)
+        return
+    proposals = _backfill.propose(app.store, app.policy, app.now)
+    if do_apply:
+        _apply(app, [p for p in proposals if p.confidence >= min_confidence], actor)
+        return
+    if fmt in ("json", "csv"):
+        text = _backfill.review_text(proposals, fmt)
+        if output:
+            output.write_text(text, encoding="utf-8")
+            click.echo(f"wrote {len(proposals)} proposals to {output}", err=True)
+        else:
+            click.echo(text, nl=False)
+        return
+    for group in ("high", "medium", "low"):
+        rows = [[p.ticket, " ".join(p.add), p.kind, f"{p.confidence:.2f}",
+                 p.evidence[0].text if p.evidence else "", p.title]
+                for p in proposals if p.group == group]
+        if rows:
+            click.echo(f"\n{group} confidence ({len(rows)})")
+            click.echo(table(["ticket", "add", "kind", "confidence", "evidence", "title"], rows,
+                             max_width=50), nl=False)
+    click.echo(f"\n{len(proposals)} proposals (dry run: nothing written; use --apply or "
+               "--accept FILE)")
+
+
+def _apply(app: App, chosen: list[_backfill.Proposal], actor: str) -> None:
+    update, done = progress_callback(len(chosen), "applying")
+    try:
+        result = _backfill.apply(app.store, chosen, actor=actor, at=app.now, progress=update)
+    finally:
+        done()
+    click.echo(f"applied {result.labels} labels to {result.tickets} tickets "
+               f"({result.skipped} already had them)")
