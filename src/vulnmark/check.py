@@ -3,7 +3,8 @@
 Findings split in two: *marking* findings depend only on the ticket and the policy
 (``unclassified``, ``conflicting``, ``unmarked``, ``suspected``, ``noncanonical``, ``mismatch``)
 and are cached per ticket version; *deadline* findings (``due_soon``, ``overdue``, ``late``)
-depend on the evaluation instant and are derived from the cached marking at every run.
+(and ``no_outcome``) depend on the evaluation instant and the outcomes, and are derived from
+the cached evaluation at every run.
 """
 
 from __future__ import annotations
@@ -53,9 +54,11 @@ def marking(ticket: Ticket, policy: Policy) -> Marking:
     return Marking(vulnerability, classes, tuple(odd))
 
 
-def marking_findings(ticket: Ticket, policy: Policy, reading: Reading) -> list[Finding]:
+def marking_findings(ticket: Ticket, policy: Policy, reading: Reading,
+                     m: Marking | None = None) -> list[Finding]:
     """The label findings of one ticket, with the text's suggestion where it helps."""
-    m = marking(ticket, policy)
+    if m is None:
+        m = marking(ticket, policy)
     suggested = reading.suggested if reading.suggested in policy.class_names else None
     base = Finding(
         ticket=ticket.key,
@@ -114,26 +117,40 @@ def _difference(label: str, canonical: str) -> str:
 
 def deadline_findings(base: Finding, *, state: str, due_at: datetime | None,
                       resolved_at: datetime | None, now: datetime,
-                      due_soon: timedelta) -> list[Finding]:
-    """``overdue``/``due_soon`` for open tickets, ``late`` for resolved ones.
+                      due_soon: timedelta, outcome_at: datetime | None = None,
+                      outcome_kind: str | None = None,
+                      needs_outcome: bool = False) -> list[Finding]:
+    """The deadline findings of one ticket at ``now``.
 
-    A deadline is met at exactly ``due_at``: overdue starts strictly after it.
+    A deadline is met by an outcome (remediation, mitigation plan or documented basis) recorded
+    at or before ``due_at``; overdue starts strictly after it. ``outcome_at`` is the earliest
+    outcome (explicit, or inferred from the resolution). Open and unaddressed: ``overdue`` or
+    ``due_soon``; addressed or resolved after the deadline: ``late``; resolved without any
+    outcome while ``needs_outcome``: ``no_outcome``.
     """
-    if due_at is None:
-        return []
-    if state == "open":
+    out: list[Finding] = []
+    if state != "open" and needs_outcome and outcome_at is None:
+        out.append(replace(base, kind="no_outcome", due_at=due_at,
+                           detail="resolved without a documented outcome (remediated, "
+                                  "mitigation plan or no-remediation basis)"))
+    if due_at is None or (outcome_at is not None and outcome_at <= due_at):
+        return out
+    if outcome_at is not None:
+        what = (outcome_kind or "outcome").replace("_", " ")
+        out.append(replace(base, kind="late", due_at=due_at,
+                           detail=f"{what} recorded {_span(outcome_at - due_at)} after its "
+                                  "deadline"))
+    elif state == "open":
         if now > due_at:
-            late_by = now - due_at
-            return [replace(base, kind="overdue", due_at=due_at,
-                            detail=f"open {_span(late_by)} past its deadline")]
-        if now >= due_at - due_soon:
-            return [replace(base, kind="due_soon", due_at=due_at,
-                            detail=f"due in {_span(due_at - now)}")]
-        return []
-    if resolved_at is not None and resolved_at > due_at:
-        return [replace(base, kind="late", due_at=due_at,
-                        detail=f"resolved {_span(resolved_at - due_at)} after its deadline")]
-    return []
+            out.append(replace(base, kind="overdue", due_at=due_at,
+                               detail=f"open {_span(now - due_at)} past its deadline"))
+        elif now >= due_at - due_soon:
+            out.append(replace(base, kind="due_soon", due_at=due_at,
+                               detail=f"due in {_span(due_at - now)}"))
+    elif resolved_at is not None and resolved_at > due_at:
+        out.append(replace(base, kind="late", due_at=due_at,
+                           detail=f"resolved {_span(resolved_at - due_at)} after its deadline"))
+    return out
 
 
 def _span(delta: timedelta) -> str:

@@ -51,7 +51,22 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("tracker.prefix", "VULN", "Key prefix of tickets created with `vulnmark ticket new`."),
     Setting("inference.*", {}, "Custom phrasings and options of text inference."),
     Setting("source.jira.*", {}, "Jira site, flavour, scope JQL and paging (`vulnmark sync`)."),
-    Setting("schedule.*", {}, "When the daily run is due (cron expression and timezone)."),
+    Setting("schedule.cron", "0 7 * * *",
+            "When the daily run is due: minute hour day-of-month month day-of-week. Without a "
+            "[schedule] table a missed run is a calendar day without a report run."),
+    Setting("schedule.timezone", "(the policy timezone)", "IANA timezone of the cron times."),
+    Setting("schedule.catch_up", True,
+            "`vulnmark schedule` runs an uncovered slot at start (after downtime)."),
+    Setting("outcomes.remediated", ["Fixed", "Done"],
+            "Resolution names that mean the vulnerability was remediated (Jira)."),
+    Setting("outcomes.mitigation_plan", [],
+            "Resolution names that mean a mitigation plan was put in place."),
+    Setting("outcomes.no_remediation", ["Won't Fix", "Won't Do"],
+            "Resolution names that mean no remediation is needed."),
+    Setting("outcomes.no_remediation_reason", "other",
+            "Reason code given to an outcome inferred from a no_remediation resolution."),
+    Setting("outcomes.required", True,
+            "A resolved vulnerability without any outcome is a no_outcome finding."),
 )
 
 #: Tables whose content other modules validate (they may grow without touching this file).
@@ -176,8 +191,20 @@ def _sections(raw: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
     for key in _table(raw, "source"):
         if f"source.{key}" not in SECTIONS:
             raise PolicyError(f"unknown key 'source.{key}'")
+    _validate_sections(found, raw.get("timezone", "UTC"))
     return tuple((k, json.dumps(v, sort_keys=True, ensure_ascii=False, default=str))
                  for k, v in sorted(found.items()))
+
+
+def _validate_sections(found: Mapping[str, Any], timezone: object) -> None:
+    """The ``schedule`` and ``outcomes`` tables are checked here so a typo fails at load."""
+    from vulnmark import schedule
+    from vulnmark.outcomes import parse_rules
+
+    if "schedule" in found:
+        schedule.parse(found["schedule"], timezone if isinstance(timezone, str) else "UTC")
+    if "outcomes" in found:
+        parse_rules(found["outcomes"])
 
 
 def _table(raw: Mapping[str, Any], key: str) -> dict[str, Any]:

@@ -145,8 +145,10 @@ def _classified_at(t: Ticket, policy: Policy, classification: str | None) -> dat
 
 
 def _store_evaluations(conn: Connection, page: Iterable[Ticket], policy: Policy,
-                       read: Reader, *, versions: PolicyVersions = PolicyVersions(),
-                       rules: OutcomeRules = OutcomeRules()) -> None:
+                       read: Reader, *, versions: PolicyVersions | None = None,
+                       rules: OutcomeRules | None = None) -> None:
+    versions = versions or PolicyVersions()
+    rules = rules or OutcomeRules()
     rows: list[dict[str, Any]] = []
     keys = []
     page = list(page)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from bisect import bisect_left
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -11,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 
 from vulnmark import evidence
+from vulnmark import schedule as _schedule
 from vulnmark.model import Run
 from vulnmark.notify import Delivery
 from vulnmark.policy import Policy
@@ -115,6 +117,17 @@ def control_health(store: Store, policy: Policy, now: datetime) -> ControlHealth
         if r.delivery_status == "failed":
             undelivered.append(r)
     notes: list[str] = []
+    failed_syncs = [r for r in recent if r.kind == "sync" and r.started_at <= now
+                    and (r.error or r.delivery_status == "failed")]
+    for r in failed_syncs[:10]:
+        notes.append(f"FAILED SYNC at {ts(r.started_at)}: {r.error or 'no detail'}")
+    sched = _schedule.from_policy(policy) if policy.section("schedule") else None
+    if sched is not None:
+        missed = tuple(s.astimezone(sched.zone).date()
+                       for s in missed_slots(report_runs, now, sched))
+        notes.append(f"Schedule: cron {sched.cron.expr!r} in {sched.timezone}")
+    else:
+        missed = missed_days(report_runs, now, zone)
     with store.reading() as conn:
         check = evidence.verify(conn)
     if check.ok:
@@ -123,7 +136,7 @@ def control_health(store: Store, policy: Policy, now: datetime) -> ControlHealth
         notes.append(f"EVIDENCE LOG BROKEN: {check.problem}")
     return ControlHealth(
         runs=tuple(r for r in recent if r.started_at <= now)[:10],
-        missed_days=missed_days(report_runs, now, zone),
+        missed_days=missed,
         last_delivery=last_delivery,
         undelivered=tuple(undelivered),
         notes=tuple(notes),
@@ -143,3 +156,32 @@ def missed_days(report_runs: list[Run], now: datetime, zone: ZoneInfo) -> tuple[
             out.append(day)
         day += timedelta(days=1)
     return tuple(out)
+
+
+def missed_slots(report_runs: list[Run], now: datetime,
+                 sched: _schedule.Schedule) -> tuple[datetime, ...]:
+    """Due slots since the first report run that no report run covered.
+
+    A slot is covered by a report run at or after it and before the next slot. The latest
+    slot at or before ``now`` is not judged: the run being made now covers it.
+    """
+    if not report_runs:
+        return ()
+    times = sorted(r.started_at for r in report_runs)
+    start = sched.previous(times[0]) or times[0]
+    slots = list(sched.slots(start, now))
+    out = []
+    for slot, following in zip(slots, slots[1:], strict=False):
+        i = bisect_left(times, slot)
+        if i >= len(times) or times[i] >= following:
+            out.append(slot)
+    return tuple(out)
+
+
+def covered(store: Store, slot: datetime, following: datetime | None) -> bool:
+    """Whether a report run started at or after ``slot`` and before ``following``."""
+    query = select(runs.c.id).where(runs.c.kind == "report", runs.c.started_at >= ts(slot))
+    if following is not None:
+        query = query.where(runs.c.started_at < ts(following))
+    with store.reading() as conn:
+        return conn.execute(query.limit(1)).first() is not None

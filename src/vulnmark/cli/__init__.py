@@ -74,12 +74,14 @@ from vulnmark.cli import (  # noqa: E402  (the commands need cli)
     backfill,
     checks,
     demo,
+    outcomes,
     reporting,
+    schedule,
     setup,
     tickets,
 )
 
-for _module in (setup, tickets, checks, reporting, backfill, demo):
+for _module in (setup, tickets, checks, reporting, backfill, demo, outcomes, schedule):
     _module.register(cli)
 
 __all__ = ["cli", "main"]

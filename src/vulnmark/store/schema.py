@@ -102,6 +102,10 @@ evaluations = Table(
     Column("resolved_at", TS),
     Column("n_findings", Integer, nullable=False),
     Column("findings", Text, nullable=False, server_default="[]"),
+    Column("discovered_at", TS),
+    Column("classified_at", TS),
+    Column("outcome_at", TS),
+    Column("outcome_kind", String(32)),
 )
 Index("ix_evaluations_findings", evaluations.c.ticket_key,
       sqlite_where=text("n_findings > 0"), postgresql_where=text("n_findings > 0"))
@@ -117,6 +121,15 @@ outcomes = Table(
     Column("text", Text, nullable=False, server_default=""),
     Column("actor", String(255)),
     Column("recorded_at", TS, nullable=False),
+)
+
+policy_versions = Table(
+    "policy_versions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("digest", String(64), nullable=False),
+    Column("effective_at", TS, nullable=False),
+    Column("deadlines", Text, nullable=False),
 )
 
 runs = Table(

@@ -1,0 +1,103 @@
+"""``vulnmark schedule``: the daily job in-process, on the policy's cron schedule."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from datetime import datetime
+from types import FrameType
+
+import click
+
+from vulnmark import daily, runs
+from vulnmark import schedule as _schedule
+from vulnmark.cli.app import EXIT_EXTERNAL, App, fatal, pass_app
+from vulnmark.notify import DeliveryFailed, NotifyError, SmtpNotifier, smtp_settings_from_env
+from vulnmark.store.schema import ts
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(schedule)
+
+
+@click.command("schedule")
+@click.option("--once", is_flag=True,
+              help="Run the current slot if no report run covers it yet, then exit (for a "
+                   "cron line or a systemd timer).")
+@click.option("--max-runs", type=click.IntRange(min=1), default=None,
+              help="Stop after this many runs (catch-up included).")
+@click.option("--send/--no-send", default=True, show_default=True,
+              help="Email each report to the recipients.")
+@click.option("--to", "to", multiple=True, metavar="ADDR", help="Recipient (repeatable).")
+@click.option("--next", "show_next", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Print the next N due slots and exit.")
+@pass_app
+def schedule(app: App, once: bool, max_runs: int | None, send: bool, to: tuple[str, ...],
+             show_next: int | None) -> None:
+    """Run the daily report on the [schedule] cron expression, in this process.
+
+    At start a slot that no report run covers (the machine was down at 07:00) is caught up at
+    once; then the job runs at every slot. SIGTERM or Ctrl-C stops it cleanly after the
+    running job. A failed delivery is kept as undelivered and shown in the next report; the
+    loop goes on.
+
+    \b
+    Example:
+      vulnmark schedule                      # run forever (systemd service, container)
+      vulnmark schedule --once               # from cron or a systemd timer, hourly
+      vulnmark schedule --next 5             # when the next runs are due
+    """
+    sched = _schedule.from_policy(app.policy)
+    if show_next:
+        at = app.now
+        for _ in range(show_next):
+            slot = sched.next(at)
+            if slot is None:
+                break
+            click.echo(f"{ts(slot)}  {slot.astimezone(sched.zone).isoformat()}")
+            at = slot
+        return
+    notifier = None
+    if send:
+        settings = smtp_settings_from_env(app.policy.smtp, os.environ)
+        notifier = SmtpNotifier(settings, os.environ.get("VULNMARK_SMTP_PASSWORD"))
+    recipients = to or app.policy.recipients
+    store, policy = app.store, app.policy
+
+    def job(now: datetime) -> None:
+        result = daily.run(store, policy, now, notifier=notifier, recipients=recipients)
+        click.echo(f"{ts(now)}: report run {result.run_id}"
+                   + (f" sent {result.delivery.message_id}" if result.delivery else ""))
+
+    stop = threading.Event()
+    clock = (lambda: app.now) if app.now_text else None
+    loop = _schedule.Loop(sched, job, lambda s, n: runs.covered(store, s, n),
+                          stop=stop, max_runs=max_runs, **({"clock": clock} if clock else {}))
+    if once:
+        if not loop.once():
+            click.echo(f"{ts(app.now)}: nothing due (the current slot is covered)")
+        _exit_on(loop.last_error)
+        return
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        click.echo(f"signal {signum}: stopping after the running job", err=True)
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        done = loop.serve()
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    click.echo(f"stopped after {done} run{'s' if done != 1 else ''}", err=True)
+    _exit_on(loop.last_error)
+
+
+def _exit_on(error: Exception | None) -> None:
+    if isinstance(error, DeliveryFailed):
+        fatal(f"report not delivered: {error} — kept as undelivered", EXIT_EXTERNAL)
+    if isinstance(error, NotifyError):
+        fatal(str(error))
+    if error is not None:
+        raise error

@@ -1,0 +1,231 @@
+"""Outcomes of vulnerabilities and reclassifications, each recorded with its evidence.
+
+An outcome says how a vulnerability was handled (NCSSR v1 4.f, ETSI EN 319 401 REQ-7.9.2-10):
+``remediated``, ``mitigation_plan`` with the plan, or ``no_remediation`` with a reason code and
+the factual basis. Outcomes come from two places:
+
+* recorded explicitly (``vulnmark outcome``), kept in the ``outcomes`` table;
+* inferred from a resolved ticket's resolution name through the ``[outcomes]`` table of the
+  configuration (Jira: ``remediated = ["Fixed", "Done"]``, ``no_remediation = ["Won't Fix"]``),
+  dated at the resolution time.
+
+A deadline is met when the earliest outcome is at or before it. Every write appends an evidence
+record in the same transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, Connection, and_, or_, select, update
+
+from vulnmark import evidence
+from vulnmark.check import marking
+from vulnmark.model import (
+    NO_REMEDIATION_REASONS,
+    OUTCOME_KINDS,
+    LabelChange,
+    Outcome,
+    Ticket,
+    TicketKey,
+)
+from vulnmark.policy import Policy, PolicyError
+from vulnmark.store import Store
+from vulnmark.store.schema import dt, evaluations, outcomes, tickets, ts
+
+logger = logging.getLogger(__name__)
+
+OutcomeKind = str
+MAX_TEXT = 20_000
+
+
+class OutcomeError(Exception):
+    """An outcome or reclassification cannot be recorded; the message says why."""
+
+
+@dataclass(frozen=True)
+class OutcomeRules:
+    """The ``[outcomes]`` configuration: resolution names that imply an outcome."""
+
+    remediated: tuple[str, ...] = ("Fixed", "Done")
+    mitigation_plan: tuple[str, ...] = ()
+    no_remediation: tuple[str, ...] = ("Won't Fix", "Won't Do")
+    no_remediation_reason: str = "other"
+    required: bool = True
+    """Whether a resolved vulnerability without any outcome is a ``no_outcome`` finding."""
+
+    @classmethod
+    def from_policy(cls, policy: Policy) -> OutcomeRules:
+        return parse_rules(policy.section("outcomes"))
+
+    def infer(self, resolution: str | None) -> str | None:
+        """The outcome kind a resolution name implies (case-insensitive), or None."""
+        if not resolution:
+            return None
+        folded = resolution.strip().casefold()
+        for kind in ("remediated", "mitigation_plan", "no_remediation"):
+            names: tuple[str, ...] = getattr(self, kind)
+            if any(folded == n.strip().casefold() for n in names):
+                return kind
+        return None
+
+    def inferred(self, t: Ticket) -> Outcome | None:
+        kind = self.infer(t.resolution) if t.resolved is not None else None
+        if kind is None or t.resolved is None:
+            return None
+        return Outcome(
+            ticket=t.key, kind=cast(Any, kind), recorded_at=t.resolved,
+            text=f"inferred from resolution {t.resolution!r}",
+            reason=self.no_remediation_reason if kind == "no_remediation" else None,
+            actor=None)
+
+
+RULE_KEYS = ("remediated", "mitigation_plan", "no_remediation", "no_remediation_reason",
+             "required")
+
+
+def parse_rules(raw: Mapping[str, Any]) -> OutcomeRules:
+    """Validate the ``[outcomes]`` table; errors name the key."""
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in RULE_KEYS:
+            raise PolicyError(f"unknown key 'outcomes.{key}' (expected one of "
+                              f"{', '.join(RULE_KEYS)})")
+        if key == "required":
+            if not isinstance(value, bool):
+                raise PolicyError("outcomes.required: expected true or false")
+            values[key] = value
+        elif key == "no_remediation_reason":
+            if value not in NO_REMEDIATION_REASONS:
+                raise PolicyError(f"outcomes.no_remediation_reason: expected one of "
+                                  f"{', '.join(NO_REMEDIATION_REASONS)}, got {value!r}")
+            values[key] = value
+        else:
+            if not isinstance(value, list) or not all(isinstance(v, str) and v.strip()
+                                                      for v in value):
+                raise PolicyError(f"outcomes.{key}: expected a list of resolution names")
+            values[key] = tuple(value)
+    rules = replace(OutcomeRules(), **values)
+    seen: dict[str, str] = {}
+    for kind in ("remediated", "mitigation_plan", "no_remediation"):
+        for name in getattr(rules, kind):
+            other = seen.setdefault(name.strip().casefold(), kind)
+            if other != kind:
+                raise PolicyError(f"outcomes: resolution {name!r} is listed under both "
+                                  f"{other} and {kind}")
+    return rules
+
+
+def validate(kind: str, text: str, reason: str | None) -> None:
+    if kind not in OUTCOME_KINDS:
+        raise OutcomeError(f"unknown outcome {kind!r}; expected one of {', '.join(OUTCOME_KINDS)}")
+    if len(text) > MAX_TEXT:
+        raise OutcomeError(f"outcome text is {len(text)} characters; at most {MAX_TEXT}")
+    if kind == "mitigation_plan" and not text.strip():
+        raise OutcomeError("a mitigation plan needs its text (--mitigation-plan TEXT)")
+    if kind == "no_remediation":
+        if reason not in NO_REMEDIATION_REASONS:
+            raise OutcomeError(f"no-remediation reason {reason!r} is not one of "
+                               f"{', '.join(NO_REMEDIATION_REASONS)}")
+        if not text.strip():
+            raise OutcomeError("no remediation needs the factual basis (--basis TEXT)")
+    elif reason is not None:
+        raise OutcomeError("a reason code belongs only to --no-remediation")
+
+
+def record(store: Store, key: str, kind: str, *, at: datetime, text: str = "",
+           reason: str | None = None, actor: str | None = None) -> Outcome:
+    """Record an outcome, its evidence and the cached evaluation, in one transaction."""
+    validate(kind, text, reason)
+    with store.transaction() as conn:
+        if conn.execute(select(tickets.c.key).where(tickets.c.key == key)).first() is None:
+            raise OutcomeError(f"no ticket {key!r} in the store")
+        conn.execute(outcomes.insert().values(
+            ticket_key=key, kind=kind, reason=reason, text=text, actor=actor,
+            recorded_at=ts(at)))
+        evidence.append(conn, "outcome", {
+            "ticket": key, "kind": kind, "reason": reason, "text": text, "by": actor,
+            "recorded_at": ts(at)}, at)
+        when = ts(at)
+        conn.execute(update(evaluations).where(
+            evaluations.c.ticket_key == key,
+            or_(evaluations.c.outcome_at.is_(None), evaluations.c.outcome_at > when),
+        ).values(outcome_at=when, outcome_kind=kind))
+    return Outcome(ticket=TicketKey(key), kind=cast(Any, kind), recorded_at=at, text=text,
+                   reason=reason, actor=actor)
+
+
+def list_outcomes(conn: Connection, *, keys: Sequence[str] | None = None,
+                  since: datetime | None = None, until: datetime | None = None) -> list[Outcome]:
+    """Recorded outcomes in time order (optionally of some tickets or a period)."""
+    query = select(outcomes).order_by(outcomes.c.recorded_at, outcomes.c.id)
+    conds: list[ColumnElement[bool]] = []
+    if keys is not None:
+        conds.append(outcomes.c.ticket_key.in_(list(keys)))
+    if since is not None:
+        conds.append(outcomes.c.recorded_at >= ts(since))
+    if until is not None:
+        conds.append(outcomes.c.recorded_at < ts(until))
+    if conds:
+        query = query.where(and_(*conds))
+    out = []
+    for r in conn.execute(query).mappings():
+        when = dt(r["recorded_at"])
+        assert when is not None
+        out.append(Outcome(ticket=r["ticket_key"], kind=r["kind"], recorded_at=when,
+                           text=r["text"], reason=r["reason"], actor=r["actor"]))
+    return out
+
+
+def earliest(candidates: Sequence[Outcome | None]) -> Outcome | None:
+    """The first outcome in time (ties: the explicit one listed first)."""
+    found = [o for o in candidates if o is not None]
+    return min(found, key=lambda o: o.recorded_at) if found else None
+
+
+@dataclass(frozen=True)
+class Reclassification:
+    ticket: str
+    previous: str | None
+    new: str
+    at: datetime
+    by: str
+    why: str
+
+
+def reclassify(store: Store, policy: Policy, key: str, new_class: str, *, why: str, by: str,
+               at: datetime) -> Reclassification:
+    """Replace a ticket's classification label; record who, when and why as evidence.
+
+    Only tickets of the embedded tracker are relabelled here: a Jira ticket is relabelled in
+    Jira and the change arrives (with its author and time) at the next sync.
+    """
+    if new_class not in policy.class_names:
+        raise OutcomeError(f"unknown class {new_class!r}; the policy has "
+                           f"{', '.join(policy.class_names)}")
+    if not why.strip():
+        raise OutcomeError("a reclassification needs its reason (--why TEXT)")
+    t = store.get_ticket(key)
+    if t is None:
+        raise OutcomeError(f"no ticket {key!r} in the store")
+    if t.source != "embedded":
+        raise OutcomeError(f"{key} comes from {t.source}: change its label there; the change is "
+                           "recorded with its author and time at the next sync")
+    previous = marking(t, policy).classification
+    if previous == new_class:
+        raise OutcomeError(f"{key} is already classified {new_class}")
+    removed = tuple(label for label in t.labels
+                    if (m := policy.match_label(label)) is not None and m.role == "class")
+    added = (new_class,)
+    labels = tuple(label for label in t.labels if label not in removed) + added
+    change = LabelChange(at, by, added, removed)
+    store.upsert_tickets(
+        [replace(t, labels=labels, updated=at, label_history=(*t.label_history, change))],
+        actor=by, at=at,
+        event={"kind": "reclassification", "ticket": key, "from": previous, "to": new_class,
+               "by": by, "why": why})
+    return Reclassification(key, previous, new_class, at, by, why)

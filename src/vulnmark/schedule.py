@@ -1,0 +1,282 @@
+"""The daily schedule: a cron expression in a timezone, due slots, and an in-process loop.
+
+The ``[schedule]`` table of ``vulnmark.toml`` says when the daily run is due::
+
+    [schedule]
+    cron = "0 7 * * 1-5"          # minute hour day-of-month month day-of-week
+    timezone = "Europe/Budapest"  # default: the policy timezone
+    catch_up = true               # run a missed slot at start
+
+A slot is *covered* by a report run that starts at or after it and before the next slot; a
+slot that ends uncovered is a missed run (see :func:`vulnmark.runs.control_health`). Cron
+fields take ``*``, numbers, ranges ``a-b``, steps ``*/n`` and ``a-b/n``, lists, and
+``mon``..``sun`` / ``jan``..``dec``; when both day fields are restricted a day matching either
+counts (as in Vixie cron). Local times that do not exist (the spring DST gap) run at the same
+distance after the gap; repeated local times (autumn) run once, at the first.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from vulnmark.policy import Policy, PolicyError
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_CRON = "0 7 * * *"
+_NAMES = {
+    3: {n: i for i, n in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"],
+        start=1)},
+    4: {n: i for i, n in enumerate(["sun", "mon", "tue", "wed", "thu", "fri", "sat"])},
+}
+_BOUNDS = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
+_FIELD_NAMES = ("minute", "hour", "day of month", "month", "day of week")
+SEARCH_DAYS = 366 * 5
+
+
+class ScheduleError(PolicyError):
+    """A cron expression or ``[schedule]`` setting is invalid; the message names it."""
+
+
+@dataclass(frozen=True)
+class Cron:
+    """A parsed five-field cron expression."""
+
+    expr: str
+    minutes: frozenset[int]
+    hours: frozenset[int]
+    days: frozenset[int]
+    months: frozenset[int]
+    weekdays: frozenset[int]
+    """0 = Sunday … 6 = Saturday (7 is folded into 0)."""
+    any_day: bool
+    any_weekday: bool
+
+    @classmethod
+    def parse(cls, expr: str) -> Cron:
+        parts = expr.split()
+        if len(parts) != 5:
+            raise ScheduleError(f"cron {expr!r}: expected 5 fields (minute hour day-of-month "
+                                f"month day-of-week), got {len(parts)}")
+        sets = [_field(p, i, expr) for i, p in enumerate(parts)]
+        weekdays = frozenset(d % 7 for d in sets[4])
+        return cls(expr, sets[0], sets[1], sets[2], sets[3], weekdays,
+                   parts[2] == "*", parts[4] == "*")
+
+    def day_matches(self, d: date) -> bool:
+        if d.month not in self.months:
+            return False
+        dom = d.day in self.days
+        dow = (d.isoweekday() % 7) in self.weekdays
+        if self.any_day or self.any_weekday:
+            return dom and dow
+        return dom or dow
+
+
+def _field(text: str, index: int, expr: str) -> frozenset[int]:
+    lo, hi = _BOUNDS[index]
+    names = _NAMES.get(index, {})
+    out: set[int] = set()
+
+    def number(s: str) -> int:
+        value = names.get(s.lower()) if not s.isdigit() else int(s)
+        if value is None or not lo <= value <= hi:
+            raise ScheduleError(f"cron {expr!r}: {_FIELD_NAMES[index]} {s!r} is not in "
+                                f"{lo}-{hi}")
+        return value
+
+    for item in text.split(","):
+        base, _, step_text = item.partition("/")
+        step = 1
+        if step_text:
+            if not step_text.isdigit() or int(step_text) == 0:
+                raise ScheduleError(f"cron {expr!r}: bad step {step_text!r}")
+            step = int(step_text)
+        if base == "*":
+            start, end = lo, hi
+        elif "-" in base:
+            a, _, b = base.partition("-")
+            start, end = number(a), number(b)
+            if start > end:
+                raise ScheduleError(f"cron {expr!r}: range {base!r} runs backwards")
+        else:
+            start = number(base)
+            end = hi if step_text else start
+        out.update(range(start, end + 1, step))
+    return frozenset(out)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When the daily run is due: a cron expression read in a timezone."""
+
+    cron: Cron
+    timezone: str = "UTC"
+    catch_up: bool = True
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def slots(self, start: datetime, end: datetime) -> Iterator[datetime]:
+        """Due instants (UTC) with ``start <= slot <= end``, in order."""
+        zone = self.zone
+        day = start.astimezone(zone).date() - timedelta(days=1)
+        last = end.astimezone(zone).date() + timedelta(days=1)
+        seen: set[datetime] = set()
+        while day <= last:
+            if self.cron.day_matches(day):
+                for h in sorted(self.cron.hours):
+                    for m in sorted(self.cron.minutes):
+                        instant = _instant(day, time(h, m), zone)
+                        if instant in seen or not start <= instant <= end:
+                            continue
+                        seen.add(instant)
+                        yield instant
+            day += timedelta(days=1)
+
+    def previous(self, at: datetime) -> datetime | None:
+        """The latest slot at or before ``at`` (within five years)."""
+        step = timedelta(days=2)
+        end = at
+        for _ in range(SEARCH_DAYS // 2):
+            found = list(self.slots(end - step, end))
+            if found:
+                return found[-1]
+            end -= step
+        return None
+
+    def next(self, after: datetime) -> datetime | None:
+        """The first slot strictly after ``after`` (within five years)."""
+        start = after + timedelta(microseconds=1)
+        step = timedelta(days=2)
+        for _ in range(SEARCH_DAYS // 2):
+            found = next(self.slots(start, start + step), None)
+            if found is not None:
+                return found
+            start += step
+        return None
+
+
+def _instant(day: date, at: time, zone: ZoneInfo) -> datetime:
+    """The UTC instant of a local wall time; a time in the DST gap maps to after the gap."""
+    local = datetime.combine(day, at, tzinfo=zone)  # fold=0: the first of repeated times
+    return local.astimezone(UTC)
+
+
+SCHEDULE_KEYS = ("cron", "timezone", "catch_up")
+
+
+def parse(raw: Mapping[str, Any], default_timezone: str = "UTC") -> Schedule:
+    """Validate the ``[schedule]`` table; errors name the key."""
+    for key in raw:
+        if key not in SCHEDULE_KEYS:
+            raise ScheduleError(f"unknown key 'schedule.{key}' (expected one of "
+                                f"{', '.join(SCHEDULE_KEYS)})")
+    expr = raw.get("cron", DEFAULT_CRON)
+    if not isinstance(expr, str):
+        raise ScheduleError("schedule.cron: expected a string like \"0 7 * * *\"")
+    tz = raw.get("timezone", default_timezone)
+    if not isinstance(tz, str):
+        raise ScheduleError("schedule.timezone: expected an IANA timezone name")
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError) as e:
+        raise ScheduleError(f"schedule.timezone: unknown timezone {tz!r}") from e
+    catch_up = raw.get("catch_up", True)
+    if not isinstance(catch_up, bool):
+        raise ScheduleError("schedule.catch_up: expected true or false")
+    try:
+        cron = Cron.parse(expr)
+    except ScheduleError as e:
+        raise ScheduleError(f"schedule.cron: {e}") from e
+    return Schedule(cron, tz, catch_up)
+
+
+def from_policy(policy: Policy) -> Schedule:
+    return parse(policy.section("schedule"), policy.timezone)
+
+
+# -- the in-process loop -------------------------------------------------------------------
+
+Job = Callable[[datetime], None]
+Covered = Callable[[datetime, datetime | None], bool]
+"""(slot, next slot) -> whether a report run covers the slot."""
+
+
+@dataclass
+class Loop:
+    """Runs ``job`` at every slot; at start, catches up the current slot if it is uncovered.
+
+    ``clock`` and ``stop`` are injectable so tests need no real waiting: ``stop.wait`` is the
+    only sleep, and setting ``stop`` (SIGTERM, Ctrl-C) ends the loop after the running job.
+    """
+
+    schedule: Schedule
+    job: Job
+    covered: Covered
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    stop: threading.Event | None = None
+    max_runs: int | None = None
+    runs: int = 0
+    last_error: Exception | None = None
+
+    def __post_init__(self) -> None:
+        if self.stop is None:
+            self.stop = threading.Event()
+
+    def due_now(self) -> datetime | None:
+        """The current slot when no run covers it yet (a missed or not yet done run)."""
+        now = self.clock()
+        slot = self.schedule.previous(now)
+        if slot is None:
+            return None
+        return None if self.covered(slot, self.schedule.next(slot)) else slot
+
+    def _run(self, slot: datetime) -> None:
+        logger.info("daily run for the slot %s", slot.isoformat())
+        self.last_error = None
+        try:
+            self.job(self.clock())
+        except Exception as e:  # the loop must survive one bad day; the run records it
+            self.last_error = e
+            logger.error("daily run for the slot %s failed: %s", slot.isoformat(), e)
+        self.runs += 1
+
+    def _done(self) -> bool:
+        assert self.stop is not None
+        return self.stop.is_set() or (self.max_runs is not None and self.runs >= self.max_runs)
+
+    def once(self) -> bool:
+        """Run the current slot if it is uncovered; True when a run happened."""
+        slot = self.due_now()
+        if slot is None:
+            return False
+        self._run(slot)
+        return True
+
+    def serve(self) -> int:
+        """Catch up, then run at each slot until stopped; returns the number of runs."""
+        assert self.stop is not None
+        if self.schedule.catch_up:
+            self.once()
+        while not self._done():
+            now = self.clock()
+            slot = self.schedule.next(now)
+            if slot is None:
+                logger.error("cron %r never fires again", self.schedule.cron.expr)
+                break
+            wait = (slot - now).total_seconds()
+            logger.info("next daily run at %s (in %.0f s)", slot.isoformat(), wait)
+            if self.stop.wait(max(0.0, wait)):
+                break
+            if self.clock() >= slot:
+                self._run(slot)
+        return self.runs
