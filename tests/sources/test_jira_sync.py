@@ -17,7 +17,7 @@ from vulnmark.sources.jira_settings import JiraResponseError, JiraSettings
 from vulnmark.sources.jira_sync import GONE_REASON, STATE_KEY, run_sync
 from vulnmark.store import Store
 from vulnmark.testing import JiraEmulator, spec
-from vulnmark.testing.transports import Killed, KillAfter
+from vulnmark.testing.transports import KillAfter, Killed
 
 DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 SPEC = DATA / "jira-openapi" / "jira-platform-v3.swagger-v3.v3.json"
