@@ -119,7 +119,8 @@ def verify(conn: Connection) -> Verification:
         select(events.c.seq, events.c.at, events.c.kind, events.c.payload,
                events.c.prev_hash, events.c.hash).order_by(events.c.seq)
     )
-    return verify_rows(iter(rows.tuples()))
+    return verify_rows((seq, at, kind, payload, prev, digest)
+                       for seq, at, kind, payload, prev, digest in rows)
 
 
 def count(conn: Connection) -> int:
