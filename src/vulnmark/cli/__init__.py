@@ -74,6 +74,7 @@ from vulnmark.cli import (  # noqa: E402  (the commands need cli)
     backfill,
     checks,
     demo,
+    metrics,
     outcomes,
     reporting,
     schedule,
@@ -81,7 +82,8 @@ from vulnmark.cli import (  # noqa: E402  (the commands need cli)
     tickets,
 )
 
-for _module in (setup, tickets, checks, reporting, backfill, demo, outcomes, schedule):
+for _module in (setup, tickets, checks, reporting, backfill, demo, outcomes, schedule,
+                metrics):
     _module.register(cli)
 
 __all__ = ["cli", "main"]

@@ -1,0 +1,74 @@
+"""``vulnmark metrics``: time to classify, time to outcome, share within deadline."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import click
+
+from vulnmark import evaluate, metrics
+from vulnmark.cli.app import App, csv_text, pass_app, table
+from vulnmark.policy import Policy
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(metrics_command)
+
+
+def period(policy: Policy, since: datetime | None, until: datetime | None,
+           now: datetime) -> tuple[datetime, datetime]:
+    """Inclusive dates in the policy timezone -> [start, end) instants (default: 90 days)."""
+    zone = ZoneInfo(policy.timezone)
+    end_day = until.date() if until else now.astimezone(zone).date()
+    start_day = since.date() if since else end_day - timedelta(days=89)
+    if start_day > end_day:
+        raise click.BadParameter(f"--from {start_day} is after --to {end_day}",
+                                 param_hint="--from/--to")
+    return _midnight(start_day, zone), _midnight(end_day + timedelta(days=1), zone)
+
+
+def _midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=zone)
+
+
+@click.command("metrics")
+@click.option("--from", "since", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="First day (policy timezone) [default: 89 days before --to].")
+@click.option("--to", "until", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Last day, inclusive [default: today].")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
+              show_default=True)
+@click.option("--by", type=click.Choice(["month", "class"]), default="month", show_default=True,
+              help="Rows per class and month of discovery, or per class over the period.")
+@pass_app
+def metrics_command(app: App, since: datetime | None, until: datetime | None, fmt: str,
+                    by: str) -> None:
+    """Time to classify, time to outcome and the share within deadline, per class.
+
+    Counts the vulnerabilities discovered in the period (months in UTC). Time to classify runs
+    from creation to the first classification label; time to outcome from discovery to the
+    first outcome. A deadline is met by an outcome recorded at or before it.
+
+    \b
+    Example:
+      vulnmark metrics --from 2026-01-01 --to 2026-12-31
+      vulnmark metrics --from 2026-11-01 --to 2026-11-30 --format csv > november.csv
+    """
+    start, end = period(app.policy, since, until, app.now)
+    evaluate.refresh(app.store, app.policy, now=app.now)
+    result = metrics.compute(app.store, start, end, app.now)
+    if fmt == "json":
+        click.echo(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
+        return
+    rows = result.rows if by == "month" else result.totals()
+    values = [[r.as_dict()[c] for c in metrics.COLUMNS] for r in rows]
+    if fmt == "csv":
+        click.echo(csv_text(metrics.COLUMNS, values), nl=False)
+        return
+    headers = ["month", "class", "n", "classified", "classify h (mean)", "classify h (max)",
+               "outcome", "outcome h (mean)", "deadline", "met", "missed", "pending", "within"]
+    pretty = [[*v[:-1], "-" if v[-1] is None else f"{v[-1]:.0%}"] for v in values]
+    click.echo(table(headers, pretty) if pretty else "no vulnerabilities discovered in the "
+               "period\n", nl=False)
