@@ -1,0 +1,174 @@
+"""Evaluation over a real store (SQLite and PostgreSQL): only changed tickets are re-read,
+findings at an instant come from the cache, policy changes re-evaluate everything."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from core_support import make_ticket
+from vulnmark import evaluate, evidence
+from vulnmark.classify import read
+from vulnmark.model import Comment, Reading, Ticket
+from vulnmark.policy import Policy, preset
+from vulnmark.store import Store
+
+NOW = datetime(2026, 11, 27, 7, 0, tzinfo=UTC)
+P = preset("etsi-319-401")
+
+
+class Counting:
+    """The real reader, recording which tickets it was asked to read."""
+
+    def __init__(self) -> None:
+        self.keys: list[str] = []
+
+    def __call__(self, t: Ticket, policy: Policy) -> Reading:
+        self.keys.append(t.key)
+        return read(t, policy)
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    with Store.open(store_url) as s:
+        yield s
+
+
+def many(n: int) -> list[Ticket]:
+    out = []
+    for i in range(n):
+        labels = [(), ("Vulnerability",), ("Sérülékenység", "HIGH"), ("LOW",)][i % 4]
+        out.append(make_ticket(f"T-{i:04d}", title=f"ticket {i}", labels=labels))
+    return out
+
+
+def kinds(result: evaluate.CheckResult) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for f in result.findings:
+        out.setdefault(f.ticket, []).append(f.kind)
+    return out
+
+
+def test_changing_one_of_n_reevaluates_exactly_one(store: Store) -> None:
+    tickets = many(40)
+    store.upsert_tickets(tickets, at=NOW)
+    first = Counting()
+    assert evaluate.refresh(store, P, reader=first) == 40
+    assert sorted(first.keys) == [t.key for t in tickets]
+
+    idle = Counting()
+    assert evaluate.refresh(store, P, reader=idle) == 0 and idle.keys == []
+
+    # an import of the same data changes nothing
+    store.upsert_tickets(tickets, at=NOW)
+    assert evaluate.refresh(store, P, reader=Counting()) == 0
+
+    changed = replace(tickets[17], comments=(Comment("rated HIGH"),))
+    store.upsert_tickets([changed], at=NOW)
+    one = Counting()
+    assert evaluate.refresh(store, P, reader=one) == 1
+    assert one.keys == ["T-0017"]
+
+
+def test_findings_follow_the_change(store: Store) -> None:
+    t = make_ticket("T-1", labels=("Vulnerability",))
+    store.upsert_tickets([t], at=NOW)
+    assert kinds(evaluate.check(store, P, NOW)) == {"T-1": ["unclassified"]}
+    store.upsert_tickets([replace(t, labels=("Vulnerability", "HIGH"))], at=NOW)
+    assert kinds(evaluate.check(store, P, NOW)) == {}
+
+
+def test_a_policy_change_reevaluates_everything(store: Store) -> None:
+    store.upsert_tickets(many(12), at=NOW)
+    evaluate.refresh(store, P)
+    other = preset("ncssr-v1")
+    assert evaluate.refresh(store, other, reader=Counting()) == 12
+    assert evaluate.refresh(store, other, reader=Counting()) == 0
+
+
+def test_a_policy_change_applies_to_tickets_discovered_after_it(store: Store) -> None:
+    # CRITICAL: 48 h under ETSI, 96 h under NCSSR v1
+    old = make_ticket("C-1", labels=("Vulnerability", "CRITICAL"),
+                      created=NOW - timedelta(hours=60))
+    store.upsert_tickets([old], at=NOW)
+    assert kinds(evaluate.check(store, P, NOW)) == {"C-1": ["overdue"]}
+    ncssr = preset("ncssr-v1")
+    later = NOW + timedelta(hours=1)
+    # the ticket discovered under ETSI keeps its 48 h deadline
+    (f,) = evaluate.check(store, ncssr, later).findings
+    assert (f.kind, f.due_at) == ("overdue", old.created + timedelta(hours=48))
+    new = make_ticket("C-2", labels=("Vulnerability", "CRITICAL"),
+                      created=later + timedelta(hours=1))
+    store.upsert_tickets([new], at=later)
+    at = new.created + timedelta(hours=48, seconds=1)  # overdue under ETSI, not under NCSSR
+    assert kinds(evaluate.check(store, ncssr, at)).get("C-2") is None
+    at = new.created + timedelta(hours=96, seconds=1)
+    assert kinds(evaluate.check(store, ncssr, at))["C-2"] == ["overdue"]
+    with store.reading() as conn:
+        changes = [e for e in evidence.iter_events(conn) if e.kind == "policy_change"]
+    assert [e.payload["digest"] for e in changes] == [P.digest(), ncssr.digest()]
+    assert store.verify_evidence().ok
+
+
+def test_deadline_findings_move_with_now_without_reevaluating(store: Store) -> None:
+    created = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)
+    store.upsert_tickets([make_ticket("C-2", labels=("Sérülékenység", "KRITIKUS"),
+                                      created=created)], at=NOW)
+    evaluate.refresh(store, P)
+    due = created + timedelta(hours=48)
+    assert kinds(evaluate.collect(store, P, due - timedelta(hours=24, seconds=1))) == {}
+    assert kinds(evaluate.collect(store, P, due - timedelta(hours=24))) == {"C-2": ["due_soon"]}
+    assert kinds(evaluate.collect(store, P, due)) == {"C-2": ["due_soon"]}
+    over = evaluate.collect(store, P, due + timedelta(seconds=1))
+    assert kinds(over) == {"C-2": ["overdue"]}
+    assert over.findings[0].due_at == due
+    assert evaluate.refresh(store, P, reader=Counting()) == 0
+
+
+def test_discovery_time_starts_the_clock(store: Store) -> None:
+    created = datetime(2026, 11, 26, 0, 0, tzinfo=UTC)
+    store.upsert_tickets([make_ticket(
+        "C-3", labels=("Sérülékenység", "CRITICAL"), created=created,
+        discovered=created - timedelta(days=5))], at=NOW)
+    (f,) = evaluate.check(store, P, NOW).findings
+    assert f.kind == "overdue" and f.due_at == created - timedelta(days=3)
+
+
+def test_summary_counts(store: Store) -> None:
+    store.upsert_tickets(many(8), at=NOW)
+    result = evaluate.check(store, P, NOW)
+    assert result.tickets == 8 and result.vulnerabilities == 6
+    assert result.by_class["HIGH"] == 2 and result.by_class["LOW"] == 2
+    assert result.by_class["unclassified"] == 2
+    assert result.by_kind["unclassified"] == 2 and result.by_kind["unmarked"] == 2
+
+
+def test_gone_tickets_drop_out(store: Store) -> None:
+    store.upsert_tickets([make_ticket("G-1", labels=("Vulnerability",)),
+                          make_ticket("G-2", labels=("Vulnerability",))], at=NOW)
+    assert set(kinds(evaluate.check(store, P, NOW))) == {"G-1", "G-2"}
+    store.mark_gone(["G-1"], at=NOW, reason="deleted at the source")
+    assert set(kinds(evaluate.check(store, P, NOW))) == {"G-2"}
+    assert store.verify_evidence().ok
+
+
+def test_more_than_one_batch(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(evaluate, "BATCH", 7)
+    store.upsert_tickets(many(30), at=NOW)
+    assert evaluate.refresh(store, P) == 30
+    result = evaluate.collect(store, P, NOW)
+    assert result.tickets == 30
+    assert result.by_kind["unclassified"] == 8 and result.by_kind["unmarked"] == 7
+
+
+def test_vulnerabilities_listing(store: Store) -> None:
+    store.upsert_tickets(many(8), at=NOW)
+    evaluate.refresh(store, P)
+    rows = evaluate.vulnerabilities(store, P, NOW)
+    assert [r.ticket for r in rows] == ["T-0001", "T-0002", "T-0003", "T-0005", "T-0006",
+                                        "T-0007"]
+    high = evaluate.vulnerabilities(store, P, NOW, evaluate.Filters(classes=frozenset({"HIGH"})))
+    assert [r.classification for r in high] == ["HIGH", "HIGH"]

@@ -1,0 +1,192 @@
+"""The hash-chained evidence log: any edit, deletion or reordering is detected and the first bad
+record is named. Tampering is done behind vulnmark's back, with raw SQL on the database."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core_support import Cli
+from vulnmark import evidence
+from vulnmark.store import Store
+
+T0 = datetime(2026, 11, 1, 7, 0, tzinfo=UTC)
+N = 6
+
+
+def raw_sql(url: str, statements: list[str]) -> None:
+    """Run SQL on the database directly (sqlite3 on the file, psycopg on the server)."""
+    if url.startswith("sqlite:///"):
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as conn:
+            for sql in statements:
+                conn.execute(sql)
+        return
+    import psycopg
+
+    with psycopg.connect(url, autocommit=False) as conn:
+        for sql in statements:
+            conn.execute(sql)  # type: ignore[arg-type]
+        conn.commit()
+
+
+@pytest.fixture
+def logged(store_url: str) -> Iterator[str]:
+    with Store.open(store_url) as store:
+        for i in range(1, N + 1):
+            store.record("test", {"i": i, "text": f"record {i} — ő"},
+                         at=T0 + timedelta(hours=i))
+        assert store.verify_evidence().ok
+    yield store_url
+
+
+def verify(url: str) -> evidence.Verification:
+    with Store.open(url) as store:
+        return store.verify_evidence()
+
+
+def test_intact_log_verifies(logged: str) -> None:
+    v = verify(logged)
+    assert v.ok and v.records == N and v.first_bad is None and len(v.head) == 64
+
+
+def test_chain_links_each_record_to_the_previous(logged: str) -> None:
+    with Store.open(logged) as store, store.reading() as conn:
+        events = list(evidence.iter_events(conn))
+    assert [e.seq for e in events] == list(range(1, N + 1))
+    assert events[0].prev_hash == evidence.GENESIS
+    assert all(b.prev_hash == a.hash for a, b in zip(events, events[1:], strict=False))
+    assert events[2].payload == {"i": 3, "text": "record 3 — ő"}
+
+
+def test_edited_payload_is_detected(logged: str) -> None:
+    raw_sql(logged, ["UPDATE events SET payload = '{\"i\": 33, \"text\": \"record 3\"}' "
+                     "WHERE seq = 3"])
+    v = verify(logged)
+    assert not v.ok and v.first_bad == 3 and "record 3" in v.problem and "edited" in v.problem
+
+
+def test_edited_time_or_kind_is_detected(logged: str) -> None:
+    raw_sql(logged, ["UPDATE events SET at = '2026-11-01T09:30:00.000000Z' WHERE seq = 2"])
+    assert verify(logged).first_bad == 2
+
+
+def test_payload_that_is_no_longer_json_is_detected(logged: str) -> None:
+    raw_sql(logged, ["UPDATE events SET payload = 'not json' WHERE seq = 5"])
+    v = verify(logged)
+    assert v.first_bad == 5 and "JSON" in v.problem
+
+
+def test_deleted_middle_record_is_detected(logged: str) -> None:
+    raw_sql(logged, ["DELETE FROM events WHERE seq = 3"])
+    v = verify(logged)
+    assert not v.ok and v.first_bad == 4
+    assert "expected sequence number 3" in v.problem
+
+
+def test_deleted_last_record_is_detected(logged: str) -> None:
+    raw_sql(logged, [f"DELETE FROM events WHERE seq = {N}"])
+    v = verify(logged)
+    assert not v.ok and v.first_bad == N
+    assert f"record {N} was written" in v.problem
+
+
+def test_deleted_first_record_is_detected(logged: str) -> None:
+    raw_sql(logged, ["DELETE FROM events WHERE seq = 1"])
+    v = verify(logged)
+    assert not v.ok and v.first_bad == 2
+
+
+def test_swapped_records_are_detected(logged: str) -> None:
+    # swap the sequence numbers of records 2 and 4 (a reordering)
+    raw_sql(logged, ["UPDATE events SET seq = -2 WHERE seq = 2",
+                     "UPDATE events SET seq = 2 WHERE seq = 4",
+                     "UPDATE events SET seq = 4 WHERE seq = -2"])
+    v = verify(logged)
+    assert not v.ok and v.first_bad == 2
+
+
+def test_swapped_contents_are_detected(logged: str) -> None:
+    # keep the sequence numbers and hashes, swap what the records say
+    raw_sql(logged, [
+        "UPDATE events SET payload = (SELECT payload FROM events WHERE seq = 5), "
+        "at = (SELECT at FROM events WHERE seq = 5) WHERE seq = 4",
+    ])
+    v = verify(logged)
+    assert not v.ok and v.first_bad == 4
+
+
+def test_appending_after_tampering_does_not_heal_the_chain(logged: str) -> None:
+    raw_sql(logged, ["UPDATE events SET payload = '{\"i\": 0}' WHERE seq = 2"])
+    with Store.open(logged) as store:
+        store.record("test", {"i": 99}, at=T0 + timedelta(days=1))
+        v = store.verify_evidence()
+    assert v.first_bad == 2
+
+
+# -- through the CLI ---------------------------------------------------------------------------
+
+def _cli_history(vm: Cli) -> None:
+    vm.ok("ticket", "new", "--title", "OCSP heap overflow", "--label", "Vulnerability",
+          "--by", "ann")
+    vm.ok("ticket", "label", "VULN-1", "HIGH", "--by", "ann")
+    vm.ok("ticket", "comment", "VULN-1", "rated HIGH", "--by", "bob")
+    vm.ok("check")
+
+
+def test_cli_verify_intact_exits_0(vm: Cli) -> None:
+    _cli_history(vm)
+    result = vm.ok("evidence", "verify")
+    assert "evidence log OK" in result.stdout
+
+
+def test_cli_verify_names_the_first_bad_record(vm: Cli, db_file: Path) -> None:
+    _cli_history(vm)
+    raw_sql(f"sqlite:///{db_file}",
+            ["UPDATE events SET payload = replace(payload, 'ann', 'eve') WHERE seq = 2"])
+    result = vm("evidence", "verify")
+    assert result.exit_code == 1
+    assert "record 2" in result.stderr
+
+
+def test_cli_verify_detects_a_deleted_last_record(vm: Cli, db_file: Path) -> None:
+    _cli_history(vm)
+    raw_sql(f"sqlite:///{db_file}", ["DELETE FROM events WHERE seq = (SELECT max(seq) "
+                                     "FROM events)"])
+    result = vm("evidence", "verify")
+    assert result.exit_code == 1 and "deleted" in result.stderr
+
+
+def test_label_changes_of_the_tracker_are_in_the_log(vm: Cli) -> None:
+    _cli_history(vm)
+    lines = [json.loads(line) for line in vm.ok("evidence", "export").stdout.splitlines()]
+    kinds = [e["kind"] for e in lines]
+    assert kinds[:3] == ["ticket_created", "label_change", "ticket_relabelled"]
+    change = lines[1]["payload"]
+    assert change["ticket"] == "VULN-1" and change["added"] == ["HIGH"]
+    assert change["by"] == "ann"
+    assert "run" in kinds
+    assert [e["seq"] for e in lines] == list(range(1, len(lines) + 1))
+    assert all(set(e) == {"seq", "at", "kind", "payload", "prev_hash", "hash"} for e in lines)
+
+
+def test_export_of_a_period(vm: Cli, tmp_path: Path) -> None:
+    vm.ok("ticket", "new", "--title", "a", "--by", "x", now="2026-10-01T10:00:00Z")
+    vm.ok("ticket", "new", "--title", "b", "--by", "x", now="2026-11-01T10:00:00Z")
+    vm.ok("ticket", "new", "--title", "c", "--by", "x", now="2026-12-01T10:00:00Z")
+    out = tmp_path / "ev.jsonl"
+    vm.ok("evidence", "export", "--from", "2026-10-15", "--to", "2026-11-15", "-o", str(out))
+    records: list[dict[str, Any]] = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [r["payload"]["ticket"] for r in records] == ["VULN-2"]
+
+
+def test_broken_log_is_shown_in_the_next_report(vm: Cli, db_file: Path) -> None:
+    _cli_history(vm)
+    raw_sql(f"sqlite:///{db_file}", ["UPDATE events SET kind = 'forged' WHERE seq = 1"])
+    report = vm.ok("report", "daily").stdout
+    assert "EVIDENCE LOG BROKEN" in report and "record 1" in report
