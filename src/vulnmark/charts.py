@@ -11,7 +11,7 @@ from html import escape
 
 PALETTE = ("#b2182b", "#ef8a62", "#f4a582", "#67a9cf", "#2166ac", "#777777", "#1b7837")
 STATUS_COLOURS = {"delivered": "#1b7837", "not_sent": "#67a9cf", "failed": "#b2182b",
-                  "missed": "#bbbbbb", "pending": "#f4a582"}
+                  "missed": "#000000", "pending": "#f4a582", "not_started": "#e8e8e8"}
 FONT = 'font-family="sans-serif" font-size="11"'
 
 

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import click
 
-from vulnmark import daily, evidence, runs
+from vulnmark import daily, evaluate, pack, runs
 from vulnmark.cli.app import EXIT_EXTERNAL, App, csv_text, fatal, pass_app, table
+from vulnmark.cli.metrics import period
 from vulnmark.notify import DeliveryFailed, SmtpNotifier, smtp_settings_from_env
 from vulnmark.report import ReportFormat
 from vulnmark.store.schema import ts
@@ -104,14 +105,32 @@ def evidence_group() -> None:
 
 
 @evidence_group.command("verify")
+@click.option("--pack", "pack_path", type=click.Path(exists=True, path_type=Path), default=None,
+              help="Check an exported pack (ZIP file or directory) on its own instead.")
 @pass_app
-def evidence_verify(app: App) -> None:
+def evidence_verify(app: App, pack_path: Path | None) -> None:
     """Recompute the hash chain; exit 1 and name the first bad record on tampering.
+
+    With --pack, check an evidence pack without the store: every file against the manifest's
+    SHA-256, the chain of the period's records, and each report against its run's digest.
 
     \b
     Example:
       vulnmark evidence verify
+      vulnmark evidence verify --pack evidence-2026.zip
     """
+    if pack_path is not None:
+        try:
+            checked = pack.verify(pack_path)
+        except pack.PackError as e:
+            fatal(str(e))
+        if checked.ok:
+            click.echo(f"pack OK: {checked.files} files, {checked.events} evidence records, "
+                       f"head {checked.head}")
+            return
+        for problem in checked.problems:
+            click.echo(f"pack BROKEN: {problem}", err=True)
+        raise SystemExit(1)
     result = app.store.verify_evidence()
     if result.ok:
         click.echo(f"evidence log OK: {result.records} records, head {result.head}")
@@ -121,31 +140,34 @@ def evidence_verify(app: App) -> None:
 
 
 @evidence_group.command("export")
-@click.option("--from", "since", type=click.DateTime(), default=None, help="Start date (UTC).")
-@click.option("--to", "until", type=click.DateTime(), default=None, help="End date (UTC).")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write JSON Lines here [default: standard output].")
+@click.option("--from", "since", type=click.DateTime(["%Y-%m-%d"]), required=True,
+              help="First day of the period (policy timezone).")
+@click.option("--to", "until", type=click.DateTime(["%Y-%m-%d"]), required=True,
+              help="Last day of the period, inclusive.")
+@click.option("--output", "-o", type=click.Path(path_type=Path), required=True,
+              help="FILE.zip, or a new (or empty) directory.")
 @pass_app
-def evidence_export(app: App, since: datetime | None, until: datetime | None,
-                    output: Path | None) -> None:
-    """Export evidence records of a period as JSON Lines (seq, at, kind, payload, hashes).
+def evidence_export(app: App, since: datetime, until: datetime, output: Path) -> None:
+    """Write the auditor's evidence pack for a period (ZIP or directory).
+
+    It holds every run and its stored report, deliveries with Message-IDs, label changes,
+    reclassifications, outcomes, policy changes, the period's hash-chained evidence records,
+    metrics with SVG charts, a summary page (index.html) and manifest.json with the SHA-256 of
+    every file and the chain head. The export itself is recorded in the evidence log.
 
     \b
     Example:
-      vulnmark evidence export --from 2026-01-01 --to 2026-12-31 -o evidence.jsonl
+      vulnmark evidence export --from 2026-01-01 --to 2026-12-31 --output evidence-2026.zip
+      vulnmark evidence verify --pack evidence-2026.zip
     """
-    lines = []
-    with app.store.reading() as conn:
-        for e in evidence.iter_events(conn, since=ts(_utc(since)), until=ts(_utc(until))):
-            lines.append(json.dumps({"seq": e.seq, "at": e.at, "kind": e.kind,
-                                     "payload": e.payload, "prev_hash": e.prev_hash,
-                                     "hash": e.hash}, ensure_ascii=False, sort_keys=True))
-    text = "".join(line + "\n" for line in lines)
-    if output:
-        output.write_text(text, encoding="utf-8")
-        click.echo(f"wrote {len(lines)} records to {output}", err=True)
-    else:
-        click.echo(text, nl=False)
+    start, end = period(app.policy, since, until, app.now)
+    evaluate.refresh(app.store, app.policy, now=app.now)
+    try:
+        result = pack.export(app.store, app.policy, start, end, app.now, output)
+    except pack.PackError as e:
+        fatal(str(e))
+    click.echo(f"wrote {result.path}: {result.files} files, {result.runs} runs, "
+               f"{result.events} evidence records, head {result.head or '(none)'}")
 
 
 def _utc(value: datetime | None) -> datetime | None:

@@ -1,0 +1,339 @@
+"""The auditor's evidence pack: everything about the control in a period, verifiable offline.
+
+``export`` writes a directory or a ZIP file with the runs and their stored reports, deliveries
+(Message-IDs, server replies), label changes, reclassifications, outcomes, policy changes, the
+hash-chained evidence records of the period, metrics with SVG charts, a summary page
+(``index.html``) and ``manifest.json`` with the SHA-256 of every file and the chain head.
+
+``verify`` checks a pack on its own and names every problem: a file changed, missing or added
+(manifest), an evidence record edited, deleted or reordered (chain), a report that is not the one
+the run recorded (report digest in the run's evidence record), or an edited manifest.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import logging
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from vulnmark import charts, evidence, metrics, runs
+from vulnmark import schedule as _schedule
+from vulnmark.model import Run
+from vulnmark.outcomes import list_outcomes
+from vulnmark.pack_html import summary_page
+from vulnmark.policy import Policy
+from vulnmark.store import Store
+from vulnmark.store.schema import dt, label_changes, reports, ts
+from vulnmark.store.schema import runs as runs_table
+
+logger = logging.getLogger(__name__)
+
+FORMAT = "vulnmark-evidence-pack/1"
+MANIFEST = "manifest.json"
+EVENTS = "evidence/events.jsonl"
+ZIP_TIME = (2000, 1, 1, 0, 0, 0)
+
+
+class PackError(Exception):
+    """A pack cannot be written or read (bad path, not a pack)."""
+
+
+@dataclass(frozen=True)
+class PackResult:
+    path: Path
+    files: int
+    events: int
+    runs: int
+    head: str
+
+
+@dataclass(frozen=True)
+class PackVerification:
+    ok: bool
+    files: int
+    events: int
+    head: str
+    problems: tuple[str, ...] = ()
+
+
+def report_name(run_id: int, fmt: str) -> str:
+    ext = {"text": "txt"}.get(fmt, fmt)
+    return f"reports/run-{run_id:06d}.{ext}"
+
+
+def _csv(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(headers)
+    for row in rows:
+        w.writerow(["" if v is None else (";".join(map(str, v)) if isinstance(v, list | tuple)
+                                          else str(v)) for v in row])
+    return out.getvalue().encode()
+
+
+def _json(value: object) -> bytes:
+    return (json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True) + "\n").encode()
+
+
+@dataclass
+class _Files:
+    items: dict[str, bytes] = field(default_factory=dict)
+
+    def add(self, name: str, data: bytes | str) -> None:
+        self.items[name] = data.encode() if isinstance(data, str) else data
+
+
+def control_days(report_runs: Sequence[Run], policy: Policy, since: datetime,
+                 until: datetime, started: datetime | None = None,
+                 ) -> list[tuple[datetime, str, Run | None]]:
+    """Each due slot of the period with what happened: delivered, not_sent, failed, missed,
+    or not_started (before the first report run ever, ``started``)."""
+    raw = policy.section("schedule")
+    sched = _schedule.parse(raw or {"cron": "0 0 * * *"}, policy.timezone)
+    times = sorted(report_runs, key=lambda r: r.started_at)
+    slots = list(sched.slots(since, until - timedelta(microseconds=1)))
+    out: list[tuple[datetime, str, Run | None]] = []
+    for i, slot in enumerate(slots):
+        following = slots[i + 1] if i + 1 < len(slots) else sched.next(slot)
+        hits = [r for r in times if r.started_at >= slot
+                and (following is None or r.started_at < following)]
+        if not hits:
+            before = started is None or (following is not None and following <= started)
+            out.append((slot, "not_started" if before else "missed", None))
+            continue
+        best = next((r for r in hits if r.delivery_status == "delivered"), hits[-1])
+        status = best.delivery_status or "not_sent"
+        out.append((slot, status if status in charts.STATUS_COLOURS else "not_sent", best))
+    return out
+
+
+def export(store: Store, policy: Policy, since: datetime, until: datetime, now: datetime,
+           output: Path) -> PackResult:
+    """Write the pack for ``[since, until)`` to a directory or a ``.zip`` file."""
+    is_zip = output.suffix.lower() == ".zip"
+    if is_zip and output.exists():
+        raise PackError(f"{output} exists; choose a new file name")
+    if not is_zip and output.exists() and (not output.is_dir() or any(output.iterdir())):
+        raise PackError(f"{output} exists and is not an empty directory")
+    f = _Files()
+    with store.reading() as conn:
+        log = evidence.verify(conn)
+        events = list(evidence.iter_events(conn, since=ts(since), until=ts(until)))
+        period_runs = sorted(runs.list_runs(store, since=since, until=until), key=lambda r: r.id)
+        bodies = conn.execute(select(reports.c.run_id, reports.c.format, reports.c.body).where(
+            reports.c.run_id.in_([r.id for r in period_runs])))
+        for run_id, fmt, body in bodies:
+            f.add(report_name(run_id, fmt), body)
+        changes = conn.execute(select(label_changes).where(
+            label_changes.c.at >= ts(since), label_changes.c.at < ts(until))
+            .order_by(label_changes.c.at, label_changes.c.id)).mappings().all()
+        done = list_outcomes(conn, since=since, until=until)
+        started = dt(conn.execute(select(func.min(runs_table.c.started_at)).where(
+            runs_table.c.kind == "report")).scalar())
+    f.add(EVENTS, "".join(json.dumps(
+        {"seq": e.seq, "at": e.at, "kind": e.kind, "payload": e.payload,
+         "prev_hash": e.prev_hash, "hash": e.hash}, ensure_ascii=False, sort_keys=True) + "\n"
+        for e in events))
+    head = events[-1].hash if events else ""
+    run_rows = [[r.id, r.kind, ts(r.started_at), r.policy_digest, r.report_digest,
+                 r.delivery_status, r.message_id, r.server_reply, r.error,
+                 json.dumps(r.counts, sort_keys=True)] for r in period_runs]
+    f.add("runs.csv", _csv(["id", "kind", "started_at", "policy_digest", "report_digest",
+                            "delivery_status", "message_id", "server_reply", "error", "counts"],
+                           run_rows))
+    of = {e: [ev for ev in events if ev.kind == e] for e in
+          ("delivery", "reclassification", "policy_change", "label_change")}
+    f.add("deliveries.csv", _csv(
+        ["at", "run", "status", "message_id", "server_reply", "recipients", "attempts", "error"],
+        [[e.at, e.payload.get("run"), e.payload.get("status"), e.payload.get("message_id"),
+          e.payload.get("server_reply"), e.payload.get("recipients"), e.payload.get("attempts"),
+          e.payload.get("error")] for e in of["delivery"]]))
+    f.add("label_changes.csv", _csv(["ticket", "at", "by", "added", "removed"], [
+        [c["ticket_key"], c["at"], c["author"], json.loads(c["added"]),
+         json.loads(c["removed"])] for c in changes]))
+    f.add("reclassifications.csv", _csv(["at", "ticket", "from", "to", "by", "why"], [
+        [e.at, e.payload.get("ticket"), e.payload.get("from"), e.payload.get("to"),
+         e.payload.get("by"), e.payload.get("why")] for e in of["reclassification"]]))
+    f.add("outcomes.csv", _csv(["recorded_at", "ticket", "kind", "reason", "by", "text"], [
+        [ts(o.recorded_at), o.ticket, o.kind, o.reason, o.actor, o.text] for o in done]))
+    f.add("policy_changes.csv", _csv(["at", "digest", "previous", "preset", "deadlines_hours"], [
+        [e.at, e.payload.get("digest"), e.payload.get("previous"), e.payload.get("preset"),
+         json.dumps(e.payload.get("deadlines_hours"), sort_keys=True)]
+        for e in of["policy_change"]]))
+    report_runs = [r for r in period_runs if r.kind == "report"]
+    days = control_days(report_runs, policy, since, min(until, now), started)
+    f.add("control_days.csv", _csv(["slot", "local_date", "status", "run", "message_id"], [
+        [ts(s), s.astimezone(_zone(policy)).date().isoformat(), status,
+         r.id if r else None, r.message_id if r else None] for s, status, r in days]))
+    m = metrics.compute(store, since, until, now)
+    f.add("metrics.json", _json(m.as_dict()))
+    f.add("metrics.csv", _csv(metrics.COLUMNS, [[r.as_dict()[c] for c in metrics.COLUMNS]
+                                                 for r in (*m.rows, *m.totals())]))
+    months = list(m.months)
+
+    def series(attr: str, scale: float = 1.0) -> list[tuple[str, list[float | None]]]:
+        out = []
+        for c in m.classes:
+            by_month = {r.month: getattr(r, attr) for r in m.rows if r.classification == c}
+            values = [None if by_month.get(mo) is None else by_month[mo] * scale
+                      for mo in months]
+            if any(v is not None for v in values):
+                out.append((c, values))
+        return out
+
+    f.add("charts/within_deadline.svg", charts.bar_chart(
+        "Share handled within deadline, per class and month of discovery", months,
+        series("share_within_deadline", 100.0), unit="%", max_value=100.0))
+    f.add("charts/time_to_classify.svg", charts.bar_chart(
+        "Mean time to classify (hours), per class and month", months,
+        series("classify_hours_mean"), unit=" h"))
+    f.add("charts/control_days.svg", charts.day_strip(
+        "Daily control: one square per due run", [
+            (s.astimezone(_zone(policy)).date(), status) for s, status, _ in days]))
+    chain = {"anchor_prev_hash": events[0].prev_hash if events else evidence.GENESIS,
+             "first_seq": events[0].seq if events else None,
+             "last_seq": events[-1].seq if events else None, "head": head,
+             "log_records": log.records, "log_head": log.head, "log_verified": log.ok,
+             "log_problem": log.problem or None}
+    f.add("evidence/chain.json", _json(chain))
+    f.add("index.html", summary_page(
+        policy=policy, since=since, until=until, now=now, runs=period_runs, days=days,
+        metrics=m, outcomes=done, reclassifications=[e.payload for e in of["reclassification"]],
+        policy_changes=[(e.at, e.payload) for e in of["policy_change"]],
+        label_changes=len(changes), chain=chain, files=sorted(f.items)))
+    manifest: dict[str, Any] = {
+        "format": FORMAT, "generated_at": ts(now), "from": ts(since), "to": ts(until),
+        "policy": {"preset": policy.preset, "digest": policy.digest(),
+                   "timezone": policy.timezone},
+        "chain": {k: chain[k] for k in ("anchor_prev_hash", "first_seq", "last_seq", "head")},
+        "files": [{"path": n, "sha256": hashlib.sha256(d).hexdigest(), "bytes": len(d)}
+                  for n, d in sorted(f.items.items())],
+    }
+    manifest["manifest_sha256"] = _manifest_digest(manifest)
+    f.add(MANIFEST, _json(manifest))
+    _write(f, output, is_zip)
+    store.record("evidence_export", {
+        "from": ts(since), "to": ts(until), "output": output.name, "files": len(f.items),
+        "manifest_sha256": hashlib.sha256(f.items[MANIFEST]).hexdigest(), "head": head}, at=now)
+    return PackResult(output, len(f.items), len(events), len(period_runs), head)
+
+
+def _zone(policy: Policy) -> Any:
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(policy.timezone)
+
+
+def _manifest_digest(manifest: dict[str, Any]) -> str:
+    body = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
+    return hashlib.sha256(evidence.canonical(body).encode()).hexdigest()
+
+
+def _write(f: _Files, output: Path, is_zip: bool) -> None:
+    try:
+        if is_zip:
+            tmp = output.with_name(output.name + ".part")
+            with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as z:
+                for name, data in sorted(f.items.items()):
+                    z.writestr(zipfile.ZipInfo(name, ZIP_TIME), data,
+                               compress_type=zipfile.ZIP_DEFLATED)
+            tmp.replace(output)
+            return
+        for name, data in f.items.items():
+            target = output / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+    except OSError as e:
+        raise PackError(f"{output}: {e.strerror or e}") from e
+
+
+# -- verification ----------------------------------------------------------------------------
+
+def _read_pack(path: Path) -> dict[str, bytes]:
+    try:
+        if path.is_dir():
+            return {p.relative_to(path).as_posix(): p.read_bytes()
+                    for p in sorted(path.rglob("*")) if p.is_file()}
+        with zipfile.ZipFile(path) as z:
+            return {i.filename: z.read(i) for i in z.infolist() if not i.is_dir()}
+    except (OSError, zipfile.BadZipFile) as e:
+        raise PackError(f"{path}: not a readable pack ({e})") from e
+
+
+def verify(path: Path) -> PackVerification:
+    """Check a pack on its own; every problem names the file (and record) at fault."""
+    files = _read_pack(path)
+    problems: list[str] = []
+    try:
+        manifest = json.loads(files[MANIFEST])
+    except KeyError:
+        return PackVerification(False, len(files), 0, "", (f"{MANIFEST}: missing",))
+    except ValueError:
+        return PackVerification(False, len(files), 0, "", (f"{MANIFEST}: not JSON (edited)",))
+    if manifest.get("format") != FORMAT:
+        problems.append(f"{MANIFEST}: format {manifest.get('format')!r} is not {FORMAT}")
+    if manifest.get("manifest_sha256") != _manifest_digest(manifest):
+        problems.append(f"{MANIFEST}: content does not match its manifest_sha256 (edited)")
+    listed = {e["path"]: e for e in manifest.get("files", [])}
+    for name, entry in sorted(listed.items()):
+        data = files.get(name)
+        if data is None:
+            problems.append(f"{name}: missing from the pack (deleted)")
+        elif hashlib.sha256(data).hexdigest() != entry["sha256"]:
+            problems.append(f"{name}: SHA-256 does not match the manifest (modified)")
+    for name in sorted(set(files) - set(listed) - {MANIFEST}):
+        problems.append(f"{name}: not listed in the manifest (added)")
+    chain = manifest.get("chain", {})
+    n_events, head, run_digests = _verify_events(files.get(EVENTS, b""), chain, problems)
+    for run_id, digest in sorted(run_digests.items()):
+        name = report_name(run_id, "json")
+        data = files.get(name)
+        if data is not None and hashlib.sha256(data).hexdigest() != digest:
+            problems.append(f"{name}: not the report run {run_id} recorded in the evidence log "
+                            "(report digest differs)")
+    return PackVerification(not problems, len(files), n_events, head, tuple(problems))
+
+
+def _verify_events(raw: bytes, chain: dict[str, Any],
+                   problems: list[str]) -> tuple[int, str, dict[int, str]]:
+    prev = chain.get("anchor_prev_hash") or evidence.GENESIS
+    expected = chain.get("first_seq")
+    count = 0
+    digests: dict[int, str] = {}
+    for lineno, line in enumerate(raw.decode("utf-8", "replace").splitlines(), start=1):
+        count += 1
+        try:
+            e = json.loads(line)
+            seq, at, kind, payload = e["seq"], e["at"], e["kind"], e["payload"]
+            recomputed = evidence.chain_hash(prev, seq, at, kind, evidence.canonical(payload))
+        except (ValueError, KeyError, TypeError):
+            problems.append(f"{EVENTS}: line {lineno} is not an evidence record (edited)")
+            return count, prev, digests
+        if expected is not None and seq != expected:
+            problems.append(f"{EVENTS}: record {seq} at line {lineno}: expected record "
+                            f"{expected} (deleted, inserted or reordered)")
+            return count, prev, digests
+        if e.get("prev_hash") != prev:
+            problems.append(f"{EVENTS}: record {seq}: prev_hash does not match the record "
+                            "before it")
+            return count, prev, digests
+        if recomputed != e.get("hash"):
+            problems.append(f"{EVENTS}: record {seq}: content does not match its hash (edited)")
+            return count, prev, digests
+        if kind == "run" and payload.get("report_digest"):
+            digests[int(payload["run"])] = str(payload["report_digest"])
+        prev, expected = recomputed, seq + 1
+    if count and prev != chain.get("head"):
+        problems.append(f"{EVENTS}: chain head {prev[:16]}… is not the manifest's head "
+                        "(records deleted from the end)")
+    return count, prev, digests

@@ -1,0 +1,118 @@
+"""The summary page of an evidence pack (``index.html``): one self-contained page an auditor
+reads offline. Every value from the store is HTML-escaped; charts are linked SVG files."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from html import escape
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from vulnmark.metrics import Metrics
+from vulnmark.model import Outcome, Run
+from vulnmark.policy import Policy
+from vulnmark.store.schema import ts
+
+STYLE = """body{font-family:sans-serif;max-width:70em;margin:2em auto;color:#222}
+table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:2px 6px;
+font-size:90%;text-align:left;vertical-align:top}th{background:#f0f0f0}.bad{color:#b2182b;
+font-weight:bold}.ok{color:#1b7837;font-weight:bold}code{font-size:85%}img{max-width:100%}"""
+
+
+def _e(value: object) -> str:
+    return "-" if value is None else escape(str(value), quote=True)
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[object]], *,
+           raw_cols: frozenset[int] = frozenset()) -> str:
+    if not rows:
+        return "<p>None in the period.</p>"
+    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{v if i in raw_cols else _e(v)}</td>" for i, v in enumerate(r))
+        + "</tr>" for r in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def summary_page(*, policy: Policy, since: datetime, until: datetime, now: datetime,
+                 runs: Sequence[Run], days: Sequence[tuple[datetime, str, Run | None]],
+                 metrics: Metrics, outcomes: Sequence[Outcome],
+                 reclassifications: Sequence[Mapping[str, Any]],
+                 policy_changes: Sequence[tuple[str, Mapping[str, Any]]], label_changes: int,
+                 chain: Mapping[str, Any], files: Sequence[str]) -> str:
+    zone = ZoneInfo(policy.timezone)
+
+    def local(value: datetime) -> str:
+        return value.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+
+    missed = [s for s, status, _ in days if status == "missed"]
+    failed = [s for s, status, _ in days if status == "failed"]
+    due = [d for d in days if d[1] != "not_started"]
+    ran = len(due) - len(missed)
+    verdict = (f'<span class="ok">The control ran for all {len(due)} due runs.</span>'
+               if not missed else
+               f'<span class="bad">{len(missed)} of {len(due)} due runs were missed.</span>')
+    if len(due) < len(days):
+        verdict += f" ({len(days) - len(due)} slots before the first report run.)"
+    chain_line = (f'<span class="ok">verified</span>, {chain["log_records"]} records'
+                  if chain["log_verified"] else
+                  f'<span class="bad">BROKEN: {_e(chain["log_problem"])}</span>')
+    parts = [
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">",
+        f"<title>vulnmark evidence pack {_e(local(since))} – {_e(local(until))}</title>",
+        f"<style>{STYLE}</style></head><body>",
+        "<h1>Vulnerability classification control: evidence pack</h1>",
+        _table(["Period", "Generated", "Policy", "Policy digest", "Timezone"], [[
+            f"{local(since)} – {local(until)} (end exclusive)", local(now), policy.preset,
+            policy.digest(), policy.timezone]]),
+        "<h2>1. Did the control operate every day?</h2>",
+        f"<p>{verdict} {ran} ran; {len(failed)} report(s) could not be delivered.</p>",
+        '<p><img src="charts/control_days.svg" alt="daily control strip"></p>',
+        _table(["Missed slot (local)"], [[local(s)] for s in missed]),
+        "<h2>2. Runs and deliveries</h2>",
+        _table(["Run", "Kind", "Started (local)", "Delivery", "Message-ID", "Server reply",
+                "Error", "Report"], [[
+                    r.id, r.kind, local(r.started_at), r.delivery_status, r.message_id,
+                    r.server_reply, r.error,
+                    (f'<a href="reports/run-{r.id:06d}.html">html</a> '
+                     f'<a href="reports/run-{r.id:06d}.txt">text</a> '
+                     f'<a href="reports/run-{r.id:06d}.json">json</a>')
+                    if r.kind == "report" else "-"] for r in runs], raw_cols=frozenset({7})),
+        "<h2>3. Deadlines and outcomes</h2>",
+        '<p><img src="charts/within_deadline.svg" alt="share within deadline"></p>',
+        '<p><img src="charts/time_to_classify.svg" alt="time to classify"></p>',
+        _table(["Class", "Discovered", "Classify h (mean)", "Outcome h (mean)", "Deadline",
+                "Met", "Missed", "Pending", "Within"], [[
+                    r.classification, r.discovered, r.classify_hours_mean,
+                    r.outcome_hours_mean, r.with_deadline, r.met, r.missed, r.pending,
+                    "-" if r.share_within_deadline is None
+                    else f"{r.share_within_deadline:.0%}"] for r in metrics.totals()]),
+        "<h3>Outcomes recorded</h3>",
+        _table(["Recorded", "Ticket", "Outcome", "Reason", "By", "Plan / basis"], [[
+            local(o.recorded_at), o.ticket, o.kind, o.reason, o.actor, o.text]
+            for o in outcomes]),
+        "<h3>Reclassifications</h3>",
+        _table(["Ticket", "From", "To", "By", "Why"], [[
+            p.get("ticket"), p.get("from"), p.get("to"), p.get("by"), p.get("why")]
+            for p in reclassifications]),
+        f"<p>{label_changes} label change(s) in the period: see "
+        '<a href="label_changes.csv">label_changes.csv</a>.</p>',
+        "<h3>Policy changes</h3>",
+        _table(["At", "Digest", "Preset", "Deadlines (hours)"], [[
+            at, p.get("digest"), p.get("preset"), p.get("deadlines_hours")]
+            for at, p in policy_changes]),
+        "<h2>4. Evidence log</h2>",
+        f"<p>Live log at export: {chain_line}; head <code>{_e(chain['log_head'])}</code>.</p>",
+        f"<p>Records of the period: {_e(chain['first_seq'])} to {_e(chain['last_seq'])}, "
+        f"chained from <code>{_e(chain['anchor_prev_hash'])}</code> to "
+        f"<code>{_e(chain['head'])}</code> "
+        '(<a href="evidence/events.jsonl">events.jsonl</a>).</p>',
+        "<p>Check this pack with <code>vulnmark evidence verify --pack FILE.zip</code>: it "
+        "recomputes every SHA-256 of <code>manifest.json</code>, the hash chain, and each "
+        "report's digest against its run record.</p>",
+        "<h2>5. Files</h2>",
+        "<ul>" + "".join(f'<li><a href="{_e(n)}">{_e(n)}</a></li>' for n in files) + "</ul>",
+        f"<p>Generated {_e(ts(now))} by vulnmark.</p></body></html>",
+    ]
+    return "\n".join(parts) + "\n"
