@@ -57,6 +57,9 @@ class App:
     @property
     def store(self) -> Store:
         if self._store is None:
+            # An invalid configuration stops every command that touches the store (exit 2),
+            # not only those that evaluate: nothing is written under a policy nobody checked.
+            self.policy  # noqa: B018
             self._store = Store.open(self.db_url)
         return self._store
 
