@@ -1,0 +1,211 @@
+"""Bad input through the CLI: exit 2, a message naming the file or field, and a store left
+exactly as it was. Also the embedded tracker's happy path."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from core_support import APACHE_PAGE, Cli
+from vulnmark import evidence
+from vulnmark.store import Store
+
+
+def snapshot(vm: Cli) -> tuple[int, int, str | None]:
+    """Ticket count, evidence count and head: what bad input must not change."""
+    with Store.open(vm.db_url) as store, store.reading() as conn:
+        n = evidence.count(conn)
+        head = store.get_state(evidence.HEAD)
+        return store.count_tickets(), n, head
+
+
+@pytest.fixture
+def seeded(vm: Cli, tmp_path: Path) -> Cli:
+    good = tmp_path / "good.jsonl"
+    good.write_text(json.dumps({"key": "G-1", "title": "ok", "created": "2026-11-01",
+                                "labels": ["Vulnerability", "HIGH"]}) + "\n", encoding="utf-8")
+    vm.ok("import", str(good))
+    vm.ok("ticket", "new", "--title", "tracker ticket", "--label", "Vulnerability", "--by", "ann")
+    return vm
+
+
+def assert_rejected(vm: Cli, args: list[str], *named: str, config: Path | None = None) -> None:
+    before = snapshot(vm)
+    result = vm(*args, config=config)
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    for text in named:
+        assert text in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert snapshot(vm) == before
+
+
+def test_malformed_json(seeded: Cli, tmp_path: Path) -> None:
+    bad = tmp_path / "broken.json"
+    bad.write_text('{"issues": [{"key": "X-1", "fields": {"summary": "a"}},\n  {"key": ]}',
+                   encoding="utf-8")
+    assert_rejected(seeded, ["import", str(bad)], "broken.json", "line 2")
+
+
+def test_malformed_json_lines(seeded: Cli, tmp_path: Path) -> None:
+    bad = tmp_path / "broken.jsonl"
+    bad.write_text('{"key": "X-1", "title": "a", "created": "2026-11-01"}\n{"key": "X-2",\n',
+                   encoding="utf-8")
+    assert_rejected(seeded, ["import", str(bad)], "broken.jsonl", "line 2")
+
+
+def test_a_bad_file_among_good_ones_writes_nothing(seeded: Cli, tmp_path: Path) -> None:
+    bad = tmp_path / "zzz.json"
+    bad.write_text("[", encoding="utf-8")
+    assert_rejected(seeded, ["import", str(APACHE_PAGE), str(bad)], "zzz.json")
+
+
+def test_non_utf8_file(seeded: Cli, tmp_path: Path) -> None:
+    bad = tmp_path / "latin1.jsonl"
+    bad.write_bytes('{"key": "X-1", "title": "Sérülékenység", "created": "2026-11-01"}\n'
+                    .encode("latin-1"))
+    assert_rejected(seeded, ["import", str(bad)], "latin1.jsonl", "UTF-8")
+
+
+def test_utf16_file(seeded: Cli, tmp_path: Path) -> None:
+    bad = tmp_path / "utf16.json"
+    bad.write_bytes('{"issues": []}'.encode("utf-16"))
+    assert_rejected(seeded, ["import", str(bad)], "utf16.json")
+
+
+def test_label_with_spaces_in_json_lines(seeded: Cli, tmp_path: Path) -> None:
+    bad = tmp_path / "spaces.jsonl"
+    bad.write_text(
+        json.dumps({"key": "X-1", "title": "a", "created": "2026-11-01", "labels": ["HIGH"]})
+        + "\n" + json.dumps({"key": "X-2", "title": "b", "created": "2026-11-01",
+                             "labels": ["Vulnerability", "very high"]}) + "\n",
+        encoding="utf-8")
+    assert_rejected(seeded, ["import", str(bad)], "spaces.jsonl", "line 2", "labels[1]",
+                    "very high")
+
+
+def test_label_with_spaces_in_jira_json(seeded: Cli, tmp_path: Path) -> None:
+    bad = tmp_path / "jira.json"
+    bad.write_text(json.dumps({"issues": [{"key": "J-1", "fields": {
+        "summary": "x", "created": "2026-11-01T10:00:00.000+0000",
+        "labels": ["Sérülékenység", "nagyon magas"]}}]}), encoding="utf-8")
+    assert_rejected(seeded, ["import", str(bad)], "jira.json", "nagyon magas")
+
+
+def test_unknown_field_in_json_lines(seeded: Cli, tmp_path: Path) -> None:
+    bad = tmp_path / "typo.jsonl"
+    bad.write_text(json.dumps({"key": "X-1", "title": "a", "created": "2026-11-01",
+                               "lables": ["HIGH"]}) + "\n", encoding="utf-8")
+    assert_rejected(seeded, ["import", str(bad)], "typo.jsonl", "lables")
+
+
+def test_label_with_spaces_via_ticket_label(seeded: Cli) -> None:
+    assert_rejected(seeded, ["ticket", "label", "VULN-1", "HIGH", "very high"], "very high")
+
+
+def test_label_with_spaces_via_ticket_new(seeded: Cli) -> None:
+    assert_rejected(seeded, ["ticket", "new", "--title", "t", "--label", "a b"], "a b")
+
+
+def test_unknown_preset_in_init(seeded: Cli, tmp_path: Path) -> None:
+    assert_rejected(seeded, ["init", "--preset", "nope"], "nope", "--preset")
+    assert not (tmp_path / "vulnmark.toml").exists()
+
+
+def test_unknown_preset_in_the_config(seeded: Cli, tmp_path: Path) -> None:
+    cfg = tmp_path / "nope.toml"
+    cfg.write_text('preset = "nope"\n', encoding="utf-8")
+    for args in (["check"], ["report", "daily"], ["ticket", "label", "VULN-1", "HIGH"]):
+        assert_rejected(seeded, args, "nope.toml", "unknown preset 'nope'", config=cfg)
+
+
+def test_bad_now(seeded: Cli) -> None:
+    before = snapshot(seeded)
+    result = seeded("check", now="yesterday")
+    assert result.exit_code == 2 and "--now" in result.stderr
+    assert snapshot(seeded) == before
+
+
+def test_unknown_ticket(seeded: Cli) -> None:
+    assert_rejected(seeded, ["ticket", "label", "NOPE-1", "HIGH"], "NOPE-1")
+    assert_rejected(seeded, ["ticket", "show", "NOPE-1"], "NOPE-1")
+
+
+def test_bad_database_url(vm: Cli, tmp_path: Path) -> None:
+    result = Cli("mysql://localhost/x", tmp_path)("check")
+    assert result.exit_code == 2 and "--db" in result.stderr
+    missing = Cli(f"sqlite:///{tmp_path}/no/such/dir/x.db", tmp_path)("check")
+    assert missing.exit_code == 2 and "does not exist" in missing.stderr
+
+
+def test_unreachable_postgres_exits_3(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    result = Cli(f"postgresql://nobody@127.0.0.1:{port}/x", tmp_path)("check")
+    assert result.exit_code == 3, result.stderr
+    assert "127.0.0.1" in result.stderr
+
+
+# -- the embedded tracker ----------------------------------------------------------------------
+
+def test_tracker_round_trip(vm: Cli) -> None:
+    assert vm.ok("ticket", "new", "--title", "Heap overflow", "--label", "Sérülékenység",
+                 "--by", "ann").stdout.strip() == "VULN-1"
+    assert vm.ok("ticket", "new", "--title", "Second", "--by", "ann").stdout.strip() == "VULN-2"
+    vm.ok("ticket", "comment", "VULN-1", "rated HIGH after review", "--by", "bob")
+    kinds = {f["kind"]: f for f in json.loads(vm.ok("check", "--format", "json").stdout)
+             ["findings"]}
+    assert kinds["unclassified"]["suggested"] == "HIGH"
+    vm.ok("ticket", "label", "VULN-1", "HIGH", "--by", "ann")
+    again = vm.ok("ticket", "label", "VULN-1", "HIGH", "--by", "ann")
+    assert "nothing to change" in again.stdout
+    assert json.loads(vm.ok("check", "--format", "json").stdout)["findings"] == []
+    shown = json.loads(vm.ok("ticket", "show", "VULN-1", "--format", "json").stdout)
+    assert shown["labels"] == ["Sérülékenység", "HIGH"]
+    assert [c["body"] for c in shown["comments"]] == ["rated HIGH after review"]
+    assert [h["added"] for h in shown["label_history"]] == [["Sérülékenység"], ["HIGH"]]
+    vm.ok("ticket", "unlabel", "VULN-1", "HIGH", "--by", "carol")
+    vm.ok("ticket", "resolve", "VULN-1", "--by", "carol")
+    shown = json.loads(vm.ok("ticket", "show", "VULN-1", "--format", "json").stdout)
+    assert shown["labels"] == ["Sérülékenység"] and shown["resolved"] == "2026-11-27T07:00:00Z"
+    table = vm.ok("ticket", "show", "VULN-1").stdout
+    assert "carol" in table and "rated HIGH after review" in table
+    assert vm.ok("evidence", "verify").exit_code == 0
+
+
+def test_tracker_prefix_from_the_config(vm: Cli, tmp_path: Path) -> None:
+    cfg = tmp_path / "p.toml"
+    cfg.write_text('[tracker]\nprefix = "CA"\n', encoding="utf-8")
+    assert vm.ok("ticket", "new", "--title", "x", "--by", "a", config=cfg).stdout.strip() == "CA-1"
+
+
+def test_nfd_label_from_the_tracker_is_noncanonical(vm: Cli) -> None:
+    nfd = unicodedata.normalize("NFD", "Sérülékenység")
+    vm.ok("ticket", "new", "--title", "x", "--label", nfd, "--label", "high", "--by", "a")
+    found = json.loads(vm.ok("check", "--format", "json").stdout)["findings"]
+    assert sorted(f["evidence"][0]["text"] for f in found if f["kind"] == "noncanonical") == \
+        sorted([nfd, "high"])
+    assert not [f for f in found if f["kind"] == "unclassified"]
+
+
+def test_init_writes_a_loadable_config_and_creates_the_store(vm: Cli, tmp_path: Path,
+                                                             db_file: Path) -> None:
+    out = vm.ok("init", "--preset", "ncssr-v1").stdout
+    assert "vulnmark.toml" in out and db_file.exists()
+    shown = json.loads(vm.ok("policy", "show", "--format", "json").stdout)
+    assert shown["preset"] == "ncssr-v1"
+    again = vm("init")
+    assert again.exit_code == 2 and "exists" in again.stderr
+    vm.ok("init", "--preset", "pci-dss", "--force")
+
+
+def test_import_twice_reports_nothing_new(vm: Cli) -> None:
+    first = vm.ok("import", str(APACHE_PAGE)).stdout
+    assert "500 new, 0 updated" in first
+    second = vm.ok("import", str(APACHE_PAGE)).stdout
+    assert "0 new, 0 updated, 500 unchanged" in second
