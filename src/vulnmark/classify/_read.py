@@ -1,0 +1,174 @@
+"""``read(ticket, policy)``: what the text of a ticket says about its class.
+
+Reading order is title, description, then comments 0..n; when the text states several classes
+the latest statement wins ("reclassified to MEDIUM after investigation" in a later comment
+overrides "rated HIGH" in the description). Inside one piece of text a CVSS v3/v4 vector or
+score outranks a v2 one, since v2 has no CRITICAL. The Jira priority counts only when the
+policy says ``priority_is_severity = true``, and then as the weakest, earliest statement.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+from vulnmark.classify import _signals, _statements
+from vulnmark.classify._cvss import ratings
+from vulnmark.classify._options import Options, options_for
+from vulnmark.classify._text import Segment, lowered, scan, segments, snippet
+from vulnmark.classify._vocab import ANY_CLASS, canonical_class
+from vulnmark.model import Evidence, Reading, Ticket
+from vulnmark.policy import Policy
+
+logger = logging.getLogger(__name__)
+
+_MAX_EVIDENCE = 3
+_MAX_SIGNALS = 5
+_PRIORITY = re.compile(rf"\s*(?P<cls>{ANY_CLASS})\s*", re.IGNORECASE)
+
+
+def _stem_table() -> tuple[tuple[str, tuple[int, ...]], ...]:
+    """Every gating stem once, with the groups it serves (statement languages, then signals)."""
+    by_stem: dict[str, list[int]] = {}
+    for g, stems in enumerate(_statements.GROUP_STEMS):
+        for stem in stems:
+            by_stem.setdefault(stem, []).append(g)
+    for stem in _signals.STEMS:
+        by_stem.setdefault(stem, []).append(_SIGNAL_GROUP)
+    return tuple((stem, tuple(groups)) for stem, groups in by_stem.items())
+
+
+_SIGNAL_GROUP = len(_statements.GROUP_STEMS)
+_STEMS = _stem_table()
+_ASCII_STEMS = tuple(s for s in _STEMS if s[0].isascii())
+_SIGNAL_ONLY = tuple((s, (0,)) for s in _signals.STEMS)
+_ASCII_SIGNAL_ONLY = tuple(s for s in _SIGNAL_ONLY if s[0].isascii())
+_MARGINS = (*(_statements.MARGIN for _ in _statements.GROUP_STEMS), _signals.MARGIN)
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    cls: str
+    order: int
+    pos: int
+    confidence: float
+    evidence: Evidence
+    cvss_version: int | None = None
+
+
+def _evidence(seg: Segment, start: int, end: int) -> Evidence:
+    return Evidence(seg.field, snippet(seg, start, end), seg.index)
+
+
+def _segment_candidates(
+    seg: Segment, options: Options, wins: list[list[tuple[int, int]]], cvss: bool
+) -> list[_Candidate]:
+    text = seg.text
+    found = [
+        _Candidate(st.cls, seg.order, st.start, st.confidence, _evidence(seg, st.start, st.end))
+        for st in _statements.statements(text, seg.low, wins[:_SIGNAL_GROUP])
+    ]
+    rated = list(ratings(text, seg.low)) if cvss else []
+    if any(r.version >= 3 for r in rated):
+        rated = [r for r in rated if r.version >= 3]
+    found.extend(
+        _Candidate(r.cls, seg.order, r.start, r.confidence, _evidence(seg, r.start, r.end),
+                   r.version)
+        for r in rated
+    )
+    for pattern, cls in options.patterns:
+        for m in pattern.finditer(text):
+            if m.end() > m.start():
+                found.append(
+                    _Candidate(cls, seg.order, m.start(), 0.9, _evidence(seg, *m.span()))
+                )
+    return found
+
+
+def _priority_candidate(ticket: Ticket, policy: Policy) -> _Candidate | None:
+    priority = ticket.priority
+    if not priority:
+        return None
+    cls: str | None = None
+    match = policy.match_label(priority) if policy.classes else None
+    if match is not None and match.role == "class":
+        cls = match.canonical
+    elif _PRIORITY.fullmatch(priority):
+        cls = canonical_class(priority)
+    if cls is None:
+        return None
+    return _Candidate(cls, -1, 0, 0.6, Evidence("label", f"priority: {priority}"))
+
+
+def _signal_evidence(
+    seg: Segment, wins: list[tuple[int, int]], out: list[Evidence], seen: set[str]
+) -> None:
+    low = seg.low
+    if seg.raw is not seg.text:  # quoted text still says what the ticket is about
+        low = lowered(seg.raw)
+        stems = _ASCII_SIGNAL_ONLY if low.isascii() else _SIGNAL_ONLY
+        wins = scan(low, stems, (_signals.MARGIN,))[0]
+    for start, end, _is_id in _signals.signal_spans(low, wins):
+        term = low[start:end]
+        if term not in seen and len(out) < _MAX_SIGNALS:
+            seen.add(term)
+            out.append(Evidence(seg.field, snippet(seg, start, end), seg.index))
+
+
+def _clip(spans: list[tuple[int, int]], start: int, end: int) -> list[tuple[int, int]]:
+    """The parts of ``spans`` inside ``[start, end)``, relative to ``start``."""
+    if not spans:
+        return spans
+    return [
+        (max(lo, start) - start, min(hi, end) - start)
+        for lo, hi in spans
+        if lo < end and hi > start
+    ]
+
+
+def _confidence(winner: _Candidate, cands: list[_Candidate]) -> float:
+    agreeing = sum(1 for c in cands if c.cls == winner.cls)
+    others = [c for c in cands if c.cls != winner.cls]
+    conf = winner.confidence + 0.02 * (agreeing - 1)
+    if any(c.order == winner.order for c in others):
+        conf *= 0.75  # the same text states two classes
+    elif others:
+        conf *= 0.9  # a later text reclassified
+    return round(max(0.0, min(0.99, conf)), 3)
+
+
+def read(ticket: Ticket, policy: Policy) -> Reading:
+    """What the ticket's text says: a suggested class (or None) and vulnerability signals."""
+    options = options_for(policy)
+    segs = list(segments(ticket))
+    cands: list[_Candidate] = []
+    if options.priority_is_severity:
+        prio = _priority_candidate(ticket, policy)
+        if prio is not None:
+            cands.append(prio)
+    signals: list[Evidence] = []
+    seen: set[str] = set()
+    # One scan of all the text for every gating stem, then windows split per segment.
+    joined = "\0".join(seg.low for seg in segs)
+    all_wins = scan(joined, _ASCII_STEMS if joined.isascii() else _STEMS, _MARGINS)
+    cvss = "cvss" in joined or "av:" in joined or "score" in joined
+    base = 0
+    for seg in segs:
+        end = base + len(seg.low)
+        wins = [_clip(spans, base, end) for spans in all_wins]
+        base = end + 1
+        if cvss or options.patterns or any(wins) or "(" in seg.low:
+            cands.extend(_segment_candidates(seg, options, wins, cvss))
+        if wins[_SIGNAL_GROUP] or seg.raw is not seg.text:
+            _signal_evidence(seg, wins[_SIGNAL_GROUP], signals, seen)
+    if not cands:
+        return Reading(signals=tuple(signals))
+    winner = max(cands, key=lambda c: (c.order, c.pos))
+    evidence = [winner.evidence]
+    for c in sorted(cands, key=lambda c: (-c.order, -c.pos)):
+        if len(evidence) >= _MAX_EVIDENCE:
+            break
+        if c.cls == winner.cls and c.evidence not in evidence:
+            evidence.append(c.evidence)
+    return Reading(winner.cls, _confidence(winner, cands), tuple(evidence), tuple(signals))

@@ -1,0 +1,161 @@
+"""Ticket text as ordered segments, with quoted text blanked out, and evidence snippets.
+
+Quoted text (e-mail style ``>`` lines, Jira ``{quote}…{quote}`` blocks and ``bq.`` lines)
+repeats what someone else said, so it must not count as a statement of the ticket. It is
+replaced by spaces of the same length, keeping every offset valid for evidence snippets.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from vulnmark.model import EvidenceField, Ticket
+
+logger = logging.getLogger(__name__)
+
+_QUOTE_BLOCK = re.compile(r"\{quote\}.*?(?:\{quote\}|\Z)", re.DOTALL | re.IGNORECASE)
+_QUOTE_LINE = re.compile(r"^[ \t]*(?:>|bq\.[ \t]).*$", re.MULTILINE)
+# A commented-out setting ("#cvss = ...", "# severity = high") was withdrawn, not stated.
+_COMMENTED = re.compile(r"^[ \t]*#[ \t]*[\w.-]+[ \t]*=.*$", re.MULTILINE)
+# Cheap gates (a literal "\n" prefix lets the regex engine skip quickly).
+_QUOTE_GATE = re.compile(r"\n[ \t]*(?:>|bq\.)")
+_COMMENTED_GATE = re.compile(r"\n[ \t]*#")
+_SENTENCE_END = re.compile(r"[.!?;](?=\s)|\n|\|\||\t")
+_MAX_SNIPPET = 200
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One piece of ticket text in reading order (title, description, comments 0..n)."""
+
+    order: int
+    field: EvidenceField
+    index: int | None
+    raw: str
+    text: str
+    """``raw`` with quoted regions blanked (same length)."""
+    low: str
+    """``text`` in lower case (same length)."""
+
+
+def _blank(match: re.Match[str]) -> str:
+    return re.sub(r"[^\n]", " ", match.group(0))
+
+
+def unquote(text: str) -> str:
+    """``text`` with quoted regions replaced by spaces (newlines kept)."""
+    if "{quote}" in text or "{QUOTE}" in text:
+        text = _QUOTE_BLOCK.sub(_blank, text)
+    head = text.lstrip(" \t")
+    if head.startswith((">", "bq.")) or _QUOTE_GATE.search(text):
+        text = _QUOTE_LINE.sub(_blank, text)
+    if head.startswith("#") or _COMMENTED_GATE.search(text):
+        text = _COMMENTED.sub(_blank, text)
+    return text
+
+
+def segments(ticket: Ticket) -> Iterator[Segment]:
+    """The ticket's text fields in reading order; later segments speak later."""
+    yield _segment(0, "title", None, ticket.title)
+    if ticket.description:
+        yield _segment(1, "description", None, ticket.description)
+    for i, comment in enumerate(ticket.comments):
+        if comment.body:
+            yield _segment(2 + i, "comment", i, comment.body)
+
+
+def _segment(order: int, field: EvidenceField, index: int | None, raw: str) -> Segment:
+    text = unquote(raw)
+    return Segment(order, field, index, raw, text, lowered(text))
+
+
+def lowered(text: str) -> str:
+    """``text`` in lower case, with the same length (so offsets stay valid)."""
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+
+
+@dataclass(frozen=True)
+class StemTable:
+    """Substrings that gate expensive patterns, each serving one or more pattern groups.
+
+    Plain substring search is far cheaper than one regex alternation over the whole text;
+    the expensive patterns then run only in windows around the occurrences. Segments that are
+    pure ASCII skip the stems that contain other characters.
+    """
+
+    stems: tuple[tuple[str, tuple[int, ...]], ...]
+    margins: tuple[tuple[int, int], ...]
+    """(chars before, chars after) each group's windows extend around an occurrence."""
+
+    @property
+    def ascii_stems(self) -> tuple[tuple[str, tuple[int, ...]], ...]:
+        return tuple(s for s in self.stems if s[0].isascii())
+
+
+def scan(low: str, stems: tuple[tuple[str, tuple[int, ...]], ...],
+         margins: tuple[tuple[int, int], ...]) -> list[list[tuple[int, int]]]:
+    """Per group, the merged ``[lo, hi)`` windows around every occurrence of its stems."""
+    n = len(low)
+    found: list[list[tuple[int, int]]] = [[] for _ in margins]
+    find = low.find
+    for stem, groups in stems:
+        i = find(stem)
+        while i >= 0:
+            end = i + len(stem)
+            for g in groups:
+                before, after = margins[g]
+                hi = min(n, end + after)
+                while hi < n and low[hi].isalnum():
+                    hi += 1
+                found[g].append((max(0, i - before), hi))
+            i = find(stem, end)
+    return [_merge(spans) for spans in found]
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    if len(spans) <= 1:
+        return spans
+    spans.sort()
+    merged = [spans[0]]
+    for lo, hi in spans[1:]:
+        if lo <= merged[-1][1]:
+            if hi > merged[-1][1]:
+                merged[-1] = (merged[-1][0], hi)
+        else:
+            merged.append((lo, hi))
+    return merged
+
+
+def sentence_start(text: str, pos: int, limit: int = 120) -> int:
+    """Where the sentence holding ``pos`` starts (not further back than ``limit``)."""
+    lo = max(0, pos - limit)
+    start = lo
+    for m in _SENTENCE_END.finditer(text, lo, pos):
+        start = m.end()
+    return start
+
+
+def snippet(seg: Segment, start: int, end: int) -> str:
+    """The sentence or phrase around ``[start, end)``: an exact substring, at most 200 chars."""
+    text = seg.text
+    s = sentence_start(text, start, 100)
+    m = _SENTENCE_END.search(text, end, min(len(text), end + 120))
+    e = m.start() + (1 if m.group(0) in ".!?;" else 0) if m else min(len(text), end + 100)
+    if e - s > _MAX_SNIPPET:
+        s = max(s, start - 60)
+        e = min(e, max(end, s + _MAX_SNIPPET))
+        e = min(e, s + _MAX_SNIPPET) if end - s <= _MAX_SNIPPET else end
+    while s < start and text[s].isspace():
+        s += 1
+    while e > end and text[e - 1].isspace():
+        e -= 1
+    piece = seg.raw[s:e]
+    if piece != text[s:e]:  # ran into a blanked quote: keep the match alone
+        piece = seg.raw[start:end]
+    return piece[:_MAX_SNIPPET]

@@ -1,0 +1,120 @@
+"""Class words of the four languages and how they map to the canonical severities.
+
+Every word list here is matched case-insensitively. Hungarian words carry case suffixes
+("magasra", "kritikusnak", "közepesre"), German and French adjectives their inflections
+("hohe", "kritischen", "élevée"); the stems below accept those forms.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+logger = logging.getLogger(__name__)
+
+#: The canonical severities, from the most to the least severe.
+CANONICAL: tuple[str, ...] = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIVE")
+
+# One regex alternative per language; each must be a whole word (callers add \b).
+_EN = (
+    r"critical|high|medium|moderate|low|important|informational|informative|info|none"
+)
+_HU = (
+    r"kritikus(?:nak|ra|ként|sá)?|magas(?:nak|ra|ként|sá)?|közepes(?:nek|re|ként|sé)?"
+    r"|alacsony(?:nak|ra|ként|ná)?|informatív(?:nak|ra|ként|vá)?|tájékoztató(?:nak|ra|ként)?"
+)
+_DE = (
+    r"kritisch(?:e[nmrs]?)?|hoch|hohe[nmrs]?|mittel|mittlere[nmrs]?"
+    r"|niedrig(?:e[nmrs]?)?|gering(?:e[nmrs]?)?|informativ(?:e[nmrs]?)?"
+)
+_FR = (
+    r"critiques?|élevée?s?|haute?s?|moyenne?s?|faibles?|basse?s?"
+    r"|informati(?:ve|f)s?|informationnel(?:le)?s?"
+)
+
+EN_CLASS = f"(?:{_EN})"
+HU_CLASS = f"(?:{_HU})"
+DE_CLASS = f"(?:{_DE})"
+FR_CLASS = f"(?:{_FR})"
+ANY_CLASS = f"(?:{_EN}|{_HU}|{_DE}|{_FR})"
+
+_PREFIXES: tuple[tuple[str, str], ...] = (
+    # (lower-case prefix, canonical); the longest matching prefix wins.
+    ("critical", "CRITICAL"),
+    ("kritikus", "CRITICAL"),
+    ("kritisch", "CRITICAL"),
+    ("critique", "CRITICAL"),
+    ("high", "HIGH"),
+    ("important", "HIGH"),
+    ("magas", "HIGH"),
+    ("hoch", "HIGH"),
+    ("hohe", "HIGH"),
+    ("élev", "HIGH"),
+    ("haut", "HIGH"),
+    ("medium", "MEDIUM"),
+    ("moderate", "MEDIUM"),
+    ("közepes", "MEDIUM"),
+    ("mittel", "MEDIUM"),
+    ("mittler", "MEDIUM"),
+    ("moyen", "MEDIUM"),
+    ("low", "LOW"),
+    ("alacsony", "LOW"),
+    ("niedrig", "LOW"),
+    ("gering", "LOW"),
+    ("faible", "LOW"),
+    ("bas", "LOW"),
+    ("info", "INFORMATIVE"),
+    ("none", "INFORMATIVE"),
+    ("tájékoztató", "INFORMATIVE"),
+)
+
+
+def canonical_class(word: str) -> str | None:
+    """The canonical severity a class word names, or None."""
+    w = word.strip().casefold()
+    best: tuple[int, str] | None = None
+    for prefix, cls in _PREFIXES:
+        if w.startswith(prefix) and (best is None or len(prefix) > best[0]):
+            best = (len(prefix), cls)
+    return best[1] if best else None
+
+
+def severity_from_score(score: float, version: int) -> str:
+    """The qualitative rating of a CVSS base score on the scale of its version.
+
+    v2 has no CRITICAL (0-3.9 LOW, 4-6.9 MEDIUM, 7-10 HIGH); v3 and v4 rate 0 as NONE,
+    which vulnmark calls INFORMATIVE.
+    """
+    if version == 2:
+        return "LOW" if score < 4.0 else "MEDIUM" if score < 7.0 else "HIGH"
+    if score == 0.0:
+        return "INFORMATIVE"
+    if score < 4.0:
+        return "LOW"
+    if score < 7.0:
+        return "MEDIUM"
+    return "HIGH" if score < 9.0 else "CRITICAL"
+
+
+#: Words that turn a class word into something else when they follow it ("high availability").
+FALSE_FRIEND_NEXT = re.compile(
+    r"[\s\-]*(?:availability|available|load|loads|memory|cpu|traffic|volume|priority|"
+    r"performance|level|end|quality|speed|latency|complexity|privileges?|usage|throughput|resolution|level\s+of\s+"
+    r"detail|rendelkezésre|terhelés\w*|prioritás\w*|verfügbarkeit|last|priorität|"
+    r"disponibilité|charge|priorité)\b",
+    re.IGNORECASE,
+)
+
+#: Negators in the four languages (checked in the same sentence, just before a class word).
+NEGATION = re.compile(
+    r"\b(?:not|n't|never|no\s+longer|nem|sem|nicht|kein\w*|pas|non|ni)\b|n't\b",
+    re.IGNORECASE,
+)
+
+#: A class word offered next to another one: "[CRITICAL|HIGH|MEDIUM|LOW]", "high or low".
+TEMPLATE_AFTER = re.compile(
+    rf"\s*(?:\||/|,|\bor\b|\boder\b|\bou\b|\bvagy\b)\s*\W{{0,2}}{ANY_CLASS}\b", re.IGNORECASE
+)
+TEMPLATE_BEFORE = re.compile(
+    rf"\b{ANY_CLASS}\W{{0,2}}\s*(?:\||/|,|\bor|\boder|\bou|\bvagy)\s*\W{{0,2}}$", re.IGNORECASE
+)
