@@ -92,7 +92,12 @@ def init(app: App, preset_name: str, output: Path | None, force: bool) -> None:
 
 @click.group("policy")
 def policy_group() -> None:
-    """Inspect the effective policy."""
+    """Inspect the effective policy.
+
+    \b
+    Example:
+      vulnmark policy show
+    """
 
 
 @policy_group.command("show")

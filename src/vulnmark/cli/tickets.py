@@ -54,7 +54,13 @@ def import_(app: App, files: tuple[Path, ...], base_url: str | None,
 
 @click.group()
 def ticket() -> None:
-    """The embedded tracker: a vulnerability register for teams without Jira."""
+    """The embedded tracker: a vulnerability register for teams without Jira.
+
+    \b
+    Example:
+      vulnmark ticket new --title "Weak TLS cipher on OCSP" --label Sérülékenység
+      vulnmark ticket label VULN-1 MAGAS
+    """
 
 
 def _actor(by: str | None) -> str:
