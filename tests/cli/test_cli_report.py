@@ -141,7 +141,7 @@ def test_no_recipients_exits_with_a_clear_message(hostile: Cli, smtp: Callable[.
                                                   ) -> None:
     server = smtp()
     result = hostile("report", "daily", "--send", env=server.env)
-    assert result.exit_code != 0 and "recipients" in result.stderr
+    assert result.exit_code == 2 and "recipients" in result.stderr
     assert server.handler.messages == []
     assert runs(hostile)[0]["delivery"] == "failed"
 
