@@ -8,6 +8,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
@@ -68,9 +70,19 @@ def _sqlite_pragmas(engine: Engine) -> None:
 
 
 def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest revision.
+
+    The revision is read first in a read-only transaction: a store that is already current is
+    not write-locked, so opening it (``vulnmark list`` while an import runs) never waits for a
+    writer on SQLite.
+    """
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
+    heads = set(ScriptDirectory.from_config(cfg).get_heads())
     try:
+        with engine.connect().execution_options(readonly=True) as conn:
+            if set(MigrationContext.configure(conn).get_current_heads()) == heads:
+                return
         with engine.begin() as conn:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
