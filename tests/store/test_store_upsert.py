@@ -164,3 +164,30 @@ def test_label_history_from_a_source_is_kept(store: Store) -> None:
     with store.reading() as conn:
         (added,) = conn.execute(select(label_changes.c.added)).one()
     assert json.loads(added) == ["Vulnerability"]
+
+
+def test_opening_and_reading_while_a_write_is_in_progress(store_url: str) -> None:
+    """A second process (``vulnmark list`` during a long import) opens the store and reads
+    without waiting for the writer: opening a current store takes no write lock."""
+    import threading
+
+    from sqlalchemy import text
+
+    with Store.open(store_url) as writer:
+        writer.upsert_tickets([make_ticket("CA-1")], at=AT)
+        seen: list[int] = []
+        with writer.transaction() as conn:
+            conn.execute(text("UPDATE tickets SET title = 'being written'"))
+
+            def other_process() -> None:
+                with Store.open(store_url) as reader:
+                    seen.append(reader.count_tickets())
+                    got = reader.get_ticket("CA-1")
+                    assert got is not None and got.title == "Some ticket"  # last commit
+                    seen.append(1)
+
+            thread = threading.Thread(target=other_process, daemon=True)
+            thread.start()
+            thread.join(timeout=10)
+            assert not thread.is_alive(), "opening the store waited for the writer"
+        assert seen == [1, 1]
