@@ -82,6 +82,7 @@ class Cron:
 
 def _field(text: str, index: int, expr: str) -> frozenset[int]:
     lo, hi = _BOUNDS[index]
+    open_hi = 6 if index == 4 else hi  # "*" and "N/step" in day-of-week stop at Saturday
     names = _NAMES.get(index, {})
     out: set[int] = set()
 
@@ -100,7 +101,7 @@ def _field(text: str, index: int, expr: str) -> frozenset[int]:
                 raise ScheduleError(f"cron {expr!r}: bad step {step_text!r}")
             step = int(step_text)
         if base == "*":
-            start, end = lo, hi
+            start, end = lo, open_hi
         elif "-" in base:
             a, _, b = base.partition("-")
             start, end = number(a), number(b)
@@ -108,7 +109,7 @@ def _field(text: str, index: int, expr: str) -> frozenset[int]:
                 raise ScheduleError(f"cron {expr!r}: range {base!r} runs backwards")
         else:
             start = number(base)
-            end = hi if step_text else start
+            end = open_hi if step_text else start
         out.update(range(start, end + 1, step))
     return frozenset(out)
 
