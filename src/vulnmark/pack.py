@@ -97,7 +97,8 @@ def control_days(report_runs: Sequence[Run], policy: Policy, since: datetime,
                  until: datetime, started: datetime | None = None,
                  ) -> list[tuple[datetime, str, Run | None]]:
     """Each due slot of the period with what happened: delivered, not_sent, failed, missed,
-    or not_started (before the first report run ever, ``started``)."""
+    pending (no run yet, the slot's window is still open at ``until``) or not_started (before
+    the first report run ever, ``started``)."""
     raw = policy.section("schedule")
     sched = _schedule.parse(raw or {"cron": "0 0 * * *"}, policy.timezone)
     times = sorted(report_runs, key=lambda r: r.started_at)
@@ -109,7 +110,9 @@ def control_days(report_runs: Sequence[Run], policy: Policy, since: datetime,
                 and (following is None or r.started_at < following)]
         if not hits:
             before = started is None or (following is not None and following <= started)
-            out.append((slot, "not_started" if before else "missed", None))
+            open_window = following is None or following > until  # its window has not ended
+            out.append((slot, "not_started" if before else "pending" if open_window
+                        else "missed", None))
             continue
         best = next((r for r in hits if r.delivery_status == "delivered"), hits[-1])
         status = best.delivery_status or "not_sent"

@@ -48,13 +48,14 @@ def summary_page(*, policy: Policy, since: datetime, until: datetime, now: datet
 
     missed = [s for s, status, _ in days if status == "missed"]
     failed = [s for s, status, _ in days if status == "failed"]
-    due = [d for d in days if d[1] != "not_started"]
+    due = [d for d in days if d[1] not in ("not_started", "pending")]
     ran = len(due) - len(missed)
     verdict = (f'<span class="ok">The control ran for all {len(due)} due runs.</span>'
                if not missed else
                f'<span class="bad">{len(missed)} of {len(due)} due runs were missed.</span>')
     if len(due) < len(days):
-        verdict += f" ({len(days) - len(due)} slots before the first report run.)"
+        verdict += (f" ({len(days) - len(due)} slot(s) before the first report run or still "
+                    "open.)")
     chain_line = (f'<span class="ok">verified</span>, {chain["log_records"]} records'
                   if chain["log_verified"] else
                   f'<span class="bad">BROKEN: {_e(chain["log_problem"])}</span>')
