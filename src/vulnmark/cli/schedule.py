@@ -71,9 +71,10 @@ def schedule(app: App, once: bool, max_runs: int | None, send: bool, to: tuple[s
                    + (f" sent {result.delivery.message_id}" if result.delivery else ""))
 
     stop = threading.Event()
-    clock = (lambda: app.now) if app.now_text else None
     loop = _schedule.Loop(sched, job, lambda s, n: runs.covered(store, s, n),
-                          stop=stop, max_runs=max_runs, **({"clock": clock} if clock else {}))
+                          stop=stop, max_runs=max_runs)
+    if app.now_text:  # a fixed --now: the clock does not move (use with --once or --max-runs)
+        loop.clock = lambda: app.now
     if once:
         if not loop.once():
             click.echo(f"{ts(app.now)}: nothing due (the current slot is covered)")
