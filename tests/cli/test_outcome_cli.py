@@ -105,3 +105,28 @@ def test_export_needs_a_period_and_a_new_output(vm_crit: Cli) -> None:
            "p.zip")
     assert r.exit_code == 2 and "exists" in r.stderr
     assert "pack OK" in vm.ok("evidence", "verify", "--pack", "p.zip").output
+
+
+def test_schedule_catches_up_then_stops_cleanly_on_sigterm(tmp_path: object) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VULNMARK_", "JIRA_"))}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vulnmark", "--db", "sqlite:///sched.db", "schedule",
+         "--no-send"], cwd=Path.cwd(), env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()          # the catch-up run (no report run exists yet)
+        assert "report run 1" in first
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "stopping after the running job" in err and "stopped after 1 run" in err
