@@ -22,6 +22,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
@@ -29,7 +30,7 @@ from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -48,6 +49,7 @@ FIELDS = ("summary", "description", "labels", "created", "updated", "status", "r
           "resolutiondate", "reporter", "priority", "issuetype", "comment")
 GONE_REASON = "not returned by a full sync of the Jira scope (deleted or moved out of scope)"
 Progress = Callable[[int], None]
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -124,17 +126,29 @@ class Syncer:
             state = {"scope": digest, "watermark": None, "run": None}
         return state
 
-    async def _store(self, tickets: list[Ticket], state: dict[str, Any]) -> Any:
-        """Upsert a page with its checkpoint, on a worker thread so the next page downloads
-        meanwhile (inline for an in-memory SQLite store, which lives in one connection)."""
-        dumped = json.dumps(state, sort_keys=True)
-
-        def write() -> Any:
-            return self.store.upsert_tickets(tickets, state={STATE_KEY: dumped})
-
+    async def _off_loop(self, fn: Callable[..., _T], *args: Any) -> _T:
+        """Run ``fn`` on the store's worker thread, so the next page downloads meanwhile
+        (inline for an in-memory SQLite store, which lives in one connection)."""
         if self._in_memory:
-            return write()
-        return await asyncio.get_running_loop().run_in_executor(self._pool, write)
+            return fn(*args)
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
+    async def _store(self, tickets: list[Ticket], state: dict[str, Any]) -> Any:
+        dumped = json.dumps(state, sort_keys=True)
+        return await self._off_loop(
+            lambda: self.store.upsert_tickets(tickets, state={STATE_KEY: dumped}))
+
+    def _convert_and_store(self, raw_issues: list[JSON],
+                           state: dict[str, Any]) -> tuple[list[Ticket], Any]:
+        """Convert a page and store it with the checkpoint that follows it (one transaction)."""
+        tickets = [self._ticket(issue) for issue in raw_issues]
+        run = state["run"]
+        if tickets:
+            run["after_created"] = _iso(max(t.created for t in tickets))
+        run["pages"] += 1
+        run["issues"] += len(tickets)
+        dumped = json.dumps(state, sort_keys=True)
+        return tickets, self.store.upsert_tickets(tickets, state={STATE_KEY: dumped})
 
     # ---- the run ---------------------------------------------------------------------------
     async def run(self, *, full: bool) -> SyncResult:
@@ -171,12 +185,7 @@ class Syncer:
         pages = issues_n = ins = upd = unch = 0
         async for raw_issues in self._pages(jira, flavour, jql):
             raw_issues = await self._complete(jira, flavour, raw_issues)
-            tickets = [self._ticket(issue) for issue in raw_issues]
-            if tickets:
-                run["after_created"] = _iso(max(t.created for t in tickets))
-            run["pages"] += 1
-            run["issues"] += len(tickets)
-            counts = await self._store(tickets, state)
+            tickets, counts = await self._off_loop(self._convert_and_store, raw_issues, state)
             pages += 1
             issues_n += len(tickets)
             ins, upd, unch = ins + counts.inserted, upd + counts.updated, unch + counts.unchanged
@@ -224,7 +233,7 @@ class Syncer:
             gen = self._pages_cloud(jira, jql, self._fields(), self._page_size(flavour))
         else:
             gen = self._pages_dc(jira, jql, self._fields(), self._page_size(flavour))
-        async for page in gen:
+        async for page in _prefetched(gen, depth=4):
             yield page
 
     async def _pages_cloud(
@@ -300,6 +309,8 @@ class Syncer:
             for t in tasks:
                 if not t.done():
                     t.cancel()
+                elif not t.cancelled():
+                    t.exception()  # retrieved: a failed prefetch is not logged as lost
 
     async def _all_keys(self, jira: JiraClient, flavour: str) -> set[str]:
         """Every key in the scope, asking for nothing else (5000 a page on Cloud)."""
@@ -331,39 +342,81 @@ class Syncer:
         return out
 
     async def _complete_one(self, jira: JiraClient, flavour: str, issue: JSON) -> JSON:
+        """The issue with every comment and changelog entry (both fetched at once)."""
         key = str(issue.get("key"))
         fields = dict(issue.get("fields") or {})
         issue = {**issue, "fields": fields}
-        try:
+
+        async def comments() -> None:
             comment = fields.get("comment")
-            if _cut(comment, "comments"):
-                assert isinstance(comment, dict)
-                have = list(comment["comments"])
-                start = int(comment.get("startAt") or 0) + len(have)
-                async for c in jira.paged(f"{jira.api}/issue/{key}/comment",
-                                          what=f"comments of {key}", start=start,
-                                          list_field="comments"):
-                    have.append(c)
-                fields["comment"] = {**comment, "comments": have, "maxResults": len(have),
-                                     "total": len(have), "startAt": 0}
-            changelog = issue.get("changelog")
-            if _cut(changelog, "histories"):
-                assert isinstance(changelog, dict)
-                if flavour == "cloud":
-                    histories = [h async for h in jira.paged(
-                        f"{jira.api}/issue/{key}/changelog", what=f"changelog of {key}", start=0,
-                        list_field="values")]
-                else:
-                    full = await jira.request("GET", f"{jira.api}/issue/{key}",
-                                              what=f"changelog of {key}",
-                                              params={"fields": "labels", "expand": "changelog"})
-                    histories = list(((full or {}).get("changelog") or {}).get("histories", []))
-                issue["changelog"] = {"startAt": 0, "maxResults": len(histories),
-                                      "total": len(histories), "histories": histories}
+            if not _cut(comment, "comments"):
+                return
+            assert isinstance(comment, dict)
+            have = list(comment["comments"])
+            start = int(comment.get("startAt") or 0) + len(have)
+            async for c in jira.paged(f"{jira.api}/issue/{key}/comment",
+                                      what=f"comments of {key}", start=start,
+                                      list_field="comments"):
+                have.append(c)
+            fields["comment"] = {**comment, "comments": have, "maxResults": len(have),
+                                 "total": len(have), "startAt": 0}
+
+        async def changelog() -> None:
+            if not _cut(issue.get("changelog"), "histories"):
+                return
+            if flavour == "cloud":
+                histories = [h async for h in jira.paged(
+                    f"{jira.api}/issue/{key}/changelog", what=f"changelog of {key}", start=0,
+                    list_field="values")]
+            else:
+                full = await jira.request("GET", f"{jira.api}/issue/{key}",
+                                          what=f"changelog of {key}",
+                                          params={"fields": "labels", "expand": "changelog"})
+                histories = list(((full or {}).get("changelog") or {}).get("histories", []))
+            issue["changelog"] = {"startAt": 0, "maxResults": len(histories),
+                                  "total": len(histories), "histories": histories}
+
+        try:
+            await asyncio.gather(comments(), changelog())
         except JiraNotFound:
             logger.warning("%s disappeared while its comments/changelog were read; storing what "
                            "the search returned", key)
         return issue
+
+
+async def _prefetched(gen: AsyncIterator[_T], depth: int) -> AsyncIterator[_T]:
+    """Run ``gen`` in a background task up to ``depth`` items ahead of the consumer, so that
+    the next search request never waits for the current page to be stored."""
+    queue: asyncio.Queue[tuple[bool, Any]] = asyncio.Queue(maxsize=depth)
+
+    async def produce() -> None:
+        try:
+            async for item in gen:
+                await queue.put((True, item))
+            await queue.put((False, None))
+        except asyncio.CancelledError:
+            raise
+        except BaseException as e:  # handed to the consumer, raised there (a crash included)
+            await queue.put((False, e))
+
+    task = asyncio.ensure_future(produce())
+    try:
+        while True:
+            more, item = await queue.get()
+            if not more:
+                if isinstance(item, BaseException):
+                    raise item
+                return
+            yield item
+    finally:
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        aclose = getattr(gen, "aclose", None)
+        if aclose is not None:
+            with contextlib.suppress(Exception):
+                await aclose()
 
 
 def _cut(page: object, list_field: str) -> bool:

@@ -25,6 +25,7 @@ import base64
 import bisect
 import json
 import logging
+import random
 import re
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -59,6 +60,18 @@ GONE_410 = (
     "https://developer.atlassian.com/changelog/#CHANGE-2046"
 )
 NOT_FOUND = "Issue does not exist or you do not have permission to see it."
+
+
+class RawIssues(bytes):
+    """An already serialised JSON array of issues (the render cache's output)."""
+
+
+def _dumps(payload: Any) -> bytes:
+    if isinstance(payload, dict) and isinstance(payload.get("issues"), RawIssues):
+        rest = {k: v for k, v in payload.items() if k != "issues"}
+        head = json.dumps(rest)[:-1] + (", " if rest else "")
+        return (head + '"issues": ').encode() + payload["issues"] + b"}"
+    return json.dumps(payload).encode()
 
 
 class HttpError(Exception):
@@ -105,6 +118,9 @@ class JiraEmulator(WritesMixin):
     forbid: tuple[str, ...] = ()
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     record: bool = True
+    cache_renders: bool = False
+    """Keep each issue's rendered JSON until the next change (for benchmarks: an emulator
+    whose own CPU cost does not hide the client's). Off when tests edit issues directly."""
     issues: dict[str, EmuIssue] = field(default_factory=dict)
     exchanges: list[Exchange] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
@@ -118,6 +134,8 @@ class JiraEmulator(WritesMixin):
     _next_id: int = 900000
     tasks: dict[str, int] = field(default_factory=dict)
     bulk_results: dict[str, tuple[list[int], int]] = field(default_factory=dict)
+    _render_cache: dict[tuple[str, Any], bytes] = field(default_factory=dict)
+    _render_cache_version: int = -1
 
     @property
     def cloud(self) -> bool:
@@ -206,7 +224,7 @@ class JiraEmulator(WritesMixin):
         headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
         self.request_count += 1
         status, out_headers, payload = await self._dispatch(method, path, query, headers, body)
-        raw = b"" if payload is None else json.dumps(payload).encode()
+        raw = b"" if payload is None else _dumps(payload)
         if self.record:
             self.exchanges.append(Exchange(method, path, query, body, status, raw))
         hdrs = [(b"content-type", b"application/json;charset=UTF-8")] if raw else []
@@ -272,6 +290,8 @@ class JiraEmulator(WritesMixin):
     def _route(
         self, method: str, path: str, q: dict[str, list[str]], body: bytes
     ) -> tuple[int, Any]:
+        if path.startswith("/_emulator/"):
+            return self._control(path, body)
         m = self._ROUTES.match(path)
         if not m:
             raise HttpError(404, [f"No resource at {path}"])
@@ -316,6 +336,18 @@ class JiraEmulator(WritesMixin):
         if bm and method == "GET" and self.cloud:
             return 200, self.bulk_progress(bm["task"])
         raise HttpError(404, [f"No {method} resource at {path}"])
+
+    def _control(self, path: str, body: bytes) -> tuple[int, Any]:
+        """Test-only control endpoints for an emulator served in another process."""
+        args = json.loads(body or b"{}")
+        if path == "/_emulator/touch":
+            rng = random.Random(int(args.get("seed", 1)))
+            keys = rng.sample(self._order_keys, round(len(self._order_keys) * args["fraction"]))
+            self.touch(keys)
+            return 200, {"touched": len(keys)}
+        if path == "/_emulator/stats":
+            return 200, {"requests": self.request_count, "issues": len(self.issues)}
+        raise HttpError(404, [f"no control endpoint {path}"])
 
     def _issue(self, key_or_id: str) -> EmuIssue:
         issue = self.issues.get(key_or_id)
@@ -398,8 +430,7 @@ class JiraEmulator(WritesMixin):
                 raise HttpError(400, ["The nextPageToken is invalid or expired."]) from None
             start = bisect.bisect_right(sort_keys, after)
         page = keys[start:start + size]
-        out: JSON = {"issues": [render_issue(self.issues[k], **opts) for k in page],
-                     "isLast": start + size >= len(keys)}
+        out: JSON = {"issues": self._render_many(page, opts), "isLast": start + size >= len(keys)}
         if not out["isLast"] and page:
             c, p, n = self.issues[page[-1]].sort_key()
             out["nextPageToken"] = base64.urlsafe_b64encode(
@@ -416,7 +447,25 @@ class JiraEmulator(WritesMixin):
         size = max(0, min(int(params.get("maxResults") or 50), self.dc_page_cap))
         page = keys[start:start + size]
         return {"expand": "schema,names", "startAt": start, "maxResults": size,
-                "total": len(keys), "issues": [render_issue(self.issues[k], **opts) for k in page]}
+                "total": len(keys), "issues": self._render_many(page, opts)}
+
+    def _render_many(self, keys: list[str], opts: JSON) -> Any:
+        if not self.cache_renders:
+            return [render_issue(self.issues[k], **opts) for k in keys]
+        fields = opts["fields"]
+        okey = (opts["v3"], opts["base"], None if fields is None else frozenset(fields),
+                opts["changelog"], opts["comment_limit"], opts["changelog_limit"])
+        if self._render_cache_version != self._version:
+            self._render_cache.clear()
+            self._render_cache_version = self._version
+        frags = []
+        for k in keys:
+            frag = self._render_cache.get((k, okey))
+            if frag is None:
+                frag = json.dumps(render_issue(self.issues[k], **opts)).encode()
+                self._render_cache[(k, okey)] = frag
+            frags.append(frag)
+        return RawIssues(b"[" + b",".join(frags) + b"]")
 
     # ---- per-issue -------------------------------------------------------------------------
     def _get_issue(self, issue: EmuIssue, v: int, params: JSON) -> JSON:

@@ -145,9 +145,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--flavour", choices=("cloud", "datacenter"), default="cloud")
     ap.add_argument("--latency", type=float, default=0.0)
     ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--many-comments-every", type=int, default=0,
+                    help="every Nth issue gets 45 comments and 45 label changes")
+    ap.add_argument("--apache", action="append", default=[],
+                    help="also load issues from this /rest/api/2/search-shaped JSON file")
     args = ap.parse_args(argv)
-    emu = JiraEmulator(flavour=args.flavour, latency=args.latency, record=False)
-    emu.generate(args.issues)
+    emu = JiraEmulator(flavour=args.flavour, latency=args.latency, record=False,
+                       cache_renders=True)
+    emu.load_search_pages(args.apache)
+    emu.generate(args.issues, many_comments_every=args.many_comments_every)
 
     async def run() -> None:
         server = await asyncio.start_server(lambda r, w: _handle(emu, r, w, set()), "127.0.0.1",
