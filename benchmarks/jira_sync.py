@@ -76,7 +76,8 @@ def bench(flavour: str, issues: int, latency: float) -> None:
             wall = time.perf_counter() - t0
             rss1 = peak_rss_mb()
             assert full.issues == issues, full
-            touched = httpx.post(f"{url}/_emulator/touch", json={"fraction": 0.01}).json()["touched"]
+            touch = httpx.post(f"{url}/_emulator/touch", json={"fraction": 0.01})
+            touched = touch.json()["touched"]
             t1 = time.perf_counter()
             inc = run_sync(store, settings)
             inc_wall = time.perf_counter() - t1

@@ -70,7 +70,8 @@ def _dumps(payload: Any) -> bytes:
     if isinstance(payload, dict) and isinstance(payload.get("issues"), RawIssues):
         rest = {k: v for k, v in payload.items() if k != "issues"}
         head = json.dumps(rest)[:-1] + (", " if rest else "")
-        return (head + '"issues": ').encode() + payload["issues"] + b"}"
+        issues: bytes = payload["issues"]
+        return (head + '"issues": ').encode() + issues + b"}"
     return json.dumps(payload).encode()
 
 
