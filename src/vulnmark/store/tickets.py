@@ -56,7 +56,7 @@ def upsert(conn: Connection, items: Iterable[Ticket], *, at: datetime,
             r.key: r
             for r in conn.execute(
                 select(tickets.c.key, tickets.c.content_hash, tickets.c.labels,
-                       tickets.c.version).where(tickets.c.key.in_(keys))
+                       tickets.c.version, tickets.c.gone_at).where(tickets.c.key.in_(keys))
             )
         }
         new_rows: list[dict[str, Any]] = []
@@ -78,7 +78,7 @@ def upsert(conn: Connection, items: Iterable[Ticket], *, at: datetime,
                 new_comments.extend(comment_rows(t))
                 new_history.extend(history_row(t.key, h) for h in t.label_history)
                 inserted += 1
-            elif old.content_hash == digest:
+            elif old.content_hash == digest and old.gone_at is None:
                 unchanged += 1
             else:
                 changed.append((t, digest, old.version))
