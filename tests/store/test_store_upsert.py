@@ -191,3 +191,28 @@ def test_opening_and_reading_while_a_write_is_in_progress(store_url: str) -> Non
             thread.join(timeout=10)
             assert not thread.is_alive(), "opening the store waited for the writer"
         assert seen == [1, 1]
+
+
+def test_a_gone_ticket_that_comes_back_unchanged_is_back(store: Store) -> None:
+    from vulnmark import evaluate
+    from vulnmark.policy import preset
+
+    policy = preset("etsi-319-401")
+    t = make_ticket("CA-5", labels=("Vulnerability",))
+    store.upsert_tickets([t], at=AT)
+    assert len(evaluate.check(store, policy, AT).findings) == 1
+    store.mark_gone(["CA-5"], at=AT, reason="moved out of the sync scope")
+    assert store.ticket_keys() == set()
+    assert evaluate.check(store, policy, AT).findings == ()
+    counts = store.upsert_tickets([t], at=AT)  # back in scope, same content
+    assert counts.updated == 1
+    assert store.ticket_keys() == {"CA-5"}
+    assert [f.kind for f in evaluate.check(store, policy, AT).findings] == ["unclassified"]
+
+
+def test_the_same_key_twice_in_one_import_keeps_the_last(store: Store) -> None:
+    counts = store.upsert_tickets([make_ticket("CA-6", labels=("HIGH",)),
+                                   make_ticket("CA-6", labels=("LOW",))], at=AT)
+    assert counts.inserted == 1 and store.count_tickets() == 1
+    got = store.get_ticket("CA-6")
+    assert got is not None and got.labels == ("LOW",)
