@@ -35,6 +35,11 @@ from vulnmark.store import Store
 CLOUD_CAP, DC_CAP, MANY_EVERY, INLINE_COMMENTS, INLINE_CHANGES = 100, 1000, 1000, 20, 40
 
 
+def cpu_seconds() -> float:
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -71,9 +76,11 @@ def bench(flavour: str, issues: int, latency: float) -> None:
             settings = JiraSettings(url=url, jql="project = VULN", flavour=flavour,  # type: ignore[arg-type]
                                     email="bench@example.org", token="t")
             rss0 = peak_rss_mb()
+            cpu0 = cpu_seconds()
             t0 = time.perf_counter()
             full = run_sync(store, settings)
             wall = time.perf_counter() - t0
+            cpu = cpu_seconds() - cpu0
             rss1 = peak_rss_mb()
             assert full.issues == issues, full
             touch = httpx.post(f"{url}/_emulator/touch", json={"fraction": 0.01})
@@ -91,6 +98,9 @@ def bench(flavour: str, issues: int, latency: float) -> None:
               f"  retries {full.retries}")
         print(f"wall time         {wall:>8.1f} s  requests x latency {bound:.1f} s  ratio "
               f"{wall / bound:.2f}  (target <= 1.3)")
+        print(f"client CPU        {cpu:>8.1f} s  ({cpu / issues * 1000:.2f} ms per issue: JSON, "
+              f"ADF/wiki to text, SQLite upsert) — wall {wall / max(cpu, bound):.2f} x "
+              "max(CPU, requests x latency)")
         print(f"issues per second {issues / wall:>8.0f}")
         print(f"peak RSS          {rss1:>8.0f} MB (before the sync {rss0:.0f} MB)")
         print(f"incremental       {inc.requests:>8} requests for {inc.issues} changed issues "

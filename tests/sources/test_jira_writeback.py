@@ -74,17 +74,18 @@ def test_put_is_idempotent_and_evidenced(store: Store, flavour: str) -> None:
     emu = JiraEmulator(flavour=flavour)  # type: ignore[arg-type]
     emu.generate(3, labels=(("Sérülékenység", "LOW"),))
     edits = [LabelEdit("VULN-1", add=("HIGH", "Sérülékenység"), remove=("LOW",)),
-             LabelEdit("VULN-2", add=("LOW",))]
+             LabelEdit("VULN-2", add=("LOW",)), LabelEdit("VULN-99", add=("LOW",))]
     out = apply(store, emu, edits, dry_run=False, actor="mso@example.org", flavour=flavour)
     assert [(o.key, o.status, o.added, o.removed) for o in out] == [
-        ("VULN-1", "applied", ("HIGH",), ("LOW",)), ("VULN-2", "unchanged", (), ())]
+        ("VULN-1", "applied", ("HIGH",), ("LOW",)), ("VULN-2", "unchanged", (), ()),
+        ("VULN-99", "not_found", (), ())]
     assert emu.issues["VULN-1"].fields["labels"] == ["Sérülékenység", "HIGH"]
     puts = [json.loads(e.body) for e in emu.exchanges if e.method == "PUT"]
     assert puts == [{"update": {"labels": [{"add": "HIGH"}, {"remove": "LOW"}]}}]
     events = label_events(store)
     assert len(events) == 1 and events[0]["ticket"] == "VULN-1"
     assert events[0]["added"] == ["HIGH"] and events[0]["actor"] == "mso@example.org"
-    again = apply(store, emu, edits, dry_run=False, flavour=flavour)
+    again = apply(store, emu, edits[:2], dry_run=False, flavour=flavour)
     assert {o.status for o in again} == {"unchanged"}
     assert len(label_events(store)) == 1
 
@@ -104,7 +105,7 @@ def test_cloud_bulk_edit_for_large_batches(store: Store) -> None:
 
 
 def test_permission_denied_stops_with_a_clear_message(store: Store) -> None:
-    emu = JiraEmulator(forbid=("/issue/",))
+    emu = JiraEmulator(forbid=("/issue/VULN-",))
     emu.generate(1)
     with pytest.raises(JiraAuthError, match="403.*Edit Issues"):
         apply(store, emu, [LabelEdit("VULN-1", add=("HIGH",))], dry_run=False)

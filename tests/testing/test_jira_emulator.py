@@ -93,6 +93,16 @@ def test_cloud_rejects_unbounded_jql_and_old_search_is_gone() -> None:
             assert "CHANGE-2046" in r.json()["errorMessages"][0]
 
 
+def test_unknown_key_in_jql_is_an_error_like_jira() -> None:
+    emu = JiraEmulator()
+    emu.generate(2)
+    with client(emu) as c:
+        r = c.post("/rest/api/3/search/jql", json={"jql": 'key in ("VULN-1", "VULN-7")'})
+    assert r.status_code == 400
+    assert r.json()["errorMessages"] == ["An issue with key 'VULN-7' does not exist for field "
+                                         "'key'."]
+
+
 def test_datacenter_chooses_its_page_size_and_reports_total() -> None:
     emu = JiraEmulator(flavour="datacenter", dc_page_cap=37)
     emu.generate(80)
@@ -195,6 +205,9 @@ def test_every_exchange_matches_the_official_spec(openapi: Any) -> None:
                     "sendBulkNotification": False}).json()["taskId"]
                 c.get(f"/rest/api/3/bulk/queue/{task}")
                 c.get(f"/rest/api/3/bulk/queue/{task}")
+                r = c.post("/rest/api/3/issue/bulkfetch", json={
+                    "issueIdsOrKeys": ["VULN-1", "NOPE-1"], "fields": ["labels"]})
+                assert [i["key"] for i in r.json()["issues"]] == ["VULN-1"]
             else:
                 c.post("/rest/api/2/search", json={**body, "startAt": 0, "expand": ["changelog"]})
             c.get(f"/rest/api/{v}/issue/VULN-1/comment", params={"startAt": 0})

@@ -275,17 +275,20 @@ class Syncer:
         pos = len(first["issues"])
         if step <= 0 or pos == 0:
             return
-        sem = asyncio.Semaphore(self.settings.concurrency)
-
-        async def fetch(start: int) -> JSON:
-            async with sem:
-                return await jira.search_dc({**base, "startAt": start})
-
         starts = list(range(pos, total, step))
-        tasks = [asyncio.ensure_future(fetch(s)) for s in starts]
+        tasks: dict[int, asyncio.Future[JSON]] = {}
+        window = self.settings.concurrency  # pages in flight or waiting: bounded memory
+
+        def top_up(i: int) -> None:
+            for j in range(i, min(i + window, len(starts))):
+                if j not in tasks:
+                    tasks[j] = asyncio.ensure_future(
+                        jira.search_dc({**base, "startAt": starts[j]}))
+
         try:
-            for start, task in zip(starts, tasks, strict=True):
-                page = await task
+            for i, start in enumerate(starts):
+                top_up(i)
+                page = await tasks.pop(i)
                 got = page["issues"]
                 yield got
                 total = max(total, page["total"])
@@ -306,7 +309,7 @@ class Syncer:
                 pos += len(page["issues"])
                 total = page["total"]
         finally:
-            for t in tasks:
+            for t in tasks.values():
                 if not t.done():
                     t.cancel()
                 elif not t.cancelled():

@@ -23,12 +23,12 @@ from typing import Literal
 
 import httpx
 
-from vulnmark.jql import quote
 from vulnmark.sources.interface import InputError, check_label
 from vulnmark.sources.jira_client import JSON, JiraClient
 from vulnmark.sources.jira_settings import (
     JiraAuthError,
     JiraError,
+    JiraNotFound,
     JiraResponseError,
     JiraSettings,
     LabelError,
@@ -154,23 +154,40 @@ async def _apply(store: Store, settings: JiraSettings, edits: list[LabelEdit], *
 
 async def _current(jira: JiraClient, flavour: str,
                    keys: Sequence[str]) -> dict[str, tuple[int, list[str]]]:
-    """Issue id and labels for ``keys``, 100 per search request."""
+    """Issue id and labels for ``keys``: 100 a request on Cloud (``issue/bulkfetch``, which
+    leaves out unknown keys where a ``key in (…)`` search would fail), one GET each on DC."""
     out: dict[str, tuple[int, list[str]]] = {}
     unique = list(dict.fromkeys(keys))
-    for i in range(0, len(unique), 100):
-        chunk = unique[i:i + 100]
-        jql = "key in (" + ", ".join(quote(k) for k in chunk) + ")"
-        if flavour == "cloud":
-            page = await jira.search_cloud({"jql": jql, "maxResults": 100, "fields": ["labels"]})
-        else:
-            page = await jira.search_dc({"jql": jql, "maxResults": 100, "startAt": 0,
-                                         "fields": ["labels"]})
-        for issue in page["issues"]:
-            labels = (issue.get("fields") or {}).get("labels") or []
-            if not isinstance(labels, list):
-                raise JiraResponseError(f"{jira.settings.site}: issue {issue.get('key')}: field "
-                                        "labels is not a list")
-            out[str(issue.get("key"))] = (int(issue.get("id") or 0), [str(x) for x in labels])
+    found: list[JSON] = []
+    if flavour == "cloud":
+        for i in range(0, len(unique), 100):
+            page = await jira.request("POST", "/rest/api/3/issue/bulkfetch",
+                                      what="issue labels",
+                                      json={"issueIdsOrKeys": unique[i:i + 100],
+                                            "fields": ["labels"]})
+            issues = (page or {}).get("issues")
+            if not isinstance(issues, list):
+                raise JiraResponseError(f"{jira.settings.site}: issue/bulkfetch: no 'issues'")
+            found += issues
+    else:
+        sem = asyncio.Semaphore(jira.settings.concurrency)
+
+        async def one(key: str) -> JSON | None:
+            async with sem:
+                try:
+                    issue = await jira.request("GET", f"{jira.api}/issue/{key}",
+                                               what=f"issue {key}", params={"fields": "labels"})
+                except JiraNotFound:
+                    return None
+                return issue if isinstance(issue, dict) else None
+
+        found = [i for i in await asyncio.gather(*(one(k) for k in unique)) if i]
+    for issue in found:
+        labels = (issue.get("fields") or {}).get("labels") or []
+        if not isinstance(labels, list):
+            raise JiraResponseError(f"{jira.settings.site}: issue {issue.get('key')}: field "
+                                    "labels is not a list")
+        out[str(issue.get("key"))] = (int(issue.get("id") or 0), [str(x) for x in labels])
     return out
 
 

@@ -94,6 +94,8 @@ class Query:
     predicate: Predicate | None
     order_by: tuple[tuple[str, bool], ...]
     """(field, descending) pairs."""
+    keys: tuple[str, ...] = ()
+    """Issue keys named in ``key``/``issuekey`` clauses (Jira rejects unknown ones)."""
 
     @property
     def bounded(self) -> bool:
@@ -104,6 +106,7 @@ class _Parser:
     def __init__(self, tokens: list[Token]) -> None:
         self.toks = tokens
         self.i = 0
+        self.keys: list[str] = []
 
     def peek(self, offset: int = 0) -> Token | None:
         j = self.i + offset
@@ -145,7 +148,7 @@ class _Parser:
                 break
         if self.peek() is not None:
             raise JqlError(f"unexpected {self.peek().text!r}")  # type: ignore[union-attr]
-        return Query(pred, tuple(order))
+        return Query(pred, tuple(order), tuple(self.keys))
 
     def expr(self) -> Predicate:
         parts = [self.term()]
@@ -208,9 +211,13 @@ class _Parser:
         if self.kw("in"):
             self.i += 1
             vals = {v.text for v in self.values()}
+            if field == "key":
+                self.keys.extend(sorted(vals))
             return lambda issue, now: bool(vals.intersection(issue.field_values(field)))
         op = self.take().text
         value = self.take()
+        if field == "key" and op == "=":
+            self.keys.append(value.text)
         if field in DATE_FIELDS and op in (">=", "<=", ">", "<", "="):
             return _date_clause(field, op, value.text)
         if op == "=":

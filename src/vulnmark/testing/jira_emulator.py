@@ -313,6 +313,8 @@ class JiraEmulator(WritesMixin):
             if self.cloud:
                 raise HttpError(410, [GONE_410])
             return 200, self._search_dc(params)
+        if rest == "issue/bulkfetch" and method == "POST" and self.cloud:
+            return 200, self._bulkfetch(v, json.loads(body or b"{}"))
         im = re.match(r"^issue/(?P<key>[^/]+)(?:/(?P<sub>comment|changelog))?$", rest)
         if im:
             issue = self._issue(im["key"])
@@ -384,6 +386,10 @@ class JiraEmulator(WritesMixin):
             query = _jql.parse(jql)
         except _jql.JqlError as e:
             raise HttpError(400, [f"Error in the JQL Query: {e}"]) from None
+        for key in query.keys:
+            if key not in self.issues:
+                raise HttpError(400, [f"An issue with key '{key}' does not exist for field "
+                                      "'key'."])
         now = self.clock()
         pred = query.predicate
         keys = [k for k in self._order_keys if pred is None or pred(self.issues[k], now)]
@@ -474,6 +480,20 @@ class JiraEmulator(WritesMixin):
         opts["comment_limit"] = None
         opts["changelog_limit"] = None
         return render_issue(issue, **opts)
+
+    def _bulkfetch(self, v: int, body: JSON) -> JSON:
+        wanted = body.get("issueIdsOrKeys") or []
+        if not 1 <= len(wanted) <= 100:
+            raise HttpError(400, ["issueIdsOrKeys must hold 1 to 100 issues."])
+        opts = self._render_params(v, {"fields": body.get("fields"),
+                                       "expand": body.get("expand") or []}, "*navigable")
+        found = []
+        for ident in wanted:
+            try:
+                found.append(self._issue(str(ident)))
+            except HttpError:
+                continue  # not found or not visible: silently left out, as Jira does
+        return {"issues": [render_issue(i, **opts) for i in found], "issueErrors": []}
 
     def _comments(self, issue: EmuIssue, v: int, params: JSON) -> JSON:
         start = int(params.get("startAt") or 0)
