@@ -77,6 +77,18 @@ def test_datacenter_pages_by_the_size_the_server_returns(store: Store) -> None:
     assert starts == list(range(0, 200, 37))
 
 
+def test_datacenter_completes_cut_comments_and_changelog(store: Store) -> None:
+    emu = JiraEmulator(flavour="datacenter", dc_truncates=True)
+    emu.generate(40, many_comments_every=20)
+    r = sync(store, emu, settings("datacenter"))
+    assert r.extra_requests == 2 * 2  # a comment page and a GET issue?expand=changelog each
+    assert_store_equals_emulator(store, emu)
+    paths = {e.path for e in emu.exchanges}
+    assert "/rest/api/2/issue/VULN-1/comment" in paths and "/rest/api/2/issue/VULN-1" in paths
+    _, problems = spec.check(spec.load(SPEC), emu.exchanges)
+    assert problems == []
+
+
 def test_flavour_auto_detects_from_server_info(store: Store) -> None:
     for flavour in ("cloud", "datacenter"):
         emu = JiraEmulator(flavour=flavour)  # type: ignore[arg-type]

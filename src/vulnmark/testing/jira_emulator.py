@@ -119,6 +119,9 @@ class JiraEmulator(WritesMixin):
     forbid: tuple[str, ...] = ()
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     record: bool = True
+    dc_truncates: bool = False
+    """Data Center normally returns comments and changelog whole in a search; set this to
+    make it cut them like Cloud (to exercise the client's completion path)."""
     cache_renders: bool = False
     """Keep each issue's rendered JSON until the next change (for benchmarks: an emulator
     whose own CPU cost does not hide the client's). Off when tests edit issues directly."""
@@ -448,8 +451,9 @@ class JiraEmulator(WritesMixin):
         jql = str(params.get("jql") or "")
         keys = self._matches(jql)
         opts = self._render_params(2, params, "*navigable")
-        opts["comment_limit"] = None
-        opts["changelog_limit"] = None
+        if not self.dc_truncates:
+            opts["comment_limit"] = None
+            opts["changelog_limit"] = None
         start = int(params.get("startAt") or 0)
         size = max(0, min(int(params.get("maxResults") or 50), self.dc_page_cap))
         page = keys[start:start + size]
