@@ -310,6 +310,13 @@ def evaluate(cases: Iterable[Case], show: int) -> None:
                 print(f"  [{source}] {line}")
 
 
+def outcome(truth: bool, predicted: bool) -> str:
+    """tp, fp, fn or tn."""
+    if predicted:
+        return "tp" if truth else "fp"
+    return "fn" if truth else "tn"
+
+
 def farsec(limit: int | None) -> None:
     path = DATA / "farsec_security_bug_reports/farsec_reports.jsonl"
     counts: dict[str, Counter[str]] = defaultdict(Counter)
@@ -325,18 +332,60 @@ def farsec(limit: int | None) -> None:
             base = BASELINE.search(text) is not None
             for project in (r["project"], "ALL"):
                 for name, pred in (("vulnmark", ours), ("baseline", base)):
-                    cell = f"{'t' if truth else 'f'}{'p' if pred else 'n'}"
-                    counts[f"{project}/{name}"][cell] += 1
+                    counts[f"{project}/{name}"][outcome(truth, pred)] += 1
     print("\n## FARSEC: `suspected` (signals) vs label security / non-security\n")
     print(f"{'project/method':24s} {'tp':>5s} {'fp':>5s} {'fn':>5s} {'prec':>7s} {'recall':>7s} "
           f"{'F1':>7s}")
     for key in sorted(counts, key=lambda k: (k.startswith("ALL"), k)):
         c = counts[key]
-        tp, fp, fn = c["tp"], c["fp"], c["tn"]
+        tp, fp, fn = c["tp"], c["fp"], c["fn"]
         p = tp / (tp + fp) if tp + fp else 0.0
         rc = tp / (tp + fn) if tp + fn else 0.0
         f1 = 2 * p * rc / (p + rc) if p + rc else 0.0
         print(f"{key:24s} {tp:5d} {fp:5d} {fn:5d} {p:7.4f} {rc:7.4f} {f1:7.4f}")
+
+
+def jira_apache(limit: int | None) -> None:
+    """Held-out check on real Apache Jira issues: `suspected` vs the `security` label, and
+    suggestions on issues whose only severity-like field is the Jira priority."""
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    suggested: Counter[str] = Counter()
+    samples: list[str] = []
+    total = 0
+    for page in sorted((DATA / "jira_apache_issues").glob("search_page_*.json")):
+        issues = json.loads(page.read_text(encoding="utf-8"))["issues"]
+        for issue in issues[: None if limit is None else limit // 3]:
+            f = issue["fields"]
+            comments = [c.get("body") or "" for c in (f.get("comment") or {}).get("comments", [])]
+            t = Ticket(key=TicketKey(issue["key"]), title=f.get("summary") or "", created=CREATED,
+                       description=f.get("description") or "", comments=tuple(
+                           Comment(c) for c in comments),
+                       priority=(f.get("priority") or {}).get("name"))
+            truth = any(lbl.lower() == "security" for lbl in f.get("labels") or [])
+            reading = read(t, POLICY)
+            text = f"{t.title}\n{t.description}"
+            total += 1
+            if reading.suggested:
+                suggested[reading.suggested] += 1
+                if len(samples) < 5 and reading.evidence:
+                    samples.append(f"{issue['key']} {reading.suggested}: "
+                                   f"{reading.evidence[0].text[:120]!r}")
+            for name, pred in (("vulnmark", reading.is_suspect),
+                               ("baseline", BASELINE.search(text) is not None)):
+                counts[name][outcome(truth, pred)] += 1
+    print("\n## Jira Apache issues (held out): `suspected` vs the `security` label\n")
+    print(f"{'method':10s} {'tp':>5s} {'fp':>5s} {'fn':>5s} {'prec':>7s} {'recall':>7s} {'F1':>7s}")
+    for name in ("vulnmark", "baseline"):
+        c = counts[name]
+        tp, fp, fn = c["tp"], c["fp"], c["fn"]
+        p = tp / (tp + fp) if tp + fp else 0.0
+        rc = tp / (tp + fn) if tp + fn else 0.0
+        f1 = 2 * p * rc / (p + rc) if p + rc else 0.0
+        print(f"{name:10s} {tp:5d} {fp:5d} {fn:5d} {p:7.4f} {rc:7.4f} {f1:7.4f}")
+    print(f"\nsuggestions on {total} issues with a Jira priority (priority_is_severity=false): "
+          f"{sum(suggested.values())} {dict(suggested)}")
+    for line in samples:
+        print(f"  {line}")
 
 
 def throughput(seconds: float) -> None:
@@ -383,6 +432,7 @@ def main() -> None:
 
     evaluate(cases(), args.show)
     farsec(args.limit)
+    jira_apache(args.limit)
     throughput(args.seconds)
     print(f"\n(total {time.perf_counter() - start:.1f} s)")
 

@@ -34,17 +34,25 @@ def _stem_table() -> tuple[tuple[str, tuple[int, ...]], ...]:
     for g, stems in enumerate(_statements.GROUP_STEMS):
         for stem in stems:
             by_stem.setdefault(stem, []).append(g)
-    for stem in _signals.STEMS:
-        by_stem.setdefault(stem, []).append(_SIGNAL_GROUP)
+    for stem in _signals.STRONG_STEMS:
+        by_stem.setdefault(stem, []).append(_STRONG)
+    for stem in _signals.WEAK_STEMS:
+        by_stem.setdefault(stem, []).append(_WEAK)
     return tuple((stem, tuple(groups)) for stem, groups in by_stem.items())
 
 
-_SIGNAL_GROUP = len(_statements.GROUP_STEMS)
+_STRONG = len(_statements.GROUP_STEMS)
+_WEAK = _STRONG + 1
 _STEMS = _stem_table()
 _ASCII_STEMS = tuple(s for s in _STEMS if s[0].isascii())
-_SIGNAL_ONLY = tuple((s, (0,)) for s in _signals.STEMS)
+_SIGNAL_ONLY = tuple(
+    (stem, tuple(g - _STRONG for g in groups if g >= _STRONG))
+    for stem, groups in _STEMS
+    if _STRONG in groups or _WEAK in groups
+)
 _ASCII_SIGNAL_ONLY = tuple(s for s in _SIGNAL_ONLY if s[0].isascii())
-_MARGINS = (*(_statements.MARGIN for _ in _statements.GROUP_STEMS), _signals.MARGIN)
+_MARGINS = (*(_statements.MARGIN for _ in _statements.GROUP_STEMS), _signals.MARGIN,
+            _signals.MARGIN)
 
 
 @dataclass(frozen=True)
@@ -67,7 +75,7 @@ def _segment_candidates(
     text = seg.text
     found = [
         _Candidate(st.cls, seg.order, st.start, st.confidence, _evidence(seg, st.start, st.end))
-        for st in _statements.statements(text, seg.low, wins[:_SIGNAL_GROUP])
+        for st in _statements.statements(text, seg.low, wins[:_STRONG])
     ]
     rated = list(ratings(text, seg.low)) if cvss else []
     if any(r.version >= 3 for r in rated):
@@ -101,19 +109,33 @@ def _priority_candidate(ticket: Ticket, policy: Policy) -> _Candidate | None:
     return _Candidate(cls, -1, 0, 0.6, Evidence("label", f"priority: {priority}"))
 
 
-def _signal_evidence(
-    seg: Segment, wins: list[tuple[int, int]], out: list[Evidence], seen: set[str]
-) -> None:
-    low = seg.low
-    if seg.raw is not seg.text:  # quoted text still says what the ticket is about
-        low = lowered(seg.raw)
-        stems = _ASCII_SIGNAL_ONLY if low.isascii() else _SIGNAL_ONLY
-        wins = scan(low, stems, (_signals.MARGIN,))[0]
-    for start, end, _is_id in _signals.signal_spans(low, wins):
-        term = low[start:end]
-        if term not in seen and len(out) < _MAX_SIGNALS:
-            seen.add(term)
-            out.append(Evidence(seg.field, snippet(seg, start, end), seg.index))
+class _Signals:
+    """Collects strong signals and weak terms; weak ones count from two concepts on."""
+
+    def __init__(self) -> None:
+        self.strong: list[Evidence] = []
+        self.weak: dict[str, Evidence] = {}
+        self._seen: set[str] = set()
+
+    def add(self, seg: Segment, wins: list[list[tuple[int, int]]]) -> None:
+        low = seg.low
+        strong, weak = wins[_STRONG], wins[_WEAK]
+        if seg.raw is not seg.text:  # quoted text still says what the ticket is about
+            low = lowered(seg.raw)
+            stems = _ASCII_SIGNAL_ONLY if low.isascii() else _SIGNAL_ONLY
+            strong, weak = scan(low, stems, (_signals.MARGIN, _signals.MARGIN))
+        for start, end, _is_id in _signals.strong_spans(low, strong):
+            term = low[start:end]
+            if term not in self._seen and len(self.strong) < _MAX_SIGNALS:
+                self._seen.add(term)
+                self.strong.append(Evidence(seg.field, snippet(seg, start, end), seg.index))
+        for start, end, name in _signals.weak_spans(low, weak):
+            if name not in self.weak:
+                self.weak[name] = Evidence(seg.field, snippet(seg, start, end), seg.index)
+
+    def result(self) -> tuple[Evidence, ...]:
+        weak = list(self.weak.values()) if len(self.weak) >= 2 or self.strong else []
+        return tuple([*self.strong, *weak][:_MAX_SIGNALS])
 
 
 def _clip(spans: list[tuple[int, int]], start: int, end: int) -> list[tuple[int, int]]:
@@ -128,9 +150,9 @@ def _clip(spans: list[tuple[int, int]], start: int, end: int) -> list[tuple[int,
 
 
 def _confidence(winner: _Candidate, cands: list[_Candidate]) -> float:
-    agreeing = sum(1 for c in cands if c.cls == winner.cls)
+    agreeing = [c.confidence for c in cands if c.cls == winner.cls]
     others = [c for c in cands if c.cls != winner.cls]
-    conf = winner.confidence + 0.02 * (agreeing - 1)
+    conf = max(agreeing) + 0.02 * (len(agreeing) - 1)
     if any(c.order == winner.order for c in others):
         conf *= 0.75  # the same text states two classes
     elif others:
@@ -147,23 +169,24 @@ def read(ticket: Ticket, policy: Policy) -> Reading:
         prio = _priority_candidate(ticket, policy)
         if prio is not None:
             cands.append(prio)
-    signals: list[Evidence] = []
-    seen: set[str] = set()
+    signals = _Signals()
     # One scan of all the text for every gating stem, then windows split per segment.
     joined = "\0".join(seg.low for seg in segs)
     all_wins = scan(joined, _ASCII_STEMS if joined.isascii() else _STEMS, _MARGINS)
     cvss = "cvss" in joined or "av:" in joined or "score" in joined
+    any_wins = any(all_wins)
+    no_wins: list[list[tuple[int, int]]] = [[] for _ in all_wins]
     base = 0
     for seg in segs:
         end = base + len(seg.low)
-        wins = [_clip(spans, base, end) for spans in all_wins]
+        wins = [_clip(spans, base, end) for spans in all_wins] if any_wins else no_wins
         base = end + 1
-        if cvss or options.patterns or any(wins) or "(" in seg.low:
+        if cvss or options.patterns or any(wins[:_STRONG]) or "(" in seg.low:
             cands.extend(_segment_candidates(seg, options, wins, cvss))
-        if wins[_SIGNAL_GROUP] or seg.raw is not seg.text:
-            _signal_evidence(seg, wins[_SIGNAL_GROUP], signals, seen)
+        if wins[_STRONG] or wins[_WEAK] or seg.raw is not seg.text:
+            signals.add(seg, wins)
     if not cands:
-        return Reading(signals=tuple(signals))
+        return Reading(signals=signals.result())
     winner = max(cands, key=lambda c: (c.order, c.pos))
     evidence = [winner.evidence]
     for c in sorted(cands, key=lambda c: (-c.order, -c.pos)):
@@ -171,4 +194,4 @@ def read(ticket: Ticket, policy: Policy) -> Reading:
             break
         if c.cls == winner.cls and c.evidence not in evidence:
             evidence.append(c.evidence)
-    return Reading(winner.cls, _confidence(winner, cands), tuple(evidence), tuple(signals))
+    return Reading(winner.cls, _confidence(winner, cands), tuple(evidence), signals.result())

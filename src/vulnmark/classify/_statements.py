@@ -47,7 +47,7 @@ _EN_CUE = (
 _EN_FILL = (
     r"(?:is|was|are|were|has|have|had|been|be|being|of|as|to|at|now|level|rating|score"
     r"|set|considered|deemed|assessed|changed|lowered|raised|updated|revised|adjusted"
-    r"|final|overall|a|an|the|not|n't|no|longer|never|very|extremely"
+    r"|final|overall|a|an|the|it|this|not|n't|no|longer|never|very|extremely"
     rf"|from\s+\W{{0,2}}{EN_CLASS}\W{{0,2}})"
 )
 _EN_CUE_FIRST = re.compile(

@@ -21,8 +21,7 @@ _QUOTE_LINE = re.compile(r"^[ \t]*(?:>|bq\.[ \t]).*$", re.MULTILINE)
 # A commented-out setting ("#cvss = ...", "# severity = high") was withdrawn, not stated.
 _COMMENTED = re.compile(r"^[ \t]*#[ \t]*[\w.-]+[ \t]*=.*$", re.MULTILINE)
 # Cheap gates (a literal "\n" prefix lets the regex engine skip quickly).
-_QUOTE_GATE = re.compile(r"\n[ \t]*(?:>|bq\.)")
-_COMMENTED_GATE = re.compile(r"\n[ \t]*#")
+_LINE_GATE = re.compile(r"\n[ \t]*(?:>|bq\.|#)")
 _SENTENCE_END = re.compile(r"[.!?;](?=\s)|\n|\|\||\t")
 _MAX_SNIPPET = 200
 
@@ -49,10 +48,8 @@ def unquote(text: str) -> str:
     """``text`` with quoted regions replaced by spaces (newlines kept)."""
     if "{quote}" in text or "{QUOTE}" in text:
         text = _QUOTE_BLOCK.sub(_blank, text)
-    head = text.lstrip(" \t")
-    if head.startswith((">", "bq.")) or _QUOTE_GATE.search(text):
+    if text.lstrip(" \t").startswith((">", "bq.", "#")) or _LINE_GATE.search(text):
         text = _QUOTE_LINE.sub(_blank, text)
-    if head.startswith("#") or _COMMENTED_GATE.search(text):
         text = _COMMENTED.sub(_blank, text)
     return text
 

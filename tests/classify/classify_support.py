@@ -1,0 +1,38 @@
+"""Helpers for the text-inference tests: tickets built directly, policies with options."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from vulnmark.model import Comment, Ticket, TicketKey
+from vulnmark.policy import Policy, preset
+
+DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+
+
+def make(
+    description: str = "",
+    *comments: str,
+    title: str = "Ticket",
+    priority: str | None = None,
+) -> Ticket:
+    return Ticket(
+        key=TicketKey("TSP-1"),
+        title=title,
+        created=datetime(2025, 3, 1, tzinfo=UTC),
+        description=description,
+        comments=tuple(Comment(body) for body in comments),
+        priority=priority,
+    )
+
+
+def with_inference(section: dict[str, object]) -> Policy:
+    """The default preset with an ``[inference]`` table."""
+    base = preset("etsi-319-401")
+    return Policy(
+        preset=base.preset,
+        classes=base.classes,
+        sections=(("inference", json.dumps(section, sort_keys=True)),),
+    )

@@ -1,0 +1,117 @@
+"""Reading order, evidence, custom patterns and the Jira priority."""
+
+from __future__ import annotations
+
+from classify_support import make, with_inference
+
+from vulnmark.classify import read
+from vulnmark.model import Evidence
+from vulnmark.policy import Policy
+
+
+def test_later_comment_reclassifies(policy: Policy) -> None:
+    ticket = make(
+        "Found during the pentest. Severity: HIGH.",
+        "Looking into it.",
+        "Reclassified to MEDIUM after investigation: only reachable from the admin VLAN.",
+    )
+    reading = read(ticket, policy)
+    assert reading.suggested == "MEDIUM"
+    assert reading.evidence[0] == Evidence(
+        "comment",
+        "Reclassified to MEDIUM after investigation: only reachable from the admin VLAN.",
+        1,
+    )
+    # a reclassification is believed, but less than an uncontested statement
+    assert 0.7 <= reading.confidence < read(make("Severity: HIGH."), policy).confidence
+
+
+def test_order_is_title_description_comments(policy: Policy) -> None:
+    ticket = make("Besorolás: magas", "Besorolás: kritikus", title="[LOW] TLS config drift")
+    assert read(ticket, policy).suggested == "CRITICAL"
+    ticket = make("Severity: low", title="Severity: critical")
+    assert read(ticket, policy).suggested == "LOW"
+
+
+def test_title_evidence(policy: Policy) -> None:
+    reading = read(make("", title="OCSP signer key exposure (Critical)"), policy)
+    assert reading.suggested == "CRITICAL"
+    assert reading.evidence == (Evidence("title", "OCSP signer key exposure (Critical)"),)
+
+
+def test_evidence_is_the_exact_sentence(policy: Policy) -> None:
+    description = (
+        "The HSM audit log can be truncated by an operator.\n"
+        "After review the CA security team rated it HIGH. Fix before the next ceremony."
+    )
+    reading = read(make(description), policy)
+    (evidence,) = reading.evidence
+    assert evidence.field == "description" and evidence.index is None
+    assert evidence.text == "After review the CA security team rated it HIGH."
+    assert evidence.text in description
+
+
+def test_evidence_snippet_is_short(policy: Policy) -> None:
+    long_sentence = "word " * 200 + "severity: critical " + "word " * 200
+    reading = read(make(long_sentence), policy)
+    assert reading.suggested == "CRITICAL"
+    assert len(reading.evidence[0].text) <= 200
+    assert "severity: critical" in reading.evidence[0].text
+
+
+def test_evidence_collects_agreeing_statements(policy: Policy) -> None:
+    ticket = make("Severity: High", "CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H")
+    reading = read(ticket, policy)
+    assert reading.suggested == "HIGH"
+    assert [e.field for e in reading.evidence] == ["comment", "description"]
+    assert reading.confidence > 0.95
+
+
+def test_conflict_in_the_same_text_lowers_confidence(policy: Policy) -> None:
+    reading = read(make("Severity: High. Severity: Low."), policy)
+    assert reading.suggested == "LOW"
+    assert reading.confidence < 0.8
+
+
+def test_custom_pattern() -> None:
+    policy = with_inference(
+        {"patterns": [{"regex": r"\bP1 security\b", "class": "CRITICAL"},
+                      {"regex": r"sev-?2", "class": "high"}]}
+    )
+    reading = read(make("Raised as P1 security incident by the MSO."), policy)
+    assert reading.suggested == "CRITICAL"
+    assert reading.evidence[0].text == "Raised as P1 security incident by the MSO."
+    assert read(make("", "Now SEV2."), policy).suggested == "HIGH"
+    # the default policy knows nothing of these phrasings
+    assert read(make("Raised as P1 security incident."), Policy()).suggested is None
+
+
+def test_custom_patterns_are_compiled_once_per_policy() -> None:
+    from vulnmark.classify._options import options_for
+
+    policy = with_inference({"patterns": [{"regex": "blocker-sec", "class": "CRITICAL"}]})
+    assert options_for(policy) is options_for(policy)
+
+
+def test_priority_is_not_a_severity_by_default(policy: Policy) -> None:
+    reading = read(make("The responder crashed.", priority="High"), policy)
+    assert reading.suggested is None
+
+
+def test_priority_is_severity_when_configured() -> None:
+    policy = with_inference({"priority_is_severity": True})
+    reading = read(make("The responder crashed.", priority="High"), policy)
+    assert reading.suggested == "HIGH"
+    assert reading.evidence == (Evidence("label", "priority: High"),)
+    assert reading.confidence < 0.9
+    # the text still wins over the priority field
+    assert read(make("Severity: low", priority="High"), policy).suggested == "LOW"
+    # a priority that is not a class name says nothing
+    assert read(make("x", priority="Blocker"), policy).suggested is None
+    assert read(make("x", priority="Magas"), policy).suggested == "HIGH"
+
+
+def test_reading_of_an_empty_ticket(policy: Policy) -> None:
+    reading = read(make(""), policy)
+    assert reading.suggested is None and reading.evidence == () and reading.signals == ()
+    assert not reading.is_suspect
