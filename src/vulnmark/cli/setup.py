@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from vulnmark.cli.app import App, pass_app, table
-from vulnmark.policy import PRESETS, Policy, preset
+from vulnmark.policy import PRESETS, Policy, PolicyError, preset
 
 
 def register(cli: click.Group) -> None:
@@ -68,9 +68,18 @@ def template(policy: Policy) -> str:
     return "\n".join(lines)
 
 
+def _preset_name(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    try:
+        return preset(value).preset
+    except PolicyError as e:
+        raise click.BadParameter(str(e)) from None
+
+
 @click.command()
 @click.option("--preset", "preset_name", default="etsi-319-401", show_default=True,
-              type=click.Choice(sorted(PRESETS)), help="The framework whose deadlines apply.")
+              metavar="NAME[+NAME]", callback=_preset_name,
+              help=f"The framework whose deadlines apply: {', '.join(sorted(PRESETS))}; "
+                   "join several with + (the strictest deadline wins).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="Where to write [default: the --config path].")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
@@ -81,6 +90,7 @@ def init(app: App, preset_name: str, output: Path | None, force: bool) -> None:
     \b
     Example:
       vulnmark init --preset ncssr-v1
+      vulnmark init --preset etsi-319-401+ncssr-v1
     """
     path = output or app.config_path
     if path.exists() and not force:
