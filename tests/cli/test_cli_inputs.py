@@ -209,3 +209,11 @@ def test_import_twice_reports_nothing_new(vm: Cli) -> None:
     assert "500 new, 0 updated" in first
     second = vm.ok("import", str(APACHE_PAGE)).stdout
     assert "0 new, 0 updated, 500 unchanged" in second
+
+
+def test_init_with_a_combination_preset(vm: Cli) -> None:
+    vm.ok("init", "--preset", "etsi-319-401+ncssr-v1")
+    shown = json.loads(vm.ok("policy", "show", "--format", "json").stdout)
+    assert shown["preset"] == "etsi-319-401+ncssr-v1"
+    hours = {c["name"]: c["deadline_hours"] for c in shown["classes"]}
+    assert (hours["CRITICAL"], hours["HIGH"]) == (48, 96)
