@@ -11,8 +11,12 @@ against the client). For each flavour it prints:
 * an incremental sync after 1% of the issues changed: its requests as a share of the full
   sync's — target <= 2%.
 
+Modes: ``cloud`` (token paging, one search page at a time, the next requested while the
+current one is stored), ``cloud-hydrate`` (ids listed 5000 a page, issues fetched 100 at a time
+with ``issue/bulkfetch``, 4 requests in flight), ``datacenter`` (``startAt`` pages, 4 in flight).
+
 Usage: ``python benchmarks/jira_sync.py [--issues 100000] [--latency 0.05]
-[--flavour cloud|datacenter|both]``
+[--mode cloud|cloud-hydrate|datacenter|all]``
 """
 
 from __future__ import annotations
@@ -69,12 +73,14 @@ def minimum_requests(flavour: str, issues: int) -> int:
     return pages + truncated * (math.ceil((45 - INLINE_COMMENTS) / 100) + math.ceil(45 / 100))
 
 
-def bench(flavour: str, issues: int, latency: float) -> None:
+def bench(mode: str, issues: int, latency: float) -> None:
+    flavour = "datacenter" if mode == "datacenter" else "cloud"
     proc, url = start_emulator(flavour, issues, latency)
     try:
         with tempfile.TemporaryDirectory() as tmp, Store.open(f"sqlite:///{tmp}/b.db") as store:
             settings = JiraSettings(url=url, jql="project = VULN", flavour=flavour,  # type: ignore[arg-type]
-                                    email="bench@example.org", token="t")
+                                    email="bench@example.org", token="t",
+                                    hydrate=mode == "cloud-hydrate")
             rss0 = peak_rss_mb()
             cpu0 = cpu_seconds()
             t0 = time.perf_counter()
@@ -91,7 +97,7 @@ def bench(flavour: str, issues: int, latency: float) -> None:
             assert inc.issues >= touched, inc
         minimum = minimum_requests(flavour, issues)
         bound = full.requests * latency
-        print(f"\n== {flavour}: {issues:,} issues, {latency * 1000:.0f} ms latency ==")
+        print(f"\n== {mode}: {issues:,} issues, {latency * 1000:.0f} ms latency ==")
         print(f"requests          {full.requests:>8}  minimum {minimum}  ratio "
               f"{full.requests / minimum:.3f}  (target <= 1.05)")
         print(f"  search pages    {full.pages:>8}  comment/changelog pages {full.extra_requests}"
@@ -115,10 +121,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--issues", type=int, default=100_000)
     ap.add_argument("--latency", type=float, default=0.05)
-    ap.add_argument("--flavour", choices=("cloud", "datacenter", "both"), default="both")
+    modes = ("cloud", "cloud-hydrate", "datacenter")
+    ap.add_argument("--mode", choices=(*modes, "all"), default="all")
     args = ap.parse_args()
-    for flavour in ("cloud", "datacenter") if args.flavour == "both" else (args.flavour,):
-        bench(flavour, args.issues, args.latency)
+    for mode in modes if args.mode == "all" else (args.mode,):
+        bench(mode, args.issues, args.latency)
 
 
 if __name__ == "__main__":

@@ -67,6 +67,29 @@ def test_cloud_first_sync_is_complete_at_minimum_cost(store: Store) -> None:
     assert body["expand"] == "changelog"
 
 
+def test_cloud_hydration_lists_ids_then_fetches_pages_concurrently(store: Store) -> None:
+    emu = JiraEmulator(latency=0.005)
+    emu.generate(730, many_comments_every=100)
+    killer = KillAfter(httpx.ASGITransport(app=emu), limit=4, match="/bulkfetch")
+    with pytest.raises(Killed):
+        run_sync(store, settings(hydrate=True, concurrency=2), transport=killer)
+    assert 0 < len(store.ticket_keys(source="jira")) < 730
+    emu.exchanges.clear()
+    r = sync(store, emu, settings(hydrate=True))
+    assert r.resumed
+    assert_store_equals_emulator(store, emu)
+    with Store.open("sqlite://") as fresh:
+        emu.exchanges.clear()
+        r = sync(fresh, emu, settings(hydrate=True))
+        # one id page (up to 5000) + one bulkfetch per 100 issues + 2 pages per cut issue
+        assert r.requests == 1 + 8 + 8 * 2 and r.extra_requests == 16
+        assert_store_equals_emulator(fresh, emu)
+    ids_only = json.loads(emu.exchanges[0].body)
+    assert ids_only["fields"] == ["id"] and ids_only["maxResults"] == 5000
+    _, problems = spec.check(spec.load(SPEC), emu.exchanges)
+    assert problems == []
+
+
 def test_datacenter_pages_by_the_size_the_server_returns(store: Store) -> None:
     emu = JiraEmulator(flavour="datacenter", dc_page_cap=37)
     emu.generate(200)
