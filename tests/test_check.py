@@ -228,3 +228,17 @@ def test_due_soon_window_zero_only_flags_overdue() -> None:
     found = deadline_findings(BASE, state="open", due_at=DUE, resolved_at=None,
                               now=DUE - timedelta(seconds=1), due_soon=timedelta(0))
     assert found == []
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "check.marking_findings builds suspected evidence as reading.signals + reading.evidence "
+    "without removing duplicates; with the real reader the same snippet appears twice"))
+@pytest.mark.parametrize("title", [
+    "Wildcard subscriptions bypass Authentication / Authorization",  # AMQ-5160
+    "CVE-2015-5182 Severity:High CVSS Score: 6.8",                    # AMQ-7019
+])
+def test_suspected_evidence_has_no_duplicates(title: str) -> None:
+    t = make_ticket(title=title)
+    (f,) = marking_findings(t, P, read(t, P))
+    keys = [(e.field, e.index, e.text) for e in f.evidence]
+    assert len(keys) == len(set(keys)), keys
