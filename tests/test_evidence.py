@@ -178,3 +178,27 @@ def test_broken_log_is_shown_in_the_next_report(vm: Cli, db_file: Path) -> None:
     raw_sql(f"sqlite:///{db_file}", ["UPDATE events SET kind = 'forged' WHERE seq = 1"])
     report = vm.ok("report", "daily").stdout
     assert "EVIDENCE LOG BROKEN" in report and "record 1" in report
+
+
+def test_concurrent_writers_keep_one_valid_chain(store_url: str) -> None:
+    import threading
+
+    Store.open(store_url).close()
+    errors: list[BaseException] = []
+
+    def writer(name: str) -> None:
+        try:
+            with Store.open(store_url) as store:
+                for i in range(15):
+                    store.record("test", {"writer": name, "i": i}, at=T0)
+        except BaseException as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in "abc"]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    v = verify(store_url)
+    assert v.ok and v.records == 45
