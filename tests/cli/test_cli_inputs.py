@@ -217,3 +217,11 @@ def test_init_with_a_combination_preset(vm: Cli) -> None:
     assert shown["preset"] == "etsi-319-401+ncssr-v1"
     hours = {c["name"]: c["deadline_hours"] for c in shown["classes"]}
     assert (hours["CRITICAL"], hours["HIGH"]) == (48, 96)
+
+
+def test_init_does_not_configure_a_placeholder_recipient(vm: Cli) -> None:
+    vm.ok("init")
+    shown = json.loads(vm.ok("policy", "show", "--format", "json").stdout)
+    assert shown["recipients"] == []
+    result = vm("report", "daily", "--send")
+    assert result.exit_code == 2 and "recipients" in result.stderr
