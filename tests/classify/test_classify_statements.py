@@ -86,6 +86,9 @@ def test_statement_is_recognised(text: str, expected: str, policy: Policy) -> No
         "Severity: <choose>",
         "Severity: Critical / High / Medium / Low",
         "Besorolás: kritikus vagy magas vagy közepes",
+        # a range is not one class
+        "This is considered low to medium severity.",
+        "Severity: high to critical, depending on the deployment.",
         # quoted text
         "> Severity: critical\nThanks, looking into it.",
         "{quote}Severity: critical{quote}\nThanks.",

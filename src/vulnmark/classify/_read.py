@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from vulnmark.classify import _signals, _statements
 from vulnmark.classify._cvss import ratings
 from vulnmark.classify._options import Options, options_for
-from vulnmark.classify._text import Segment, lowered, scan, segments, snippet
+from vulnmark.classify._text import Segment, Stems, lowered, scan, segments, snippet
 from vulnmark.classify._vocab import ANY_CLASS, canonical_class
 from vulnmark.model import Evidence, Reading, Ticket
 from vulnmark.policy import Policy
@@ -28,7 +28,15 @@ _MAX_SIGNALS = 5
 _PRIORITY = re.compile(rf"\s*(?P<cls>{ANY_CLASS})\s*", re.IGNORECASE)
 
 
-def _stem_table() -> tuple[tuple[str, tuple[int, ...]], ...]:
+#: Stems found inside words ("reclassified", "downgraded", "eingestuft", "besorolás",
+#: "insecure", "unauthorized", "csrf", "rustsec-"); every other stem counts at a word start.
+_MID_WORD = frozenset({
+    "classif", "graded", "gestuft", "sorol", "minősí", "minősü", "értékel", "secur", "authori",
+    "srf", "sec-", "classé",
+})
+
+
+def _stem_table() -> Stems:
     """Every gating stem once, with the groups it serves (statement languages, then signals)."""
     by_stem: dict[str, list[int]] = {}
     for g, stems in enumerate(_statements.GROUP_STEMS):
@@ -38,7 +46,9 @@ def _stem_table() -> tuple[tuple[str, tuple[int, ...]], ...]:
         by_stem.setdefault(stem, []).append(_STRONG)
     for stem in _signals.WEAK_STEMS:
         by_stem.setdefault(stem, []).append(_WEAK)
-    return tuple((stem, tuple(groups)) for stem, groups in by_stem.items())
+    return tuple(
+        (stem, tuple(groups), stem not in _MID_WORD) for stem, groups in by_stem.items()
+    )
 
 
 _STRONG = len(_statements.GROUP_STEMS)
@@ -46,8 +56,8 @@ _WEAK = _STRONG + 1
 _STEMS = _stem_table()
 _ASCII_STEMS = tuple(s for s in _STEMS if s[0].isascii())
 _SIGNAL_ONLY = tuple(
-    (stem, tuple(g - _STRONG for g in groups if g >= _STRONG))
-    for stem, groups in _STEMS
+    (stem, tuple(g - _STRONG for g in groups if g >= _STRONG), word_start)
+    for stem, groups, word_start in _STEMS
     if _STRONG in groups or _WEAK in groups
 )
 _ASCII_SIGNAL_ONLY = tuple(s for s in _SIGNAL_ONLY if s[0].isascii())

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from vulnmark.classify._text import sentence_start
 from vulnmark.classify._vocab import (
+    ANY_CLASS,
     DE_CLASS,
     EN_CLASS,
     FALSE_FRIEND_NEXT,
@@ -123,7 +124,7 @@ _FR_CLASS_FIRST = re.compile(
 #: lower-cased text, in windows around each occurrence), and its (pattern, confidence) pairs.
 _GROUPS: tuple[tuple[tuple[str, ...], tuple[tuple[re.Pattern[str], float], ...]], ...] = (
     (
-        ("severit", "criticalit", "classif", "rated", "rating", "risk", "grade"),
+        ("severit", "criticalit", "classif", "rated", "rating", "risk", "graded"),
         ((_EN_CUE_FIRST, 0.9), (_EN_CLASS_FIRST, 0.9)),
     ),
     (
@@ -149,6 +150,11 @@ _PAREN = re.compile(r"\((?:critical|high|medium|moderate|low)\)")
 
 _FROM = re.compile(r"\b(?:from|von|de|ről|ról)\s*\W{0,2}$", _F)
 _HU_FROM = re.compile(r"(?:ról|ről)$", _F)
+# A range ("low to medium severity") states no single class; a change ("from high to low")
+# does, so a range is only one without "from" before it.
+_RANGE_AFTER = re.compile(rf"\s*(?:to|bis|à|-|–)\s*{ANY_CLASS}\b", _F)
+_RANGE_BEFORE = re.compile(rf"\b{ANY_CLASS}\s*(?:to|bis|à|-|–)\s*$", _F)
+_CHANGE_BEFORE = re.compile(rf"\b(?:from|von|de)\s+\W?{ANY_CLASS}\W?\s*(?:to|auf|à)\s*$", _F)
 # Words that make a class word mean something else when they follow it.
 _WORD_NEXT = {
     "important": re.compile(r"\s+(?:to|that|for|because|enough|when|than|in)\b", _F),
@@ -177,6 +183,12 @@ def _rejected(text: str, m: re.Match[str]) -> bool:
     if special is not None and special.match(text, ce):
         return True
     if TEMPLATE_AFTER.match(text, ce) or TEMPLATE_BEFORE.search(text, max(0, cs - 40), cs):
+        return True
+    if _RANGE_AFTER.match(text, ce):
+        return True
+    if _RANGE_BEFORE.search(text, max(0, cs - 30), cs) and not _CHANGE_BEFORE.search(
+        text, max(0, cs - 40), cs
+    ):
         return True
     if _FROM.search(text, max(0, cs - 12), cs):
         return True

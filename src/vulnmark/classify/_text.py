@@ -77,34 +77,24 @@ def lowered(text: str) -> str:
     return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
 
 
-@dataclass(frozen=True)
-class StemTable:
-    """Substrings that gate expensive patterns, each serving one or more pattern groups.
-
-    Plain substring search is far cheaper than one regex alternation over the whole text;
-    the expensive patterns then run only in windows around the occurrences. Segments that are
-    pure ASCII skip the stems that contain other characters.
-    """
-
-    stems: tuple[tuple[str, tuple[int, ...]], ...]
-    margins: tuple[tuple[int, int], ...]
-    """(chars before, chars after) each group's windows extend around an occurrence."""
-
-    @property
-    def ascii_stems(self) -> tuple[tuple[str, tuple[int, ...]], ...]:
-        return tuple(s for s in self.stems if s[0].isascii())
+Stems = tuple[tuple[str, tuple[int, ...], bool], ...]
+"""(stem, groups it serves, whether it only counts at the start of a word)."""
 
 
-def scan(low: str, stems: tuple[tuple[str, tuple[int, ...]], ...],
-         margins: tuple[tuple[int, int], ...]) -> list[list[tuple[int, int]]]:
+def scan(
+    low: str, stems: Stems, margins: tuple[tuple[int, int], ...]
+) -> list[list[tuple[int, int]]]:
     """Per group, the merged ``[lo, hi)`` windows around every occurrence of its stems."""
     n = len(low)
     found: list[list[tuple[int, int]]] = [[] for _ in margins]
     find = low.find
-    for stem, groups in stems:
+    for stem, groups, word_start in stems:
         i = find(stem)
         while i >= 0:
             end = i + len(stem)
+            if word_start and i > 0 and low[i - 1].isalnum():
+                i = find(stem, end)
+                continue  # "generated" is not "rated", "across" not "cross"
             for g in groups:
                 before, after = margins[g]
                 hi = min(n, end + after)
