@@ -67,6 +67,16 @@ def test_evidence_collects_agreeing_statements(policy: Policy) -> None:
     assert reading.confidence > 0.95
 
 
+def test_worded_class_outranks_the_score_it_cites(policy: Policy) -> None:
+    reading = read(make("Severity: High (CVSS 6.5)"), policy)
+    assert reading.suggested == "HIGH"
+    assert reading.confidence < 0.8  # the text states two classes
+    # a vector stated later, in its own paragraph, is a newer statement
+    vector = "CVSS:3.1/AV:N/AC:L/PR:H/UI:N/S:U/C:L/I:N/A:N"
+    text = "Severity: High.\n\n" + "Details follow. " * 8 + "\n" + vector
+    assert read(make(text), policy).suggested == "LOW"
+
+
 def test_conflict_in_the_same_text_lowers_confidence(policy: Policy) -> None:
     reading = read(make("Severity: High. Severity: Low."), policy)
     assert reading.suggested == "LOW"

@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 _MAX_EVIDENCE = 3
 _MAX_SIGNALS = 5
+_NEAR = 80  # characters
 _PRIORITY = re.compile(rf"\s*(?P<cls>{ANY_CLASS})\s*", re.IGNORECASE)
 
 
@@ -159,6 +160,20 @@ def _clip(spans: list[tuple[int, int]], start: int, end: int) -> list[tuple[int,
     ]
 
 
+def _winner(cands: list[_Candidate]) -> _Candidate:
+    """The latest statement; a CVSS rating right after a worded class in the same text
+    ("Severity: High (CVSS 6.5)") is the input to that decision, not a newer one."""
+    winner = max(cands, key=lambda c: (c.order, c.pos))
+    if winner.cvss_version is None:
+        return winner
+    worded = [
+        c for c in cands
+        if c.order == winner.order and c.cvss_version is None
+        and winner.pos - _NEAR <= c.pos < winner.pos
+    ]
+    return max(worded, key=lambda c: c.pos) if worded else winner
+
+
 def _confidence(winner: _Candidate, cands: list[_Candidate]) -> float:
     agreeing = [c.confidence for c in cands if c.cls == winner.cls]
     others = [c for c in cands if c.cls != winner.cls]
@@ -197,7 +212,7 @@ def read(ticket: Ticket, policy: Policy) -> Reading:
             signals.add(seg, wins)
     if not cands:
         return Reading(signals=signals.result())
-    winner = max(cands, key=lambda c: (c.order, c.pos))
+    winner = _winner(cands)
     evidence = [winner.evidence]
     for c in sorted(cands, key=lambda c: (-c.order, -c.pos)):
         if len(evidence) >= _MAX_EVIDENCE:
