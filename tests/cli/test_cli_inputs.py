@@ -225,3 +225,14 @@ def test_init_does_not_configure_a_placeholder_recipient(vm: Cli) -> None:
     assert shown["recipients"] == []
     result = vm("report", "daily", "--send")
     assert result.exit_code == 2 and "recipients" in result.stderr
+
+
+def test_key_with_spaces_is_rejected(seeded: Cli) -> None:
+    assert_rejected(seeded, ["ticket", "new", "--title", "t", "--key", "CA 1"], "--key", "CA 1")
+
+
+def test_resolving_twice_does_not_move_the_resolution_time(seeded: Cli) -> None:
+    seeded.ok("ticket", "resolve", "VULN-1", "--by", "ann")
+    assert_rejected(seeded, ["ticket", "resolve", "VULN-1", "--by", "ann"], "already resolved")
+    shown = json.loads(seeded.ok("ticket", "show", "VULN-1", "--format", "json").stdout)
+    assert shown["resolved"] == "2026-11-27T07:00:00Z"
