@@ -51,6 +51,15 @@ def test_evidence_is_the_exact_sentence(policy: Policy) -> None:
     assert evidence.text in description
 
 
+def test_text_whose_lower_case_changes_length(policy: Policy) -> None:
+    # "İ".lower() is two characters; offsets of the evidence must still be exact
+    description = "İSTANBUL office: İİİ. Severity: High. CVE-2024-3094 in xz."
+    reading = read(make(description), policy)
+    assert reading.suggested == "HIGH"
+    assert reading.evidence[0].text == "Severity: High."
+    assert reading.signals[0].text == "CVE-2024-3094 in xz."
+
+
 def test_evidence_snippet_is_short(policy: Policy) -> None:
     long_sentence = "word " * 200 + "severity: critical " + "word " * 200
     reading = read(make(long_sentence), policy)

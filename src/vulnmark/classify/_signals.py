@@ -50,7 +50,8 @@ _WEAK = re.compile(
     r")\b"
 )
 STRONG_STEMS: tuple[str, ...] = (
-    "cve-", "ghsa-", "sec-", "vuln", "sérülékeny", "sebezhet", "schwachstelle", "sicherheit",
+    "cve-", "ghsa-", "sec-", "vulnerab", "vulnérab", "sérülékeny", "sebezhet", "schwachstelle",
+    "sicherheit",
     "faille", "execution", "kódfuttat", "injection", "xss", "cross", "srf", "escalation",
     "élévation", "rechteausweitung", "jogosult", "traversal", "after-free", "after free",
     "denial", "déni", "corruption", "overflow", "bounds", "disclosure", "clickjack", "origin",
