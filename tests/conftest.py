@@ -16,6 +16,7 @@ from __future__ import annotations
 import glob
 import os
 import pwd
+import shlex
 import shutil
 import socket
 import subprocess
@@ -126,6 +127,15 @@ def pg_admin_url() -> Iterator[str]:
     except subprocess.CalledProcessError as e:
         shutil.rmtree(base, ignore_errors=True)
         pytest.fail(f"could not start a PostgreSQL test cluster: {e.stderr or e.stdout}")
+    # A watchdog stops the cluster even when pytest is killed (timeout, SIGKILL) before
+    # its teardown runs; the normal teardown below makes it exit at once.
+    stop = shlex.join([*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate",
+                       "-w", "stop"])
+    subprocess.Popen(
+        ["sh", "-c", f"while kill -0 {os.getpid()} 2>/dev/null && [ -d {shlex.quote(str(data))} ];"
+                     f" do sleep 2; done; {stop} >/dev/null 2>&1; rm -rf {shlex.quote(str(base))}"],
+        start_new_session=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
     try:
         yield f"postgresql://vulnmark@127.0.0.1:{port}/postgres"
     finally:
