@@ -134,3 +134,10 @@ def test_reading_of_an_empty_ticket(policy: Policy) -> None:
     reading = read(make(""), policy)
     assert reading.suggested is None and reading.evidence == () and reading.signals == ()
     assert not reading.is_suspect
+
+
+def test_huge_and_hostile_text(policy: Policy) -> None:
+    filler = "The CRL publisher retried. " * 40000  # ~1 MB
+    assert read(make(filler + "Severity: high."), policy).suggested == "HIGH"
+    assert read(make("CVSS " * 100000), policy).suggested is None
+    assert read(make("{quote}" + "Severity: critical " * 1000), policy).suggested is None

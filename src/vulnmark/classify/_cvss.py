@@ -39,6 +39,7 @@ _SCORE = re.compile(
     r"(?P<fill>[^\d\n/]{0,32}?)"
     r"(?<![\d.])(?P<score>10(?:[.,]0)?|\d[.,]\d)(?![\d.,]\d|\.\d)"
 )  # runs on lower-cased text
+_MAX_HITS = 1000
 _VERSIONS = frozenset({"2.0", "3.0", "3.1", "4.0"})
 _SCORE_WORD = re.compile(
     r"score|pontsz|wert|note|érték|\bof\b|\bis\b", re.IGNORECASE
@@ -132,10 +133,7 @@ def _score_matches(low: str, has_cvss: bool) -> Iterator[re.Match[str]]:
     """``_SCORE`` anchored at each "cvss" / "base score" of the lower-cased text."""
     starts: list[int] = []
     for stem in ("cvss", "base") if has_cvss else ("base",):
-        i = low.find(stem)
-        while i >= 0:
-            starts.append(i)
-            i = low.find(stem, i + 4)
+        starts.extend(_positions(low, stem))
     for i in sorted(starts):
         m = _SCORE.match(low, i)
         if m is not None:
@@ -143,8 +141,11 @@ def _score_matches(low: str, has_cvss: bool) -> Iterator[re.Match[str]]:
 
 
 def _positions(text: str, needle: str) -> Iterator[int]:
+    """Where ``needle`` occurs; hostile text with thousands of them is read up to a cap."""
     i = text.find(needle)
-    while i >= 0:
+    for _ in range(_MAX_HITS):
+        if i < 0:
+            return
         yield i
         i = text.find(needle, i + len(needle))
 
