@@ -100,7 +100,7 @@ def bench(mode: str, issues: int, latency: float) -> None:
         print(f"\n== {mode}: {issues:,} issues, {latency * 1000:.0f} ms latency ==")
         print(f"requests          {full.requests:>8}  minimum {minimum}  ratio "
               f"{full.requests / minimum:.3f}  (target <= 1.05)")
-        print(f"  search pages    {full.pages:>8}  comment/changelog pages {full.extra_requests}"
+        print(f"  issue pages     {full.pages:>8}  comment/changelog pages {full.extra_requests}"
               f"  retries {full.retries}")
         print(f"wall time         {wall:>8.1f} s  requests x latency {bound:.1f} s  ratio "
               f"{wall / bound:.2f}  (target <= 1.3)")

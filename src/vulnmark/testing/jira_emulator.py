@@ -140,6 +140,7 @@ class JiraEmulator(WritesMixin):
     bulk_results: dict[str, tuple[list[int], int]] = field(default_factory=dict)
     _render_cache: dict[tuple[str, Any], bytes] = field(default_factory=dict)
     _render_cache_version: int = -1
+    _by_id: dict[int, str] = field(default_factory=dict)
 
     @property
     def cloud(self) -> bool:
@@ -151,6 +152,7 @@ class JiraEmulator(WritesMixin):
             if issue.key in self.issues:
                 self._remove_order(self.issues[issue.key])
             self.issues[issue.key] = issue
+            self._by_id[issue.id] = issue.key
             sk = issue.sort_key()
             pos = bisect.bisect(self._order, sk)
             self._order.insert(pos, sk)
@@ -183,7 +185,9 @@ class JiraEmulator(WritesMixin):
         return len(added)
 
     def delete(self, key: str) -> None:
-        self._remove_order(self.issues.pop(key))
+        issue = self.issues.pop(key)
+        self._by_id.pop(issue.id, None)
+        self._remove_order(issue)
         self._version += 1
 
     def touch(self, keys: Iterable[str], *, summary_suffix: str = " (edited)") -> None:
@@ -357,8 +361,9 @@ class JiraEmulator(WritesMixin):
 
     def _issue(self, key_or_id: str) -> EmuIssue:
         issue = self.issues.get(key_or_id)
-        if issue is None:
-            issue = next((i for i in self.issues.values() if str(i.id) == key_or_id), None)
+        if issue is None and key_or_id.isdigit():
+            key = self._by_id.get(int(key_or_id))
+            issue = self.issues.get(key) if key else None
         if issue is None:
             raise HttpError(404, [NOT_FOUND])
         return issue
