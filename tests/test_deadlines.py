@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -100,8 +101,10 @@ def test_resolved_without_outcome_is_no_outcome() -> None:
 
 
 @pytest.fixture
-def store(tmp_path: object) -> Store:
-    return Store.open("sqlite:///x.db")
+def store(store_url: str) -> Iterator[Store]:
+    s = Store.open(store_url)
+    yield s
+    s.close()
 
 
 def _findings(store: Store, policy_name: str, now: datetime) -> dict[str, set[str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -17,8 +18,8 @@ H = timedelta(hours=1)
 
 
 @pytest.fixture
-def store() -> Store:
-    s = Store.open("sqlite:///x.db")
+def store(store_url: str) -> Iterator[Store]:
+    s = Store.open(store_url)
     crit = ("Vulnerability", "CRITICAL")
     s.upsert_tickets([
         # classified 6 h after creation, remediated (resolution Fixed) after 30 h: met
@@ -39,7 +40,8 @@ def store() -> Store:
     ], at=T0)
     outcomes.record(s, "VULN-4", "no_remediation", reason="other", text="test system only",
                     at=T0 + 10 * H)
-    return s
+    yield s
+    s.close()
 
 
 def test_metrics_by_class_and_month(store: Store) -> None:
