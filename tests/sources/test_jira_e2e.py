@@ -37,7 +37,8 @@ from vulnmark.sources.jira_sync import run_sync
 from vulnmark.store import Store
 policy = config.load(__import__("pathlib").Path(sys.argv[2]), required=True)
 with Store.open(sys.argv[1]) as store:
-    result = run_sync(store, JiraSettings.from_policy(policy, os.environ), full="--full" in sys.argv)
+    settings = JiraSettings.from_policy(policy, os.environ)
+    result = run_sync(store, settings, full="--full" in sys.argv)
 print(result.summary())
 """
 
