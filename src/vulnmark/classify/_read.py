@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from vulnmark.classify import _signals, _statements
 from vulnmark.classify._cvss import ratings
 from vulnmark.classify._options import Options, options_for
-from vulnmark.classify._text import Segment, Stems, lowered, scan, segments, snippet
+from vulnmark.classify._scan import StemIndex, Stems, scan
+from vulnmark.classify._text import Segment, lowered, segments, snippet
 from vulnmark.classify._vocab import ANY_CLASS, canonical_class
 from vulnmark.model import Evidence, Reading, Ticket
 from vulnmark.policy import Policy
@@ -56,12 +57,15 @@ _STRONG = len(_statements.GROUP_STEMS)
 _WEAK = _STRONG + 1
 _STEMS = _stem_table()
 _ASCII_STEMS = tuple(s for s in _STEMS if s[0].isascii())
+_INDEX = StemIndex.build(_STEMS)
+_ASCII_INDEX = StemIndex.build(_ASCII_STEMS)
 _SIGNAL_ONLY = tuple(
     (stem, tuple(g - _STRONG for g in groups if g >= _STRONG), word_start)
     for stem, groups, word_start in _STEMS
     if _STRONG in groups or _WEAK in groups
 )
-_ASCII_SIGNAL_ONLY = tuple(s for s in _SIGNAL_ONLY if s[0].isascii())
+_SIGNAL_INDEX = StemIndex.build(_SIGNAL_ONLY)
+_ASCII_SIGNAL_INDEX = StemIndex.build(tuple(s for s in _SIGNAL_ONLY if s[0].isascii()))
 _MARGINS = (*(_statements.MARGIN for _ in _statements.GROUP_STEMS), _signals.MARGIN,
             _signals.MARGIN)
 
@@ -133,8 +137,8 @@ class _Signals:
         strong, weak = wins[_STRONG], wins[_WEAK]
         if seg.raw is not seg.text:  # quoted text still says what the ticket is about
             low = lowered(seg.raw)
-            stems = _ASCII_SIGNAL_ONLY if low.isascii() else _SIGNAL_ONLY
-            strong, weak = scan(low, stems, (_signals.MARGIN, _signals.MARGIN))
+            index = _ASCII_SIGNAL_INDEX if low.isascii() else _SIGNAL_INDEX
+            strong, weak = scan(low, index, (_signals.MARGIN, _signals.MARGIN))
         for start, end, _is_id in _signals.strong_spans(low, strong):
             term = low[start:end]
             if term not in self._seen and len(self.strong) < _MAX_SIGNALS:
@@ -197,7 +201,7 @@ def read(ticket: Ticket, policy: Policy) -> Reading:
     signals = _Signals()
     # One scan of all the text for every gating stem, then windows split per segment.
     joined = "\0".join(seg.low for seg in segs)
-    all_wins = scan(joined, _ASCII_STEMS if joined.isascii() else _STEMS, _MARGINS)
+    all_wins = scan(joined, _ASCII_INDEX if joined.isascii() else _INDEX, _MARGINS)
     cvss = "cvss" in joined or "av:" in joined or "score" in joined
     any_wins = any(all_wins)
     no_wins: list[list[tuple[int, int]]] = [[] for _ in all_wins]

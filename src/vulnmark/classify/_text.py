@@ -77,48 +77,6 @@ def lowered(text: str) -> str:
     return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
 
 
-Stems = tuple[tuple[str, tuple[int, ...], bool], ...]
-"""(stem, groups it serves, whether it only counts at the start of a word)."""
-
-
-def scan(
-    low: str, stems: Stems, margins: tuple[tuple[int, int], ...]
-) -> list[list[tuple[int, int]]]:
-    """Per group, the merged ``[lo, hi)`` windows around every occurrence of its stems."""
-    n = len(low)
-    found: list[list[tuple[int, int]]] = [[] for _ in margins]
-    find = low.find
-    for stem, groups, word_start in stems:
-        i = find(stem)
-        while i >= 0:
-            end = i + len(stem)
-            if word_start and i > 0 and low[i - 1].isalnum():
-                i = find(stem, end)
-                continue  # "generated" is not "rated", "across" not "cross"
-            for g in groups:
-                before, after = margins[g]
-                hi = min(n, end + after)
-                while hi < n and low[hi].isalnum():
-                    hi += 1
-                found[g].append((max(0, i - before), hi))
-            i = find(stem, end)
-    return [_merge(spans) for spans in found]
-
-
-def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    if len(spans) <= 1:
-        return spans
-    spans.sort()
-    merged = [spans[0]]
-    for lo, hi in spans[1:]:
-        if lo <= merged[-1][1]:
-            if hi > merged[-1][1]:
-                merged[-1] = (merged[-1][0], hi)
-        else:
-            merged.append((lo, hi))
-    return merged
-
-
 def sentence_start(text: str, pos: int, limit: int = 120) -> int:
     """Where the sentence holding ``pos`` starts (not further back than ``limit``)."""
     lo = max(0, pos - limit)

@@ -1,0 +1,95 @@
+"""Find where the gating stems occur, in one pass over the text.
+
+Every expensive pattern (statements per language, strong and weak signals) is tried only in
+windows around the occurrences of its *stems*, short substrings such as "severit", "besorol",
+"eingestuft", "vulnerab", "cve-". All stems are compiled into one regular expression shaped
+as a trie (alternatives share their prefixes), which one ``search`` loop walks; that is
+cheaper than one ``str.find`` per stem and far cheaper than running every pattern over the
+whole text.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+logger = logging.getLogger(__name__)
+
+Stems = tuple[tuple[str, tuple[int, ...], bool], ...]
+"""(stem, groups it serves, whether it only counts at the start of a word)."""
+
+
+@dataclass(frozen=True)
+class StemIndex:
+    """The stems of a table, compiled for one-pass scanning."""
+
+    pattern: re.Pattern[str]
+    by_first: dict[str, Stems]
+
+    @classmethod
+    def build(cls, stems: Stems) -> StemIndex:
+        by_first: dict[str, list[tuple[str, tuple[int, ...], bool]]] = {}
+        for entry in stems:
+            by_first.setdefault(entry[0][0], []).append(entry)
+        pattern = re.compile(_trie([entry[0] for entry in stems]))
+        return cls(pattern, {k: tuple(v) for k, v in by_first.items()})
+
+
+def _trie(words: list[str]) -> str:
+    """A regex matching any of ``words``, with common prefixes factored out."""
+    root: dict[str, dict] = {}  # type: ignore[type-arg]
+    for word in words:
+        node = root
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict[str, dict]) -> str:  # type: ignore[type-arg]
+        alts = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        if not alts:
+            return ""
+        body = "(?:" + "|".join(alts) + ")" if len(alts) > 1 else alts[0]
+        return f"(?:{body})?" if "" in node else body
+
+    return build(root)
+
+
+def scan(
+    low: str, index: StemIndex, margins: tuple[tuple[int, int], ...]
+) -> list[list[tuple[int, int]]]:
+    """Per group, the merged ``[lo, hi)`` windows around every occurrence of its stems."""
+    n = len(low)
+    found: list[list[tuple[int, int]]] = [[] for _ in margins]
+    search = index.pattern.search
+    m = search(low)
+    while m is not None:
+        i = m.start()
+        for stem, groups, word_start in index.by_first[low[i]]:
+            if not low.startswith(stem, i):
+                continue
+            if word_start and i > 0 and low[i - 1].isalnum():
+                continue  # "generated" is not "rated", "across" not "cross"
+            end = i + len(stem)
+            for g in groups:
+                before, after = margins[g]
+                hi = min(n, end + after)
+                while hi < n and low[hi].isalnum():
+                    hi += 1
+                found[g].append((max(0, i - before), hi))
+        m = search(low, i + 1)
+    return [_merge(spans) for spans in found]
+
+
+def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    if len(spans) <= 1:
+        return spans
+    spans.sort()
+    merged = [spans[0]]
+    for lo, hi in spans[1:]:
+        if lo <= merged[-1][1]:
+            if hi > merged[-1][1]:
+                merged[-1] = (merged[-1][0], hi)
+        else:
+            merged.append((lo, hi))
+    return merged
