@@ -15,7 +15,14 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from vulnmark.policy import ClassDef, Policy, PolicyError, SmtpSettings, preset
+from vulnmark.policy import (
+    ClassDef,
+    Policy,
+    PolicyError,
+    SmtpSettings,
+    fold_label,
+    preset,
+)
 
 
 @dataclass(frozen=True)
@@ -131,6 +138,7 @@ def from_mapping(raw: Mapping[str, Any]) -> Policy:
                          "labels.vulnerability"))
     if not vuln:
         raise PolicyError("labels.vulnerability: at least one label is needed")
+    _check_unambiguous(raw, order, classes, vuln)
     tz = _typed(raw, "timezone", str, "UTC")
     try:
         zoneinfo.ZoneInfo(tz)
@@ -150,6 +158,33 @@ def from_mapping(raw: Mapping[str, Any]) -> Policy:
         smtp=_smtp(_table(raw, "smtp")),
         sections=_sections(raw),
     )
+
+
+def _check_unambiguous(raw: Mapping[str, Any], order: list[str], classes: dict[str, ClassDef],
+                       vuln: tuple[str, ...]) -> None:
+    """Every class is listed once, every configured class is used, and every label (also after
+    normalisation) means one thing: a label that could mark two classes would be read as
+    whichever came last, silently."""
+    for i, cname in enumerate(order):
+        if cname in order[:i]:
+            raise PolicyError(f"class_order[{i}]: {cname!r} is listed twice")
+    if "class_order" in raw:
+        for cname in _table(raw, "classes"):
+            if cname not in order:
+                raise PolicyError(f"classes.{cname}: the class is not in class_order")
+    owner: dict[str, tuple[str, str]] = {}  # folded label -> (meaning, where it is set)
+    entries = [(label, "the vulnerability label", f"labels.vulnerability[{i}]")
+               for i, label in enumerate(vuln)]
+    for cname in order:
+        entries.append((cname, f"class {cname}", f"class_order ({cname})"))
+        entries += [(alias, f"class {cname}", f"classes.{cname}.aliases[{i}]")
+                    for i, alias in enumerate(classes[cname].aliases)]
+    for label, meaning, where in entries:
+        key = fold_label(label)
+        if key in owner and owner[key][0] != meaning:
+            raise PolicyError(f"{where}: label {label!r} would also match {owner[key][0]} "
+                              f"({owner[key][1]})")
+        owner.setdefault(key, (meaning, where))
 
 
 def _smtp(table: Mapping[str, Any]) -> SmtpSettings:

@@ -125,9 +125,12 @@ class Policy:
         return discovered + timedelta(hours=hours)
 
 
-def _fold(label: str) -> str:
-    """The form labels are compared in when an exact match fails."""
+def fold_label(label: str) -> str:
+    """The form labels are compared in when an exact match fails (NFC, trimmed, case-folded)."""
     return unicodedata.normalize("NFC", label).strip().casefold()
+
+
+_fold = fold_label
 
 
 HU = {"CRITICAL": "KRITIKUS", "HIGH": "MAGAS", "MEDIUM": "KÖZEPES", "LOW": "ALACSONY",
