@@ -124,6 +124,15 @@ INVALID = [
     ("empty class order", "class_order = []\n", "class_order"),
     ("unknown preset", 'preset = "nope"\n', "nope"),
     ("not TOML", "preset = \n", "line 1"),
+    ("class listed twice", 'class_order = ["HIGH", "LOW", "HIGH"]\n', "class_order[2]"),
+    ("class not in the order", 'class_order = ["HIGH", "LOW"]\n[classes.URGENT]\n'
+     "deadline_hours = 4\n", "classes.URGENT"),
+    ("alias of two classes", '[classes.CRITICAL]\naliases = ["MAGAS"]\n',
+     "classes.CRITICAL.aliases[0]"),
+    ("alias folding into another class", '[classes.LOW]\naliases = ["ALACSONY", "high"]\n',
+     "classes.LOW.aliases[1]"),
+    ("class label used as vulnerability label", '[labels]\nvulnerability = ["HIGH"]\n',
+     "labels.vulnerability[0]"),
 ]
 
 
