@@ -3,8 +3,14 @@
 Reading order is title, description, then comments 0..n; when the text states several classes
 the latest statement wins ("reclassified to MEDIUM after investigation" in a later comment
 overrides "rated HIGH" in the description). Inside one piece of text a CVSS v3/v4 vector or
-score outranks a v2 one, since v2 has no CRITICAL. The Jira priority counts only when the
-policy says ``priority_is_severity = true``, and then as the weakest, earliest statement.
+score outranks a v2 one, since v2 has no CRITICAL, and a worded class outranks the CVSS score
+it cites right after it ("Severity: High (CVSS 6.5)"). The Jira priority counts only when the
+policy says ``priority_is_severity = true``, and then as the weakest, earliest statement
+(evidence field ``label``, text ``priority: <name>``).
+
+Speed: all text of a ticket is lower-cased once and scanned once for the gating stems
+(:mod:`._scan`); the language patterns, CVSS parsers and signal patterns then run only in
+windows around what was found.
 """
 
 from __future__ import annotations
