@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
+from xml.etree import ElementTree
 
 import pytest
 
@@ -82,3 +83,5 @@ def test_charts_escape_text_and_draw_bars() -> None:
     strip = charts.day_strip("days", [(date(2026, 11, 1), "delivered"),
                                       (date(2026, 11, 2), "missed")])
     assert "2026-11-02: missed" in strip
+    for doc in (svg, empty, strip):
+        ElementTree.fromstring(doc)  # well-formed XML: browsers refuse anything else

@@ -13,6 +13,7 @@ PALETTE = ("#b2182b", "#ef8a62", "#f4a582", "#67a9cf", "#2166ac", "#777777", "#1
 STATUS_COLOURS = {"delivered": "#1b7837", "not_sent": "#67a9cf", "failed": "#b2182b",
                   "missed": "#000000", "pending": "#f4a582", "not_started": "#e8e8e8"}
 FONT = 'font-family="sans-serif" font-size="11"'
+TITLE_FONT = 'font-family="sans-serif" font-size="14" font-weight="bold"'
 
 
 def _t(text: object) -> str:
@@ -32,7 +33,7 @@ def bar_chart(title: str, categories: Sequence[str],
            f'viewBox="0 0 {width} {height}" role="img" aria-label="{_t(title)}">',
            f'<title>{_t(title)}</title>',
            f'<rect width="{width}" height="{height}" fill="#ffffff"/>',
-           f'<text x="{left}" y="22" {FONT} font-size="14" font-weight="bold">{_t(title)}</text>']
+           f'<text x="{left}" y="22" {TITLE_FONT}>{_t(title)}</text>']
     for i in range(5):
         y = top + plot_h - plot_h * i / 4
         out.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" '
@@ -43,7 +44,7 @@ def bar_chart(title: str, categories: Sequence[str],
         out.append(f'<text x="{left + plot_w / 2}" y="{top + plot_h / 2}" {FONT} '
                    'text-anchor="middle">no data in the period</text>')
     group_w = plot_w / max(1, len(categories))
-    bar_w = max(2.0, (group_w * 0.8) / max(1, len(series)))
+    bar_w = min(48.0, max(2.0, (group_w * 0.8) / max(1, len(series))))
     for ci, cat in enumerate(categories):
         gx = left + ci * group_w + group_w * 0.1
         for si, (name, vs) in enumerate(series):
@@ -55,7 +56,11 @@ def bar_chart(title: str, categories: Sequence[str],
             out.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w - 1:.1f}" '
                        f'height="{h:.1f}" fill="{PALETTE[si % len(PALETTE)]}">'
                        f'<title>{_t(name)} {_t(cat)}: {_t(_fmt(v))}{_t(unit)}</title></rect>')
-        out.append(f'<text x="{gx + group_w * 0.4:.1f}" y="{top + plot_h + 16}" {FONT} '
+            if bar_w >= 18:
+                out.append(f'<text x="{x + bar_w / 2:.1f}" y="{y - 3:.1f}" {FONT} '
+                           f'text-anchor="middle">{_t(_fmt(v))}{_t(unit)}</text>')
+        centre = gx + bar_w * len(series) / 2
+        out.append(f'<text x="{centre:.1f}" y="{top + plot_h + 16}" {FONT} '
                    f'text-anchor="middle">{_t(cat)}</text>')
     lx = left
     for si, (name, _) in enumerate(series):
@@ -76,7 +81,7 @@ def day_strip(title: str, days: Sequence[tuple[date, str]], *, width: int = 720)
            f'viewBox="0 0 {width} {height}" role="img" aria-label="{_t(title)}">',
            f'<title>{_t(title)}</title>',
            f'<rect width="{width}" height="{height}" fill="#ffffff"/>',
-           f'<text x="{left}" y="22" {FONT} font-size="14" font-weight="bold">{_t(title)}</text>']
+           f'<text x="{left}" y="22" {TITLE_FONT}>{_t(title)}</text>']
     for i, (day, status) in enumerate(days):
         x = left + (i % per_row) * (cell + 4)
         y = top + (i // per_row) * (cell + 4)
@@ -84,7 +89,7 @@ def day_strip(title: str, days: Sequence[tuple[date, str]], *, width: int = 720)
         out.append(f'<rect x="{x}" y="{y}" width="{cell}" height="{cell}" fill="{colour}">'
                    f'<title>{_t(day.isoformat())}: {_t(status)}</title></rect>')
         if day.day == 1 or i == 0:
-            out.append(f'<text x="{x}" y="{y + cell + 11}" {FONT} font-size="9">'
+            out.append(f'<text x="{x}" y="{y + cell + 11}" font-family="sans-serif" font-size="9">'
                        f'{_t(day.strftime("%m-%d"))}</text>')
     lx = left
     for status, colour in STATUS_COLOURS.items():
