@@ -161,3 +161,21 @@ def test_loop_stops_on_the_event_and_after_max_runs() -> None:
     assert loop.serve() == 1                  # the catch-up, then the stop is seen
     limited = Loop(s, lambda _now: None, lambda _s, _n: False, max_runs=1)
     assert limited.serve() == 1
+
+
+def test_control_health_lists_failed_syncs_and_scheduled_misses(tmp_path: object) -> None:
+    from vulnmark.store import Store
+
+    policy = from_mapping({"schedule": {"cron": "0 7 * * *"}})
+    with Store.open("sqlite:///health.db") as store:
+        for day in (1, 2, 4):
+            runs.record_run(store, kind="report", at=utc(2026, 11, day, 7, 1),
+                            policy_digest="d", counts={})
+        runs.record_run(store, kind="sync", at=utc(2026, 11, 4, 6), policy_digest="d",
+                        counts={}, error="Jira 503 after 5 retries")
+        runs.record_run(store, kind="sync", at=utc(2026, 11, 4, 5), policy_digest="d",
+                        counts={})
+        health = runs.control_health(store, policy, utc(2026, 11, 5, 7, 1))
+    assert [d.isoformat() for d in health.missed_days] == ["2026-11-03"]
+    assert "FAILED SYNC at 2026-11-04T06:00:00.000000Z: Jira 503 after 5 retries" in health.notes
+    assert sum(n.startswith("FAILED SYNC") for n in health.notes) == 1

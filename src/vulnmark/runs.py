@@ -27,13 +27,17 @@ HEALTH_DAYS = 90
 def record_run(store: Store, *, kind: str, at: datetime, policy_digest: str,
                counts: Mapping[str, int], report_digest: str | None = None,
                bodies: Mapping[str, str] | None = None, delivery_status: str | None = None,
-               ) -> int:
-    """Insert a run (and the rendered report bodies) with its evidence record."""
+               error: str | None = None) -> int:
+    """Insert a run (and the rendered report bodies) with its evidence record.
+
+    A run that failed (e.g. ``kind="sync"`` when Jira did not answer) passes ``error``: the
+    next report lists it under Control health.
+    """
     with store.transaction() as conn:
         run_id = int(conn.execute(runs.insert().returning(runs.c.id).values(
             kind=kind, started_at=ts(at), finished_at=ts(at), policy_digest=policy_digest,
             counts=json.dumps(dict(counts), sort_keys=True), report_digest=report_digest,
-            delivery_status=delivery_status,
+            delivery_status=delivery_status, error=error,
         )).scalar_one())
         if bodies:
             conn.execute(reports.insert(), [
@@ -41,7 +45,7 @@ def record_run(store: Store, *, kind: str, at: datetime, policy_digest: str,
             ])
         evidence.append(conn, "run", {
             "run": run_id, "kind": kind, "policy_digest": policy_digest, "counts": dict(counts),
-            "report_digest": report_digest,
+            "report_digest": report_digest, **({"error": error} if error else {}),
         }, at)
     return run_id
 
