@@ -156,7 +156,7 @@ def from_mapping(raw: Mapping[str, Any]) -> Policy:
         recipients=recipients,
         timezone=tz,
         smtp=_smtp(_table(raw, "smtp")),
-        sections=_sections(raw),
+        sections=_sections(raw, tuple(order)),
     )
 
 
@@ -212,7 +212,7 @@ def _smtp(table: Mapping[str, Any]) -> SmtpSettings:
     return replace(base, **values)
 
 
-def _sections(raw: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+def _sections(raw: Mapping[str, Any], class_names: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     found: dict[str, Any] = {}
     for name in SECTIONS:
         head, _, tail = name.partition(".")
@@ -226,16 +226,20 @@ def _sections(raw: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
     for key in _table(raw, "source"):
         if f"source.{key}" not in SECTIONS:
             raise PolicyError(f"unknown key 'source.{key}'")
-    _validate_sections(found, raw.get("timezone", "UTC"))
+    _validate_sections(found, raw.get("timezone", "UTC"), class_names)
     return tuple((k, json.dumps(v, sort_keys=True, ensure_ascii=False, default=str))
                  for k, v in sorted(found.items()))
 
 
-def _validate_sections(found: Mapping[str, Any], timezone: object) -> None:
-    """The ``schedule`` and ``outcomes`` tables are checked here so a typo fails at load."""
+def _validate_sections(found: Mapping[str, Any], timezone: object,
+                       class_names: tuple[str, ...]) -> None:
+    """The tables other modules own are checked here too, so a typo fails at load."""
     from vulnmark import schedule
+    from vulnmark.classify import validate_section
     from vulnmark.outcomes import parse_rules
 
+    if "inference" in found:
+        validate_section(found["inference"], class_names)
     if "schedule" in found:
         schedule.parse(found["schedule"], timezone if isinstance(timezone, str) else "UTC")
     if "outcomes" in found:
