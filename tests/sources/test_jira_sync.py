@@ -112,6 +112,22 @@ def test_datacenter_completes_cut_comments_and_changelog(store: Store) -> None:
     assert problems == []
 
 
+def test_datacenter_issue_deleted_mid_sync_shifts_no_issue_out(store: Store) -> None:
+    """Deleting an issue already read shifts later startAt offsets by one; without repair the
+    issue on the next page boundary would be skipped for good."""
+    def delete_early(emu: JiraEmulator, path: str, n: int) -> None:
+        if n == 3:
+            emu.delete("VULN-2")
+
+    emu = JiraEmulator(flavour="datacenter", dc_page_cap=10, on_request=delete_early)
+    emu.generate(50)
+    r = sync(store, emu, settings("datacenter", concurrency=1))
+    assert store.ticket_keys(source="jira") == set(emu.issues) | {"VULN-2"}
+    assert r.issues >= 49
+    full = sync(store, emu, settings("datacenter"), full=True)
+    assert full.gone == 1 and store.ticket_keys(source="jira") == set(emu.issues)
+
+
 def test_flavour_auto_detects_from_server_info(store: Store) -> None:
     for flavour in ("cloud", "datacenter"):
         emu = JiraEmulator(flavour=flavour)  # type: ignore[arg-type]

@@ -35,7 +35,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from vulnmark.jql import sync_jql
+from vulnmark.jql import quote, sync_jql
 from vulnmark.model import Ticket
 from vulnmark.sources.interface import InputError
 from vulnmark.sources.jira_client import JSON, JiraClient
@@ -305,9 +305,37 @@ class Syncer:
 
     async def _pages_dc(self, jira: JiraClient, jql: str, fields: list[str],
                         size: int, expand: list[str] | None = None) -> AsyncIterator[list[JSON]]:
+        """``startAt`` pages; if the total changed during the run (an issue deleted or moved
+        out of the scope shifts every later offset by one, so one issue would be skipped), the
+        keys are listed again and any issue not yet read is fetched by key."""
+        totals: set[int] = set()
+        seen: set[str] = set()
+        async for page in self._pages_dc_raw(jira, jql, fields, size, expand, totals):
+            seen.update(str(i.get("key")) for i in page)
+            yield page
+        if len(totals) <= 1:
+            return
+        listed: list[str] = []
+        async for page in self._pages_dc_raw(jira, jql, ["key"], 1000, [], set()):
+            listed += [str(i.get("key")) for i in page]
+        missing = [k for k in listed if k not in seen]
+        if missing:
+            logger.warning("the result set changed during the sync; reading %d issues the "
+                           "shifted pages skipped", len(missing))
+        for n in range(0, len(missing), 100):
+            fixed = await jira.search_dc({
+                "jql": "key in (" + ", ".join(quote(k) for k in missing[n:n + 100]) + ")",
+                "startAt": 0, "maxResults": 100, "fields": fields,
+                "expand": ["changelog"] if expand is None else expand})
+            yield fixed["issues"]
+
+    async def _pages_dc_raw(self, jira: JiraClient, jql: str, fields: list[str], size: int,
+                            expand: list[str] | None, totals: set[int],
+                            ) -> AsyncIterator[list[JSON]]:
         base: JSON = {"jql": jql, "maxResults": size, "fields": fields,
                       "expand": ["changelog"] if expand is None else expand}
         first = await jira.search_dc({**base, "startAt": 0})
+        totals.add(first["total"])
         yield first["issues"]
         step = first["maxResults"] or len(first["issues"])
         total = first["total"]
@@ -328,6 +356,7 @@ class Syncer:
             for i, start in enumerate(starts):
                 top_up(i)
                 page = await tasks.pop(i)
+                totals.add(page["total"])
                 got = page["issues"]
                 yield got
                 total = max(total, page["total"])
@@ -361,7 +390,7 @@ class Syncer:
         if flavour == "cloud":
             gen = self._pages_cloud(jira, jql, ["key"], 5000, expand=None)
         else:
-            gen = self._pages_dc(jira, jql, ["key"], 1000, expand=[])
+            gen = self._pages_dc_raw(jira, jql, ["key"], 1000, [], set())
         async for page in gen:
             keys.update(str(i.get("key")) for i in page)
         return keys

@@ -122,6 +122,9 @@ class JiraEmulator(WritesMixin):
     dc_truncates: bool = False
     """Data Center normally returns comments and changelog whole in a search; set this to
     make it cut them like Cloud (to exercise the client's completion path)."""
+    on_request: Callable[[JiraEmulator, str, int], None] | None = None
+    """Called with (emulator, path, request number) before each request is answered: lets a
+    test change the data while a client is paging through it."""
     cache_renders: bool = False
     """Keep each issue's rendered JSON until the next change (for benchmarks: an emulator
     whose own CPU cost does not hide the client's). Off when tests edit issues directly."""
@@ -231,6 +234,8 @@ class JiraEmulator(WritesMixin):
         query = scope.get("query_string", b"").decode()
         headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}
         self.request_count += 1
+        if self.on_request is not None:
+            self.on_request(self, path, self.request_count)
         status, out_headers, payload = await self._dispatch(method, path, query, headers, body)
         raw = b"" if payload is None else _dumps(payload)
         if self.record:
