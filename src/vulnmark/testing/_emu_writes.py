@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from vulnmark.testing._emu_data import JSON, EmuIssue
+from vulnmark.testing._emu_http import HttpError
 
 
 def _error(status: int, errors: JSON | None = None, messages: list[str] | None = None) -> Exception:
-    from vulnmark.testing.jira_emulator import HttpError
-
     return HttpError(status, messages or [], errors)
 
 

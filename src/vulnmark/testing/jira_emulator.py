@@ -27,25 +27,23 @@ import json
 import logging
 import random
 import re
-import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import parse_qs
 
-from vulnmark.testing import _jql
+from vulnmark.testing import _emu_reads as _reads
 from vulnmark.testing._emu_data import (
     JSON,
     EmuIssue,
-    field_set,
     jira_time,
     label_history,
-    render_comment,
     render_issue,
     synthetic,
     user,
 )
+from vulnmark.testing._emu_http import HttpError, dumps
 from vulnmark.testing._emu_writes import WritesMixin
 
 logger = logging.getLogger(__name__)
@@ -60,28 +58,6 @@ GONE_410 = (
     "https://developer.atlassian.com/changelog/#CHANGE-2046"
 )
 NOT_FOUND = "Issue does not exist or you do not have permission to see it."
-
-
-class RawIssues(bytes):
-    """An already serialised JSON array of issues (the render cache's output)."""
-
-
-def _dumps(payload: Any) -> bytes:
-    if isinstance(payload, dict) and isinstance(payload.get("issues"), RawIssues):
-        rest = {k: v for k, v in payload.items() if k != "issues"}
-        head = json.dumps(rest)[:-1] + (", " if rest else "")
-        issues: bytes = payload["issues"]
-        return (head + '"issues": ').encode() + issues + b"}"
-    return json.dumps(payload).encode()
-
-
-class HttpError(Exception):
-    def __init__(self, status: int, messages: Iterable[str] = (), errors: JSON | None = None,
-                 headers: dict[str, str] | None = None) -> None:
-        super().__init__(status)
-        self.status = status
-        self.body = {"errorMessages": list(messages), "errors": errors or {}}
-        self.headers = headers or {}
 
 
 @dataclass
@@ -237,7 +213,7 @@ class JiraEmulator(WritesMixin):
         if self.on_request is not None:
             self.on_request(self, path, self.request_count)
         status, out_headers, payload = await self._dispatch(method, path, query, headers, body)
-        raw = b"" if payload is None else _dumps(payload)
+        raw = b"" if payload is None else dumps(payload)
         if self.record:
             self.exchanges.append(Exchange(method, path, query, body, status, raw))
         hdrs = [(b"content-type", b"application/json;charset=UTF-8")] if raw else []
@@ -320,25 +296,25 @@ class JiraEmulator(WritesMixin):
         if rest == "search/jql" and method in ("GET", "POST"):
             if not self.cloud:
                 raise HttpError(404, ["null for uri: /rest/api/2/search/jql"])
-            return 200, self._search_cloud(v, params)
+            return 200, _reads.search_cloud(self, v, params)
         if rest == "search" and method in ("GET", "POST"):
             if self.cloud:
                 raise HttpError(410, [GONE_410])
-            return 200, self._search_dc(params)
+            return 200, _reads.search_dc(self, params)
         if rest == "issue/bulkfetch" and method == "POST" and self.cloud:
-            return 200, self._bulkfetch(v, json.loads(body or b"{}"))
+            return 200, _reads.bulkfetch(self, v, json.loads(body or b"{}"))
         im = re.match(r"^issue/(?P<key>[^/]+)(?:/(?P<sub>comment|changelog))?$", rest)
         if im:
             issue = self._issue(im["key"])
             sub = im["sub"]
             if sub == "comment" and method == "GET":
-                return 200, self._comments(issue, v, params)
+                return 200, _reads.comments(self, issue, v, params)
             if sub == "changelog" and method == "GET":
                 if not self.cloud:
                     raise HttpError(404, ["null for uri: changelog"])
-                return 200, self._changelog(issue, v, params)
+                return 200, _reads.changelog(self, issue, v, params)
             if sub is None and method == "GET":
-                return 200, self._get_issue(issue, v, params)
+                return 200, _reads.get_issue(self, issue, v, params)
             if sub is None and method == "PUT":
                 self.edit_labels(issue, json.loads(body or b"{}"))
                 return 204, None
@@ -385,149 +361,6 @@ class JiraEmulator(WritesMixin):
                 "versionNumbers": [9, 12, 4], "deploymentType": "Server", "buildNumber": 912004,
                 "buildDate": "2024-03-01T00:00:00.000+0000", "serverTime": now,
                 "scmInfo": "a1b2c3", "serverTitle": "Jira Data Center"}
-
-    # ---- search ----------------------------------------------------------------------------
-    def _matches(self, jql: str) -> list[str]:
-        return self._matches_sorted(jql)[0]
-
-    def _matches_sorted(self, jql: str) -> tuple[list[str], list[tuple[str, str, int]]]:
-        """Keys matching ``jql`` in its ORDER BY (created, key by default), cached briefly."""
-        hit = self._cache.get(jql)
-        if hit and hit[0] == self._version and time.monotonic() - hit[1] < 30:
-            return hit[2], hit[3]
-        try:
-            query = _jql.parse(jql)
-        except _jql.JqlError as e:
-            raise HttpError(400, [f"Error in the JQL Query: {e}"]) from None
-        for key in query.keys:
-            if key not in self.issues:
-                raise HttpError(400, [f"An issue with key '{key}' does not exist for field "
-                                      "'key'."])
-        now = self.clock()
-        pred = query.predicate
-        keys = [k for k in self._order_keys if pred is None or pred(self.issues[k], now)]
-        order = [f for f, _ in query.order_by]
-        if order and order[0] not in ("created", "key", "issuekey"):
-            raise HttpError(400, [f"Ordering by {order[0]!r} is not supported by the emulator"])
-        if query.order_by and query.order_by[0][1]:
-            keys.reverse()
-        sort_keys = [self.issues[k].sort_key() for k in keys]
-        self._cache[jql] = (self._version, time.monotonic(), keys, sort_keys)
-        return keys, sort_keys
-
-    def _render_params(self, v: int, params: JSON, default_fields: str) -> JSON:
-        fields = params.get("fields")
-        if isinstance(fields, str):
-            fields = [fields]
-        expand = params.get("expand") or ""
-        if isinstance(expand, list):
-            expand = ",".join(expand)
-        return {"v3": v == 3, "base": self._base(v), "fields": field_set(fields, default_fields),
-                "changelog": "changelog" in str(expand).split(","),
-                "comment_limit": self.comment_limit, "changelog_limit": self.changelog_limit}
-
-    def _search_cloud(self, v: int, params: JSON) -> JSON:
-        jql = str(params.get("jql") or "")
-        try:
-            query = _jql.parse(jql)
-        except _jql.JqlError as e:
-            raise HttpError(400, [f"Error in the JQL Query: {e}"]) from None
-        if not query.bounded:
-            raise HttpError(400, ["Unbounded JQL queries are not allowed here. Please add a "
-                                  "search restriction to your query."])
-        keys, sort_keys = self._matches_sorted(jql)
-        opts = self._render_params(v, params, "id")
-        ids_only = opts["fields"] is not None and opts["fields"] <= {"id", "key"}
-        cap = 5000 if ids_only else self.cloud_page_cap
-        size = max(1, min(int(params.get("maxResults") or 50), cap))
-        start = 0
-        token = params.get("nextPageToken")
-        if token:
-            try:
-                state = json.loads(base64.urlsafe_b64decode(str(token)))
-                after = (state["c"], state["p"], state["n"])
-            except (ValueError, KeyError, TypeError):
-                raise HttpError(400, ["The nextPageToken is invalid or expired."]) from None
-            start = bisect.bisect_right(sort_keys, after)
-        page = keys[start:start + size]
-        out: JSON = {"issues": self._render_many(page, opts), "isLast": start + size >= len(keys)}
-        if not out["isLast"] and page:
-            c, p, n = self.issues[page[-1]].sort_key()
-            out["nextPageToken"] = base64.urlsafe_b64encode(
-                json.dumps({"c": c, "p": p, "n": n}).encode()).decode()
-        return out
-
-    def _search_dc(self, params: JSON) -> JSON:
-        jql = str(params.get("jql") or "")
-        keys = self._matches(jql)
-        opts = self._render_params(2, params, "*navigable")
-        if not self.dc_truncates:
-            opts["comment_limit"] = None
-            opts["changelog_limit"] = None
-        start = int(params.get("startAt") or 0)
-        size = max(0, min(int(params.get("maxResults") or 50), self.dc_page_cap))
-        page = keys[start:start + size]
-        return {"expand": "schema,names", "startAt": start, "maxResults": size,
-                "total": len(keys), "issues": self._render_many(page, opts)}
-
-    def _render_many(self, keys: list[str], opts: JSON) -> Any:
-        if not self.cache_renders:
-            return [render_issue(self.issues[k], **opts) for k in keys]
-        fields = opts["fields"]
-        okey = (opts["v3"], opts["base"], None if fields is None else frozenset(fields),
-                opts["changelog"], opts["comment_limit"], opts["changelog_limit"])
-        if self._render_cache_version != self._version:
-            self._render_cache.clear()
-            self._render_cache_version = self._version
-        frags = []
-        for k in keys:
-            frag = self._render_cache.get((k, okey))
-            if frag is None:
-                frag = json.dumps(render_issue(self.issues[k], **opts)).encode()
-                self._render_cache[(k, okey)] = frag
-            frags.append(frag)
-        return RawIssues(b"[" + b",".join(frags) + b"]")
-
-    # ---- per-issue -------------------------------------------------------------------------
-    def _get_issue(self, issue: EmuIssue, v: int, params: JSON) -> JSON:
-        opts = self._render_params(v, params, "*all")
-        opts["comment_limit"] = None
-        opts["changelog_limit"] = None
-        return render_issue(issue, **opts)
-
-    def _bulkfetch(self, v: int, body: JSON) -> JSON:
-        wanted = body.get("issueIdsOrKeys") or []
-        if not 1 <= len(wanted) <= 100:
-            raise HttpError(400, ["issueIdsOrKeys must hold 1 to 100 issues."])
-        opts = self._render_params(v, {"fields": body.get("fields"),
-                                       "expand": body.get("expand") or []}, "*navigable")
-        found = []
-        for ident in wanted:
-            try:
-                found.append(self._issue(str(ident)))
-            except HttpError:
-                continue  # not found or not visible: silently left out, as Jira does
-        return {"issues": [render_issue(i, **opts) for i in found], "issueErrors": []}
-
-    def _comments(self, issue: EmuIssue, v: int, params: JSON) -> JSON:
-        start = int(params.get("startAt") or 0)
-        size = max(1, min(int(params.get("maxResults") or 100), 100))
-        page = issue.comments[start:start + size]
-        return {"comments": [render_comment(c, v3=v == 3, base=self._base(v), key=issue.key)
-                             for c in page],
-                "maxResults": size, "startAt": start, "total": len(issue.comments)}
-
-    def _changelog(self, issue: EmuIssue, v: int, params: JSON) -> JSON:
-        start = int(params.get("startAt") or 0)
-        size = max(1, min(int(params.get("maxResults") or 100), 100))
-        page = issue.histories[start:start + size]
-        base = f"{self._base(v)}/issue/{issue.key}/changelog"
-        out: JSON = {"self": f"{base}?startAt={start}&maxResults={size}", "maxResults": size,
-                     "startAt": start, "total": len(issue.histories),
-                     "isLast": start + size >= len(issue.histories), "values": page}
-        if not out["isLast"]:
-            out["nextPage"] = f"{base}?startAt={start + size}&maxResults={size}"
-        return out
 
     def new_history(self, issue: EmuIssue, old: list[str], new: list[str]) -> None:
         self._next_id += 1
