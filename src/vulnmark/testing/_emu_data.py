@@ -138,6 +138,7 @@ def render_issue(
     changelog: bool,
     comment_limit: int | None,
     changelog_limit: int | None,
+    newest_first: bool = False,
 ) -> JSON:
     """The IssueBean for a search or GET issue (``base`` is ``…/rest/api/{2|3}``)."""
     out: JSON = {"expand": "operations,versionedRepresentations,editmeta,changelog,renderedFields",
@@ -166,7 +167,8 @@ def render_issue(
         rendered[name] = value
     out["fields"] = rendered
     if changelog:
-        hist = issue.histories if changelog_limit is None else issue.histories[:changelog_limit]
+        ordered = issue.histories[::-1] if newest_first else issue.histories
+        hist = ordered if changelog_limit is None else ordered[:changelog_limit]
         out["changelog"] = {"startAt": 0, "maxResults": len(hist),
                             "total": len(issue.histories), "histories": list(hist)}
     return out

@@ -130,6 +130,7 @@ def bulkfetch(emu: JiraEmulator, v: int, body: JSON) -> JSON:
         raise HttpError(400, ["issueIdsOrKeys must hold 1 to 100 issues."])
     opts = render_params(emu, v, {"fields": body.get("fields"),
                                    "expand": body.get("expand") or []}, "*navigable")
+    opts["newest_first"] = True  # "sorted by date, starting from the most recent", max 40
     found = []
     for ident in wanted:
         try:
