@@ -176,12 +176,25 @@ def policy_with(section: dict[str, Any] | None) -> Policy:
     return Policy(sections=sections)
 
 
+def test_settings_from_a_real_config_file(tmp_path: Any) -> None:
+    from vulnmark import config
+
+    path = tmp_path / "vulnmark.toml"
+    path.write_text('[source.jira]\nurl = "https://jira.example.org"\nflavour = "datacenter"\n'
+                    'jql = "project = PKI AND labels = \\"Sérülékenység\\""\n', encoding="utf-8")
+    s = JiraSettings.from_policy(config.load(path, required=True), {"JIRA_PAT": "p"})
+    assert (s.flavour, s.jql, s.pat) == ("datacenter", 'project = PKI AND labels = "Sérülékenység"',
+                                         "p")
+
+
 def test_settings_from_policy_and_environment() -> None:
     env = {"JIRA_EMAIL": "sec@example.org", "JIRA_TOKEN": "secret-token-value"}
     s = JiraSettings.from_policy(policy_with({
         "url": "https://example.atlassian.net/", "jql": "project = SEC", "flavour": "cloud",
-        "page_size": 50, "discovery_field": "customfield_10042", "timeout": 20}), env)
+        "page_size": 50, "discovery_field": "customfield_10042", "timeout": 20,
+        "hydrate": True, "concurrency": 8}), env)
     assert (s.site, s.flavour, s.page_size, s.timeout) == (SITE, "cloud", 50, 20.0)
+    assert (s.hydrate, s.concurrency, s.discovery_field) == (True, 8, "customfield_10042")
     assert s.token == "secret-token-value" and "secret-token-value" not in repr(s)
 
 
