@@ -109,6 +109,11 @@ class JiraClient:
                 reason = f"timed out after {self.settings.timeout:g} s ({type(e).__name__})"
                 delay = None
             except httpx.TransportError as e:
+                if _cert_error(e):
+                    raise JiraUnavailable(
+                        f"{self.settings.site}: {what}: TLS certificate verification failed "
+                        f"({e}); if the site uses a private CA, set source.jira.ca_bundle to "
+                        "its PEM file (verification is never turned off)") from e
                 reason, delay = f"connection failed: {e}", None
             else:
                 if resp.status_code < 400:
@@ -239,6 +244,18 @@ class JiraClient:
         ops = [{"add": a} for a in add] + [{"remove": r} for r in remove]
         await self.request("PUT", f"{self.api}/issue/{key}", what=f"edit labels of {key}",
                            json={"update": {"labels": ops}})
+
+
+def _cert_error(error: BaseException) -> bool:
+    seen: BaseException | None = error
+    for _ in range(10):
+        if seen is None:
+            return False
+        if isinstance(seen, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(
+                seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _messages(resp: httpx.Response) -> str:

@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import ssl
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from http import HTTPStatus
@@ -102,8 +103,10 @@ async def _handle(app: ASGIApp, reader: asyncio.StreamReader,
 
 
 @contextlib.contextmanager
-def serve_in_thread(app: ASGIApp, port: int = 0) -> Iterator[str]:
-    """Serve ``app`` on 127.0.0.1 (an ephemeral port by default); yields the base URL."""
+def serve_in_thread(app: ASGIApp, port: int = 0,
+                    ssl_context: ssl.SSLContext | None = None) -> Iterator[str]:
+    """Serve ``app`` on 127.0.0.1 (an ephemeral port by default); yields the base URL
+    (``https://`` when ``ssl_context`` is given)."""
     loop = asyncio.new_event_loop()
     ready = threading.Event()
     holder: dict[str, Any] = {}
@@ -112,7 +115,7 @@ def serve_in_thread(app: ASGIApp, port: int = 0) -> Iterator[str]:
     async def main() -> None:
         stop = asyncio.Event()
         server = await asyncio.start_server(
-            lambda r, w: _handle(app, r, w, writers), "127.0.0.1", port
+            lambda r, w: _handle(app, r, w, writers), "127.0.0.1", port, ssl=ssl_context
         )
         holder["port"] = server.sockets[0].getsockname()[1]
         holder["stop"] = stop
@@ -131,7 +134,8 @@ def serve_in_thread(app: ASGIApp, port: int = 0) -> Iterator[str]:
     thread.start()
     ready.wait(10)
     try:
-        yield f"http://127.0.0.1:{holder['port']}"
+        scheme = "https" if ssl_context else "http"
+        yield f"{scheme}://127.0.0.1:{holder['port']}"
     finally:
         loop.call_soon_threadsafe(holder["stop"].set)
         thread.join(5)
