@@ -10,7 +10,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
@@ -84,6 +84,10 @@ def migrate(engine: Engine) -> None:
             if set(MigrationContext.configure(conn).get_current_heads()) == heads:
                 return
         with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # several processes opening a new database at once migrate one after the
+                # other (SQLite's BEGIN IMMEDIATE does the same); the later ones find it done
+                conn.execute(text("SELECT pg_advisory_xact_lock(7306)"))
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
     except SQLAlchemyError as e:
