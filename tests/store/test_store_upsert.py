@@ -216,3 +216,17 @@ def test_the_same_key_twice_in_one_import_keeps_the_last(store: Store) -> None:
     assert counts.inserted == 1 and store.count_tickets() == 1
     got = store.get_ticket("CA-6")
     assert got is not None and got.labels == ("LOW",)
+
+
+def test_several_processes_opening_a_new_store_at_once(store_url: str) -> None:
+    """First use by a cron job and a person at the same moment: both migrate safely."""
+    import subprocess
+    import sys
+
+    code = f"from vulnmark.store import Store; Store.open({store_url!r}).close()"
+    procs = [subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True)
+             for _ in range(4)]
+    results = [(p.wait(timeout=120), p.stderr.read() if p.stderr else "") for p in procs]
+    assert [rc for rc, _ in results] == [0] * 4, [err[-400:] for _, err in results]
+    with Store.open(store_url) as store:
+        assert store.count_tickets() == 0
