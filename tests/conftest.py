@@ -30,6 +30,7 @@ import pytest
 
 from core_support import Cli, make_ticket
 from vulnmark.model import Ticket
+from vulnmark.store import Store
 
 # Read before any test clears the environment.
 _PG_URL_FROM_ENV = os.environ.get("VULNMARK_TEST_PG_URL")
@@ -57,7 +58,9 @@ def db_file(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def vm(tmp_path: Path, db_file: Path) -> Cli:
-    """The CLI on ``sqlite:///{tmp_path}/x.db`` with ``--now 2026-11-27T07:00:00Z``."""
+    """The CLI on an existing, empty store ``sqlite:///{tmp_path}/x.db`` with
+    ``--now 2026-11-27T07:00:00Z`` (read commands refuse a --db that points at nothing)."""
+    Store.open(f"sqlite:///{db_file}").close()
     return Cli(f"sqlite:///{db_file}", tmp_path)
 
 

@@ -205,6 +205,7 @@ def test_unreachable_server_exits_3(hostile: Cli, tmp_path: Path) -> None:
 def test_empty_store_still_sends_a_report_that_says_so(vm: Cli, smtp: Callable[..., Smtp]
                                                       ) -> None:
     server = smtp()
+    vm.ok("init")  # an empty store, created on purpose
     vm.ok("report", "daily", "--send", "--to", "mso@ca.example", env=server.env)
     msg = server.handler.parsed()
     assert "no findings" in msg["Subject"]
@@ -305,3 +306,11 @@ def test_a_day_without_a_report_run_is_shown(vm: Cli) -> None:
                             now="2026-11-27T08:00:00Z").stdout)
     assert data["health"]["missed_days"] == ["2026-11-26"]
     assert data["health"]["ok"] is False
+
+
+def test_a_mistyped_db_is_refused_not_reported_as_empty(vm: Cli, tmp_path: Path) -> None:
+    # An empty report would look like a clean control: a --db pointing at nothing is an error.
+    result = vm("--db", f"sqlite:///{tmp_path / 'typo.db'}", "report", "daily")
+    assert result.exit_code == 2
+    assert "no store at" in result.stderr and "typo.db" in result.stderr
+    assert not (tmp_path / "typo.db").exists()

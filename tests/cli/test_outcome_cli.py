@@ -114,7 +114,10 @@ def test_schedule_catches_up_then_stops_cleanly_on_sigterm(tmp_path: object) -> 
     import sys
     from pathlib import Path
 
+    from vulnmark.store import Store
+
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VULNMARK_", "JIRA_"))}
+    Store.open("sqlite:///sched.db").close()  # the daemon refuses a store that does not exist
     proc = subprocess.Popen(
         [sys.executable, "-m", "vulnmark", "--db", "sqlite:///sched.db", "schedule",
          "--no-send"], cwd=Path.cwd(), env=env, stdout=subprocess.PIPE,

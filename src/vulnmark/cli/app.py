@@ -36,6 +36,9 @@ class App:
     config_explicit: bool
     db_url: str
     now_text: str | None
+    creates_store: bool = False
+    """Set by the commands that may create a new store (init, import, ticket new, sync);
+    every other command refuses a --db that points at nothing."""
     _store: Store | None = field(default=None, repr=False)
 
     @cached_property
@@ -60,7 +63,7 @@ class App:
             # An invalid configuration stops every command that touches the store (exit 2),
             # not only those that evaluate: nothing is written under a policy nobody checked.
             self.policy  # noqa: B018
-            self._store = Store.open(self.db_url)
+            self._store = Store.open(self.db_url, create=self.creates_store)
         return self._store
 
     def close(self) -> None:

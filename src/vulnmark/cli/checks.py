@@ -114,8 +114,14 @@ def check_json(app: App, result: evaluate.CheckResult) -> dict[str, object]:
         "policy": {"preset": app.policy.preset, "digest": app.policy.digest()},
         "summary": {"tickets": result.tickets, "vulnerabilities": result.vulnerabilities,
                     "by_class": result.by_class, "by_kind": result.by_kind},
-        "findings": [f.as_dict() for f in result.findings],
+        "findings": [{k: v for k, v in f.as_dict().items() if k in CONTRACT_KEYS}
+                     for f in result.findings],
     }
+
+
+#: The finding keys of DESIGN.md's check JSON, exactly (the report JSON carries more).
+CONTRACT_KEYS = ("ticket", "kind", "title", "url", "labels", "classification", "suggested",
+                 "confidence", "evidence", "due_at", "reporter")
 
 
 def _row(f: Finding) -> list[Any]:

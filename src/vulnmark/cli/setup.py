@@ -96,6 +96,7 @@ def init(app: App, preset_name: str, output: Path | None, force: bool) -> None:
     path = output or app.config_path
     if path.exists() and not force:
         raise click.UsageError(f"{path} exists; use --force to overwrite")
+    app.creates_store = True
     path.write_text(template(preset(preset_name)), encoding="utf-8")
     app.store  # noqa: B018 - creates and migrates the store
     click.echo(f"wrote {path} (preset {preset_name}); store {app.store.url} is ready")

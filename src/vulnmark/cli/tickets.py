@@ -43,6 +43,7 @@ def import_(app: App, files: tuple[Path, ...], base_url: str | None,
     """
     loaded = [(path, load_file(path, base_url=base_url, discovery_field=discovery_field))
               for path in files]
+    app.creates_store = True
     for path, items in loaded:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         counts = app.store.upsert_tickets(
@@ -100,6 +101,7 @@ def ticket_new(app: App, title: str, description: str, labels: tuple[str, ...], 
       vulnmark ticket new --title "OpenSSL CVE-2026-1234 on the OCSP responder" \\
         --label Vulnerability --label HIGH
     """
+    app.creates_store = True
     who = _actor(by)
     checked = check_labels(list(labels), what="--label", field="label")
     prefix = str(app.policy.section("tracker").get("prefix", "VULN"))

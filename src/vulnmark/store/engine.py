@@ -21,7 +21,9 @@ logger = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, create: bool = True) -> Engine:
+    """An engine for ``url``; with ``create=False`` a missing SQLite file is an error, so a
+    mistyped --db cannot silently give an empty store (and an empty, reassuring report)."""
     try:
         parsed = make_url(url)
     except ArgumentError as e:
@@ -35,6 +37,10 @@ def make_engine(url: str) -> Engine:
             parent = Path(database).expanduser().resolve().parent
             if not parent.is_dir():
                 raise StoreError(f"--db: directory {parent} does not exist")
+            if not create and not Path(database).expanduser().exists():
+                raise StoreError(
+                    f"--db: no store at {database}; create one with `vulnmark init` or "
+                    "`vulnmark import`, or point --db / VULNMARK_DB at the existing store")
         engine = create_engine(parsed, connect_args={"timeout": 30})
         _sqlite_pragmas(engine)
         return engine

@@ -29,8 +29,9 @@ class Store:
         self.engine = engine
 
     @classmethod
-    def open(cls, url: str) -> Store:
-        engine = make_engine(url)
+    def open(cls, url: str, *, create: bool = True) -> Store:
+        """Open (and migrate) a store; ``create=False`` refuses to create a new SQLite file."""
+        engine = make_engine(url, create=create)
         migrate(engine)
         return cls(engine)
 
