@@ -2,7 +2,8 @@
 
 Generates N tickets (default 1,000,000) with typical text sizes and 3 comments each, built from
 the real Apache Jira texts in ../shared/data/jira_apache_issues (the randomly sampled issues;
-about 2 KB of text per ticket), about 6 % of them marked as vulnerabilities. Then it measures, in one process and one run:
+about 2 KB of text per ticket), about 6 % of them marked as vulnerabilities. Then it
+measures, in one process and one run:
 
 * bare scan: ``SELECT`` every ticket and comment row and touch every column (the floor);
 * first run: ``vulnmark`` check + daily report (text, HTML, JSON) from a cold evaluation cache;
