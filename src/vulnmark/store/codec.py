@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from vulnmark.model import Comment, LabelChange, Ticket, TicketKey
@@ -99,4 +100,49 @@ def ticket_from_row(row: Any, comments: Sequence[Any] = (), history: Sequence[An
             )
             for h in history
         ),
+    )
+
+
+#: The ticket columns :func:`ticket_from_values` takes, in this order.
+TICKET_COLUMNS: tuple[str, ...] = (
+    "key", "title", "created_at", "description", "labels", "status", "resolved_at",
+    "resolution", "updated_at", "reporter", "url", "priority", "issue_type", "source",
+    "discovered_at",
+)
+#: The comment columns :func:`comment_from_values` takes (after ``ticket_key``).
+COMMENT_COLUMNS: tuple[str, ...] = ("body", "author", "created_at")
+#: The label-change columns :func:`label_change_from_values` takes (after ``ticket_key``).
+HISTORY_COLUMNS: tuple[str, ...] = ("at", "author", "added", "removed")
+
+_fromiso = datetime.fromisoformat
+
+
+def _labels(raw: str) -> tuple[str, ...]:
+    return () if raw == "[]" else tuple(json.loads(raw))
+
+
+def comment_from_values(body: str, author: str | None, created_at: str | None) -> Comment:
+    return Comment(body, author, _fromiso(created_at) if created_at else None)
+
+
+def label_change_from_values(at: str | None, author: str | None, added: str, removed: str,
+                             created_at: str) -> LabelChange:
+    """A label change; one without a time took place at ``created_at`` (the ticket's)."""
+    return LabelChange(_fromiso(at or created_at), author, _labels(added), _labels(removed))
+
+
+def ticket_from_values(values: Sequence[Any], comments: Sequence[Comment] = (),
+                       history: Sequence[LabelChange] = ()) -> Ticket:
+    """A ticket from the values of :data:`TICKET_COLUMNS` (the fast path of a page read);
+    the same ticket :func:`ticket_from_row` builds."""
+    (key, title, created_at, description, labels, status, resolved_at, resolution, updated_at,
+     reporter, url, priority, issue_type, source, discovered_at) = values
+    return Ticket(
+        key=TicketKey(key), title=title, created=_fromiso(created_at),
+        description=description, labels=_labels(labels), status=status,
+        resolved=_fromiso(resolved_at) if resolved_at else None, resolution=resolution,
+        updated=_fromiso(updated_at) if updated_at else None, reporter=reporter, url=url,
+        priority=priority, issue_type=issue_type, source=source,
+        discovered=_fromiso(discovered_at) if discovered_at else None,
+        comments=tuple(comments), label_history=tuple(history),
     )
