@@ -9,7 +9,7 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Connection, and_, select, update
+from sqlalchemy import Connection, and_, func, select, update
 
 from vulnmark import evidence
 from vulnmark.model import Comment, LabelChange, Ticket
@@ -167,9 +167,12 @@ def page(conn: Connection, *, where: Any = None, after: str | None = None, limit
     if not rows:
         return []
     keys = [r[0] for r in rows]
-    # a filtered scan skips keys, so ask for exactly those; a full scan reads the key range
-    in_page = (comments.c.ticket_key.in_(keys) if where is not None
-               else comments.c.ticket_key.between(keys[0], keys[-1]))
+    # A filtered scan that skips keys asks for exactly those; a full scan, or a filtered one
+    # whose page holds every key of its range (the first check of a store: all dirty), reads
+    # the key range, which needs no list of a thousand bound parameters.
+    dense = where is None or _range_count(conn, after, keys[-1]) == len(keys)
+    in_page = (comments.c.ticket_key.between(keys[0], keys[-1]) if dense
+               else comments.c.ticket_key.in_(keys))
     by_key: dict[str, list[Comment]] = {}
     for key, body, author, created_at in conn.execute(
         select(*_PAGE_COMMENT).where(in_page).order_by(comments.c.ticket_key, comments.c.idx)
@@ -181,7 +184,9 @@ def page(conn: Connection, *, where: Any = None, after: str | None = None, limit
     hist: dict[str, list[tuple[Any, ...]]] = {}
     if history:
         for h in conn.execute(
-            select(*_PAGE_HISTORY).where(label_changes.c.ticket_key.in_(keys))
+            select(*_PAGE_HISTORY).where(
+                label_changes.c.ticket_key.between(keys[0], keys[-1]) if dense
+                else label_changes.c.ticket_key.in_(keys))
             .order_by(label_changes.c.ticket_key, label_changes.c.at, label_changes.c.id)
         ):
             hist.setdefault(h[0], []).append(tuple(h[1:]))
@@ -193,6 +198,14 @@ def page(conn: Connection, *, where: Any = None, after: str | None = None, limit
                        for at, author, added, removed in hist[r[0]]]
         out.append(ticket_from_values(r, by_key.get(r[0], ()), changes))
     return out
+
+
+def _range_count(conn: Connection, after: str | None, last: str) -> int:
+    """How many tickets have a key in ``(after, last]``."""
+    query = select(func.count()).select_from(tickets).where(tickets.c.key <= last)
+    if after is not None:
+        query = query.where(tickets.c.key > after)
+    return int(conn.execute(query).scalar_one())
 
 
 def iter_rows(conn: Connection, *, where: Any = None, batch: int = 1000,
