@@ -23,7 +23,7 @@ from vulnmark.classify import _signals, _statements
 from vulnmark.classify._cvss import ratings
 from vulnmark.classify._options import Options, options_for
 from vulnmark.classify._scan import StemIndex, Stems, scan
-from vulnmark.classify._text import Segment, lowered, segments, snippet
+from vulnmark.classify._text import Segment, lowered, segment_list, snippet
 from vulnmark.classify._vocab import ANY_CLASS, canonical_class
 from vulnmark.model import Evidence, Reading, Ticket
 from vulnmark.policy import Policy
@@ -87,7 +87,7 @@ class _Candidate:
 
 
 def _evidence(seg: Segment, start: int, end: int) -> Evidence:
-    return Evidence(seg.field, snippet(seg, start, end), seg.index)
+    return Evidence(seg.field, snippet(seg, start, end), seg.comment)
 
 
 def _segment_candidates(
@@ -149,10 +149,10 @@ class _Signals:
             term = low[start:end]
             if term not in self._seen and len(self.strong) < _MAX_SIGNALS:
                 self._seen.add(term)
-                self.strong.append(Evidence(seg.field, snippet(seg, start, end), seg.index))
+                self.strong.append(Evidence(seg.field, snippet(seg, start, end), seg.comment))
         for start, end, name in _signals.weak_spans(low, weak):
             if name not in self.weak:
-                self.weak[name] = Evidence(seg.field, snippet(seg, start, end), seg.index)
+                self.weak[name] = Evidence(seg.field, snippet(seg, start, end), seg.comment)
 
     def result(self) -> tuple[Evidence, ...]:
         weak = list(self.weak.values()) if len(self.weak) >= 2 or self.strong else []
@@ -198,7 +198,7 @@ def _confidence(winner: _Candidate, cands: list[_Candidate]) -> float:
 def read(ticket: Ticket, policy: Policy) -> Reading:
     """What the ticket's text says: a suggested class (or None) and vulnerability signals."""
     options = options_for(policy)
-    segs = list(segments(ticket))
+    segs = segment_list(ticket)
     cands: list[_Candidate] = []
     if options.priority_is_severity:
         prio = _priority_candidate(ticket, policy)
@@ -216,7 +216,10 @@ def read(ticket: Ticket, policy: Policy) -> Reading:
         end = base + len(seg.low)
         wins = [_clip(spans, base, end) for spans in all_wins] if any_wins else no_wins
         base = end + 1
-        if cvss or options.patterns or any(wins[:_STRONG]) or "(" in seg.low:
+        # without windows, CVSS or own patterns, only "(High)" at a line end can state a class
+        if cvss or options.patterns or any(wins[:_STRONG]) or (
+            "(" in seg.low and _statements.has_paren_class(seg.low)
+        ):
             cands.extend(_segment_candidates(seg, options, wins, cvss))
         if wins[_STRONG] or wins[_WEAK] or seg.raw is not seg.text:
             signals.add(seg, wins)

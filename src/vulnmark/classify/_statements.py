@@ -162,6 +162,11 @@ _WORD_NEXT = {
 }
 
 
+def has_paren_class(low: str) -> bool:
+    """Whether lower-cased text holds a parenthesised class word such as "(high)"."""
+    return _PAREN.search(low) is not None
+
+
 @dataclass(frozen=True)
 class Statement:
     """A class stated in the text: its canonical name and where the statement is."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from vulnmark.model import EvidenceField, Ticket
 
@@ -26,13 +26,16 @@ _SENTENCE_END = re.compile(r"[.!?;](?=\s)|\n|\|\||\t")
 _MAX_SNIPPET = 200
 
 
-@dataclass(frozen=True)
-class Segment:
-    """One piece of ticket text in reading order (title, description, comments 0..n)."""
+class Segment(NamedTuple):
+    """One piece of ticket text in reading order (title, description, comments 0..n).
+
+    A named tuple, not a dataclass: five of them are built per ticket on the hot path.
+    """
 
     order: int
     field: EvidenceField
-    index: int | None
+    comment: int | None
+    """The comment's index (None for the title and the description)."""
     raw: str
     text: str
     """``raw`` with quoted regions blanked (same length)."""
@@ -56,12 +59,25 @@ def unquote(text: str) -> str:
 
 def segments(ticket: Ticket) -> Iterator[Segment]:
     """The ticket's text fields in reading order; later segments speak later."""
-    yield _segment(0, "title", None, ticket.title)
+    yield from segment_list(ticket)
+
+
+def segment_list(ticket: Ticket) -> list[Segment]:
+    """:func:`segments` as a list; text without any quote mark-up is not unquoted piecewise."""
+    parts: list[tuple[int, EvidenceField, int | None, str]] = [(0, "title", None, ticket.title)]
     if ticket.description:
-        yield _segment(1, "description", None, ticket.description)
+        parts.append((1, "description", None, ticket.description))
     for i, comment in enumerate(ticket.comments):
         if comment.body:
-            yield _segment(2 + i, "comment", i, comment.body)
+            parts.append((2 + i, "comment", i, comment.body))
+    # One look at all the text (each piece after a newline, so a quote line at the start of
+    # a piece shows as one after a newline): without any mark-up, unquote() returns each
+    # piece itself.
+    everything = "\n" + "\n".join([raw for _, _, _, raw in parts])
+    if "{quote}" in everything or "{QUOTE}" in everything or _LINE_GATE.search(everything):
+        return [_segment(*part) for part in parts]
+    return [Segment(order, field, index, raw, raw, lowered(raw))
+            for order, field, index, raw in parts]
 
 
 def _segment(order: int, field: EvidenceField, index: int | None, raw: str) -> Segment:
