@@ -230,9 +230,6 @@ def test_due_soon_window_zero_only_flags_overdue() -> None:
     assert found == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "check.marking_findings builds suspected evidence as reading.signals + reading.evidence "
-    "without removing duplicates; with the real reader the same snippet appears twice"))
 @pytest.mark.parametrize("title", [
     "Wildcard subscriptions bypass Authentication / Authorization",  # AMQ-5160
     "CVE-2015-5182 Severity:High CVSS Score: 6.8",                    # AMQ-7019

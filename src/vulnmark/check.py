@@ -86,7 +86,7 @@ def marking_findings(ticket: Ticket, policy: Policy, reading: Reading,
                                   f"{policy.vulnerability_label!r}"))
     if not m.is_marked and reading.signals:
         out.append(replace(
-            base, kind="suspected", evidence=reading.signals + base.evidence,
+            base, kind="suspected", evidence=_unique(reading.signals + base.evidence),
             detail="no vulnerability label, but the text says vulnerability"))
     for label, canonical in m.noncanonical:
         out.append(replace(
@@ -163,3 +163,8 @@ def _span(delta: timedelta) -> str:
     if not days:
         parts.append(f"{mins} min")
     return " ".join(parts)
+
+
+def _unique(items: tuple[Evidence, ...]) -> tuple[Evidence, ...]:
+    """Evidence without repeats (a snippet can be both a signal and a class statement)."""
+    return tuple(dict.fromkeys(items))

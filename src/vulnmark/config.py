@@ -56,7 +56,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("smtp.retries", 3, "Delivery attempts before a report counts as undelivered."),
     Setting("smtp.backoff", 2.0, "Base of the exponential backoff between attempts, seconds."),
     Setting("tracker.prefix", "VULN", "Key prefix of tickets created with `vulnmark ticket new`."),
-    Setting("inference.*", {}, "Custom phrasings and options of text inference."),
+    Setting("inference.patterns", [],
+            "Your own phrasings: a list of {regex, class} tables; a match states that class "
+            "(case-insensitive), e.g. {regex = \"kockázat: magas\", class = \"HIGH\"}."),
+    Setting("inference.priority_is_severity", False,
+            "Read the Jira priority (High, Critical…) as a severity statement (weakest "
+            "evidence). Off by default: a priority is not a classification."),
     Setting("source.jira.*", {}, "Jira site, flavour, scope JQL and paging (`vulnmark sync`)."),
     Setting("schedule.cron", "0 7 * * *",
             "When the daily run is due: minute hour day-of-month month day-of-week. Without a "

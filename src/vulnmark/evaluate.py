@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, delete, func, or_, select, update
 
-from vulnmark import evidence
+from vulnmark import __version__, evidence
 from vulnmark.check import deadline_findings, marking, marking_findings
 from vulnmark.model import FINDING_KINDS, Finding, Outcome, Reading, Ticket
 from vulnmark.outcomes import OutcomeRules, earliest, list_outcomes
@@ -52,12 +52,16 @@ def refresh(store: Store, policy: Policy, *, reader: Reader | None = None,
     """
     read = reader or default_reader()
     digest = policy.digest()
-    if store.get_state(POLICY_STATE) != digest:
+    # Evaluations are valid for one policy and one version of the rules and inference.
+    stamp = f"{digest} {__version__}"
+    seen = store.get_state(POLICY_STATE)
+    if seen != stamp:
         with store.transaction() as conn:
-            _record_policy(conn, policy, digest, now or datetime.now(UTC))
+            if (seen or "").split(" ")[0] != digest:
+                _record_policy(conn, policy, digest, now or datetime.now(UTC))
             conn.execute(update(tickets).values(dirty=1))
             conn.execute(delete(evaluations))
-        store.set_state(POLICY_STATE, digest)
+        store.set_state(POLICY_STATE, stamp)
     with store.reading() as conn:
         versions = PolicyVersions.load(conn)
     rules = OutcomeRules.from_policy(policy)
@@ -194,14 +198,16 @@ class Filters:
     unclassified: bool = False
     state: str | None = None  # "open" | "resolved" | None for both
 
-    def keeps(self, f: Finding, state: str) -> bool:
+    def keeps(self, f: Finding, state: str, is_vulnerability: bool) -> bool:
+        """Whether a finding on a ticket in ``state`` passes; ``--class``/``--unclassified``
+        select vulnerabilities (marked tickets), as ``list`` does."""
         if self.kinds and f.kind not in self.kinds:
             return False
         if self.state and state != self.state:
             return False
         if self.classes or self.unclassified:
             return (f.classification in self.classes) or (
-                self.unclassified and f.classification is None)
+                self.unclassified and is_vulnerability and f.classification is None)
         return True
 
 
@@ -257,7 +263,7 @@ def collect(store: Store, policy: Policy, now: datetime,
                 resolved_at=dt(resolved_at), now=now, due_soon=window,
                 outcome_at=dt(outcome_at), outcome_kind=outcome_kind,
                 needs_outcome=required and bool(is_vuln))
-            found.extend(f for f in candidates if filters.keeps(f, state))
+            found.extend(f for f in candidates if filters.keeps(f, state, bool(is_vuln)))
     order = {k: i for i, k in enumerate(FINDING_KINDS)}
     found.sort(key=lambda f: (order[f.kind], f.ticket))
     counts: Counter[str] = Counter(f.kind for f in found)

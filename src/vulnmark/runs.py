@@ -118,7 +118,8 @@ def control_health(store: Store, policy: Policy, now: datetime) -> ControlHealth
     for r in report_runs:  # newest first: failures since the last successful delivery
         if r.delivery_status == "delivered":
             break
-        if r.delivery_status == "failed":
+        # "pending" on an earlier run means the process died while sending: not delivered
+        if r.delivery_status in ("failed", "pending"):
             undelivered.append(r)
     notes: list[str] = []
     failed_syncs = [r for r in recent if r.kind == "sync" and r.started_at <= now

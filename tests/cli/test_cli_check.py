@@ -263,9 +263,6 @@ def test_an_unchanged_store_is_not_reevaluated(loaded: Cli) -> None:
         assert evaluate.refresh(store, preset("etsi-319-401")) == 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "evaluate.Filters.keeps: --unclassified keeps every finding whose classification is None, "
-    "so suspected tickets (no marking at all, not vulnerabilities) are listed too"))
 def test_unclassified_filter_keeps_only_vulnerabilities(loaded: Cli) -> None:
     assert set(by_ticket(check_json(loaded, "--unclassified"))) == {"K-UNCL", "K-CONF"}
 

@@ -149,7 +149,7 @@ def list_(app: App, classes: tuple[str, ...], unclassified: bool, state: str,
       vulnmark list --unclassified --format csv > unclassified.csv
     """
     filters = make_filters(app.policy, classes, unclassified, state, kinds)
-    evaluate.refresh(app.store, app.policy)
+    evaluate.refresh(app.store, app.policy, now=app.now)
     rows = evaluate.vulnerabilities(app.store, app.policy, app.now, filters)
     headers = ["ticket", "classification", "state", "created", "due_at", "findings", "title"]
     data = [[v.ticket, v.classification, v.state, v.created.isoformat(),

@@ -26,7 +26,12 @@ def register(cli: click.Group) -> None:
 
 @click.group()
 def report() -> None:
-    """Build and send reports."""
+    """Build and send reports.
+
+    \b
+    Example:
+      vulnmark report daily --send --to mso@example.org
+    """
 
 
 @report.command("daily")
@@ -101,7 +106,13 @@ def runs_command(app: App, kind: str | None, limit: int, fmt: str) -> None:
 
 @click.group("evidence")
 def evidence_group() -> None:
-    """Verify and export the hash-chained evidence log."""
+    """Verify and export the hash-chained evidence log.
+
+    \b
+    Example:
+      vulnmark evidence verify
+      vulnmark evidence export --from 2026-01-01 --to 2026-12-31 --output pack.zip
+    """
 
 
 @evidence_group.command("verify")
