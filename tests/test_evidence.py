@@ -202,3 +202,12 @@ def test_concurrent_writers_keep_one_valid_chain(store_url: str) -> None:
     assert errors == []
     v = verify(store_url)
     assert v.ok and v.records == 45
+
+
+def test_backdated_records_are_noted_but_not_called_tampering(vm: Cli) -> None:
+    vm.ok("ticket", "new", "--title", "first", now="2026-11-27T07:00:00Z")
+    vm.ok("ticket", "new", "--title", "second, backdated", now="2020-01-01T00:00:00Z")
+    result = vm("evidence", "verify")
+    assert result.exit_code == 0
+    assert "evidence log OK" in result.stdout
+    assert "dated earlier" in result.stderr and ": 2" in result.stderr

@@ -89,13 +89,20 @@ class Verification:
     head: str
     first_bad: int | None = None
     problem: str = ""
+    backdated: tuple[int, ...] = ()
+    """Intact records dated earlier than their predecessor (written with --now in the past):
+    not tampering, since the chain order is what counts, but worth an auditor's question."""
 
 
 def verify_rows(rows: Iterator[tuple[int, str, str, str, str, str]]) -> Verification:
     """Recompute the chain over (seq, at, kind, payload, prev_hash, hash) rows in seq order."""
     prev, expected_seq, count = GENESIS, 1, 0
+    latest, backdated = "", []
     for seq, at, kind, payload, prev_hash, digest in rows:
         count += 1
+        if at < latest:
+            backdated.append(seq)
+        latest = max(latest, at)
         if seq != expected_seq:
             return Verification(False, count, prev, seq,
                                 f"record {seq}: expected sequence number {expected_seq} "
@@ -111,7 +118,7 @@ def verify_rows(rows: Iterator[tuple[int, str, str, str, str, str]]) -> Verifica
             return Verification(False, count, prev, seq,
                                 f"record {seq}: content does not match its hash (edited)")
         prev, expected_seq = digest, seq + 1
-    return Verification(True, count, prev)
+    return Verification(True, count, prev, backdated=tuple(backdated))
 
 
 def verify(conn: Connection) -> Verification:

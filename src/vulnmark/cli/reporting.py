@@ -145,6 +145,11 @@ def evidence_verify(app: App, pack_path: Path | None) -> None:
     result = app.store.verify_evidence()
     if result.ok:
         click.echo(f"evidence log OK: {result.records} records, head {result.head}")
+        if result.backdated:
+            shown = ", ".join(str(s) for s in result.backdated[:10])
+            click.echo(f"note: {len(result.backdated)} record(s) dated earlier than the record "
+                       f"before them (written with --now / VULNMARK_NOW in the past?): {shown}",
+                       err=True)
         return
     click.echo(f"evidence log BROKEN at record {result.first_bad}: {result.problem}", err=True)
     raise SystemExit(1)
