@@ -93,3 +93,15 @@ def test_invalid_arguments() -> None:
         ParallelReader(preset("etsi-319-401"), workers=-1)
     with pytest.raises(ValueError, match="chunk"):
         ParallelReader(preset("etsi-319-401"), chunk=0)
+
+
+def test_submit_reads_pages_ahead(jira_tickets: list[Ticket]) -> None:
+    policy = preset("etsi-319-401")
+    pages = [jira_tickets[:500], jira_tickets[500:1000], jira_tickets[1000:]]
+    expected = [[read(t, policy) for t in page] for page in pages]
+    with ParallelReader(policy, workers=1, chunk=128, min_parallel=100) as reader:
+        pending = [reader.submit(page) for page in pages]  # all in flight at once
+        assert [p.result() for p in pending] == expected
+        assert pending[0].result() is pending[0].result()  # collected once
+    inline = ParallelReader(policy, workers=0)
+    assert inline.submit(pages[0]).result() == expected[0]
