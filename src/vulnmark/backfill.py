@@ -20,12 +20,17 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
+from sqlalchemy import select
+
 from vulnmark import evaluate, evidence
 from vulnmark.model import Evidence, Finding, LabelChange, TicketKey
 from vulnmark.policy import Policy
 from vulnmark.sources.interface import InputError, check_labels
+from vulnmark.sources.jira_settings import JiraSettings
+from vulnmark.sources.jira_writeback import LabelEdit, LabelOutcome, apply_labels
 from vulnmark.store import Store
 from vulnmark.store import tickets as _tickets
+from vulnmark.store.schema import tickets as ticket_table
 
 logger = logging.getLogger(__name__)
 
@@ -198,3 +203,32 @@ def apply(store: Store, proposals: Iterable[Proposal], *, actor: str, at: dateti
             tickets += 1
             labels += len(new)
     return Applied(tickets, labels, skipped)
+
+
+def jira_tickets(store: Store, proposals: Iterable[Proposal]) -> set[str]:
+    """The keys among ``proposals`` whose ticket came from Jira (sync or Jira JSON import)."""
+    keys = [p.ticket for p in proposals]
+    with store.reading() as conn:
+        rows = conn.execute(select(ticket_table.c.key).where(
+            ticket_table.c.key.in_(keys), ticket_table.c.source == "jira"))
+        return {k for (k,) in rows}
+
+
+def apply_to_jira(store: Store, settings: JiraSettings, proposals: Sequence[Proposal], *,
+                  actor: str, at: datetime) -> list[LabelOutcome]:
+    """Add the proposed labels in Jira (write-back); the next sync brings them to the store.
+
+    Each label Jira accepted is recorded with the evidence that justified it."""
+    outcomes = apply_labels(store, settings, [LabelEdit(p.ticket, add=p.add) for p in proposals],
+                            dry_run=False, actor=actor)
+    by_key = {p.ticket: p for p in proposals}
+    with store.transaction() as conn:
+        for o in outcomes:
+            p = by_key.get(TicketKey(o.key))
+            if o.status == "applied" and p is not None:
+                evidence.append(conn, "backfill", {
+                    "ticket": p.ticket, "added": list(o.added), "by": actor, "kind": p.kind,
+                    "confidence": p.confidence, "via": "jira",
+                    "evidence": [e.as_dict() for e in p.evidence], "reviewed": p.reviewed,
+                }, at)
+    return outcomes

@@ -62,7 +62,25 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("inference.priority_is_severity", False,
             "Read the Jira priority (High, Critical…) as a severity statement (weakest "
             "evidence). Off by default: a priority is not a classification."),
-    Setting("source.jira.*", {}, "Jira site, flavour, scope JQL and paging (`vulnmark sync`)."),
+    Setting("source.jira.url", None, "Jira site, https://…atlassian.net or your Data Center URL."),
+    Setting("source.jira.jql", None,
+            "Scope of `vulnmark sync` (bounded, e.g. project = SEC); its ORDER BY is replaced."),
+    Setting("source.jira.flavour", "auto",
+            "cloud (REST v3, nextPageToken), datacenter (REST v2, startAt) or auto "
+            "(/rest/api/2/serverInfo)."),
+    Setting("source.jira.discovery_field", None,
+            "Field holding the discovery time (e.g. customfield_10050); default: created."),
+    Setting("source.jira.page_size", None, "Issues per search page (default 100 Cloud, 1000 DC)."),
+    Setting("source.jira.ca_bundle", None, "PEM file of a private CA; TLS is always verified."),
+    Setting("source.jira.timeout", 30, "Seconds for every request."),
+    Setting("source.jira.max_retries", 6,
+            "Retries on 429/503/network errors (Retry-After honoured, else backoff+jitter)."),
+    Setting("source.jira.overlap_minutes", 15,
+            "An incremental sync re-reads this much before the last sync."),
+    Setting("source.jira.concurrency", 4, "Requests in flight at once where the API allows."),
+    Setting("source.jira.hydrate", False,
+            "Cloud: list ids, then fetch issues 100 at a time with bulkfetch (faster on slow "
+            "links)."),
     Setting("schedule.cron", "0 7 * * *",
             "When the daily run is due: minute hour day-of-month month day-of-week. Without a "
             "[schedule] table a missed run is a calendar day without a report run."),

@@ -79,11 +79,12 @@ from vulnmark.cli import (  # noqa: E402  (the commands need cli)
     reporting,
     schedule,
     setup,
+    sync,
     tickets,
 )
 
-for _module in (setup, tickets, checks, reporting, backfill, demo, outcomes, schedule,
-                metrics):
+for _module in (setup, tickets, sync, checks, reporting, backfill, outcomes, metrics, schedule,
+                demo):
     _module.register(cli)
 
 __all__ = ["cli", "main"]

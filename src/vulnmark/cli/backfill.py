@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import getpass
+import os
+from collections import Counter
 from pathlib import Path
 
 import click
 
 from vulnmark import backfill as _backfill
-from vulnmark.cli.app import App, pass_app, progress_callback, table
+from vulnmark.cli.app import EXIT_EXTERNAL, App, pass_app, progress_callback, table
+from vulnmark.sources.jira_settings import JiraSettings
 
 
 def register(cli: click.Group) -> None:
@@ -26,10 +29,13 @@ def register(cli: click.Group) -> None:
 @click.option("--apply", "do_apply", is_flag=True,
               help="Apply proposals at or above --min-confidence (default: dry run).")
 @click.option("--min-confidence", type=click.FloatRange(0, 1), default=0.95, show_default=True)
+@click.option("--to-jira", is_flag=True,
+              help="Write labels of Jira tickets back to Jira ([source.jira]); the next sync "
+                   "brings them into the store. Other tickets are labelled in the store.")
 @click.option("--by", default=None, help="Who approves [default: the login name].")
 @pass_app
 def backfill(app: App, fmt: str, output: Path | None, accept_file: Path | None, do_apply: bool,
-             min_confidence: float, by: str | None) -> None:
+             min_confidence: float, to_jira: bool, by: str | None) -> None:
     """Propose the missing vulnerability and classification labels, with evidence.
 
     Without --apply or --accept nothing is written (dry run). Applied labels are recorded in
@@ -41,15 +47,16 @@ def backfill(app: App, fmt: str, output: Path | None, accept_file: Path | None, 
       vulnmark backfill --format csv -o review.csv     # edit: accept = yes
       vulnmark backfill --accept review.csv
       vulnmark backfill --apply --min-confidence 0.95
+      vulnmark backfill --accept review.csv --to-jira
     """
     actor = by or getpass.getuser()
     if accept_file is not None:
         chosen = _backfill.read_review(accept_file)
-        _apply(app, chosen, actor)
+        _apply(app, chosen, actor, to_jira)
         return
     proposals = _backfill.propose(app.store, app.policy, app.now)
     if do_apply:
-        _apply(app, [p for p in proposals if p.confidence >= min_confidence], actor)
+        _apply(app, [p for p in proposals if p.confidence >= min_confidence], actor, to_jira)
         return
     if fmt in ("json", "csv"):
         text = _backfill.review_text(proposals, fmt)
@@ -71,7 +78,22 @@ def backfill(app: App, fmt: str, output: Path | None, accept_file: Path | None, 
                "--accept FILE)")
 
 
-def _apply(app: App, chosen: list[_backfill.Proposal], actor: str) -> None:
+def _apply(app: App, chosen: list[_backfill.Proposal], actor: str, to_jira: bool) -> None:
+    if to_jira:
+        settings = JiraSettings.from_policy(app.policy, os.environ)
+        remote = _backfill.jira_tickets(app.store, chosen)
+        outcomes = _backfill.apply_to_jira(app.store, settings,
+                                           [p for p in chosen if p.ticket in remote],
+                                           actor=actor, at=app.now)
+        counts = Counter(o.status for o in outcomes)
+        click.echo(f"Jira {settings.site}: " + ", ".join(f"{n} {s}" for s, n in
+                                                         sorted(counts.items())) or "nothing")
+        chosen = [p for p in chosen if p.ticket not in remote]
+        failed = [o for o in outcomes if o.status == "failed"]
+        for o in failed:
+            click.echo(f"  {o.key}: {o.error}", err=True)
+        if failed:
+            raise SystemExit(EXIT_EXTERNAL)
     update, done = progress_callback(len(chosen), "applying")
     try:
         result = _backfill.apply(app.store, chosen, actor=actor, at=app.now, progress=update)

@@ -1,0 +1,68 @@
+"""``vulnmark sync`` and ``vulnmark backfill --to-jira`` through the CLI against the Jira
+emulator served on 127.0.0.1: sync, write-back with evidence, the next sync sees the labels, and
+a failed sync exits 3 and shows in the next report."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from core_support import Cli
+from vulnmark import evidence
+from vulnmark.store import Store
+from vulnmark.testing import JiraEmulator
+from vulnmark.testing.server import serve_in_thread
+
+EMAIL, TOKEN = "sec@example.org", "api-token-123"
+ENV = {"JIRA_EMAIL": EMAIL, "JIRA_TOKEN": TOKEN}
+
+
+@pytest.fixture
+def jira(tmp_path: Path) -> Iterator[tuple[JiraEmulator, Path]]:
+    emu = JiraEmulator(auth={JiraEmulator.basic(EMAIL, TOKEN)})
+    emu.generate(6, labels=(("HIGH",), ("Vulnerability", "LOW")))
+    with serve_in_thread(emu) as url:
+        cfg = tmp_path / "vulnmark.toml"
+        cfg.write_text(f'[source.jira]\nurl = "{url}"\nflavour = "cloud"\n'
+                       'jql = "project = VULN"\n', encoding="utf-8")
+        yield emu, cfg
+
+
+def test_sync_then_backfill_writes_back_to_jira_with_evidence(
+        vm: Cli, jira: tuple[JiraEmulator, Path]) -> None:
+    emu, cfg = jira
+    out = vm.ok("sync", config=cfg, env=ENV).stdout
+    assert "Synced 6 issues from Jira (first)" in out
+    unmarked = {k for k, i in emu.issues.items() if i.fields["labels"] == ["HIGH"]}
+    assert unmarked  # labels are drawn from the two sets; some tickets lack the vuln label
+
+    vm.ok("backfill", "--apply", "--min-confidence", "0.95", "--to-jira", config=cfg, env=ENV)
+    for key in unmarked:  # the vulnerability label reached Jira itself
+        assert "Sérülékenység" in emu.issues[key].fields["labels"]
+    with Store.open(vm.db_url) as store, store.reading() as conn:
+        records = [e for e in evidence.iter_events(conn) if e.kind == "backfill"]
+    assert {r.payload["ticket"] for r in records} == unmarked
+    assert all(r.payload["via"] == "jira" for r in records)
+
+    assert "Synced" in vm.ok("sync", config=cfg, env=ENV).stdout
+    check = vm("check", "--kind", "unmarked", "--format", "json", config=cfg, env=ENV)
+    assert '"findings": []' in check.stdout
+
+
+def test_a_failed_sync_exits_3_naming_the_site_and_shows_in_the_next_report(
+        vm: Cli, jira: tuple[JiraEmulator, Path]) -> None:
+    _emu, cfg = jira
+    bad = vm("sync", config=cfg, env={"JIRA_EMAIL": EMAIL, "JIRA_TOKEN": "wrong"})
+    assert bad.exit_code == 3
+    assert "127.0.0.1" in bad.stderr
+    assert "wrong" not in bad.stderr  # the secret never reaches the output
+    report = vm.ok("report", "daily", config=cfg).stdout
+    assert "FAILED SYNC" in report
+
+
+def test_sync_without_a_jira_section_is_a_usage_error(vm: Cli) -> None:
+    result = vm("sync", env=ENV)
+    assert result.exit_code == 2
+    assert "source.jira" in result.stderr
