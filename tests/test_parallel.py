@@ -93,6 +93,16 @@ def test_invalid_arguments() -> None:
         ParallelReader(preset("etsi-319-401"), workers=-1)
     with pytest.raises(ValueError, match="chunk"):
         ParallelReader(preset("etsi-319-401"), chunk=0)
+    with pytest.raises(ValueError, match="start_method"):
+        ParallelReader(preset("etsi-319-401"), start_method="teleport")
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_other_start_methods(jira_tickets: list[Ticket], method: str) -> None:
+    policy = _inference_policy(True)
+    page = jira_tickets[:400]
+    with ParallelReader(policy, workers=1, min_parallel=1, start_method=method) as reader:
+        assert reader.read_many(page) == [read(t, policy) for t in page]
 
 
 def test_submit_reads_pages_ahead(jira_tickets: list[Ticket]) -> None:
