@@ -7,23 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, NewType
+from typing import Any, Literal, NewType, get_args
 
 TicketKey = NewType("TicketKey", str)
 
-#: The finding kinds, exact strings of the public contract (DESIGN.md).
-FINDING_KINDS: tuple[str, ...] = (
-    "unclassified",
-    "conflicting",
-    "unmarked",
-    "suspected",
-    "noncanonical",
-    "mismatch",
-    "due_soon",
-    "overdue",
-    "late",
-    "no_outcome",
-)
 FindingKind = Literal[
     "unclassified",
     "conflicting",
@@ -36,6 +23,8 @@ FindingKind = Literal[
     "late",
     "no_outcome",
 ]
+#: The finding kinds, exact strings of the public contract (DESIGN.md), in report order.
+FINDING_KINDS: tuple[str, ...] = get_args(FindingKind)
 
 #: Fields an evidence snippet can come from.
 EvidenceField = Literal["title", "description", "comment", "label"]
