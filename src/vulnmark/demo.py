@@ -9,7 +9,7 @@ from vulnmark.model import Comment, LabelChange, Ticket, TicketKey
 
 
 def sample_tickets(now: datetime) -> list[Ticket]:
-    """Seven tickets, each showing one thing the daily control catches (or accepts)."""
+    """Eight tickets, each showing one thing the daily control catches (or accepts)."""
 
     def ago(hours: float) -> datetime:
         return now - timedelta(hours=hours)
@@ -72,5 +72,12 @@ def sample_tickets(now: datetime) -> list[Ticket]:
             description="Cosmetic change to the customer portal banner.",
             labels=("LOW",),
             created=ago(5), reporter="Péter <b>Nagy</b>",
+        ),
+        Ticket(
+            key=TicketKey("CA-108"),
+            title="Timestamping unit accepts unauthenticated requests on the admin port",
+            description="Scored CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H during the review.",
+            labels=("Vulnerability", "LOW"),
+            created=ago(60), reporter="Gábor Tóth",
         ),
     ]
