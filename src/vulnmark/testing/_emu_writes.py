@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from vulnmark.testing._emu_data import JSON, EmuIssue
@@ -30,9 +31,8 @@ class WritesMixin:
     tasks: dict[str, int]
     bulk_results: dict[str, tuple[list[int], int]]
     _next_id: int
-
-    def new_history(self, issue: EmuIssue, old: list[str], new: list[str]) -> None:
-        raise NotImplementedError
+    new_history: Callable[[EmuIssue, list[str], list[str]], None]
+    """Provided by :class:`JiraEmulator` (records a changelog entry)."""
 
     def edit_labels(self, issue: EmuIssue, body: JSON) -> None:
         update = body.get("update") or {}
