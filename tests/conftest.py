@@ -89,14 +89,14 @@ def _run_as() -> list[str]:
         return []
     runuser = shutil.which("runuser")
     if runuser is None:
-        pytest.skip("running as root without runuser: initdb cannot run")
+        pytest.skip(reason="running as root without runuser: initdb cannot run")
     for user in ("postgres", "nobody"):
         try:
             pwd.getpwnam(user)
         except KeyError:
             continue
         return [runuser, "-u", user, "--"]
-    pytest.skip("running as root and no postgres/nobody user for initdb")
+    pytest.skip(reason="running as root and no postgres/nobody user for initdb")
 
 
 @pytest.fixture(scope="session")
@@ -108,7 +108,7 @@ def pg_admin_url() -> Iterator[str]:
         return
     bindir = _pg_bin()
     if bindir is None:
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not found and "
+        pytest.skip(reason="PostgreSQL server binaries (initdb, pg_ctl) not found and "
                     "VULNMARK_TEST_PG_URL not set")
     prefix = _run_as()
     base = Path(tempfile.mkdtemp(prefix="vulnmark-pg-"))

@@ -36,7 +36,7 @@ def tls(tmp_path: Path) -> Tls:
     """A self-signed certificate for 127.0.0.1 made with the openssl CLI."""
     openssl = shutil.which("openssl")
     if openssl is None:
-        pytest.skip("openssl CLI not found (the cryptography package is not installed either)")
+        pytest.skip(reason="openssl CLI not found (nor the cryptography package)")
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(
         [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
