@@ -62,13 +62,13 @@ def upsert(conn: Connection, items: Iterable[Ticket], *, at: datetime,
             r.key: r
             for r in conn.execute(
                 select(tickets.c.key, tickets.c.content_hash, tickets.c.labels,
-                       tickets.c.version, tickets.c.gone_at).where(tickets.c.key.in_(keys))
+                       tickets.c.gone_at).where(tickets.c.key.in_(keys))
             )
         }
         new_rows: list[dict[str, Any]] = []
         new_comments: list[dict[str, Any]] = []
         new_history: list[dict[str, Any]] = []
-        changed: list[tuple[Ticket, str, int]] = []
+        changed: list[tuple[Ticket, str]] = []
         seen: set[str] = set()
         inserted = updated = unchanged = 0
         for t in chunk:
@@ -76,7 +76,7 @@ def upsert(conn: Connection, items: Iterable[Ticket], *, at: datetime,
             old = existing.get(t.key)
             if t.key in seen:
                 # the same key twice in one batch: the later one wins
-                changed.append((t, digest, 0))
+                changed.append((t, digest))
                 continue
             seen.add(t.key)
             if old is None:
@@ -87,7 +87,7 @@ def upsert(conn: Connection, items: Iterable[Ticket], *, at: datetime,
             elif old.content_hash == digest and old.gone_at is None:
                 unchanged += 1
             else:
-                changed.append((t, digest, old.version))
+                changed.append((t, digest))
                 updated += 1
                 _label_diff(conn, t, json.loads(old.labels), at=at, actor=actor)
         if new_rows:
@@ -96,7 +96,7 @@ def upsert(conn: Connection, items: Iterable[Ticket], *, at: datetime,
             conn.execute(comments.insert(), new_comments)
         if new_history:
             conn.execute(label_changes.insert(), new_history)
-        for t, digest, _version in changed:
+        for t, digest in changed:
             _replace(conn, t, digest)
         total = total + UpsertCounts(inserted, updated, unchanged)
     return total
