@@ -102,6 +102,8 @@ def generate(path: Path, n: int, seed: int) -> None:
                            f"({','.join('?' * len(cols_t))})", batch_t)
             db.executemany(f"INSERT INTO comments ({','.join(cols_c)}) VALUES "
                            f"({','.join('?' * len(cols_c))})", batch_c)
+            db.executemany("INSERT INTO dirty_tickets (key) VALUES (?)",
+                           [(row[0],) for row in batch_t])  # new tickets await evaluation
             db.commit()
             batch_t, batch_c = [], []
             print(f"  generated {i + 1:,}/{n:,}", file=sys.stderr, end="\r")

@@ -50,7 +50,7 @@ def rows(n: int, seed: int = 5) -> Iterator[tuple[tuple[Any, ...], tuple[Any, ..
         outcome = resolved if resolved and rnd.random() < 0.9 else None
         due = created + timedelta(hours=DEADLINE_H[cls]) if cls in DEADLINE_H else None
         ticket = (key, "embedded", f"ticket {i}", "Open" if resolved is None else "Resolved",
-                  ts(created), ts(resolved), "0" * 64, 0)
+                  ts(created), ts(resolved), "0" * 64)
         evaluation = (key, int(vuln), cls, "resolved" if resolved else "open", ts(created),
                       ts(due), ts(resolved), 0, "", ts(created), ts(classified), ts(outcome),
                       "remediated" if outcome else None)
@@ -66,7 +66,7 @@ def generate(path: Path, n: int) -> None:
 
     def flush() -> None:
         conn.executemany("INSERT INTO tickets (key, source, title, status, created_at, "
-                         "resolved_at, content_hash, dirty) VALUES (?,?,?,?,?,?,?,?)", batch_t)
+                         "resolved_at, content_hash) VALUES (?,?,?,?,?,?,?)", batch_t)
         conn.executemany("INSERT INTO evaluations (ticket_key, is_vulnerability, "
                          "classification, state, created_at, due_at, resolved_at, n_findings, "
                          "findings, discovered_at, classified_at, outcome_at, outcome_kind) "

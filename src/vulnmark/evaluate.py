@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections import Counter
 from collections.abc import Callable, Iterable
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, delete, func, or_, select, update
+from sqlalchemy import Connection, Table, and_, delete, func, or_, select
 
 from vulnmark import __version__, evidence
 from vulnmark.check import deadline_findings, marking, marking_findings
@@ -26,7 +28,14 @@ from vulnmark.outcomes import OutcomeRules, earliest, list_outcomes
 from vulnmark.policy import Policy
 from vulnmark.store import Store
 from vulnmark.store import tickets as _tickets
-from vulnmark.store.schema import dt, evaluations, policy_versions, tickets, ts
+from vulnmark.store.schema import (
+    dirty_tickets,
+    dt,
+    evaluations,
+    policy_versions,
+    tickets,
+    ts,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +43,9 @@ Reader = Callable[[Ticket, Policy], Reading]
 Progress = Callable[[int], None]
 POLICY_STATE = "evaluate.policy_digest"
 BATCH = 1000
+PARALLEL_MIN = 20_000
+"""From this many changed tickets on, worker processes evaluate them (see fanout)."""
+MAX_WORKERS = 4
 
 
 def default_reader() -> Reader:
@@ -55,21 +67,33 @@ def refresh(store: Store, policy: Policy, *, reader: Reader | None = None,
     # Evaluations are valid for one policy and one version of the rules and inference.
     stamp = f"{digest} {__version__}"
     seen = store.get_state(POLICY_STATE)
-    if seen != stamp:
+    fresh = seen != stamp  # every evaluation was just dropped: nothing to replace
+    if fresh:
         with store.transaction() as conn:
             if (seen or "").split(" ")[0] != digest:
                 _record_policy(conn, policy, digest, now or datetime.now(UTC))
-            conn.execute(update(tickets).values(dirty=1))
+            conn.execute(delete(dirty_tickets))
+            conn.execute(dirty_tickets.insert().from_select(["key"], select(tickets.c.key)))
             conn.execute(delete(evaluations))
         store.set_state(POLICY_STATE, stamp)
     with store.reading() as conn:
         versions = PolicyVersions.load(conn)
     rules = OutcomeRules.from_policy(policy)
+    workers = min(os.cpu_count() or 1, MAX_WORKERS)
     done, after = 0, None
+    if reader is None and workers > 1 and _dirty_count(store) >= PARALLEL_MIN:
+        from vulnmark import fanout
+
+        try:
+            return fanout.refresh(store, policy, versions, rules, workers=workers,
+                                  fresh=fresh, progress=progress)
+        except (BrokenProcessPool, OSError, RuntimeError) as e:
+            # what the workers finished is stored; the rest is still dirty: go on here
+            logger.warning("worker processes failed (%s); evaluating in this process", e)
     while True:
         with store.transaction() as conn:
-            page = _tickets.page(conn, where=tickets.c.dirty == 1, after=after, limit=BATCH,
-                                 history=True)
+            page = _tickets.page(conn, where=_tickets.dirty_page(after, BATCH), after=after,
+                                 limit=BATCH, history=True)
             if not page:
                 break
             gone = {k for (k,) in conn.execute(select(tickets.c.key).where(
@@ -77,8 +101,8 @@ def refresh(store: Store, policy: Policy, *, reader: Reader | None = None,
             _store_evaluations(conn, [t for t in page if t.key not in gone], policy, read,
                                versions=versions, rules=rules)
             conn.execute(delete(evaluations).where(evaluations.c.ticket_key.in_(gone)))
-            conn.execute(update(tickets).where(tickets.c.key.in_([t.key for t in page]))
-                         .values(dirty=0))
+            conn.execute(delete(dirty_tickets).where(
+                dirty_tickets.c.key.in_([t.key for t in page])))
         done += len(page)
         after = page[-1].key
         if progress:
@@ -86,6 +110,11 @@ def refresh(store: Store, policy: Policy, *, reader: Reader | None = None,
         if len(page) < BATCH:
             break
     return done
+
+
+def _dirty_count(store: Store) -> int:
+    with store.reading() as conn:
+        return int(conn.execute(select(func.count()).select_from(dirty_tickets)).scalar_one())
 
 
 @dataclass(frozen=True)
@@ -151,10 +180,17 @@ def _classified_at(t: Ticket, policy: Policy, classification: str | None) -> dat
 def _store_evaluations(conn: Connection, page: Iterable[Ticket], policy: Policy,
                        read: Reader, *, versions: PolicyVersions | None = None,
                        rules: OutcomeRules | None = None) -> None:
+    rows = evaluation_rows(conn, page, policy, read, versions=versions, rules=rules)
+    write_evaluations(conn, rows)
+
+
+def evaluation_rows(conn: Connection, page: Iterable[Ticket], policy: Policy, read: Reader, *,
+                    versions: PolicyVersions | None = None,
+                    rules: OutcomeRules | None = None) -> list[dict[str, Any]]:
+    """The evaluation rows of a page of tickets (reads only the tickets' recorded outcomes)."""
     versions = versions or PolicyVersions()
     rules = rules or OutcomeRules()
     rows: list[dict[str, Any]] = []
-    keys = []
     page = list(page)
     explicit: dict[str, Outcome] = {}
     for o in list_outcomes(conn, keys=[t.key for t in page]):
@@ -167,7 +203,6 @@ def _store_evaluations(conn: Connection, page: Iterable[Ticket], policy: Policy,
         doc: dict[str, Any] = {}
         if found or due is not None or m.is_marked:
             doc = {"t": _summary(t, m.classification), "f": [f.as_dict() for f in found]}
-        keys.append(t.key)
         rows.append({
             "ticket_key": t.key, "is_vulnerability": int(m.is_marked),
             "classification": m.classification, "state": t.state, "created_at": ts(t.created),
@@ -178,12 +213,20 @@ def _store_evaluations(conn: Connection, page: Iterable[Ticket], policy: Policy,
             "outcome_at": ts(outcome.recorded_at) if outcome else None,
             "outcome_kind": outcome.kind if outcome else None,
         })
-    if keys:
-        conn.execute(delete(evaluations).where(evaluations.c.ticket_key.in_(keys)))
-        _insert_many(conn, evaluations, rows)
+    return rows
 
 
-def _insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+def write_evaluations(conn: Connection, rows: list[dict[str, Any]], *,
+                      replace_old: bool = True) -> None:
+    if not rows:
+        return
+    if replace_old:
+        conn.execute(delete(evaluations).where(
+            evaluations.c.ticket_key.in_([r["ticket_key"] for r in rows])))
+    insert_many(conn, evaluations, rows)
+
+
+def insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """executemany through the driver: the per-row parameter processing of the SQL layer
     costs more than the insert itself at a million rows (all values here are plain)."""
     cols = list(rows[0])

@@ -59,12 +59,16 @@ tickets = Table(
     Column("issue_type", String(255)),
     Column("content_hash", String(64), nullable=False),
     Column("version", Integer, nullable=False, server_default="1"),
-    Column("dirty", Integer, nullable=False, server_default="1"),
     Column("gone_at", TS),
     Column("gone_reason", Text),
 )
-Index("ix_tickets_dirty", tickets.c.key, sqlite_where=text("dirty = 1"),
-      postgresql_where=text("dirty = 1"))
+
+dirty_tickets = Table(
+    "dirty_tickets",
+    metadata,
+    Column("key", String(255), ForeignKey("tickets.key", ondelete="CASCADE"), primary_key=True),
+)
+"""Tickets whose evaluation is out of date (new, changed, gone, or the policy changed)."""
 
 comments = Table(
     "comments",

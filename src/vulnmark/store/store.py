@@ -124,8 +124,10 @@ class Store:
         with self.transaction() as conn:
             n = conn.execute(
                 update(tickets).where(tickets.c.key.in_(keys), tickets.c.gone_at.is_(None))
-                .values(gone_at=ts(at), gone_reason=reason, dirty=1)
+                .values(gone_at=ts(at), gone_reason=reason)
             ).rowcount
+            _tickets.mark_dirty(conn, list(conn.execute(
+                select(tickets.c.key).where(tickets.c.key.in_(keys))).scalars()))
             evidence.append(conn, "tickets_gone", {"tickets": keys, "reason": reason}, at)
         return int(n or 0)
 

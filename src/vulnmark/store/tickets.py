@@ -26,7 +26,7 @@ from vulnmark.store.codec import (
     ticket_from_values,
     ticket_row,
 )
-from vulnmark.store.schema import comments, label_changes, tickets, ts
+from vulnmark.store.schema import comments, dirty_tickets, label_changes, tickets, ts
 
 BATCH = 500
 
@@ -92,6 +92,7 @@ def upsert(conn: Connection, items: Iterable[Ticket], *, at: datetime,
                 _label_diff(conn, t, json.loads(old.labels), at=at, actor=actor)
         if new_rows:
             conn.execute(tickets.insert(), new_rows)
+            conn.execute(dirty_tickets.insert(), [{"key": r["key"]} for r in new_rows])
         if new_comments:
             conn.execute(comments.insert(), new_comments)
         if new_history:
@@ -107,14 +108,30 @@ def _replace(conn: Connection, t: Ticket, digest: str) -> None:
     del row["key"]
     conn.execute(
         update(tickets).where(tickets.c.key == t.key)
-        .values(**row, version=tickets.c.version + 1, dirty=1, gone_at=None, gone_reason=None)
+        .values(**row, version=tickets.c.version + 1, gone_at=None, gone_reason=None)
     )
+    mark_dirty(conn, [t.key])
     conn.execute(comments.delete().where(comments.c.ticket_key == t.key))
     if t.comments:
         conn.execute(comments.insert(), comment_rows(t))
     if t.label_history:
         conn.execute(label_changes.delete().where(label_changes.c.ticket_key == t.key))
         conn.execute(label_changes.insert(), [history_row(t.key, h) for h in t.label_history])
+
+
+def mark_dirty(conn: Connection, keys: Sequence[str]) -> None:
+    """Queue tickets for evaluation (idempotent)."""
+    if keys:
+        conn.execute(dirty_tickets.delete().where(dirty_tickets.c.key.in_(keys)))
+        conn.execute(dirty_tickets.insert(), [{"key": k} for k in keys])
+
+
+def dirty_page(after: str | None, limit: int) -> Any:
+    """A ``where`` for :func:`page`: the next ``limit`` pending tickets after ``after``."""
+    pending = select(dirty_tickets.c.key).order_by(dirty_tickets.c.key).limit(limit)
+    if after is not None:
+        pending = pending.where(dirty_tickets.c.key > after)
+    return tickets.c.key.in_(pending)
 
 
 def _label_diff(conn: Connection, t: Ticket, old_labels: Sequence[str], *, at: datetime,

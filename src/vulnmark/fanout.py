@@ -1,0 +1,124 @@
+"""Evaluate a large backlog of changed tickets on several cores.
+
+A cold check of a big store (the first one, or after a policy change) is CPU-bound in Python:
+reading rows into tickets, inference and building the evaluation rows. Worker processes do all
+of that for disjoint key ranges, each in one read snapshot of its own connection; this process
+only writes what they return. A ticket's dirty flag is cleared only if its content hash is still
+the one the worker read, so a ticket changed meanwhile (by a sync) is evaluated again next time.
+Memory stays bounded: key ranges are found by streaming the dirty keys, and only a few ranges are
+in flight at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any
+
+from sqlalchemy import and_, delete, select
+
+from vulnmark import evaluate
+from vulnmark.outcomes import OutcomeRules
+from vulnmark.policy import Policy
+from vulnmark.store import Store
+from vulnmark.store import tickets as _tickets
+from vulnmark.store.engine import make_engine
+from vulnmark.store.schema import dirty_tickets, evaluations, tickets
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 5000
+"""Tickets per task: large enough to amortise a task's overhead, small enough to stream."""
+Result = tuple[list[dict[str, Any]], list[tuple[str, str]], list[str]]
+
+_worker: dict[str, Any] = {}
+
+
+def _init(url: str, policy: Policy, versions: evaluate.PolicyVersions,
+          rules: OutcomeRules) -> None:
+    from vulnmark.classify import read
+
+    _worker.update(store=Store(make_engine(url, create=False)), policy=policy,
+                   versions=versions, rules=rules, read=read)
+
+
+def _task(after: str | None, last: str) -> Result:
+    """Evaluation rows, (key, content hash) read, and gone keys of the dirty tickets in
+    ``(after, last]``."""
+    store: Store = _worker["store"]
+    rows: list[dict[str, Any]] = []
+    seen: list[tuple[str, str]] = []
+    gone: list[str] = []
+    with store.reading() as conn:  # one snapshot for the whole range
+        while page := _tickets.page(
+                conn, where=and_(_tickets.dirty_page(after, evaluate.BATCH),
+                                 tickets.c.key <= last),
+                after=after, limit=evaluate.BATCH, history=True):
+            keys = [t.key for t in page]
+            state = {k: (h, g) for k, h, g in conn.execute(
+                select(tickets.c.key, tickets.c.content_hash, tickets.c.gone_at)
+                .where(tickets.c.key.in_(keys)))}
+            live = [t for t in page if state[t.key][1] is None]
+            gone += [k for k in keys if state[k][1] is not None]
+            rows += evaluate.evaluation_rows(conn, live, _worker["policy"], _worker["read"],
+                                             versions=_worker["versions"],
+                                             rules=_worker["rules"])
+            seen += [(k, state[k][0]) for k in keys]
+            after = page[-1].key
+    return rows, seen, gone
+
+
+def ranges(store: Store, size: int = CHUNK) -> Iterator[tuple[str | None, str]]:
+    """Consecutive key ranges ``(after, last]`` of about ``size`` dirty tickets each."""
+    after: str | None = None
+    with store.reading() as conn:
+        n, previous = 0, None
+        for (key,) in conn.execute(select(dirty_tickets.c.key).order_by(dirty_tickets.c.key)):
+            n, previous = n + 1, key
+            if n == size:
+                yield after, key
+                after, n = key, 0
+        if n:
+            assert previous is not None
+            yield after, previous
+
+
+def refresh(store: Store, policy: Policy, versions: evaluate.PolicyVersions,
+            rules: OutcomeRules, *, workers: int, fresh: bool,
+            progress: Callable[[int], None] | None = None) -> int:
+    """Evaluate every dirty ticket with ``workers`` processes; returns how many."""
+    url = store.engine.url.render_as_string(hide_password=False)
+    context = multiprocessing.get_context("forkserver")
+    done = 0
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init,
+                             initargs=(url, policy, versions, rules)) as pool:
+        pending: deque[Future[Result]] = deque()
+        todo = ranges(store)
+        for after, last in todo:
+            pending.append(pool.submit(_task, after, last))
+            if len(pending) > 2 * workers:
+                done += _write(store, pending.popleft().result(), fresh, progress)
+        while pending:
+            done += _write(store, pending.popleft().result(), fresh, progress)
+    return done
+
+
+def _write(store: Store, result: Result, fresh: bool,
+           progress: Callable[[int], None] | None) -> int:
+    rows, seen, gone = result
+    with store.transaction() as conn:
+        evaluate.write_evaluations(conn, rows, replace_old=not fresh)
+        if gone:
+            conn.execute(delete(evaluations).where(evaluations.c.ticket_key.in_(gone)))
+        # clear only what is unchanged since the worker read it
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        if seen:
+            conn.exec_driver_sql(
+                f"DELETE FROM dirty_tickets WHERE key = {mark} AND (SELECT content_hash FROM "
+                f"tickets WHERE tickets.key = dirty_tickets.key) = {mark}", seen)
+    if progress:
+        progress(len(seen))
+    return len(seen)

@@ -1,0 +1,90 @@
+"""The multi-process evaluation of a large backlog gives exactly what the single-process path
+gives, never clears a ticket that changed after a worker read it, and falls back when the
+workers cannot run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from vulnmark import evaluate, fanout
+from vulnmark.outcomes import OutcomeRules
+from vulnmark.policy import preset
+from vulnmark.sources.files import load_file
+from vulnmark.store import Store
+from vulnmark.store.schema import dirty_tickets, evaluations
+
+DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "jira_apache_issues"
+POLICY = preset("etsi-319-401")
+
+
+def _store(path: Path) -> Store:
+    store = Store.open(f"sqlite:///{path}")
+    tickets = [t for page in sorted(DATA.glob("search_page_*.json")) for t in load_file(page)]
+    store.upsert_tickets(tickets)
+    return store
+
+
+def _evaluations(store: Store) -> list[tuple[object, ...]]:
+    with store.reading() as conn:
+        return [tuple(r) for r in conn.execute(select(evaluations)
+                                               .order_by(evaluations.c.ticket_key))]
+
+
+def _pending(store: Store) -> int:
+    with store.reading() as conn:
+        return len(conn.execute(select(dirty_tickets.c.key)).all())
+
+
+def test_workers_give_exactly_the_single_process_result(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    with _store(tmp_path / "one.db") as one:
+        evaluate.refresh(one, POLICY)
+        expected = _evaluations(one)
+    monkeypatch.setattr(evaluate, "PARALLEL_MIN", 0)
+    monkeypatch.setattr(fanout, "CHUNK", 200)  # several ranges, several in flight
+    monkeypatch.setattr(evaluate.os, "cpu_count", lambda: 2)
+    with _store(tmp_path / "many.db") as many:
+        assert evaluate.refresh(many, POLICY) == 1299
+        assert _evaluations(many) == expected
+        assert _pending(many) == 0
+        assert evaluate.refresh(many, POLICY) == 0  # nothing left to do
+
+
+def test_a_ticket_changed_after_the_worker_read_it_stays_pending(tmp_path: Path) -> None:
+    with _store(tmp_path / "race.db") as store:
+        with store.reading() as conn:
+            keys = sorted(conn.execute(select(dirty_tickets.c.key)).scalars())[:2]
+        rows: list[dict[str, object]] = []
+        stale = [(keys[0], "0" * 64)]  # the worker saw another version of this ticket
+        with store.reading() as conn:
+            current = conn.execute(select(evaluate.tickets.c.content_hash).where(
+                evaluate.tickets.c.key == keys[1])).scalar_one()
+        fanout._write(store, (rows, stale + [(keys[1], current)], []), fresh=True,
+                      progress=None)
+        with store.reading() as conn:
+            pending = set(conn.execute(select(dirty_tickets.c.key)).scalars())
+        assert keys[0] in pending and keys[1] not in pending
+
+
+def test_broken_workers_fall_back_to_this_process(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_a: object, **_k: object) -> int:
+        raise OSError("no processes here")
+
+    monkeypatch.setattr(evaluate, "PARALLEL_MIN", 0)
+    monkeypatch.setattr(evaluate.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(fanout, "refresh", broken)
+    with _store(tmp_path / "fallback.db") as store:
+        assert evaluate.refresh(store, POLICY) == 1299
+        assert _pending(store) == 0
+        assert len(_evaluations(store)) == 1299
+
+
+def test_rules_survive_the_trip_to_a_worker() -> None:
+    import pickle
+
+    rules = OutcomeRules.from_policy(POLICY)
+    assert pickle.loads(pickle.dumps(rules)) == rules
