@@ -4,7 +4,9 @@
 them when the policy changed), runs inference and the marking rules, and stores one evaluation row
 per ticket. ``collect`` then derives the findings at an instant from those rows with SQL: marking
 findings from the cache, deadline findings from the indexed due dates. Memory stays bounded by the
-batch size plus the findings themselves.
+batch size plus the findings themselves. Tickets waiting for evaluation are listed in
+``dirty_tickets``; a large backlog (a first check, a policy change) is evaluated by worker
+processes (:mod:`vulnmark.fanout`).
 """
 
 from __future__ import annotations
