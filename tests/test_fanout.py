@@ -57,7 +57,7 @@ def test_a_ticket_changed_after_the_worker_read_it_stays_pending(tmp_path: Path)
     with _store(tmp_path / "race.db") as store:
         with store.reading() as conn:
             keys = sorted(conn.execute(select(dirty_tickets.c.key)).scalars())[:2]
-        rows: list[dict[str, object]] = []
+        rows: list[tuple[object, ...]] = []
         stale = [(keys[0], "0" * 64)]  # the worker saw another version of this ticket
         with store.reading() as conn:
             current = conn.execute(select(evaluate.tickets.c.content_hash).where(

@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 
 CHUNK = 5000
 """Tickets per task: large enough to amortise a task's overhead, small enough to stream."""
-Result = tuple[list[dict[str, Any]], list[tuple[str, str]], list[str]]
+Result = tuple[list[evaluate.Row], list[tuple[str, str]], list[str]]
 
 _worker: dict[str, Any] = {}
 
@@ -49,7 +49,7 @@ def _task(after: str | None, last: str) -> Result:
     """Evaluation rows, (key, content hash) read, and gone keys of the dirty tickets in
     ``(after, last]``."""
     store: Store = _worker["store"]
-    rows: list[dict[str, Any]] = []
+    rows: list[evaluate.Row] = []
     seen: list[tuple[str, str]] = []
     gone: list[str] = []
     with store.reading() as conn:  # one snapshot for the whole range
