@@ -74,8 +74,10 @@ def refresh(store: Store, policy: Policy, *, reader: Reader | None = None,
         with store.transaction() as conn:
             if (seen or "").split(" ")[0] != digest:
                 _record_policy(conn, policy, digest, now or datetime.now(UTC))
-            conn.execute(delete(dirty_tickets))
-            conn.execute(dirty_tickets.insert().from_select(["key"], select(tickets.c.key)))
+            # every ticket is pending now (most already are on a first check: add the rest)
+            pending = select(dirty_tickets.c.key).where(dirty_tickets.c.key == tickets.c.key)
+            conn.execute(dirty_tickets.insert().from_select(
+                ["key"], select(tickets.c.key).where(~pending.exists())))
             conn.execute(delete(evaluations))
         store.set_state(POLICY_STATE, stamp)
     with store.reading() as conn:
