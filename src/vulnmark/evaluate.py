@@ -25,7 +25,7 @@ from sqlalchemy import Connection, Table, and_, delete, func, or_, select
 
 from vulnmark import __version__, evidence
 from vulnmark.check import deadline_findings, marking, marking_findings
-from vulnmark.model import FINDING_KINDS, Finding, Outcome, Reading, Ticket
+from vulnmark.model import FINDING_KINDS, Finding, Outcome, Reading, Ticket, iso
 from vulnmark.outcomes import OutcomeRules, earliest, list_outcomes
 from vulnmark.policy import Policy
 from vulnmark.store import Store
@@ -233,10 +233,15 @@ def write_evaluations(conn: Connection, rows: list[Row], *, replace_old: bool = 
     insert_many(conn, evaluations, EVALUATION_COLUMNS, rows)
 
 
+def placeholder(conn: Connection) -> str:
+    """The driver's positional parameter marker (``?`` for sqlite3, ``%s`` for psycopg)."""
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+
 def insert_many(conn: Connection, table: Table, columns: Sequence[str], rows: list[Row]) -> None:
     """executemany through the driver: the per-row parameter processing of the SQL layer
     costs more than the insert itself at a million rows (all values here are plain)."""
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    mark = placeholder(conn)
     sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) "
            f"VALUES ({', '.join([mark] * len(columns))})")
     conn.exec_driver_sql(sql, rows)
@@ -247,7 +252,7 @@ def _summary(t: Ticket, classification: str | None) -> dict[str, Any]:
     return {"ticket": t.key, "kind": "overdue", "title": t.title, "url": t.url,
             "labels": list(t.labels), "classification": classification, "suggested": None,
             "confidence": None, "evidence": [], "due_at": None, "reporter": t.reporter,
-            "created": _iso(t.created), "detail": ""}
+            "created": iso(t.created), "detail": ""}
 
 
 @dataclass(frozen=True)
@@ -357,7 +362,7 @@ class Vulnerability:
     def as_dict(self) -> dict[str, object]:
         return {
             "ticket": self.ticket, "title": self.title, "classification": self.classification,
-            "state": self.state, "created": _iso(self.created), "due_at": _iso(self.due_at),
+            "state": self.state, "created": iso(self.created), "due_at": iso(self.due_at),
             "labels": list(self.labels), "url": self.url, "findings": list(self.kinds),
         }
 
@@ -403,6 +408,3 @@ def vulnerabilities(store: Store, policy: Policy, now: datetime,
                 labels=tuple(json.loads(r["labels"])), url=r["url"], kinds=tuple(kinds)))
     return out
 
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None

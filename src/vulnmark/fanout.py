@@ -114,7 +114,7 @@ def _write(store: Store, result: Result, fresh: bool,
         if gone:
             conn.execute(delete(evaluations).where(evaluations.c.ticket_key.in_(gone)))
         # clear only what is unchanged since the worker read it
-        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        mark = evaluate.placeholder(conn)
         if seen:
             conn.exec_driver_sql(
                 f"DELETE FROM dirty_tickets WHERE key = {mark} AND (SELECT content_hash FROM "

@@ -149,9 +149,9 @@ class Finding:
             "suggested": self.suggested,
             "confidence": self.confidence,
             "evidence": [e.as_dict() for e in self.evidence],
-            "due_at": _iso(self.due_at),
+            "due_at": iso(self.due_at),
             "reporter": self.reporter,
-            "created": _iso(self.created),
+            "created": iso(self.created),
             "detail": self.detail,
         }
 
@@ -209,5 +209,6 @@ def _parse(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def _iso(value: datetime | None) -> str | None:
+def iso(value: datetime | None) -> str | None:
+    """ISO-8601 with ``Z`` for UTC (the JSON contract's time format)."""
     return value.isoformat().replace("+00:00", "Z") if value is not None else None

@@ -20,6 +20,7 @@ from vulnmark import config
 from vulnmark.notify import DeliveryFailed, NotifyError
 from vulnmark.policy import Policy, PolicyError
 from vulnmark.report import ReportError
+from vulnmark.report.csv import defuse
 from vulnmark.sources.interface import InputError, SourceError
 from vulnmark.store import Store, StoreError, StoreUnavailable
 
@@ -135,9 +136,7 @@ def _csv_cell(value: Any) -> str:
         return ""
     if isinstance(value, list | tuple):
         value = ";".join(str(v) for v in value)
-    text = str(value)
-    # a spreadsheet must not execute ticket text as a formula
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return defuse(str(value))  # a spreadsheet must not execute ticket text as a formula
 
 
 Update = Callable[[int], None]

@@ -91,7 +91,7 @@ def parse_time(value: object, *, what: str, field: str) -> datetime:
     """
     if not isinstance(value, str):
         raise InputError(
-            f"{what}: expected an ISO 8601 time string, got {_type_name(value)}", field=field
+            f"{what}: expected an ISO 8601 time string, got {type_name(value)}", field=field
         )
     try:
         parsed = datetime.fromisoformat(value.strip())
@@ -105,7 +105,7 @@ def parse_time(value: object, *, what: str, field: str) -> datetime:
 def check_label(label: object, *, what: str, field: str) -> str:
     """Return ``label`` if Jira would accept it, else raise :class:`InputError`."""
     if not isinstance(label, str):
-        raise InputError(f"{what}: label must be a string, got {_type_name(label)}", field=field)
+        raise InputError(f"{what}: label must be a string, got {type_name(label)}", field=field)
     if not label:
         raise InputError(f"{what}: label is empty", field=field)
     if any(ch.isspace() for ch in label):
@@ -123,7 +123,7 @@ def check_labels(labels: object, *, what: str, field: str = "labels") -> tuple[s
     if labels is None:
         return ()
     if not isinstance(labels, list | tuple):
-        raise InputError(f"{what}: labels must be a list, got {_type_name(labels)}", field=field)
+        raise InputError(f"{what}: labels must be a list, got {type_name(labels)}", field=field)
     return tuple(
         check_label(label, what=what, field=f"{field}[{i}]") for i, label in enumerate(labels)
     )
@@ -145,5 +145,6 @@ def cap_text(text: str, *, what: str) -> str:
     return text[:keep] + marker
 
 
-def _type_name(value: object) -> str:
+def type_name(value: object) -> str:
+    """How an input value's type is named in error messages (JSON's ``null`` for None)."""
     return "null" if value is None else type(value).__name__

@@ -38,7 +38,13 @@ from typing import Any, cast
 
 from vulnmark.model import Comment, LabelChange, Ticket, TicketKey
 from vulnmark.sources.adf import adf_to_text
-from vulnmark.sources.interface import InputError, cap_text, check_labels, parse_time
+from vulnmark.sources.interface import (
+    InputError,
+    cap_text,
+    check_labels,
+    parse_time,
+    type_name,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -82,18 +88,18 @@ def ticket_from_jira(
     key = issue.get("key")
     if not isinstance(key, str) or not key:
         raise InputError(
-            f"issue {_describe(issue)} has no 'key' string (got {_type_name(key)})", field="key"
+            f"issue {_describe(issue)} has no 'key' string (got {type_name(key)})", field="key"
         )
     fields = issue.get("fields")
     if not isinstance(fields, dict):
         raise InputError(
-            f"{key}: 'fields' must be an object (got {_type_name(fields)}); "
+            f"{key}: 'fields' must be an object (got {type_name(fields)}); "
             "request fields=*navigable or at least summary,created,labels",
             field="fields",
         )
     summary = fields.get("summary")
     if not isinstance(summary, str):
-        raise InputError(f"{key}: summary must be a string, got {_type_name(summary)}",
+        raise InputError(f"{key}: summary must be a string, got {type_name(summary)}",
                          field="summary")
     discovered = None
     if discovery_field is not None and fields.get(discovery_field) is not None:
@@ -125,9 +131,6 @@ def _describe(issue: dict[str, object]) -> str:
     return f"id {ident}" if isinstance(ident, str | int) else "(no id)"
 
 
-def _type_name(value: object) -> str:
-    return "null" if value is None else type(value).__name__
-
 
 def _text(value: object, key: str, field: str) -> str:
     if value is None:
@@ -138,7 +141,7 @@ def _text(value: object, key: str, field: str) -> str:
         text = adf_to_text(value)
     else:
         raise InputError(
-            f"{key}: {field} must be a string or an ADF document, got {_type_name(value)}",
+            f"{key}: {field} must be a string or an ADF document, got {type_name(value)}",
             field=field,
         )
     return cap_text(text, what=f"{key} {field}")

@@ -28,8 +28,14 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from vulnmark.model import Comment, LabelChange, Ticket, TicketKey
-from vulnmark.sources.interface import InputError, cap_text, check_labels, parse_time
+from vulnmark.model import Comment, LabelChange, Ticket, TicketKey, iso
+from vulnmark.sources.interface import (
+    InputError,
+    cap_text,
+    check_labels,
+    parse_time,
+    type_name,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -65,23 +71,23 @@ def ticket_to_json(ticket: Ticket) -> dict[str, object]:
         "description": ticket.description,
         "labels": list(ticket.labels),
         "status": ticket.status,
-        "created": _iso(ticket.created),
-        "updated": _iso(ticket.updated),
-        "resolved": _iso(ticket.resolved),
+        "created": iso(ticket.created),
+        "updated": iso(ticket.updated),
+        "resolved": iso(ticket.resolved),
         "resolution": ticket.resolution,
         "reporter": ticket.reporter,
         "url": ticket.url,
         "priority": ticket.priority,
         "issue_type": ticket.issue_type,
-        "discovered": _iso(ticket.discovered),
+        "discovered": iso(ticket.discovered),
         "source": ticket.source,
         "comments": [
-            {"body": c.body, "author": c.author, "created": _iso(c.created)}
+            {"body": c.body, "author": c.author, "created": iso(c.created)}
             for c in ticket.comments
         ],
         "label_history": [
             {
-                "at": _iso(change.at),
+                "at": iso(change.at),
                 "author": change.author,
                 "added": list(change.added),
                 "removed": list(change.removed),
@@ -101,14 +107,14 @@ def ticket_from_json(obj: object, *, file: str, line: int) -> Ticket:
 
 def _ticket(obj: object) -> Ticket:
     if not isinstance(obj, dict):
-        raise InputError(f"a ticket must be a JSON object, got {_type_name(obj)}")
+        raise InputError(f"a ticket must be a JSON object, got {type_name(obj)}")
     key = obj.get("key")
     if not isinstance(key, str) or not key:
-        raise InputError(f"'key' must be a non-empty string, got {_type_name(key)}", field="key")
+        raise InputError(f"'key' must be a non-empty string, got {type_name(key)}", field="key")
     _no_unknown_keys(obj, TICKET_KEYS, key, "")
     title = obj.get("title")
     if not isinstance(title, str):
-        raise InputError(f"{key}: title must be a string, got {_type_name(title)}", field="title")
+        raise InputError(f"{key}: title must be a string, got {type_name(title)}", field="title")
     return Ticket(
         key=TicketKey(key),
         title=title,
@@ -140,7 +146,7 @@ def _comment(obj: object, key: str, index: int) -> Comment:
     body = obj.get("body")
     if not isinstance(body, str):
         raise InputError(
-            f"{key}: comment body must be a string, got {_type_name(body)}", field=where + ".body"
+            f"{key}: comment body must be a string, got {type_name(body)}", field=where + ".body"
         )
     return Comment(
         body=cap_text(body, what=f"{key} {where}"),
@@ -175,7 +181,7 @@ def _opt_str(obj: dict[str, object], name: str, key: str, at: str = "") -> str |
     if value is None or isinstance(value, str):
         return value
     raise InputError(
-        f"{key}: {name} must be a string or null, got {_type_name(value)}", field=at + name
+        f"{key}: {name} must be a string or null, got {type_name(value)}", field=at + name
     )
 
 
@@ -189,13 +195,7 @@ def _list(obj: dict[str, object], name: str, key: str) -> list[object]:
     if value is None:
         return []
     if not isinstance(value, list):
-        raise InputError(f"{key}: {name} must be a list, got {_type_name(value)}", field=name)
+        raise InputError(f"{key}: {name} must be a list, got {type_name(value)}", field=name)
     return value
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value is not None else None
-
-
-def _type_name(value: object) -> str:
-    return "null" if value is None else type(value).__name__
