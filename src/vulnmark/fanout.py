@@ -18,15 +18,15 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
-from sqlalchemy import and_, delete, select
+from sqlalchemy import delete, select
 
 from vulnmark import evaluate
 from vulnmark.outcomes import OutcomeRules
 from vulnmark.policy import Policy
-from vulnmark.store import Store
+from vulnmark.store import Store, driver
 from vulnmark.store import tickets as _tickets
 from vulnmark.store.engine import make_engine
-from vulnmark.store.schema import dirty_tickets, evaluations, tickets
+from vulnmark.store.schema import dirty_tickets, evaluations
 
 logger = logging.getLogger(__name__)
 
@@ -39,8 +39,12 @@ _worker: dict[str, Any] = {}
 
 def _init(url: str, policy: Policy, versions: evaluate.PolicyVersions,
           rules: OutcomeRules) -> None:
+    import gc
+
     from vulnmark.classify import read
 
+    gc.freeze()  # what the imports built lives as long as the worker: never scan it again
+    gc.set_threshold(evaluate.GC_THRESHOLD, *gc.get_threshold()[1:])
     _worker.update(store=Store(make_engine(url, create=False)), policy=policy,
                    versions=versions, rules=rules, read=read)
 
@@ -53,21 +57,16 @@ def _task(after: str | None, last: str) -> Result:
     seen: list[tuple[str, str]] = []
     gone: list[str] = []
     with store.reading() as conn:  # one snapshot for the whole range
-        while page := _tickets.page(
-                conn, where=and_(_tickets.dirty_page(after, evaluate.BATCH),
-                                 tickets.c.key <= last),
-                after=after, limit=evaluate.BATCH, history=True):
-            keys = [t.key for t in page]
-            state = {k: (h, g) for k, h, g in conn.execute(
-                select(tickets.c.key, tickets.c.content_hash, tickets.c.gone_at)
-                .where(tickets.c.key.in_(keys)))}
-            live = [t for t in page if state[t.key][1] is None]
-            gone += [k for k in keys if state[k][1] is not None]
-            rows += evaluate.evaluation_rows(conn, live, _worker["policy"], _worker["read"],
+        while True:
+            page = _tickets.pending_page(conn, after=after, last=last, limit=evaluate.BATCH)
+            if not page.read:
+                break
+            rows += evaluate.evaluation_rows(conn, page.live, _worker["policy"], _worker["read"],
                                              versions=_worker["versions"],
                                              rules=_worker["rules"])
-            seen += [(k, state[k][0]) for k in keys]
-            after = page[-1].key
+            seen += page.read
+            gone += page.gone
+            after = page.last
     return rows, seen, gone
 
 
@@ -114,11 +113,9 @@ def _write(store: Store, result: Result, fresh: bool,
         if gone:
             conn.execute(delete(evaluations).where(evaluations.c.ticket_key.in_(gone)))
         # clear only what is unchanged since the worker read it
-        mark = evaluate.placeholder(conn)
-        if seen:
-            conn.exec_driver_sql(
-                f"DELETE FROM dirty_tickets WHERE key = {mark} AND (SELECT content_hash FROM "
-                f"tickets WHERE tickets.key = dirty_tickets.key) = {mark}", seen)
+        driver.execute_many(
+            conn, "DELETE FROM dirty_tickets WHERE key = ? AND (SELECT content_hash FROM "
+                  "tickets WHERE tickets.key = dirty_tickets.key) = ?", seen)
     if progress:
         progress(len(seen))
     return len(seen)

@@ -115,14 +115,23 @@ COMMENT_COLUMNS: tuple[str, ...] = ("body", "author", "created_at")
 HISTORY_COLUMNS: tuple[str, ...] = ("at", "author", "added", "removed")
 
 _fromiso = datetime.fromisoformat
+_new = object.__new__
 
 
 def _labels(raw: str) -> tuple[str, ...]:
     return () if raw == "[]" else tuple(json.loads(raw))
 
 
+# Pages of a million tickets are built here. A frozen dataclass's __init__ sets each field
+# through object.__setattr__, which costs more than reading the row; these builders fill the
+# instance dict directly (the records have no __post_init__). tests/store/test_codec.py checks
+# that they build the same objects as the constructors, field for field.
+
 def comment_from_values(body: str, author: str | None, created_at: str | None) -> Comment:
-    return Comment(body, author, _fromiso(created_at) if created_at else None)
+    c = _new(Comment)
+    c.__dict__.update(body=body, author=author,
+                      created=_fromiso(created_at) if created_at else None)
+    return c
 
 
 def label_change_from_values(at: str | None, author: str | None, added: str, removed: str,
@@ -136,13 +145,15 @@ def ticket_from_values(values: Sequence[Any], comments: Sequence[Comment] = (),
     """A ticket from the values of :data:`TICKET_COLUMNS` (the fast path of a page read);
     the same ticket :func:`ticket_from_row` builds."""
     (key, title, created_at, description, labels, status, resolved_at, resolution, updated_at,
-     reporter, url, priority, issue_type, source, discovered_at) = values
-    return Ticket(
-        key=TicketKey(key), title=title, created=_fromiso(created_at),
-        description=description, labels=_labels(labels), status=status,
+     reporter, url, priority, issue_type, source, discovered_at) = values[:15]
+    t = _new(Ticket)
+    t.__dict__.update(
+        key=key, title=title, created=_fromiso(created_at), description=description,
+        labels=_labels(labels), status=status,
         resolved=_fromiso(resolved_at) if resolved_at else None, resolution=resolution,
         updated=_fromiso(updated_at) if updated_at else None, reporter=reporter, url=url,
         priority=priority, issue_type=issue_type, source=source,
         discovered=_fromiso(discovered_at) if discovered_at else None,
         comments=tuple(comments), label_history=tuple(history),
     )
+    return t

@@ -9,10 +9,11 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, select, update
+from sqlalchemy import Connection, select, update
 
 from vulnmark import evidence
 from vulnmark.model import Comment, LabelChange, Ticket
+from vulnmark.store import driver
 from vulnmark.store.codec import (
     COMMENT_COLUMNS,
     HISTORY_COLUMNS,
@@ -126,14 +127,6 @@ def mark_dirty(conn: Connection, keys: Sequence[str]) -> None:
         conn.execute(dirty_tickets.insert(), [{"key": k} for k in keys])
 
 
-def dirty_page(after: str | None, limit: int) -> Any:
-    """A ``where`` for :func:`page`: the next ``limit`` pending tickets after ``after``."""
-    pending = select(dirty_tickets.c.key).order_by(dirty_tickets.c.key).limit(limit)
-    if after is not None:
-        pending = pending.where(dirty_tickets.c.key > after)
-    return tickets.c.key.in_(pending)
-
-
 def _label_diff(conn: Connection, t: Ticket, old_labels: Sequence[str], *, at: datetime,
                 actor: str | None) -> None:
     added = tuple(label for label in t.labels if label not in old_labels)
@@ -162,51 +155,88 @@ def get(conn: Connection, key: str, *, history: bool = True) -> Ticket | None:
     return ticket_from_row(row, cs, hs)
 
 
-_PAGE_TICKET = [tickets.c[name] for name in TICKET_COLUMNS]
-_PAGE_COMMENT = [comments.c.ticket_key, *(comments.c[name] for name in COMMENT_COLUMNS)]
-_PAGE_HISTORY = [label_changes.c.ticket_key,
-                 *(label_changes.c[name] for name in HISTORY_COLUMNS)]
+_SELECT_TICKET = f"SELECT {', '.join(TICKET_COLUMNS)}"
 
 
-def page(conn: Connection, *, where: Any = None, after: str | None = None, limit: int = 1000,
-         history: bool = False) -> list[Ticket]:
-    """One page of tickets in key order after ``after`` (keyset pagination).
+@dataclass(frozen=True)
+class PendingPage:
+    """A page of the tickets waiting for evaluation (``dirty_tickets``), in key order."""
 
-    Rows are read by position (not by attribute) and only the columns a Ticket needs: this is
-    the hot path of every check over the whole store.
+    live: list[Ticket]
+    """The tickets to evaluate (with comments and label history)."""
+    read: list[tuple[str, str]]
+    """(key, content hash) of every ticket of the page, gone ones included."""
+    gone: list[str]
+    """Keys of tickets no longer in their source (their evaluation is dropped)."""
+
+    @property
+    def last(self) -> str | None:
+        return self.read[-1][0] if self.read else None
+
+
+def pending_page(conn: Connection, *, after: str | None, limit: int,
+                 last: str | None = None) -> PendingPage:
+    """The next ``limit`` pending tickets with a key after ``after`` (and up to ``last``).
+
+    This is the hot path of a first check over a whole store: rows come straight from the
+    driver (:mod:`vulnmark.store.driver`) and become tickets without the SQL layer.
     """
-    query = select(*_PAGE_TICKET).order_by(tickets.c.key).limit(limit)
-    conds = [c for c in (where, tickets.c.key > after if after is not None else None)
-             if c is not None]
-    if conds:
-        query = query.where(and_(*conds))
-    rows = conn.execute(query).all()
+    conds, params = [], []
+    if after is not None:
+        conds.append("key > ?")
+        params.append(after)
+    if last is not None:
+        conds.append("key <= ?")
+        params.append(last)
+    where = f"WHERE {' AND '.join(conds)} " if conds else ""
+    rows = driver.fetch(
+        conn, f"{_SELECT_TICKET}, content_hash, gone_at FROM tickets WHERE key IN "
+              f"(SELECT key FROM dirty_tickets {where}ORDER BY key LIMIT ?) ORDER BY key",
+        [*params, limit])
+    live = [r for r in rows if r[16] is None]
+    return PendingPage(
+        live=_tickets(conn, live, after=after, history=True),
+        read=[(r[0], r[15]) for r in rows], gone=[r[0] for r in rows if r[16] is not None])
+
+
+def page(conn: Connection, *, after: str | None = None, limit: int = 1000,
+         history: bool = False) -> list[Ticket]:
+    """One page of tickets in key order after ``after`` (keyset pagination)."""
+    if after is None:
+        rows = driver.fetch(conn, f"{_SELECT_TICKET} FROM tickets ORDER BY key LIMIT ?",
+                            [limit])
+    else:
+        rows = driver.fetch(conn, f"{_SELECT_TICKET} FROM tickets WHERE key > ? "
+                                  "ORDER BY key LIMIT ?", [after, limit])
+    return _tickets(conn, rows, after=after, history=history)
+
+
+def _tickets(conn: Connection, rows: Sequence[driver.Row], *, after: str | None,
+             history: bool) -> list[Ticket]:
+    """Tickets from their rows (:data:`TICKET_COLUMNS` first), with comments and history."""
     if not rows:
         return []
     keys = [r[0] for r in rows]
-    # A filtered scan that skips keys asks for exactly those; a full scan, or a filtered one
-    # whose page holds every key of its range (the first check of a store: all dirty), reads
-    # the key range, which needs no list of a thousand bound parameters.
-    dense = where is None or _range_count(conn, after, keys[-1]) == len(keys)
-    in_page = (comments.c.ticket_key.between(keys[0], keys[-1]) if dense
-               else comments.c.ticket_key.in_(keys))
+    # Rows holding every key of their range (a full scan, the first check of a store where
+    # every ticket is pending) take their comments by key range; others list their keys.
+    if _range_count(conn, after, keys[-1]) == len(keys):
+        in_page, params = "BETWEEN ? AND ?", [keys[0], keys[-1]]
+    else:
+        in_page, params = f"IN ({driver.marks(len(keys))})", keys
     by_key: dict[str, list[Comment]] = {}
-    for key, body, author, created_at in conn.execute(
-        select(*_PAGE_COMMENT).where(in_page).order_by(comments.c.ticket_key, comments.c.idx)
-    ):
+    for key, body, author, created_at in driver.fetch(
+            conn, f"SELECT ticket_key, {', '.join(COMMENT_COLUMNS)} FROM comments "
+                  f"WHERE ticket_key {in_page} ORDER BY ticket_key, idx", params):
         found = by_key.get(key)
         if found is None:
             found = by_key[key] = []
         found.append(comment_from_values(body, author, created_at))
-    hist: dict[str, list[tuple[Any, ...]]] = {}
+    hist: dict[str, list[driver.Row]] = {}
     if history:
-        for h in conn.execute(
-            select(*_PAGE_HISTORY).where(
-                label_changes.c.ticket_key.between(keys[0], keys[-1]) if dense
-                else label_changes.c.ticket_key.in_(keys))
-            .order_by(label_changes.c.ticket_key, label_changes.c.at, label_changes.c.id)
-        ):
-            hist.setdefault(h[0], []).append(tuple(h[1:]))
+        for h in driver.fetch(
+                conn, f"SELECT ticket_key, {', '.join(HISTORY_COLUMNS)} FROM label_changes "
+                      f"WHERE ticket_key {in_page} ORDER BY ticket_key, at, id", params):
+            hist.setdefault(h[0], []).append(h[1:])
     out = []
     for r in rows:
         changes: Sequence[LabelChange] = ()
@@ -219,17 +249,18 @@ def page(conn: Connection, *, where: Any = None, after: str | None = None, limit
 
 def _range_count(conn: Connection, after: str | None, last: str) -> int:
     """How many tickets have a key in ``(after, last]``."""
-    query = select(func.count()).select_from(tickets).where(tickets.c.key <= last)
-    if after is not None:
-        query = query.where(tickets.c.key > after)
-    return int(conn.execute(query).scalar_one())
+    if after is None:
+        (n,), = driver.fetch(conn, "SELECT count(*) FROM tickets WHERE key <= ?", [last])
+    else:
+        (n,), = driver.fetch(conn, "SELECT count(*) FROM tickets WHERE key > ? AND key <= ?",
+                             [after, last])
+    return int(n)
 
 
-def iter_rows(conn: Connection, *, where: Any = None, batch: int = 1000,
-              history: bool = False) -> Iterator[Ticket]:
+def iter_rows(conn: Connection, *, batch: int = 1000, history: bool = False) -> Iterator[Ticket]:
     """Stream tickets in key order; memory stays bounded by ``batch``."""
     after: str | None = None
-    while rows := page(conn, where=where, after=after, limit=batch, history=history):
+    while rows := page(conn, after=after, limit=batch, history=history):
         yield from rows
         if len(rows) < batch:
             return
