@@ -36,7 +36,12 @@ class Marking:
         return self.vulnerability or bool(self.classes)
 
 
+_UNMARKED = Marking(False, (), ())
+
+
 def marking(ticket: Ticket, policy: Policy) -> Marking:
+    if not ticket.labels:
+        return _UNMARKED
     vulnerability = False
     found: set[str] = set()
     odd: list[tuple[str, str]] = []
@@ -59,6 +64,8 @@ def marking_findings(ticket: Ticket, policy: Policy, reading: Reading,
     """The label findings of one ticket, with the text's suggestion where it helps."""
     if m is None:
         m = marking(ticket, policy)
+    if not (m.is_marked or reading.signals):
+        return []  # most tickets: nothing to say
     suggested = reading.suggested if reading.suggested in policy.class_names else None
     base = Finding(
         ticket=ticket.key,

@@ -160,12 +160,16 @@ def record(store: Store, key: str, kind: str, *, at: datetime, text: str = "",
 
 
 def list_outcomes(conn: Connection, *, keys: Sequence[str] | None = None,
+                  key_range: tuple[str, str] | None = None,
                   since: datetime | None = None, until: datetime | None = None) -> list[Outcome]:
-    """Recorded outcomes in time order (optionally of some tickets or a period)."""
+    """Recorded outcomes in time order (optionally of some tickets, of the tickets whose key
+    is in ``[first, last]`` of ``key_range``, or of a period)."""
     query = select(outcomes).order_by(outcomes.c.recorded_at, outcomes.c.id)
     conds: list[ColumnElement[bool]] = []
     if keys is not None:
         conds.append(outcomes.c.ticket_key.in_(list(keys)))
+    if key_range is not None:
+        conds.append(outcomes.c.ticket_key.between(*key_range))
     if since is not None:
         conds.append(outcomes.c.recorded_at >= ts(since))
     if until is not None:
