@@ -23,7 +23,7 @@ from vulnmark.classify import _signals, _statements
 from vulnmark.classify._cvss import ratings
 from vulnmark.classify._options import Options, options_for
 from vulnmark.classify._scan import StemIndex, Stems, scan
-from vulnmark.classify._text import Segment, lowered, segment_list, snippet
+from vulnmark.classify._text import Segment, lowered, snippet, split
 from vulnmark.classify._vocab import ANY_CLASS, canonical_class
 from vulnmark.model import Evidence, Reading, Ticket
 from vulnmark.policy import Policy
@@ -159,10 +159,11 @@ class _Signals:
         return tuple([*self.strong, *weak][:_MAX_SIGNALS])
 
 
+_NONE: list[tuple[int, int]] = []  # shared, never changed
+
+
 def _clip(spans: list[tuple[int, int]], start: int, end: int) -> list[tuple[int, int]]:
     """The parts of ``spans`` inside ``[start, end)``, relative to ``start``."""
-    if not spans:
-        return spans
     return [
         (max(lo, start) - start, min(hi, end) - start)
         for lo, hi in spans
@@ -195,26 +196,29 @@ def _confidence(winner: _Candidate, cands: list[_Candidate]) -> float:
     return round(max(0.0, min(0.99, conf)), 3)
 
 
+_NOTHING = Reading()
+
+
 def read(ticket: Ticket, policy: Policy) -> Reading:
     """What the ticket's text says: a suggested class (or None) and vulnerability signals."""
     options = options_for(policy)
-    segs = segment_list(ticket)
+    segs, joined = split(ticket)
     cands: list[_Candidate] = []
     if options.priority_is_severity:
         prio = _priority_candidate(ticket, policy)
         if prio is not None:
             cands.append(prio)
-    signals = _Signals()
+    signals: _Signals | None = None
     # One scan of all the text for every gating stem, then windows split per segment.
-    joined = "\0".join(seg.low for seg in segs)
     all_wins = scan(joined, _ASCII_INDEX if joined.isascii() else _INDEX, _MARGINS)
     cvss = "cvss" in joined or "av:" in joined or "score" in joined
-    any_wins = any(all_wins)
-    no_wins: list[list[tuple[int, int]]] = [[] for _ in all_wins]
+    found = [g for g, spans in enumerate(all_wins) if spans]
+    wins = [_NONE] * len(all_wins)
     base = 0
     for seg in segs:
         end = base + len(seg.low)
-        wins = [_clip(spans, base, end) for spans in all_wins] if any_wins else no_wins
+        for g in found:
+            wins[g] = _clip(all_wins[g], base, end)
         base = end + 1
         # without windows, CVSS or own patterns, only "(High)" at a line end can state a class
         if cvss or options.patterns or any(wins[:_STRONG]) or (
@@ -222,9 +226,12 @@ def read(ticket: Ticket, policy: Policy) -> Reading:
         ):
             cands.extend(_segment_candidates(seg, options, wins, cvss))
         if wins[_STRONG] or wins[_WEAK] or seg.raw is not seg.text:
+            if signals is None:
+                signals = _Signals()
             signals.add(seg, wins)
+    evidence_of = signals.result() if signals is not None else ()
     if not cands:
-        return Reading(signals=signals.result())
+        return Reading(signals=evidence_of) if evidence_of else _NOTHING
     winner = _winner(cands)
     evidence = [winner.evidence]
     for c in sorted(cands, key=lambda c: (-c.order, -c.pos)):
@@ -232,4 +239,4 @@ def read(ticket: Ticket, policy: Policy) -> Reading:
             break
         if c.cls == winner.cls and c.evidence not in evidence:
             evidence.append(c.evidence)
-    return Reading(winner.cls, _confidence(winner, cands), tuple(evidence), signals.result())
+    return Reading(winner.cls, _confidence(winner, cands), tuple(evidence), evidence_of)

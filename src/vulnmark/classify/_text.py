@@ -63,21 +63,34 @@ def segments(ticket: Ticket) -> Iterator[Segment]:
 
 
 def segment_list(ticket: Ticket) -> list[Segment]:
-    """:func:`segments` as a list; text without any quote mark-up is not unquoted piecewise."""
+    """:func:`segments` as a list."""
+    return split(ticket)[0]
+
+
+def split(ticket: Ticket) -> tuple[list[Segment], str]:
+    """The segments, and the lower-cased text of all of them joined by newlines (one string to
+    scan; segment ``i`` starts right after the ``i``-th newline). Text without any quote
+    mark-up is lower-cased in one piece and not unquoted piecewise."""
     parts: list[tuple[int, EvidenceField, int | None, str]] = [(0, "title", None, ticket.title)]
     if ticket.description:
         parts.append((1, "description", None, ticket.description))
     for i, comment in enumerate(ticket.comments):
         if comment.body:
             parts.append((2 + i, "comment", i, comment.body))
-    # One look at all the text (each piece after a newline, so a quote line at the start of
-    # a piece shows as one after a newline): without any mark-up, unquote() returns each
-    # piece itself.
-    everything = "\n" + "\n".join([raw for _, _, _, raw in parts])
-    if "{quote}" in everything or "{QUOTE}" in everything or _LINE_GATE.search(everything):
-        return [_segment(*part) for part in parts]
-    return [Segment(order, field, index, raw, raw, lowered(raw))
-            for order, field, index, raw in parts]
+    # One look at all the text: a quote line at the start of a piece shows as one after a
+    # newline (or at the very start); without any mark-up, unquote() returns each piece itself.
+    everything = "\n".join([raw for _, _, _, raw in parts])
+    if ("{quote}" in everything or "{QUOTE}" in everything or _LINE_GATE.search(everything)
+            or ticket.title.lstrip(" \t").startswith((">", "bq.", "#"))):
+        segs = [_segment(*part) for part in parts]
+        return segs, "\n".join([seg.low for seg in segs])
+    low = lowered(everything)
+    segs, start = [], 0
+    for order, field, index, raw in parts:
+        end = start + len(raw)
+        segs.append(Segment(order, field, index, raw, raw, low[start:end]))
+        start = end + 1
+    return segs, low
 
 
 def _segment(order: int, field: EvidenceField, index: int | None, raw: str) -> Segment:
