@@ -44,36 +44,47 @@ _MID_WORD = frozenset({
 })
 
 
+#: What makes a text worth the CVSS parsers (:func:`ratings` needs one of them), and a
+#: parenthesised class word ("(High)" at a line end can state a class): found by the same
+#: scan as the stems, anywhere in a word, instead of one more pass over the text each.
+_CVSS_MARKS = ("cvss", "av:", "score")
+_PAREN_MARKS = tuple(f"({word})" for word in ("critical", "high", "medium", "moderate", "low"))
+
+
 def _stem_table() -> Stems:
-    """Every gating stem once, with the groups it serves (statement languages, then signals)."""
+    """Every gating stem once, with the groups it serves (statement languages, signals, then
+    the CVSS and parenthesis marks)."""
     by_stem: dict[str, list[int]] = {}
     for g, stems in enumerate(_statements.GROUP_STEMS):
         for stem in stems:
             by_stem.setdefault(stem, []).append(g)
-    for stem in _signals.STRONG_STEMS:
-        by_stem.setdefault(stem, []).append(_STRONG)
-    for stem in _signals.WEAK_STEMS:
-        by_stem.setdefault(stem, []).append(_WEAK)
+    for group, stems in ((_STRONG, _signals.STRONG_STEMS), (_WEAK, _signals.WEAK_STEMS),
+                         (_CVSS, _CVSS_MARKS), (_PAREN, _PAREN_MARKS)):
+        for stem in stems:
+            by_stem.setdefault(stem, []).append(group)
+    anywhere = _MID_WORD.union(_CVSS_MARKS, _PAREN_MARKS)
     return tuple(
-        (stem, tuple(groups), stem not in _MID_WORD) for stem, groups in by_stem.items()
+        (stem, tuple(groups), stem not in anywhere) for stem, groups in by_stem.items()
     )
 
 
 _STRONG = len(_statements.GROUP_STEMS)
 _WEAK = _STRONG + 1
+_CVSS = _STRONG + 2
+_PAREN = _STRONG + 3
 _STEMS = _stem_table()
 _ASCII_STEMS = tuple(s for s in _STEMS if s[0].isascii())
 _INDEX = StemIndex.build(_STEMS)
 _ASCII_INDEX = StemIndex.build(_ASCII_STEMS)
 _SIGNAL_ONLY = tuple(
-    (stem, tuple(g - _STRONG for g in groups if g >= _STRONG), word_start)
+    (stem, tuple(g - _STRONG for g in groups if g in (_STRONG, _WEAK)), word_start)
     for stem, groups, word_start in _STEMS
     if _STRONG in groups or _WEAK in groups
 )
 _SIGNAL_INDEX = StemIndex.build(_SIGNAL_ONLY)
 _ASCII_SIGNAL_INDEX = StemIndex.build(tuple(s for s in _SIGNAL_ONLY if s[0].isascii()))
 _MARGINS = (*(_statements.MARGIN for _ in _statements.GROUP_STEMS), _signals.MARGIN,
-            _signals.MARGIN)
+            _signals.MARGIN, (0, 0), (0, 0))
 
 
 @dataclass(frozen=True)
@@ -211,7 +222,7 @@ def read(ticket: Ticket, policy: Policy) -> Reading:
     signals: _Signals | None = None
     # One scan of all the text for every gating stem, then windows split per segment.
     all_wins = scan(joined, _ASCII_INDEX if joined.isascii() else _INDEX, _MARGINS)
-    cvss = "cvss" in joined or "av:" in joined or "score" in joined
+    cvss = bool(all_wins[_CVSS])
     found = [g for g, spans in enumerate(all_wins) if spans]
     wins = [_NONE] * len(all_wins)
     base = 0
@@ -221,9 +232,7 @@ def read(ticket: Ticket, policy: Policy) -> Reading:
             wins[g] = _clip(all_wins[g], base, end)
         base = end + 1
         # without windows, CVSS or own patterns, only "(High)" at a line end can state a class
-        if cvss or options.patterns or any(wins[:_STRONG]) or (
-            "(" in seg.low and _statements.has_paren_class(seg.low)
-        ):
+        if cvss or options.patterns or wins[_PAREN] or any(wins[:_STRONG]):
             cands.extend(_segment_candidates(seg, options, wins, cvss))
         if wins[_STRONG] or wins[_WEAK] or seg.raw is not seg.text:
             if signals is None:
