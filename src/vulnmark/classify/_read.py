@@ -214,6 +214,10 @@ def read(ticket: Ticket, policy: Policy) -> Reading:
     """What the ticket's text says: a suggested class (or None) and vulnerability signals."""
     options = options_for(policy)
     segs, joined = split(ticket)
+    parts, start = [], 0
+    for seg in segs[:-1]:
+        start += len(seg.low) + 1
+        parts.append(start)
     cands: list[_Candidate] = []
     if options.priority_is_severity:
         prio = _priority_candidate(ticket, policy)
@@ -221,7 +225,7 @@ def read(ticket: Ticket, policy: Policy) -> Reading:
             cands.append(prio)
     signals: _Signals | None = None
     # One scan of all the text for every gating stem, then windows split per segment.
-    all_wins = scan(joined, _ASCII_INDEX if joined.isascii() else _INDEX, _MARGINS)
+    all_wins = scan(joined, _ASCII_INDEX if joined.isascii() else _INDEX, _MARGINS, parts)
     cvss = bool(all_wins[_CVSS])
     found = [g for g, spans in enumerate(all_wins) if spans]
     wins = [_NONE] * len(all_wins)

@@ -15,6 +15,8 @@ from __future__ import annotations
 import importlib
 import logging
 import re
+from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,16 +42,17 @@ class StemIndex:
     """The stems of a table, compiled for one-pass scanning."""
 
     pattern: re.Pattern[str]
-    by_first: dict[str, Stems]
+    by_first: dict[str, tuple[tuple[int, str], ...]]
+    """(number, stem) of the stems starting with a character."""
     stems: Stems = ()
     automaton: Any = None
     """An ``ahocorasick_rs.AhoCorasick`` over the stems, in their order (None: not installed)."""
 
     @classmethod
     def build(cls, stems: Stems, *, accelerate: bool = True) -> StemIndex:
-        by_first: dict[str, list[tuple[str, tuple[int, ...], bool]]] = {}
-        for entry in stems:
-            by_first.setdefault(entry[0][0], []).append(entry)
+        by_first: dict[str, list[tuple[int, str]]] = {}
+        for k, entry in enumerate(stems):
+            by_first.setdefault(entry[0][0], []).append((k, entry[0]))
         pattern = re.compile(_trie([entry[0] for entry in stems]))
         automaton = None
         if accelerate and ahocorasick_rs is not None and stems:
@@ -79,54 +82,55 @@ def _trie(words: list[str]) -> str:
 
 
 def scan(
-    low: str, index: StemIndex, margins: tuple[tuple[int, int], ...]
+    low: str, index: StemIndex, margins: tuple[tuple[int, int], ...],
+    parts: Sequence[int] = (),
 ) -> list[list[tuple[int, int]]]:
-    """Per group, the merged ``[lo, hi)`` windows around every occurrence of its stems."""
+    """Per group, the merged ``[lo, hi)`` windows around every occurrence of its stems.
+
+    ``parts``: where the pieces of a joined text start (after the first, which starts at 0);
+    a window stays inside the piece its stem is in, so a stem at the end of a description
+    does not send the patterns over the first comment.
+    """
+    hits: list[tuple[int, int, int]]
     if index.automaton is not None:
-        return _scan_automaton(low, index, margins)
-    n = len(low)
-    found: list[list[tuple[int, int]]] = [[] for _ in margins]
-    search = index.pattern.search
-    m = search(low)
-    while m is not None:
-        i = m.start()
-        for stem, groups, word_start in index.by_first[low[i]]:
-            if not low.startswith(stem, i):
-                continue
-            if word_start and i > 0 and low[i - 1].isalnum():
-                continue  # "generated" is not "rated", "across" not "cross"
-            end = i + len(stem)
-            for g in groups:
-                before, after = margins[g]
-                hi = min(n, end + after)
-                while hi < n and low[hi].isalnum():
-                    hi += 1
-                found[g].append((max(0, i - before), hi))
-        m = search(low, i + 1)
-    return [_merge(spans) for spans in found]
-
-
-def _scan_automaton(
-    low: str, index: StemIndex, margins: tuple[tuple[int, int], ...]
-) -> list[list[tuple[int, int]]]:
-    """:func:`scan` with every (overlapping) occurrence found by the Aho-Corasick automaton."""
-    hits = index.automaton.find_matches_as_indexes(low, overlapping=True)
-    if not hits:
-        return [[] for _ in margins]
+        hits = index.automaton.find_matches_as_indexes(low, overlapping=True)
+        if not hits:
+            return [[] for _ in margins]
+    else:
+        hits = _regex_hits(low, index)
     n = len(low)
     found: list[list[tuple[int, int]]] = [[] for _ in margins]
     stems = index.stems
     for k, i, end in hits:
         _stem, groups, word_start = stems[k]
         if word_start and i > 0 and low[i - 1].isalnum():
-            continue
+            continue  # "generated" is not "rated", "across" not "cross"
+        floor, ceiling = 0, n
+        if parts:
+            p = bisect_right(parts, i)
+            floor = parts[p - 1] if p else 0
+            ceiling = parts[p] - 1 if p < len(parts) else n  # the separator before it
         for g in groups:
             before, after = margins[g]
-            hi = min(n, end + after)
-            while hi < n and low[hi].isalnum():
+            hi = min(ceiling, end + after)
+            while hi < ceiling and low[hi].isalnum():
                 hi += 1
-            found[g].append((max(0, i - before), hi))
+            found[g].append((max(floor, i - before), hi))
     return [_merge(spans) for spans in found]
+
+
+def _regex_hits(low: str, index: StemIndex) -> list[tuple[int, int, int]]:
+    """(stem number, start, end) of every occurrence, as the automaton gives them."""
+    hits = []
+    search = index.pattern.search
+    m = search(low)
+    while m is not None:
+        i = m.start()
+        for k, stem in index.by_first[low[i]]:
+            if low.startswith(stem, i):
+                hits.append((k, i, i + len(stem)))
+        m = search(low, i + 1)
+    return hits
 
 
 def _merge(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

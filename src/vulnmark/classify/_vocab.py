@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from functools import lru_cache
 
 logger = logging.getLogger(__name__)
 
@@ -69,8 +70,9 @@ _PREFIXES: tuple[tuple[str, str], ...] = (
 )
 
 
+@lru_cache(maxsize=4096)
 def canonical_class(word: str) -> str | None:
-    """The canonical severity a class word names, or None."""
+    """The canonical severity a class word names, or None (cached: few distinct words)."""
     w = word.strip().casefold()
     best: tuple[int, str] | None = None
     for prefix, cls in _PREFIXES:
