@@ -158,3 +158,14 @@ def test_ticket_keeps_the_deadline_of_the_policy_at_discovery(store: Store) -> N
     assert [c["digest"] for c in changes] == [preset("pci-dss").digest(), policy.digest()]
     assert changes[1]["previous"] == changes[0]["digest"]
     assert changes[1]["deadlines_hours"]["CRITICAL"] == 48
+
+
+def test_a_late_ticket_without_outcome_is_listed_once_per_kind(store: Store) -> None:
+    # matches both the deadline query and the no-outcome query of collect: read once
+    store.upsert_tickets([
+        make_ticket("VULN-9", labels=("Vulnerability", "CRITICAL"), created=T0,
+                    resolved=T0 + timedelta(hours=50), resolution="Duplicate",
+                    status="Resolved"),
+    ], at=T0)
+    result = evaluate.check(store, preset("etsi-319-401"), T0 + timedelta(hours=72))
+    assert sorted(f.kind for f in result.findings) == ["late", "no_outcome"]

@@ -3,6 +3,7 @@ findings at an instant come from the cache, policy changes re-evaluate everythin
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -10,11 +11,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from core_support import make_ticket
-from vulnmark import evaluate, evidence
+from vulnmark import evaluate, evidence, outcomes
 from vulnmark.classify import read
 from vulnmark.model import Comment, Reading, Ticket
 from vulnmark.policy import Policy, preset
 from vulnmark.store import Store
+from vulnmark.store.schema import ts
 
 NOW = datetime(2026, 11, 27, 7, 0, tzinfo=UTC)
 P = preset("etsi-319-401")
@@ -172,3 +174,28 @@ def test_vulnerabilities_listing(store: Store) -> None:
                                         "T-0007"]
     high = evaluate.vulnerabilities(store, P, NOW, evaluate.Filters(classes=frozenset({"HIGH"})))
     assert [r.classification for r in high] == ["HIGH", "HIGH"]
+
+
+def test_rows_of_unmarked_tickets_keep_discovery_and_recorded_outcomes(store: Store) -> None:
+    plain = make_ticket("U-1")
+    found_earlier = make_ticket("U-2", discovered=NOW - timedelta(days=9))
+    closed = make_ticket("U-3")
+    store.upsert_tickets([plain, found_earlier, closed], at=NOW)
+    outcomes.record(store, "U-3", "remediated", at=NOW, text="patched")
+    with store.reading() as conn:
+        rows = evaluate.evaluation_rows(conn, [plain, found_earlier, closed], P, read)
+    created = ts(plain.created)
+    assert rows[0] == ("U-1", 0, None, "open", created, None, None, 0, "", created, None,
+                       None, None)
+    assert rows[1][9] == ts(NOW - timedelta(days=9))
+    assert rows[2][11:] == (ts(NOW), "remediated")  # the outcome is kept on an unmarked one
+
+
+def test_refresh_restores_the_garbage_collector_settings(store: Store) -> None:
+    before = gc.get_threshold()
+    store.upsert_tickets(many(5), at=NOW)
+    assert evaluate.refresh(store, P) == 5
+    assert gc.get_threshold() == before
+    with evaluate.fewer_collections():
+        assert gc.get_threshold()[0] == evaluate.GC_THRESHOLD
+    assert gc.get_threshold() == before

@@ -46,7 +46,9 @@ logger = logging.getLogger(__name__)
 Reader = Callable[[Ticket, Policy], Reading]
 Progress = Callable[[int], None]
 POLICY_STATE = "evaluate.policy_digest"
-BATCH = 1000
+BATCH = 5000
+"""Tickets per page (and per transaction in this process): fewer, larger commits cost less
+than many small ones when the changed tickets are spread over a large store."""
 PARALLEL_MIN = 20_000
 """From this many changed tickets on, worker processes evaluate them (see fanout)."""
 MAX_WORKERS = 4
@@ -325,29 +327,19 @@ def collect(store: Store, policy: Policy, now: datetime,
         ):
             by_class[cls or "unclassified"] = by_class.get(cls or "unclassified", 0) + n
         soon = ts(now + window)
-        e = evaluations.c
-        wanted = [
-            e.n_findings > 0,
-            and_(e.state == "open", e.due_at <= soon),
-            and_(e.state == "resolved", e.resolved_at > e.due_at),
-            e.outcome_at > e.due_at,
-        ]
-        if required:
-            wanted.append(and_(e.state == "resolved", e.is_vulnerability == 1,
-                               e.outcome_at.is_(None)))
-        query = select(e.state, e.due_at, e.resolved_at, e.findings, e.outcome_at,
-                       e.outcome_kind, e.is_vulnerability).where(or_(*wanted))
         for state, due_at, resolved_at, raw, outcome_at, outcome_kind, is_vuln in \
-                conn.execute(query):
+                _candidate_rows(conn, soon, required):
             if not raw:
                 continue
             doc = json.loads(raw)
             candidates = [Finding.from_dict(d) for d in doc["f"]]
-            candidates += deadline_findings(
-                Finding.from_dict(doc["t"]), state=state, due_at=dt(due_at),
-                resolved_at=dt(resolved_at), now=now, due_soon=window,
-                outcome_at=dt(outcome_at), outcome_kind=outcome_kind,
-                needs_outcome=required and bool(is_vuln))
+            needs_outcome = required and bool(is_vuln)
+            if due_at is not None or needs_outcome:  # else no deadline finding can arise
+                candidates += deadline_findings(
+                    Finding.from_dict(doc["t"]), state=state, due_at=dt(due_at),
+                    resolved_at=dt(resolved_at), now=now, due_soon=window,
+                    outcome_at=dt(outcome_at), outcome_kind=outcome_kind,
+                    needs_outcome=needs_outcome)
             found.extend(f for f in candidates if filters.keeps(f, state, bool(is_vuln)))
     order = {k: i for i, k in enumerate(FINDING_KINDS)}
     found.sort(key=lambda f: (order[f.kind], f.ticket))
@@ -356,6 +348,35 @@ def collect(store: Store, policy: Policy, now: datetime,
         generated_at=now, tickets=int(total), vulnerabilities=int(vulns), by_class=by_class,
         findings=tuple(found), by_kind={k: counts.get(k, 0) for k in FINDING_KINDS},
     )
+
+
+def _candidate_rows(conn: Connection, soon: str | None, required: bool) -> Iterator[Row]:
+    """The evaluations that may yield a finding at an instant whose due-soon horizon is
+    ``soon``: marking findings, deadline findings, and (when outcomes are required) resolved
+    vulnerabilities without one. Each is read once.
+
+    Separate queries rather than one ``OR``: each part can use its index (the partial one on
+    findings, the one on due dates), where an ``OR`` over them scans every evaluation.
+    """
+    e = evaluations.c
+    columns = select(e.ticket_key, e.state, e.due_at, e.resolved_at, e.findings, e.outcome_at,
+                     e.outcome_kind, e.is_vulnerability)
+    queries = [
+        columns.where(e.n_findings > 0),
+        columns.where(e.n_findings == 0, e.due_at > "",  # '' sorts before every time
+                      or_(and_(e.state == "open", e.due_at <= soon),
+                          and_(e.state == "resolved", e.resolved_at > e.due_at),
+                          e.outcome_at > e.due_at)),
+    ]
+    if required:
+        queries.append(columns.where(e.n_findings == 0, e.state == "resolved",
+                                     e.is_vulnerability == 1, e.outcome_at.is_(None)))
+    seen: set[str] = set()
+    for query in queries:
+        for key, *row in conn.execute(query):
+            if key not in seen:
+                seen.add(key)
+                yield tuple(row)
 
 
 def check(store: Store, policy: Policy, now: datetime, filters: Filters = Filters(), *,
