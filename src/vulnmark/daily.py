@@ -46,9 +46,10 @@ def run(store: Store, policy: Policy, now: datetime, *, notifier: Notifier | Non
     delivery loses nothing: the run is recorded as undelivered, the next report shows it, and
     :class:`~vulnmark.notify.DeliveryFailed` propagates for the caller's exit code.
     """
-    report = build(store, policy, now, reader=reader, progress=progress)
-    bodies = {fmt.value: fmt.to_format().format(report)
-              for fmt in (ReportFormat.TEXT, ReportFormat.HTML, ReportFormat.JSON)}
+    with evaluate.fewer_collections():  # thousands of findings, each several objects
+        report = build(store, policy, now, reader=reader, progress=progress)
+        bodies = {fmt.value: fmt.to_format().format(report)
+                  for fmt in (ReportFormat.TEXT, ReportFormat.HTML, ReportFormat.JSON)}
     digest = hashlib.sha256(bodies["json"].encode()).hexdigest()
     counts = {"tickets": report.tickets, "vulnerabilities": report.vulnerabilities,
               **{f"kind.{k}": n for k, n in report.by_kind.items() if n},

@@ -95,7 +95,7 @@ def test_html_escapes_every_ticket_text(report: DailyReport) -> None:
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in out
     # title, evidence and reporter are each escaped
     assert out.count("&lt;script&gt;") == 3
-    assert "&#34;&amp;&#39;" in out
+    assert "&quot;&amp;&#x27;" in out  # html.escape's spelling (the findings rows)
     assert 'href="javascript:' not in out and "href='javascript:" not in out
     assert '<a href="https://jira.example/browse/SEC-1"' in out
 

@@ -7,6 +7,7 @@ import logging
 import re
 from abc import ABC, abstractmethod
 from datetime import UTC, datetime
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from vulnmark.model import Evidence, Run
@@ -69,11 +70,14 @@ def snippet(evidence: Evidence, limit: int = SNIPPET_CHARS) -> str:
     return f'{where(evidence)}: "{one_line(evidence.text, limit)}"'
 
 
+@lru_cache(maxsize=4096)
 def labels(values: tuple[str, ...]) -> str:
-    """Labels quoted so stray spaces and control characters stay visible: '"high ", "LOW"'."""
+    """Labels quoted so stray spaces and control characters stay visible: '"high ", "LOW"'.
+
+    (Cached: a report of thousands of findings shows a few dozen label sets.)"""
     if not values:
         return "(none)"
-    return clean(", ".join(json.dumps(v, ensure_ascii=False) for v in values))
+    return clean(json.dumps(list(values), ensure_ascii=False)[1:-1])
 
 
 def confidence(value: float | None) -> str:

@@ -65,10 +65,25 @@ def report_dict(report: DailyReport) -> dict[str, object]:
     }
 
 
+_FINDINGS = "\0findings\0"  # stands for the findings while the rest is indented
+
+
 class JsonFormat(ReportFormatter):
-    """Indented UTF-8 JSON, one object."""
+    """UTF-8 JSON, one object: indented, with one finding per line.
+
+    Python's JSON encoder is written in C only for unindented output; indenting tens of
+    thousands of findings took most of a report's time, so each finding is encoded on one
+    line and the (small) rest is indented around them.
+    """
 
     media_type = "application/json"
 
     def format(self, report: DailyReport) -> str:
-        return json.dumps(report_dict(report), indent=2, ensure_ascii=False) + "\n"
+        data = report_dict(report)
+        findings = data["findings"]
+        assert isinstance(findings, list)
+        data["findings"] = _FINDINGS
+        text = json.dumps(data, indent=2, ensure_ascii=False)
+        rows = ",\n    ".join(json.dumps(f, ensure_ascii=False) for f in findings)
+        array = f"[\n    {rows}\n  ]" if findings else "[]"
+        return text.replace(json.dumps(_FINDINGS), array, 1) + "\n"
