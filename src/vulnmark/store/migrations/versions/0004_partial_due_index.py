@@ -1,0 +1,33 @@
+"""Index only the evaluations that have a due date.
+
+Most evaluations have none (unmarked tickets). Their NULL entries made up 94 % of the due-date
+index, and replacing the evaluations of changed tickets spread over a large store touched a
+random page of it for each one: re-evaluating 10,000 of 1,000,000 tickets took 0.92 s of
+writing with the full index and 0.28 s with this one. Queries on due dates (``due_at <= x``,
+``due_at > ''``) imply a due date, so both SQLite and PostgreSQL still use the index.
+
+Revision ID: 0004
+Revises: 0003
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0004"
+down_revision = "0003"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.drop_index("ix_evaluations_due", table_name="evaluations")
+    op.create_index("ix_evaluations_due", "evaluations", ["due_at"], unique=False,
+                    sqlite_where=sa.text("due_at IS NOT NULL"),
+                    postgresql_where=sa.text("due_at IS NOT NULL"))
+
+
+def downgrade() -> None:
+    op.drop_index("ix_evaluations_due", table_name="evaluations")
+    op.create_index("ix_evaluations_due", "evaluations", ["due_at"], unique=False)
