@@ -219,7 +219,7 @@ def _tickets(conn: Connection, rows: Sequence[driver.Row], *, after: str | None,
     keys = [r[0] for r in rows]
     # Rows holding every key of their range (a full scan, the first check of a store where
     # every ticket is pending) take their comments by key range; others list their keys.
-    if _range_count(conn, after, keys[-1]) == len(keys):
+    if _range_count(conn, after, keys[-1], len(keys) + 1) == len(keys):
         in_page, params = "BETWEEN ? AND ?", [keys[0], keys[-1]]
     else:
         in_page, params = f"IN ({driver.marks(len(keys))})", keys
@@ -247,13 +247,13 @@ def _tickets(conn: Connection, rows: Sequence[driver.Row], *, after: str | None,
     return out
 
 
-def _range_count(conn: Connection, after: str | None, last: str) -> int:
-    """How many tickets have a key in ``(after, last]``."""
-    if after is None:
-        (n,), = driver.fetch(conn, "SELECT count(*) FROM tickets WHERE key <= ?", [last])
-    else:
-        (n,), = driver.fetch(conn, "SELECT count(*) FROM tickets WHERE key > ? AND key <= ?",
-                             [after, last])
+def _range_count(conn: Connection, after: str | None, last: str, limit: int) -> int:
+    """How many tickets have a key in ``(after, last]``, counting no further than ``limit``
+    (a sparse page can span most of a large store)."""
+    where, params = ("key <= ?", [last]) if after is None else ("key > ? AND key <= ?",
+                                                               [after, last])
+    (n,), = driver.fetch(conn, f"SELECT count(*) FROM (SELECT 1 FROM tickets WHERE {where} "
+                               "LIMIT ?) AS page", [*params, limit])
     return int(n)
 
 
