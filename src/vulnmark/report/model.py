@@ -12,6 +12,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from vulnmark.model import FINDING_KINDS, Finding, Run
@@ -155,6 +156,11 @@ class DailyReport:
 
     def sections(self) -> tuple[Section, ...]:
         """The six sections in their fixed order (see :data:`SECTION_TITLES`)."""
+        return self._sections
+
+    @cached_property
+    def _sections(self) -> tuple[Section, ...]:
+        # once per report: every format walks them, and grouping sorts every finding
         out = [
             Section(i, title, kinds, found, len(found))
             for i, (title, kinds) in enumerate(FINDING_SECTIONS, start=1)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from vulnmark.model import Comment, LabelChange, Ticket, TicketKey
+from vulnmark.model import Comment, LabelChange, Ticket, TicketKey, filled
 from vulnmark.store.schema import dt, ts
 
 
@@ -115,23 +115,18 @@ COMMENT_COLUMNS: tuple[str, ...] = ("body", "author", "created_at")
 HISTORY_COLUMNS: tuple[str, ...] = ("at", "author", "added", "removed")
 
 _fromiso = datetime.fromisoformat
-_new = object.__new__
 
 
 def _labels(raw: str) -> tuple[str, ...]:
     return () if raw == "[]" else tuple(json.loads(raw))
 
 
-# Pages of a million tickets are built here. A frozen dataclass's __init__ sets each field
-# through object.__setattr__, which costs more than reading the row; these builders fill the
-# instance dict directly (the records have no __post_init__). tests/store/test_codec.py checks
-# that they build the same objects as the constructors, field for field.
+# Pages of a million tickets are built here, with :func:`vulnmark.model.filled`;
+# tests/store/test_pages.py checks them against the constructors, field for field.
 
 def comment_from_values(body: str, author: str | None, created_at: str | None) -> Comment:
-    c = _new(Comment)
-    c.__dict__.update(body=body, author=author,
-                      created=_fromiso(created_at) if created_at else None)
-    return c
+    return filled(Comment, body=body, author=author,
+                  created=_fromiso(created_at) if created_at else None)
 
 
 def label_change_from_values(at: str | None, author: str | None, added: str, removed: str,
@@ -146,9 +141,8 @@ def ticket_from_values(values: Sequence[Any], comments: Sequence[Comment] = (),
     the same ticket :func:`ticket_from_row` builds."""
     (key, title, created_at, description, labels, status, resolved_at, resolution, updated_at,
      reporter, url, priority, issue_type, source, discovered_at) = values[:15]
-    t = _new(Ticket)
-    t.__dict__.update(
-        key=key, title=title, created=_fromiso(created_at), description=description,
+    return filled(
+        Ticket, key=key, title=title, created=_fromiso(created_at), description=description,
         labels=_labels(labels), status=status,
         resolved=_fromiso(resolved_at) if resolved_at else None, resolution=resolution,
         updated=_fromiso(updated_at) if updated_at else None, reporter=reporter, url=url,
@@ -156,4 +150,3 @@ def ticket_from_values(values: Sequence[Any], comments: Sequence[Comment] = (),
         discovered=_fromiso(discovered_at) if discovered_at else None,
         comments=tuple(comments), label_history=tuple(history),
     )
-    return t
