@@ -63,3 +63,5 @@ def test_the_due_date_index_holds_only_rows_with_a_due_date(store_url: str) -> N
                 sql = conn.execute(text("SELECT indexdef FROM pg_indexes "
                                         "WHERE indexname = 'ix_evaluations_due'")).scalar_one()
             assert "due_at IS NOT NULL" in sql
+        counts = evaluate.collect(store, preset("etsi-319-401"), NOW)
+        assert (counts.tickets, counts.vulnerabilities, counts.by_class["CRITICAL"]) == (2, 1, 1)

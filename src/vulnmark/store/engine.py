@@ -63,7 +63,8 @@ def _sqlite_pragmas(engine: Engine) -> None:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA cache_size=-65536")  # 64 MiB page cache: fewer reads on a scan
+        cur.execute("PRAGMA cache_size=-16384")  # 16 MiB per connection: more costs memory
+        # (~100 MB at 1M tickets) and no measurable time; the OS caches the file anyway
         cur.close()
 
     @event.listens_for(engine, "begin")

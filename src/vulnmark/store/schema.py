@@ -116,6 +116,8 @@ Index("ix_evaluations_findings", evaluations.c.ticket_key,
       sqlite_where=text("n_findings > 0"), postgresql_where=text("n_findings > 0"))
 Index("ix_evaluations_due", evaluations.c.due_at,  # only rows with a due date (0004)
       sqlite_where=text("due_at IS NOT NULL"), postgresql_where=text("due_at IS NOT NULL"))
+Index("ix_evaluations_vulnerabilities", evaluations.c.classification,  # counts per class
+      sqlite_where=text("is_vulnerability = 1"), postgresql_where=text("is_vulnerability = 1"))
 
 outcomes = Table(
     "outcomes",
