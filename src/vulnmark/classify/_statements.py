@@ -162,6 +162,10 @@ _WORD_NEXT = {
 }
 
 
+#: The separators TEMPLATE_BEFORE needs ("[CRITICAL|HIGH", "high or", "hoch oder", "vagy").
+_TEMPLATE_SEPARATORS = ("|", "/", ",", "or", "oder", "ou", "vagy")
+
+
 def has_paren_class(low: str) -> bool:
     """Whether lower-cased text holds a parenthesised class word such as "(high)"."""
     return _PAREN.search(low) is not None
@@ -187,7 +191,12 @@ def _rejected(text: str, m: re.Match[str]) -> bool:
     special = _WORD_NEXT.get(word.casefold())
     if special is not None and special.match(text, ce):
         return True
-    if TEMPLATE_AFTER.match(text, ce) or TEMPLATE_BEFORE.search(text, max(0, cs - 40), cs):
+    if TEMPLATE_AFTER.match(text, ce):
+        return True
+    before = text[max(0, cs - 40):cs].lower()
+    # the search needs one of its separators in the window: most windows have none
+    if any(sep in before for sep in _TEMPLATE_SEPARATORS) and TEMPLATE_BEFORE.search(
+            text, max(0, cs - 40), cs):
         return True
     if _RANGE_AFTER.match(text, ce):
         return True
