@@ -199,3 +199,30 @@ def test_refresh_restores_the_garbage_collector_settings(store: Store) -> None:
     with evaluate.fewer_collections():
         assert gc.get_threshold()[0] == evaluate.GC_THRESHOLD
     assert gc.get_threshold() == before
+
+
+def test_cached_findings_come_back_field_for_field() -> None:
+    from vulnmark.check import marking, marking_findings
+
+    t = make_ticket("SEC-7", labels=("Vulnerability", "LOW"), url="https://jira/SEC-7",
+                    description="Scored CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H here.",
+                    comments=("rated CRITICAL after review",))
+    m = marking(t, P)
+    found = marking_findings(t, P, read(t, P), m)
+    assert [f.kind for f in found] == ["mismatch"] and found[0].evidence
+    base, back = evaluate.decode_findings(t.key, evaluate.encode_findings(t, m.classification,
+                                                                         found))
+    assert back == found
+    assert (base.ticket, base.title, base.url, base.labels, base.classification,
+            base.reporter, base.created) == (t.key, t.title, t.url, t.labels, "LOW",
+                                              t.reporter, t.created)
+
+
+def test_evaluations_cached_in_an_older_layout_are_redone(store: Store) -> None:
+    store.upsert_tickets(many(4), at=NOW)
+    assert evaluate.refresh(store, P) == 4
+    stamp = store.get_state(evaluate.POLICY_STATE)
+    assert stamp is not None and stamp.endswith(f"cache-{evaluate.CACHE_FORMAT}")
+    store.set_state(evaluate.POLICY_STATE, stamp.rsplit(" ", 1)[0])  # as vulnmark wrote it
+    assert evaluate.refresh(store, P) == 4
+    assert evaluate.refresh(store, P) == 0

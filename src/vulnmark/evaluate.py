@@ -16,7 +16,7 @@ import json
 import logging
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,7 +27,17 @@ from sqlalchemy import Connection, and_, delete, func, or_, select
 
 from vulnmark import __version__, evidence
 from vulnmark.check import deadline_findings, marking, marking_findings
-from vulnmark.model import FINDING_KINDS, Finding, Outcome, Reading, Ticket, iso
+from vulnmark.model import (
+    FINDING_KINDS,
+    Evidence,
+    Finding,
+    Outcome,
+    Reading,
+    Ticket,
+    TicketKey,
+    filled,
+    iso,
+)
 from vulnmark.outcomes import OutcomeRules, earliest, list_outcomes
 from vulnmark.policy import Policy
 from vulnmark.store import Store, driver
@@ -46,6 +56,8 @@ logger = logging.getLogger(__name__)
 Reader = Callable[[Ticket, Policy], Reading]
 Progress = Callable[[int], None]
 POLICY_STATE = "evaluate.policy_digest"
+CACHE_FORMAT = 2
+"""The layout of the cached findings (:func:`encode_findings`); a new one re-evaluates."""
 BATCH = 5000
 """Tickets per page (and per transaction in this process): fewer, larger commits cost less
 than many small ones when the changed tickets are spread over a large store."""
@@ -73,7 +85,7 @@ def refresh(store: Store, policy: Policy, *, reader: Reader | None = None,
     read = reader or default_reader()
     digest = policy.digest()
     # Evaluations are valid for one policy and one version of the rules and inference.
-    stamp = f"{digest} {__version__}"
+    stamp = f"{digest} {__version__} cache-{CACHE_FORMAT}"
     seen = store.get_state(POLICY_STATE)
     fresh = seen != stamp  # every evaluation was just dropped: nothing to replace
     if fresh:
@@ -247,12 +259,12 @@ def evaluation_rows(conn: Connection, page: Iterable[Ticket], policy: Policy, re
             continue
         due = versions.deadline(policy, m.classification, t.discovered_at)
         outcome = earliest([explicit.get(t.key), rules.inferred(t)])
-        doc: dict[str, Any] = {}
+        doc = ""
         if found or due is not None or m.is_marked:
-            doc = {"t": _summary(t, m.classification), "f": [f.as_dict() for f in found]}
+            doc = encode_findings(t, m.classification, found)
         rows.append((
             t.key, int(m.is_marked), m.classification, t.state, created, ts(due),
-            ts(t.resolved), len(found), json.dumps(doc, ensure_ascii=False) if doc else "",
+            ts(t.resolved), len(found), doc,
             ts(t.discovered_at), ts(_classified_at(t, policy, m.classification)),
             ts(outcome.recorded_at) if outcome else None, outcome.kind if outcome else None,
         ))
@@ -278,12 +290,36 @@ def write_evaluations(conn: Connection, rows: list[Row], *, replace_old: bool = 
         driver.insert_many(conn, evaluations, EVALUATION_COLUMNS, rows)
 
 
-def _summary(t: Ticket, classification: str | None) -> dict[str, Any]:
-    """The ticket part of a finding (``Finding.as_dict`` shape), kept for deadline findings."""
-    return {"ticket": t.key, "kind": "overdue", "title": t.title, "url": t.url,
-            "labels": list(t.labels), "classification": classification, "suggested": None,
-            "confidence": None, "evidence": [], "due_at": None, "reporter": t.reporter,
-            "created": iso(t.created), "detail": ""}
+def encode_findings(t: Ticket, classification: str | None, found: Sequence[Finding]) -> str:
+    """A ticket's marking findings as cached: JSON arrays, the ticket's own fields once.
+
+    ``[title, url, labels, classification, reporter, created, [[kind, suggested, confidence,
+    [[field, text, index], …], due_at, detail], …]]``. Arrays rather than one object per
+    finding: reading them back is most of the cost of every report at a million tickets.
+    """
+    return json.dumps([
+        t.title, t.url, list(t.labels), classification, t.reporter, iso(t.created),
+        [[f.kind, f.suggested, f.confidence, [[e.field, e.text, e.index] for e in f.evidence],
+          iso(f.due_at), f.detail] for f in found],
+    ], ensure_ascii=False)
+
+
+def decode_findings(key: str, doc: str) -> tuple[Finding, list[Finding]]:
+    """The ticket part of a finding (for deadline findings) and the cached findings."""
+    title, url, labels, classification, reporter, created, items = json.loads(doc)
+    common = {"ticket": TicketKey(key), "title": title, "url": url, "labels": tuple(labels),
+              "classification": classification, "reporter": reporter,
+              "created": dt(created)}
+    base = filled(Finding, kind="overdue", suggested=None, confidence=None, evidence=(),
+                  due_at=None, detail="", **common)
+    found = [
+        filled(Finding, kind=kind, suggested=suggested, confidence=confidence,
+               evidence=tuple(filled(Evidence, field=f, text=text, index=index)
+                              for f, text, index in evidence),
+               due_at=dt(due_at), detail=detail, **common)
+        for kind, suggested, confidence, evidence, due_at, detail in items
+    ]
+    return base, found
 
 
 @dataclass(frozen=True)
@@ -338,16 +374,15 @@ def collect(store: Store, policy: Policy, now: datetime,
             by_class[cls or "unclassified"] = by_class.get(cls or "unclassified", 0) + n
             vulns += n
         soon = ts(now + window)
-        for state, due_at, resolved_at, raw, outcome_at, outcome_kind, is_vuln in \
+        for key, state, due_at, resolved_at, raw, outcome_at, outcome_kind, is_vuln in \
                 _candidate_rows(conn, soon, required):
             if not raw:
                 continue
-            doc = json.loads(raw)
-            candidates = [Finding.from_dict(d) for d in doc["f"]]
+            base, candidates = decode_findings(key, raw)
             needs_outcome = required and bool(is_vuln)
             if due_at is not None or needs_outcome:  # else no deadline finding can arise
                 candidates += deadline_findings(
-                    Finding.from_dict(doc["t"]), state=state, due_at=dt(due_at),
+                    base, state=state, due_at=dt(due_at),
                     resolved_at=dt(resolved_at), now=now, due_soon=window,
                     outcome_at=dt(outcome_at), outcome_kind=outcome_kind,
                     needs_outcome=needs_outcome)
@@ -387,7 +422,7 @@ def _candidate_rows(conn: Connection, soon: str | None, required: bool) -> Itera
         for key, *row in conn.execute(query):
             if key not in seen:
                 seen.add(key)
-                yield tuple(row)
+                yield (key, *row)
 
 
 def check(store: Store, policy: Policy, now: datetime, filters: Filters = Filters(), *,
@@ -442,10 +477,10 @@ def vulnerabilities(store: Store, policy: Policy, now: datetime,
         for r in conn.execute(query).mappings():
             kinds: list[str] = []
             if r["findings"]:
-                doc = json.loads(r["findings"])
-                kinds = [f["kind"] for f in doc["f"]]
+                base, found = decode_findings(r["ticket_key"], r["findings"])
+                kinds = [f.kind for f in found]
                 kinds += [f.kind for f in deadline_findings(
-                    Finding.from_dict(doc["t"]), state=r["state"], due_at=dt(r["due_at"]),
+                    base, state=r["state"], due_at=dt(r["due_at"]),
                     resolved_at=dt(r["resolved_at"]), now=now, due_soon=window,
                     outcome_at=dt(r["outcome_at"]), outcome_kind=r["outcome_kind"],
                     needs_outcome=required)]
