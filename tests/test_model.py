@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from vulnmark.model import Evidence, Finding, TicketKey, filled
+from vulnmark.model import Evidence, Finding, TicketKey, filled, replaced
 
 AT = datetime(2026, 11, 27, 7, 0, tzinfo=UTC)
 
@@ -31,3 +31,12 @@ def test_filled_records_stay_frozen() -> None:
     assert evidence == Evidence("title", "CVE-2026-1")
     with pytest.raises(AttributeError):
         evidence.text = "changed"  # type: ignore[misc]
+
+
+def test_replaced_is_dataclasses_replace() -> None:
+    from dataclasses import replace
+
+    base = Finding(TicketKey("SEC-3"), "unclassified", "t", labels=("Vulnerability",))
+    assert replaced(base, kind="overdue", due_at=AT) == replace(base, kind="overdue", due_at=AT)
+    with pytest.raises(TypeError, match="no field kindd"):
+        replaced(base, kindd="overdue")

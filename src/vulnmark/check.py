@@ -10,10 +10,10 @@ the cached evaluation at every run.
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from vulnmark.model import Evidence, Finding, Reading, Ticket
+from vulnmark.model import Evidence, Finding, Reading, Ticket, replaced
 from vulnmark.policy import Policy
 
 
@@ -83,26 +83,26 @@ def marking_findings(ticket: Ticket, policy: Policy, reading: Reading,
     )
     out: list[Finding] = []
     if m.vulnerability and not m.classes:
-        out.append(replace(base, detail="vulnerability label without a classification label"))
+        out.append(replaced(base, detail="vulnerability label without a classification label"))
     if len(m.classes) > 1:
-        out.append(replace(base, kind="conflicting",
+        out.append(replaced(base, kind="conflicting",
                            detail="several classification labels: " + ", ".join(m.classes)))
     if m.classes and not m.vulnerability:
-        out.append(replace(base, kind="unmarked",
+        out.append(replaced(base, kind="unmarked",
                            detail=f"classification label without the vulnerability label "
                                   f"{policy.vulnerability_label!r}"))
     if not m.is_marked and reading.signals:
-        out.append(replace(
+        out.append(replaced(
             base, kind="suspected", evidence=_unique(reading.signals + base.evidence),
             detail="no vulnerability label, but the text says vulnerability"))
     for label, canonical in m.noncanonical:
-        out.append(replace(
+        out.append(replaced(
             base, kind="noncanonical", suggested=None, confidence=None,
             evidence=(Evidence("label", label),),
             detail=f"label {label!r} is accepted as {canonical!r} but differs "
                    f"({_difference(label, canonical)}); use the canonical form"))
     if m.classification and suggested and suggested != m.classification:
-        out.append(replace(
+        out.append(replaced(
             base, kind="mismatch",
             detail=f"labelled {m.classification} but the text says {suggested}"))
     return out
@@ -137,25 +137,25 @@ def deadline_findings(base: Finding, *, state: str, due_at: datetime | None,
     """
     out: list[Finding] = []
     if state != "open" and needs_outcome and outcome_at is None:
-        out.append(replace(base, kind="no_outcome", due_at=due_at,
+        out.append(replaced(base, kind="no_outcome", due_at=due_at,
                            detail="resolved without a documented outcome (remediated, "
                                   "mitigation plan or no-remediation basis)"))
     if due_at is None or (outcome_at is not None and outcome_at <= due_at):
         return out
     if outcome_at is not None:
         what = (outcome_kind or "outcome").replace("_", " ")
-        out.append(replace(base, kind="late", due_at=due_at,
+        out.append(replaced(base, kind="late", due_at=due_at,
                            detail=f"{what} recorded {_span(outcome_at - due_at)} after its "
                                   "deadline"))
     elif state == "open":
         if now > due_at:
-            out.append(replace(base, kind="overdue", due_at=due_at,
+            out.append(replaced(base, kind="overdue", due_at=due_at,
                                detail=f"open {_span(now - due_at)} past its deadline"))
         elif now >= due_at - due_soon:
-            out.append(replace(base, kind="due_soon", due_at=due_at,
+            out.append(replaced(base, kind="due_soon", due_at=due_at,
                                detail=f"due in {_span(due_at - now)}"))
     elif resolved_at is not None and resolved_at > due_at:
-        out.append(replace(base, kind="late", due_at=due_at,
+        out.append(replaced(base, kind="late", due_at=due_at,
                            detail=f"resolved {_span(resolved_at - due_at)} after its deadline"))
     return out
 

@@ -44,6 +44,15 @@ def filled(cls: type[R], **fields: Any) -> R:
     return record
 
 
+def replaced(record: R, **changes: Any) -> R:
+    """``dataclasses.replace`` for records built on hot paths (same result, no ``__init__``)."""
+    fields = record.__dict__
+    unknown = changes.keys() - fields.keys()
+    if unknown:
+        raise TypeError(f"{type(record).__name__} has no field {', '.join(sorted(unknown))}")
+    return filled(type(record), **{**fields, **changes})
+
+
 OUTCOME_KINDS: tuple[str, ...] = ("remediated", "mitigation_plan", "no_remediation")
 NO_REMEDIATION_REASONS: tuple[str, ...] = (
     "disagree_with_rating",
