@@ -54,6 +54,9 @@ def clean(text: str) -> str:
 def one_line(text: str, limit: int = SNIPPET_CHARS) -> str:
     """Whitespace collapsed to single spaces, controls replaced (:func:`clean`), and cut to
     ``limit`` characters with "…"."""
+    if (len(text) <= limit and text.isprintable() and "  " not in text
+            and text[:1] != " " and text[-1:] != " "):
+        return text  # already one clean line: no control, no space but single ASCII ones
     flat = clean(" ".join(text.split()))
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
