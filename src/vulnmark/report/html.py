@@ -22,6 +22,7 @@ from vulnmark.report.interface import (
     snippet,
 )
 from vulnmark.report.model import COUNTS_TITLE, EMPTY_MESSAGE, HEALTH_TITLE, DailyReport
+from vulnmark.report.view import shown
 
 logger = logging.getLogger(__name__)
 
@@ -68,29 +69,29 @@ def _rows(report: DailyReport, findings: tuple[Finding, ...]) -> Markup:
     """
     out = []
     for f in findings:
+        v = shown(report, f)
         link = safe_url(f.url)
         ticket = escape(f.ticket)
         if link:
             ticket = f'<a href="{escape(link)}" style="color:#0b57d0;">{ticket}</a>'
-        text = f"<strong>{escape(one_line(f.title))}</strong>"
+        text = f"<strong>{escape(v.title)}</strong>"
         if f.labels:
-            text += _SMALL.format("color:#555555;", "labels: " + escape(labels(f.labels)))
+            text += _SMALL.format("color:#555555;", "labels: " + escape(v.labels))
         if f.detail:
-            text += _SMALL.format("", escape(one_line(f.detail)))
-        text += "".join(_SNIPPET.format(escape(snippet(e))) for e in f.evidence)
+            text += _SMALL.format("", escape(v.detail))
+        text += "".join(_SNIPPET.format(escape(e)) for e in v.evidence)
         cls = escape(f.classification or "-")
         if f.suggested or f.confidence is not None:
-            cls += _SMALL.format("", escape(
-                f"suggested {f.suggested or '-'} ({confidence(f.confidence)})"))
+            cls += _SMALL.format("", escape(f"suggested {f.suggested or '-'} ({v.confidence})"))
         out.append("\n".join((
             '<tr style="vertical-align:top;">',
             _CELL.format("white-space:nowrap;", ticket),
             _CELL.format("", escape(f.kind)),
             _CELL.format("", text),
             _CELL.format("white-space:nowrap;", cls),
-            _CELL.format("white-space:nowrap;", escape(report.local(f.due_at))),
-            _CELL.format("", escape(one_line(f.reporter or "-", 80))),
-            _CELL.format("white-space:nowrap;", escape(report.age(f))),
+            _CELL.format("white-space:nowrap;", escape(v.due)),
+            _CELL.format("", escape(v.reporter)),
+            _CELL.format("white-space:nowrap;", escape(v.age)),
             "</tr>\n")))
     return Markup("".join(out))
 

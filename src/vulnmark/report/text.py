@@ -7,14 +7,12 @@ import logging
 from vulnmark.model import Finding
 from vulnmark.report.interface import (
     ReportFormatter,
-    confidence,
     health_summary,
-    labels,
     one_line,
     run_line,
-    snippet,
 )
 from vulnmark.report.model import COUNTS_TITLE, EMPTY_MESSAGE, HEALTH_TITLE, DailyReport, Section
+from vulnmark.report.view import shown
 
 logger = logging.getLogger(__name__)
 
@@ -60,18 +58,17 @@ class TextFormat(ReportFormatter):
         return lines
 
     def _finding(self, report: DailyReport, f: Finding) -> list[str]:
-        lines = [f"- {f.ticket} [{f.kind}] {one_line(f.title)}"]
-        lines.append(f"    Labels: {labels(f.labels)}; class: {f.classification or '-'}")
+        v = shown(report, f)
+        lines = [f"- {f.ticket} [{f.kind}] {v.title}"]
+        lines.append(f"    Labels: {v.labels}; class: {f.classification or '-'}")
         if f.suggested is not None or f.confidence is not None:
-            lines.append(
-                f"    Suggested: {f.suggested or '-'} (confidence {confidence(f.confidence)})"
-            )
+            lines.append(f"    Suggested: {f.suggested or '-'} (confidence {v.confidence})")
         if f.due_at is not None:
-            lines.append(f"    Due: {report.local(f.due_at)}")
+            lines.append(f"    Due: {v.due}")
         if f.detail:
-            lines.append(f"    Detail: {one_line(f.detail)}")
-        lines.extend(f"    Evidence: {snippet(e)}" for e in f.evidence)
-        lines.append(f"    Reporter: {one_line(f.reporter or '-', 80)}; age: {report.age(f)}")
+            lines.append(f"    Detail: {v.detail}")
+        lines.extend(f"    Evidence: {e}" for e in v.evidence)
+        lines.append(f"    Reporter: {v.reporter}; age: {v.age}")
         if f.url:
             lines.append(f"    {one_line(f.url, 300)}")
         return lines
