@@ -140,7 +140,7 @@ def ticket_from_values(values: Sequence[Any], comments: Sequence[Comment] = (),
     """A ticket from the values of :data:`TICKET_COLUMNS` (the fast path of a page read);
     the same ticket :func:`ticket_from_row` builds."""
     (key, title, created_at, description, labels, status, resolved_at, resolution, updated_at,
-     reporter, url, priority, issue_type, source, discovered_at) = values[:15]
+     reporter, url, priority, issue_type, source, discovered_at) = values[:len(TICKET_COLUMNS)]
     return filled(
         Ticket, key=key, title=title, created=_fromiso(created_at), description=description,
         labels=_labels(labels), status=status,

@@ -193,10 +193,11 @@ def pending_page(conn: Connection, *, after: str | None, limit: int,
         conn, f"{_SELECT_TICKET}, content_hash, gone_at FROM tickets WHERE key IN "
               f"(SELECT key FROM dirty_tickets {where}ORDER BY key LIMIT ?) ORDER BY key",
         [*params, limit])
-    live = [r for r in rows if r[16] is None]
+    digest, gone = len(TICKET_COLUMNS), len(TICKET_COLUMNS) + 1  # after the ticket's columns
+    live = [r for r in rows if r[gone] is None]
     return PendingPage(
         live=_tickets(conn, live, after=after, history=True),
-        read=[(r[0], r[15]) for r in rows], gone=[r[0] for r in rows if r[16] is not None])
+        read=[(r[0], r[digest]) for r in rows], gone=[r[0] for r in rows if r[gone] is not None])
 
 
 def page(conn: Connection, *, after: str | None = None, limit: int = 1000,
