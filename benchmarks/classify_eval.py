@@ -331,6 +331,15 @@ def outcome(truth: bool, predicted: bool) -> str:
     return "fn" if truth else "tn"
 
 
+def _prf_row(label: str, width: int, c: Counter[str]) -> str:
+    """A table row: true/false positives, false negatives, precision, recall and F1."""
+    tp, fp, fn = c["tp"], c["fp"], c["fn"]
+    p = tp / (tp + fp) if tp + fp else 0.0
+    rc = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * p * rc / (p + rc) if p + rc else 0.0
+    return f"{label:{width}s} {tp:5d} {fp:5d} {fn:5d} {p:7.4f} {rc:7.4f} {f1:7.4f}"
+
+
 def farsec(limit: int | None) -> None:
     path = DATA / "farsec_security_bug_reports/farsec_reports.jsonl"
     counts: dict[str, Counter[str]] = defaultdict(Counter)
@@ -361,12 +370,7 @@ def farsec(limit: int | None) -> None:
     print(f"{'project/method':24s} {'tp':>5s} {'fp':>5s} {'fn':>5s} {'prec':>7s} {'recall':>7s} "
           f"{'F1':>7s}")
     for key in sorted(counts, key=lambda k: (k.startswith("ALL"), k)):
-        c = counts[key]
-        tp, fp, fn = c["tp"], c["fp"], c["fn"]
-        p = tp / (tp + fp) if tp + fp else 0.0
-        rc = tp / (tp + fn) if tp + fn else 0.0
-        f1 = 2 * p * rc / (p + rc) if p + rc else 0.0
-        print(f"{key:24s} {tp:5d} {fp:5d} {fn:5d} {p:7.4f} {rc:7.4f} {f1:7.4f}")
+        print(_prf_row(key, 24, counts[key]))
     print(f"\nsuggested classes on {total} FARSEC bug reports (text rarely states one): "
           f"{sum(suggested.values())} {dict(suggested)}")
     for sample in samples:
@@ -404,12 +408,7 @@ def jira_apache(limit: int | None) -> None:
     print("\n## Jira Apache issues (held out): `suspected` vs the `security` label\n")
     print(f"{'method':10s} {'tp':>5s} {'fp':>5s} {'fn':>5s} {'prec':>7s} {'recall':>7s} {'F1':>7s}")
     for name in ("vulnmark", "baseline"):
-        c = counts[name]
-        tp, fp, fn = c["tp"], c["fp"], c["fn"]
-        p = tp / (tp + fp) if tp + fp else 0.0
-        rc = tp / (tp + fn) if tp + fn else 0.0
-        f1 = 2 * p * rc / (p + rc) if p + rc else 0.0
-        print(f"{name:10s} {tp:5d} {fp:5d} {fn:5d} {p:7.4f} {rc:7.4f} {f1:7.4f}")
+        print(_prf_row(name, 10, counts[name]))
     print(f"\nsuggestions on {total} issues with a Jira priority (priority_is_severity=false): "
           f"{sum(suggested.values())} {dict(suggested)}")
     for line in samples:

@@ -48,7 +48,7 @@ _MID_WORD = frozenset({
 #: parenthesised class word ("(High)" at a line end can state a class): found by the same
 #: scan as the stems, anywhere in a word, instead of one more pass over the text each.
 _CVSS_MARKS = ("cvss", "av:", "score")
-_PAREN_MARKS = tuple(f"({word})" for word in ("critical", "high", "medium", "moderate", "low"))
+_PAREN_MARKS = tuple(f"({word})" for word in _statements.PAREN_WORDS)
 
 
 def _stem_table() -> Stems:

@@ -146,7 +146,9 @@ _GROUPS: tuple[tuple[tuple[str, ...], tuple[tuple[re.Pattern[str], float], ...]]
 #: How far a group's windows reach before and after a stem.
 MARGIN = (90, 140)
 GROUP_STEMS: tuple[tuple[str, ...], ...] = tuple(stems for stems, _ in _GROUPS)
-_PAREN = re.compile(r"\((?:critical|high|medium|moderate|low)\)")
+#: The class words a title ends with in parentheses ("Path traversal (High)"), lower-cased.
+PAREN_WORDS = ("critical", "high", "medium", "moderate", "low")
+_PAREN = re.compile(rf"\((?:{'|'.join(PAREN_WORDS)})\)")
 
 _FROM = re.compile(r"\b(?:from|von|de|ről|ról)\s*\W{0,2}$", _F)
 _HU_FROM = re.compile(r"(?:ról|ről)$", _F)
@@ -164,11 +166,6 @@ _WORD_NEXT = {
 
 #: The separators TEMPLATE_BEFORE needs ("[CRITICAL|HIGH", "high or", "hoch oder", "vagy").
 _TEMPLATE_SEPARATORS = ("|", "/", ",", "or", "oder", "ou", "vagy")
-
-
-def has_paren_class(low: str) -> bool:
-    """Whether lower-cased text holds a parenthesised class word such as "(high)"."""
-    return _PAREN.search(low) is not None
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
 from typing import NamedTuple
 
 from vulnmark.model import EvidenceField, Ticket
@@ -55,16 +54,6 @@ def unquote(text: str) -> str:
         text = _QUOTE_LINE.sub(_blank, text)
         text = _COMMENTED.sub(_blank, text)
     return text
-
-
-def segments(ticket: Ticket) -> Iterator[Segment]:
-    """The ticket's text fields in reading order; later segments speak later."""
-    yield from segment_list(ticket)
-
-
-def segment_list(ticket: Ticket) -> list[Segment]:
-    """:func:`segments` as a list."""
-    return split(ticket)[0]
 
 
 def split(ticket: Ticket) -> tuple[list[Segment], str]:

@@ -19,11 +19,6 @@ from sqlalchemy import Connection, Table
 Row = tuple[Any, ...]
 
 
-def placeholder(conn: Connection) -> str:
-    """The driver's positional parameter marker (``?`` for sqlite3, ``%s`` for psycopg)."""
-    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
-
-
 def sql_for(conn: Connection, sql: str) -> str:
     """``sql`` (written with ``?`` markers and no other ``?``) for this connection's driver."""
     return sql if conn.dialect.paramstyle == "qmark" else sql.replace("?", "%s")
