@@ -5,6 +5,7 @@ workers cannot run."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -53,6 +54,36 @@ def test_workers_give_exactly_the_single_process_result(tmp_path: Path,
         assert evaluate.refresh(many, POLICY) == 0  # nothing left to do
 
 
+def test_a_shared_backlog_gives_exactly_the_single_process_result(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with _store(tmp_path / "one.db") as one:
+        evaluate.refresh(one, POLICY)
+        expected = _evaluations(one)
+    shared: list[int] = []
+    here = evaluate._refresh_here
+
+    def counted(*args: Any, **kwargs: Any) -> int:
+        shared.append(here(*args, **kwargs))
+        return shared[-1]
+
+    monkeypatch.setattr(evaluate, "SHARED_MIN", 0)  # PARALLEL_MIN stays above 1,299
+    monkeypatch.setattr(evaluate, "SHARED_CHUNK", 20)  # 1,299 // 32 = 40 a range
+    monkeypatch.setattr(evaluate, "_refresh_here", counted)
+    monkeypatch.setattr(evaluate.os, "cpu_count", lambda: 2)
+    written: list[int] = []
+    write = fanout._write
+    monkeypatch.setattr(fanout, "_write", lambda *a, **k: written.append(write(*a, **k))
+                        or written[-1])
+    with _store(tmp_path / "shared.db") as many:
+        assert evaluate.refresh(many, POLICY) == 1299
+        assert _evaluations(many) == expected
+        assert _pending(many) == 0
+    # this process took ranges while the worker started, and the worker took the rest
+    # (unless it never started in time: then this process did everything)
+    assert shared and all(n <= 40 for n in shared)
+    assert sum(shared) + sum(written) == 1299
+
+
 def test_a_ticket_changed_after_the_worker_read_it_stays_pending(tmp_path: Path) -> None:
     with _store(tmp_path / "race.db") as store:
         with store.reading() as conn:
@@ -69,18 +100,28 @@ def test_a_ticket_changed_after_the_worker_read_it_stays_pending(tmp_path: Path)
         assert keys[0] in pending and keys[1] not in pending
 
 
-def test_broken_workers_fall_back_to_this_process(tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(*_a: object, **_k: object) -> int:
-        raise OSError("no processes here")
-
-    monkeypatch.setattr(evaluate, "PARALLEL_MIN", 0)
+@pytest.mark.parametrize("mode", ["pool", "shared"])
+def test_without_workers_this_process_does_everything(
+        mode: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(evaluate.os, "cpu_count", lambda: 2)
-    monkeypatch.setattr(fanout, "refresh", broken)
+    if mode == "pool":  # no worker process can start at all
+        monkeypatch.setattr(evaluate, "PARALLEL_MIN", 0)
+        monkeypatch.setattr(fanout, "refresh", _broken)
+    else:  # the worker starts but never answers: this process takes every range
+        monkeypatch.setattr(evaluate, "SHARED_MIN", 0)
+        monkeypatch.setattr(fanout, "_ready", _never_ready)
     with _store(tmp_path / "fallback.db") as store:
         assert evaluate.refresh(store, POLICY) == 1299
         assert _pending(store) == 0
         assert len(_evaluations(store)) == 1299
+
+
+def _broken(*_a: object, **_k: object) -> int:
+    raise OSError("no processes here")
+
+
+def _never_ready() -> bool:
+    raise RuntimeError("this worker cannot work")
 
 
 def test_rules_survive_the_trip_to_a_worker() -> None:

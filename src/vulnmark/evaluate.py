@@ -16,26 +16,23 @@ import json
 import logging
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, or_, select
+from sqlalchemy import Connection, delete, func, or_, select
 
-from vulnmark import __version__, evidence
+from vulnmark import __version__, cache, evidence
 from vulnmark.check import deadline_findings, marking, marking_findings
 from vulnmark.model import (
     FINDING_KINDS,
-    Evidence,
     Finding,
     Outcome,
     Reading,
     Ticket,
-    TicketKey,
-    filled,
     iso,
 )
 from vulnmark.outcomes import OutcomeRules, earliest, list_outcomes
@@ -56,13 +53,17 @@ logger = logging.getLogger(__name__)
 Reader = Callable[[Ticket, Policy], Reading]
 Progress = Callable[[int], None]
 POLICY_STATE = "evaluate.policy_digest"
-CACHE_FORMAT = 2
-"""The layout of the cached findings (:func:`encode_findings`); a new one re-evaluates."""
 BATCH = 5000
 """Tickets per page (and per transaction in this process): fewer, larger commits cost less
 than many small ones when the changed tickets are spread over a large store."""
 PARALLEL_MIN = 20_000
-"""From this many changed tickets on, worker processes evaluate them (see fanout)."""
+"""From this many changed tickets on, worker processes evaluate them and this process writes
+what they return (see fanout)."""
+SHARED_MIN = 4_000
+"""From this many changed tickets on (and below :data:`PARALLEL_MIN`), this process and
+worker processes share them: about half a second of work, what a new worker needs to start."""
+SHARED_CHUNK = 250
+"""The fewest tickets in one range of a shared backlog."""
 MAX_WORKERS = 4
 GC_THRESHOLD = 100_000
 """Allocations between two young-generation collections while evaluating (Python's is 700)."""
@@ -85,7 +86,7 @@ def refresh(store: Store, policy: Policy, *, reader: Reader | None = None,
     read = reader or default_reader()
     digest = policy.digest()
     # Evaluations are valid for one policy and one version of the rules and inference.
-    stamp = f"{digest} {__version__} cache-{CACHE_FORMAT}"
+    stamp = f"{digest} {__version__} cache-{cache.FORMAT}"
     seen = store.get_state(POLICY_STATE)
     fresh = seen != stamp  # every evaluation was just dropped: nothing to replace
     if fresh:
@@ -103,12 +104,22 @@ def refresh(store: Store, policy: Policy, *, reader: Reader | None = None,
     rules = OutcomeRules.from_policy(policy)
     workers = min(os.cpu_count() or 1, MAX_WORKERS)
     with fewer_collections():
-        if reader is None and workers > 1 and _dirty_count(store) >= PARALLEL_MIN:
+        backlog = _dirty_count(store) if reader is None and workers > 1 else 0
+        if backlog >= SHARED_MIN:
             from vulnmark import fanout
 
+            def here(after: str | None, last: str) -> int:
+                return _refresh_here(store, policy, read, versions, rules, progress,
+                                     after=after, last=last)
+
             try:
-                return fanout.refresh(store, policy, versions, rules, workers=workers,
-                                      fresh=fresh, progress=progress)
+                if backlog >= PARALLEL_MIN:  # this process writes what the workers return
+                    return fanout.refresh(store, policy, versions, rules, workers=workers,
+                                          fresh=fresh, progress=progress)
+                # this process evaluates too, and a range is a small share of the backlog
+                return fanout.refresh(store, policy, versions, rules, workers=workers - 1,
+                                      fresh=fresh, progress=progress, here=here,
+                                      chunk=max(SHARED_CHUNK, backlog // 32))
             except (BrokenProcessPool, OSError, RuntimeError) as e:
                 # what the workers finished is stored; the rest is still dirty: go on here
                 logger.warning("worker processes failed (%s); evaluating in this process", e)
@@ -132,11 +143,13 @@ def fewer_collections() -> Iterator[None]:
 
 
 def _refresh_here(store: Store, policy: Policy, read: Reader, versions: PolicyVersions,
-                  rules: OutcomeRules, progress: Progress | None) -> int:
-    done, after = 0, None
+                  rules: OutcomeRules, progress: Progress | None, *,
+                  after: str | None = None, last: str | None = None) -> int:
+    """Evaluate the dirty tickets (those with a key in ``(after, last]``) in this process."""
+    done = 0
     while True:
         with store.transaction() as conn:
-            page = _tickets.pending_page(conn, after=after, limit=BATCH)
+            page = _tickets.pending_page(conn, after=after, last=last, limit=BATCH)
             if not page.read:
                 break
             _store_evaluations(conn, page.live, policy, read, versions=versions, rules=rules)
@@ -261,7 +274,7 @@ def evaluation_rows(conn: Connection, page: Iterable[Ticket], policy: Policy, re
         outcome = earliest([explicit.get(t.key), rules.inferred(t)])
         doc = ""
         if found or due is not None or m.is_marked:
-            doc = encode_findings(t, m.classification, found)
+            doc = cache.encode(t, m.classification, found)
         rows.append((
             t.key, int(m.is_marked), m.classification, t.state, created, ts(due),
             ts(t.resolved), len(found), doc,
@@ -288,38 +301,6 @@ def write_evaluations(conn: Connection, rows: list[Row], *, replace_old: bool = 
         driver.execute_many(conn, _UPSERT, rows)
     else:
         driver.insert_many(conn, evaluations, EVALUATION_COLUMNS, rows)
-
-
-def encode_findings(t: Ticket, classification: str | None, found: Sequence[Finding]) -> str:
-    """A ticket's marking findings as cached: JSON arrays, the ticket's own fields once.
-
-    ``[title, url, labels, classification, reporter, created, [[kind, suggested, confidence,
-    [[field, text, index], …], due_at, detail], …]]``. Arrays rather than one object per
-    finding: reading them back is most of the cost of every report at a million tickets.
-    """
-    return json.dumps([
-        t.title, t.url, list(t.labels), classification, t.reporter, iso(t.created),
-        [[f.kind, f.suggested, f.confidence, [[e.field, e.text, e.index] for e in f.evidence],
-          iso(f.due_at), f.detail] for f in found],
-    ], ensure_ascii=False)
-
-
-def decode_findings(key: str, doc: str) -> tuple[Finding, list[Finding]]:
-    """The ticket part of a finding (for deadline findings) and the cached findings."""
-    title, url, labels, classification, reporter, created, items = json.loads(doc)
-    common = {"ticket": TicketKey(key), "title": title, "url": url, "labels": tuple(labels),
-              "classification": classification, "reporter": reporter,
-              "created": dt(created)}
-    base = filled(Finding, kind="overdue", suggested=None, confidence=None, evidence=(),
-                  due_at=None, detail="", **common)
-    found = [
-        filled(Finding, kind=kind, suggested=suggested, confidence=confidence,
-               evidence=tuple(filled(Evidence, field=f, text=text, index=index)
-                              for f, text, index in evidence),
-               due_at=dt(due_at), detail=detail, **common)
-        for kind, suggested, confidence, evidence, due_at, detail in items
-    ]
-    return base, found
 
 
 @dataclass(frozen=True)
@@ -378,11 +359,11 @@ def collect(store: Store, policy: Policy, now: datetime,
                 _candidate_rows(conn, soon, required):
             if not raw:
                 continue
-            base, candidates = decode_findings(key, raw)
+            common, candidates = cache.decode(key, raw)
             needs_outcome = required and bool(is_vuln)
             if due_at is not None or needs_outcome:  # else no deadline finding can arise
                 candidates += deadline_findings(
-                    base, state=state, due_at=dt(due_at),
+                    cache.ticket_finding(common), state=state, due_at=dt(due_at),
                     resolved_at=dt(resolved_at), now=now, due_soon=window,
                     outcome_at=dt(outcome_at), outcome_kind=outcome_kind,
                     needs_outcome=needs_outcome)
@@ -396,6 +377,10 @@ def collect(store: Store, policy: Policy, now: datetime,
     )
 
 
+_CANDIDATE = ("SELECT ticket_key, state, due_at, resolved_at, findings, outcome_at, "
+              "outcome_kind, is_vulnerability FROM evaluations")
+
+
 def _candidate_rows(conn: Connection, soon: str | None, required: bool) -> Iterator[Row]:
     """The evaluations that may yield a finding at an instant whose due-soon horizon is
     ``soon``: marking findings, deadline findings, and (when outcomes are required) resolved
@@ -404,25 +389,21 @@ def _candidate_rows(conn: Connection, soon: str | None, required: bool) -> Itera
     Separate queries rather than one ``OR``: each part can use its index (the partial one on
     findings, the one on due dates), where an ``OR`` over them scans every evaluation.
     """
-    e = evaluations.c
-    columns = select(e.ticket_key, e.state, e.due_at, e.resolved_at, e.findings, e.outcome_at,
-                     e.outcome_kind, e.is_vulnerability)
-    queries = [
-        columns.where(e.n_findings > 0),
-        columns.where(e.n_findings == 0, e.due_at > "",  # '' sorts before every time
-                      or_(and_(e.state == "open", e.due_at <= soon),
-                          and_(e.state == "resolved", e.resolved_at > e.due_at),
-                          e.outcome_at > e.due_at)),
+    queries: list[tuple[str, list[Any]]] = [
+        ("n_findings > 0", []),
+        ("n_findings = 0 AND due_at > '' AND ((state = 'open' AND due_at <= ?) "  # '' sorts
+         "OR (state = 'resolved' AND resolved_at > due_at) OR outcome_at > due_at)",  # first
+         [soon]),
     ]
     if required:
-        queries.append(columns.where(e.n_findings == 0, e.state == "resolved",
-                                     e.is_vulnerability == 1, e.outcome_at.is_(None)))
+        queries.append(("n_findings = 0 AND state = 'resolved' AND is_vulnerability = 1 "
+                        "AND outcome_at IS NULL", []))
     seen: set[str] = set()
-    for query in queries:
-        for key, *row in conn.execute(query):
-            if key not in seen:
-                seen.add(key)
-                yield (key, *row)
+    for where, params in queries:
+        for row in driver.fetch(conn, f"{_CANDIDATE} WHERE {where}", params):
+            if row[0] not in seen:
+                seen.add(row[0])
+                yield row
 
 
 def check(store: Store, policy: Policy, now: datetime, filters: Filters = Filters(), *,
@@ -477,10 +458,10 @@ def vulnerabilities(store: Store, policy: Policy, now: datetime,
         for r in conn.execute(query).mappings():
             kinds: list[str] = []
             if r["findings"]:
-                base, found = decode_findings(r["ticket_key"], r["findings"])
+                common, found = cache.decode(r["ticket_key"], r["findings"])
                 kinds = [f.kind for f in found]
                 kinds += [f.kind for f in deadline_findings(
-                    base, state=r["state"], due_at=dt(r["due_at"]),
+                    cache.ticket_finding(common), state=r["state"], due_at=dt(r["due_at"]),
                     resolved_at=dt(r["resolved_at"]), now=now, due_soon=window,
                     outcome_at=dt(r["outcome_at"]), outcome_kind=r["outcome_kind"],
                     needs_outcome=required)]

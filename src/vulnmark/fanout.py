@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -87,22 +88,93 @@ def ranges(store: Store, size: int = CHUNK) -> Iterator[tuple[str | None, str]]:
 
 def refresh(store: Store, policy: Policy, versions: evaluate.PolicyVersions,
             rules: OutcomeRules, *, workers: int, fresh: bool,
-            progress: Callable[[int], None] | None = None) -> int:
-    """Evaluate every dirty ticket with ``workers`` processes; returns how many."""
+            progress: Callable[[int], None] | None = None,
+            here: Callable[[str | None, str], int] | None = None, chunk: int = CHUNK) -> int:
+    """Evaluate every dirty ticket with ``workers`` processes; returns how many.
+
+    With ``here`` (which evaluates and stores the dirty tickets of one key range in this
+    process) this process takes ranges too, from the start, and workers get ranges once one of
+    them has answered: a new forkserver needs about half a second before its first worker
+    runs, which is most of a mid-sized backlog's time.
+    """
     url = store.engine.url.render_as_string(hide_password=False)
-    context = multiprocessing.get_context("forkserver")
+    pool = ProcessPoolExecutor(workers, mp_context=_context(), initializer=_init,
+                               initargs=(url, policy, versions, rules))
+    if here is None:
+        with pool:
+            return _share(store, pool, workers, fresh, progress, ranges(store, chunk))
+    starter = _Starter(pool)
+    starter.start()
+    try:
+        return _share(store, pool, workers, fresh, progress, ranges(store, chunk), here,
+                      starter.is_ready)
+    finally:
+        starter.close()
+
+
+def _share(store: Store, pool: ProcessPoolExecutor, workers: int, fresh: bool,
+           progress: Callable[[int], None] | None, todo: Iterator[tuple[str | None, str]],
+           here: Callable[[str | None, str], int] | None = None,
+           is_ready: Callable[[], bool] = lambda: True) -> int:
     done = 0
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init,
-                             initargs=(url, policy, versions, rules)) as pool:
-        pending: deque[Future[Result]] = deque()
-        todo = ranges(store)
-        for after, last in todo:
-            pending.append(pool.submit(_task, after, last))
-            if len(pending) > 2 * workers:
-                done += _write(store, pending.popleft().result(), fresh, progress)
-        while pending:
+    pending: deque[Future[Result]] = deque()
+    for after, last in todo:
+        while pending and pending[0].done():
             done += _write(store, pending.popleft().result(), fresh, progress)
+        if here is not None and (len(pending) >= 2 * workers or not is_ready()):
+            done += here(after, last)
+            continue
+        pending.append(pool.submit(_task, after, last))
+        if len(pending) > 2 * workers:
+            done += _write(store, pending.popleft().result(), fresh, progress)
+    while pending:
+        done += _write(store, pending.popleft().result(), fresh, progress)
     return done
+
+
+class _Starter(threading.Thread):
+    """Starts a pool's workers without holding up this process: the first worker of a new
+    forkserver blocks whoever asks for it until the forkserver has imported vulnmark."""
+
+    def __init__(self, pool: ProcessPoolExecutor) -> None:
+        super().__init__(name="vulnmark-workers")
+        self._pool = pool
+        self._lock = threading.Lock()
+        self._ready: Future[bool] | None = None
+        self._closed = False
+
+    def run(self) -> None:
+        try:
+            ready = self._pool.submit(_ready)
+        except (OSError, RuntimeError) as e:  # no worker: this process does all the work
+            logger.warning("worker processes could not start (%s)", e)
+            return
+        with self._lock:
+            self._ready, closed = ready, self._closed
+        if closed:  # the work was done without the workers
+            self._pool.shutdown(wait=True)
+
+    def is_ready(self) -> bool:
+        ready = self._ready
+        return ready is not None and ready.done() and ready.exception() is None
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed, ready = True, self._ready
+        if ready is not None:  # else run() shuts the pool down once it has started
+            self._pool.shutdown(wait=ready.done())
+
+
+def _ready() -> bool:
+    return True
+
+
+def _context() -> multiprocessing.context.ForkServerContext:
+    """The forkserver, told to import vulnmark's evaluation once (when it starts): each
+    worker is then forked ready instead of importing SQLAlchemy and the inference itself."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["vulnmark.fanout", "vulnmark.classify"])
+    return context
 
 
 def _write(store: Store, result: Result, fresh: bool,
