@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from core_support import make_ticket
-from vulnmark import evaluate, evidence, outcomes
+from vulnmark import cache, evaluate, evidence, outcomes
 from vulnmark.classify import read
 from vulnmark.model import Comment, Reading, Ticket
 from vulnmark.policy import Policy, preset
@@ -210,9 +210,9 @@ def test_cached_findings_come_back_field_for_field() -> None:
     m = marking(t, P)
     found = marking_findings(t, P, read(t, P), m)
     assert [f.kind for f in found] == ["mismatch"] and found[0].evidence
-    base, back = evaluate.decode_findings(t.key, evaluate.encode_findings(t, m.classification,
-                                                                         found))
+    common, back = cache.decode(t.key, cache.encode(t, m.classification, found))
     assert back == found
+    base = cache.ticket_finding(common)
     assert (base.ticket, base.title, base.url, base.labels, base.classification,
             base.reporter, base.created) == (t.key, t.title, t.url, t.labels, "LOW",
                                               t.reporter, t.created)
@@ -222,7 +222,7 @@ def test_evaluations_cached_in_an_older_layout_are_redone(store: Store) -> None:
     store.upsert_tickets(many(4), at=NOW)
     assert evaluate.refresh(store, P) == 4
     stamp = store.get_state(evaluate.POLICY_STATE)
-    assert stamp is not None and stamp.endswith(f"cache-{evaluate.CACHE_FORMAT}")
+    assert stamp is not None and stamp.endswith(f"cache-{cache.FORMAT}")
     store.set_state(evaluate.POLICY_STATE, stamp.rsplit(" ", 1)[0])  # as vulnmark wrote it
     assert evaluate.refresh(store, P) == 4
     assert evaluate.refresh(store, P) == 0

@@ -23,6 +23,7 @@ from vulnmark.report import (
 )
 from vulnmark.report.csv import COLUMNS, CsvFormat
 from vulnmark.report.html import HtmlFormat
+from vulnmark.report.interface import utc_iso
 from vulnmark.report.json import JsonFormat
 from vulnmark.report.markdown import MarkdownFormat, escape
 from vulnmark.report.text import TextFormat
@@ -168,6 +169,18 @@ def test_json_times_are_utc_even_when_input_is_not(report: DailyReport) -> None:
     f = Finding(TicketKey("X-1"), "overdue", "t", due_at=local)
     data = json.loads(JsonFormat().format(replace(report, findings=(f,))))
     assert data["findings"][0]["due_at"] == "2026-07-01T10:00:00Z"
+
+
+def test_json_findings_are_the_findings_contract_shape(report: DailyReport) -> None:
+    # the report builds each finding's dict itself (for speed): same keys, order and values
+    # as Finding.as_dict, times in UTC
+    data = json.loads(JsonFormat().format(report))
+    assert len(report.findings) >= 4
+    for f, out in zip(report.findings, data["findings"], strict=True):
+        expected = json.loads(json.dumps(f.as_dict()))
+        expected["due_at"] = utc_iso(f.due_at)
+        expected["created"] = utc_iso(f.created)
+        assert list(out) == list(expected) and out == expected
 
 
 def test_csv_parses_back(report: DailyReport) -> None:

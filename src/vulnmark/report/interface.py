@@ -34,7 +34,9 @@ def utc_iso(value: datetime | None) -> str | None:
     """ISO-8601 in UTC with a ``Z`` suffix, as in the JSON contract."""
     if value is None:
         return None
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    if value.tzinfo is not UTC:  # stored times are UTC already
+        value = value.astimezone(UTC)
+    return value.isoformat().replace("+00:00", "Z")
 
 
 #: Bidirectional overrides and isolates ("Trojan Source"): they reorder what people read.

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import logging
 
-from vulnmark.model import Run
+from vulnmark.model import Finding, Run
 from vulnmark.report.interface import ReportFormatter, utc_iso
 from vulnmark.report.model import DailyReport
 
@@ -30,6 +30,26 @@ def run_dict(run: Run) -> dict[str, object]:
     }
 
 
+def finding_dict(f: Finding) -> dict[str, object]:
+    """:meth:`Finding.as_dict <vulnmark.model.Finding.as_dict>` with times in UTC (the same
+    keys in the same order, built directly: a report can hold tens of thousands)."""
+    return {
+        "ticket": f.ticket,
+        "kind": f.kind,
+        "title": f.title,
+        "url": f.url,
+        "labels": list(f.labels),
+        "classification": f.classification,
+        "suggested": f.suggested,
+        "confidence": f.confidence,
+        "evidence": [{"field": e.field, "index": e.index, "text": e.text} for e in f.evidence],
+        "due_at": utc_iso(f.due_at),
+        "reporter": f.reporter,
+        "created": utc_iso(f.created),
+        "detail": f.detail,
+    }
+
+
 def report_dict(report: DailyReport) -> dict[str, object]:
     """The report as plain JSON-ready data."""
     h = report.health
@@ -46,10 +66,7 @@ def report_dict(report: DailyReport) -> dict[str, object]:
             "by_class": dict(report.counts_table),
             "by_kind": dict(report.by_kind),
         },
-        "findings": [
-            {**f.as_dict(), "due_at": utc_iso(f.due_at), "created": utc_iso(f.created)}
-            for f in report.findings
-        ],
+        "findings": [finding_dict(f) for f in report.findings],
         "sections": [
             {"title": s.title, "kinds": list(s.kinds), "count": s.count}
             for s in report.sections()
@@ -66,6 +83,7 @@ def report_dict(report: DailyReport) -> dict[str, object]:
 
 
 _FINDINGS = "\0findings\0"  # stands for the findings while the rest is indented
+_ONE_LINE = json.JSONEncoder(ensure_ascii=False)  # json.dumps builds one per call
 
 
 class JsonFormat(ReportFormatter):
@@ -84,6 +102,6 @@ class JsonFormat(ReportFormatter):
         assert isinstance(findings, list)
         data["findings"] = _FINDINGS
         text = json.dumps(data, indent=2, ensure_ascii=False)
-        rows = ",\n    ".join(json.dumps(f, ensure_ascii=False) for f in findings)
+        rows = ",\n    ".join(map(_ONE_LINE.encode, findings))
         array = f"[\n    {rows}\n  ]" if findings else "[]"
         return text.replace(json.dumps(_FINDINGS), array, 1) + "\n"
