@@ -21,8 +21,8 @@ DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "jira_ap
 POLICY = preset("etsi-319-401")
 
 
-def _store(path: Path) -> Store:
-    store = Store.open(f"sqlite:///{path}")
+def _store(path: Path | str) -> Store:
+    store = Store.open(path if isinstance(path, str) else f"sqlite:///{path}")
     tickets = [t for page in sorted(DATA.glob("search_page_*.json")) for t in load_file(page)]
     store.upsert_tickets(tickets)
     return store
@@ -55,7 +55,7 @@ def test_workers_give_exactly_the_single_process_result(tmp_path: Path,
 
 
 def test_a_shared_backlog_gives_exactly_the_single_process_result(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     with _store(tmp_path / "one.db") as one:
         evaluate.refresh(one, POLICY)
         expected = _evaluations(one)
@@ -74,7 +74,7 @@ def test_a_shared_backlog_gives_exactly_the_single_process_result(
     write = fanout._write
     monkeypatch.setattr(fanout, "_write", lambda *a, **k: written.append(write(*a, **k))
                         or written[-1])
-    with _store(tmp_path / "shared.db") as many:
+    with _store(store_url) as many:  # SQLite and PostgreSQL
         assert evaluate.refresh(many, POLICY) == 1299
         assert _evaluations(many) == expected
         assert _pending(many) == 0
