@@ -3,10 +3,11 @@
 ``refresh`` streams the tickets whose content changed since they were last evaluated (or all of
 them when the policy changed), runs inference and the marking rules, and stores one evaluation row
 per ticket. ``collect`` then derives the findings at an instant from those rows with SQL: marking
-findings from the cache, deadline findings from the indexed due dates. Memory stays bounded by the
-batch size plus the findings themselves. Tickets waiting for evaluation are listed in
-``dirty_tickets``; a large backlog (a first check, a policy change) is evaluated by worker
-processes (:mod:`vulnmark.fanout`).
+findings from the cache (:mod:`vulnmark.cache`), deadline findings from the indexed due dates.
+Memory stays bounded by the batch size plus the findings themselves. Tickets waiting for
+evaluation are listed in ``dirty_tickets``; a large backlog (a first check, a policy change) is
+evaluated by worker processes, a mid-sized one (a day of changes in a large store) by this
+process and a worker together (:mod:`vulnmark.fanout`).
 """
 
 from __future__ import annotations

@@ -7,6 +7,9 @@ only writes what they return. A ticket's dirty flag is cleared only if its conte
 the one the worker read, so a ticket changed meanwhile (by a sync) is evaluated again next time.
 Memory stays bounded: key ranges are found by streaming the dirty keys, and only a few ranges are
 in flight at once.
+
+A mid-sized backlog (a day of changes in a large store) is shared: this process evaluates ranges
+itself from the start, and a worker, started in the background, takes ranges once it answers.
 """
 
 from __future__ import annotations
