@@ -5,6 +5,7 @@ All records are frozen dataclasses; times are timezone-aware and in UTC.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, NewType, TypeVar, get_args
@@ -161,8 +162,11 @@ class Finding:
     created: datetime | None = None
     detail: str = ""
 
-    def as_dict(self) -> dict[str, object]:
-        """The JSON shape of DESIGN.md (``detail`` and ``created`` are extra, stable keys)."""
+    def as_dict(self, time: Callable[[datetime | None], str | None] | None = None
+                ) -> dict[str, object]:
+        """The JSON shape of DESIGN.md (``detail`` and ``created`` are extra, stable keys);
+        ``time`` writes the two times (default :func:`iso`, as given)."""
+        time = time or iso
         return {
             "ticket": self.ticket,
             "kind": self.kind,
@@ -173,9 +177,9 @@ class Finding:
             "suggested": self.suggested,
             "confidence": self.confidence,
             "evidence": [e.as_dict() for e in self.evidence],
-            "due_at": iso(self.due_at),
+            "due_at": time(self.due_at),
             "reporter": self.reporter,
-            "created": iso(self.created),
+            "created": time(self.created),
             "detail": self.detail,
         }
 

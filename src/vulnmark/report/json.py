@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import logging
 
-from vulnmark.model import Finding, Run
+from vulnmark.model import Run
 from vulnmark.report.interface import ReportFormatter, utc_iso
 from vulnmark.report.model import DailyReport
 
@@ -30,26 +30,6 @@ def run_dict(run: Run) -> dict[str, object]:
     }
 
 
-def finding_dict(f: Finding) -> dict[str, object]:
-    """:meth:`Finding.as_dict <vulnmark.model.Finding.as_dict>` with times in UTC (the same
-    keys in the same order, built directly: a report can hold tens of thousands)."""
-    return {
-        "ticket": f.ticket,
-        "kind": f.kind,
-        "title": f.title,
-        "url": f.url,
-        "labels": list(f.labels),
-        "classification": f.classification,
-        "suggested": f.suggested,
-        "confidence": f.confidence,
-        "evidence": [{"field": e.field, "index": e.index, "text": e.text} for e in f.evidence],
-        "due_at": utc_iso(f.due_at),
-        "reporter": f.reporter,
-        "created": utc_iso(f.created),
-        "detail": f.detail,
-    }
-
-
 def report_dict(report: DailyReport) -> dict[str, object]:
     """The report as plain JSON-ready data."""
     h = report.health
@@ -66,7 +46,7 @@ def report_dict(report: DailyReport) -> dict[str, object]:
             "by_class": dict(report.counts_table),
             "by_kind": dict(report.by_kind),
         },
-        "findings": [finding_dict(f) for f in report.findings],
+        "findings": [f.as_dict(utc_iso) for f in report.findings],
         "sections": [
             {"title": s.title, "kinds": list(s.kinds), "count": s.count}
             for s in report.sections()
