@@ -142,11 +142,21 @@ def _csv_cell(value: Any) -> str:
 Update = Callable[[int], None]
 
 
+def _unknown_length() -> Iterator[int]:
+    yield from ()
+
+
 def progress_callback(total: int | None, label: str) -> tuple[Update, Callable[[], None]]:
-    """A progress bar on a terminal; nothing at all under cron (no TTY)."""
+    """A progress bar on a terminal; nothing at all under cron (no TTY).
+
+    ``total=None`` (the amount of work is not known in advance) shows a running count: click
+    refuses a bar with neither a length nor an iterable, so it gets an iterable of unknown
+    length, which it never consumes.
+    """
     if not sys.stderr.isatty():
         return (lambda _n: None), (lambda: None)
-    bar: Any = click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True,
-                            show_eta=total is not None)
+    unknown = None if total is not None else _unknown_length()
+    bar: Any = click.progressbar(unknown, length=total, label=label, file=sys.stderr,
+                                 show_pos=True, show_eta=total is not None)
     bar.__enter__()
     return bar.update, lambda: bar.__exit__(None, None, None)

@@ -1,0 +1,210 @@
+"""Every command, run the way a person runs it: in a real process on a pseudo-terminal.
+
+The other CLI tests capture output (click's runner, pipes), so code that only runs when
+stdout/stderr is a terminal (progress bars, colour) is invisible to them: F2 of the reliability
+report (`vulnmark check` crashed on every interactive terminal) shipped because of that. Here
+every command's ``--help`` and a real invocation on a small store run with stdin, stdout and
+stderr on a pty. A new command must be added to :data:`INVOCATIONS` (a test checks that each
+leaf command of the click tree has one).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+import pytest
+from aiosmtpd.controller import Controller
+
+from vulnmark.cli import cli
+from vulnmark.demo import sample_tickets
+from vulnmark.sources.jsonl import ticket_to_json
+from vulnmark.testing import JiraEmulator
+from vulnmark.testing.server import serve_in_thread
+
+
+@dataclass(frozen=True)
+class Ran:
+    code: int
+    output: str
+
+
+def run_on_pty(argv: list[str], *, env: dict[str, str], cwd: Path, timeout: float = 180) -> Ran:
+    """Run ``argv`` with stdin/stdout/stderr on a new pseudo-terminal; return its exit code and
+    everything it wrote (carriage returns and all)."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=cwd,
+                            close_fds=True, start_new_session=True)
+    os.close(slave)
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.5)
+            if not ready:
+                if proc.poll() is not None:
+                    break
+                continue
+            try:
+                data = os.read(master, 65536)
+            except OSError:  # EIO: the child closed its side
+                break
+            if not data:
+                break
+            chunks.append(data)
+        else:
+            proc.kill()
+            pytest.fail(f"{argv} did not finish within {timeout} s")
+        code = proc.wait(timeout=30)
+    finally:
+        os.close(master)
+    return Ran(code, b"".join(chunks).decode("utf-8", "replace"))
+
+
+def leaf_commands(group: click.Group, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        assert command is not None
+        if isinstance(command, click.Group):
+            yield from leaf_commands(command, (*path, name))
+        else:
+            yield (*path, name)
+
+
+def all_commands(group: click.Group, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        assert command is not None
+        yield (*path, name)
+        if isinstance(command, click.Group):
+            yield from all_commands(command, (*path, name))
+
+
+TODAY = datetime.now(UTC).date().isoformat()
+
+#: (command path, arguments, accepted exit codes, text the output must contain), in the order
+#: a person would run them on a new store. Every leaf command appears at least once.
+INVOCATIONS: list[tuple[tuple[str, ...], list[str], set[int], str]] = [
+    (("init",), ["--preset", "etsi-319-401"], {0}, "vulnmark.toml"),
+    (("import",), ["sample.jsonl"], {0}, "8 tickets"),
+    (("policy", "show"), [], {0}, "CRITICAL"),
+    (("check",), [], {0}, "CA-101"),
+    (("list",), [], {0}, "CA-102"),
+    (("jql",), [], {0}, "labels"),
+    (("ticket", "new"), ["--title", "Weak TLS ciphers on the OCSP responder",
+                         "--label", "Vulnerability"], {0}, "VULN-1"),
+    (("ticket", "label"), ["VULN-1", "HIGH"], {0}, "VULN-1"),
+    (("ticket", "unlabel"), ["VULN-1", "HIGH"], {0}, "VULN-1"),
+    (("ticket", "comment"), ["VULN-1", "Rated HIGH after review."], {0}, "VULN-1"),
+    (("ticket", "show"), ["VULN-1"], {0}, "Weak TLS ciphers"),
+    (("reclassify",), ["VULN-1", "MEDIUM", "--why", "re-scored after review"], {0}, "VULN-1"),
+    (("outcome",), ["VULN-1", "--remediated"], {0}, "VULN-1"),
+    (("ticket", "resolve"), ["VULN-1"], {0}, "VULN-1"),
+    (("backfill",), [], {0}, "CA-101"),
+    (("report", "daily"), [], {0}, "daily classification report"),
+    (("report", "daily"), ["--send"], {0}, "report"),
+    (("schedule",), ["--once"], {0}, "Z: "),
+    (("runs",), [], {0}, "report"),
+    (("metrics",), ["--from", TODAY, "--to", TODAY], {0}, "classified"),
+    (("evidence", "export"), ["--from", TODAY, "--to", TODAY, "-o", "pack.zip"], {0},
+     "pack.zip"),
+    (("evidence", "verify"), [], {0}, "OK"),
+    (("evidence", "verify"), ["--pack", "pack.zip"], {0}, "OK"),
+    (("sync",), [], {0}, "Synced"),
+    (("demo",), ["--html", "demo.html"], {0}, "daily classification report"),
+]
+
+
+def test_every_leaf_command_has_an_invocation() -> None:
+    covered = {path for path, *_ in INVOCATIONS}
+    missing = sorted(" ".join(p) for p in set(leaf_commands(cli)) - covered)
+    assert not missing, f"add a pty invocation for: {missing}"
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[tuple[int, list[bytes]]]:
+    received: list[bytes] = []
+
+    class Sink:
+        async def handle_DATA(self, server: object, session: object,  # noqa: N802
+                              envelope: object) -> str:
+            received.append(getattr(envelope, "content", b""))
+            return "250 OK"
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    controller = Controller(Sink(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port, received
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    lines = [json.dumps(ticket_to_json(t)) for t in sample_tickets(datetime.now(UTC))]
+    (tmp_path / "sample.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return tmp_path
+
+
+def _env(workdir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("VULNMARK_", "JIRA_"))}
+    env.update(TERM="xterm-256color", COLUMNS="120", LINES="40",
+               VULNMARK_DB=f"sqlite:///{workdir / 'vulnmark.db'}",
+               VULNMARK_CONFIG=str(workdir / "vulnmark.toml"), **extra)
+    return env
+
+
+def _no_traceback(ran: Ran, what: str) -> None:
+    assert "Traceback" not in ran.output, f"{what}:\n{ran.output}"
+
+
+def test_f2_every_command_help_on_a_terminal(workdir: Path) -> None:
+    """--help of every command and group, in one process per command (as typed)."""
+    env = _env(workdir)
+    for path in [(), *all_commands(cli)]:
+        ran = run_on_pty([sys.executable, "-m", "vulnmark", *path, "--help"], env=env,
+                         cwd=workdir)
+        _no_traceback(ran, " ".join(path))
+        assert ran.code == 0, (path, ran.output)
+        assert "Usage:" in ran.output and "Example" in ran.output, (path, ran.output)
+
+
+@pytest.mark.slow
+def test_f2_every_command_runs_on_a_terminal(workdir: Path,
+                                          smtp_sink: tuple[int, list[bytes]]) -> None:
+    port, received = smtp_sink
+    emu = JiraEmulator(auth={JiraEmulator.basic("pty@example.org", "pty-token")})
+    emu.generate(30, project="SEC")
+    with serve_in_thread(emu) as url:
+        env = _env(workdir, VULNMARK_SMTP_HOST="127.0.0.1", VULNMARK_SMTP_PORT=str(port),
+                   JIRA_EMAIL="pty@example.org", JIRA_TOKEN="pty-token")
+        for path, args, codes, expect in INVOCATIONS:
+            if path == ("import",):  # after init: recipients and a Jira site for sync
+                (workdir / "vulnmark.toml").write_text(
+                    'preset = "etsi-319-401"\nrecipients = ["mso@example.org"]\n'
+                    f'[source.jira]\nurl = "{url}"\nflavour = "cloud"\n'
+                    'jql = "project = SEC"\n', encoding="utf-8")
+            ran = run_on_pty([sys.executable, "-m", "vulnmark", *path, *args], env=env,
+                             cwd=workdir)
+            what = " ".join([*path, *args])
+            _no_traceback(ran, what)
+            assert ran.code in codes, f"{what}: exit {ran.code}\n{ran.output}"
+            assert expect in ran.output, f"{what}: {expect!r} not in\n{ran.output}"
+    assert len(received) >= 1  # report daily --send delivered
