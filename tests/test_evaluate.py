@@ -222,7 +222,7 @@ def test_evaluations_cached_in_an_older_layout_are_redone(store: Store) -> None:
     store.upsert_tickets(many(4), at=NOW)
     assert evaluate.refresh(store, P) == 4
     stamp = store.get_state(evaluate.POLICY_STATE)
-    assert stamp is not None and stamp.endswith(f"cache-{cache.FORMAT}")
-    store.set_state(evaluate.POLICY_STATE, stamp.rsplit(" ", 1)[0])  # as vulnmark wrote it
+    assert stamp is not None and f" cache-{cache.FORMAT} " in stamp
+    store.set_state(evaluate.POLICY_STATE, stamp.split(" cache-")[0])  # as vulnmark wrote it
     assert evaluate.refresh(store, P) == 4
     assert evaluate.refresh(store, P) == 0

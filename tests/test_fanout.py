@@ -4,6 +4,8 @@ workers cannot run."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from vulnmark import evaluate, fanout
+from vulnmark.model import TicketKey
 from vulnmark.outcomes import OutcomeRules
 from vulnmark.policy import preset
 from vulnmark.sources.files import load_file
@@ -24,7 +27,10 @@ POLICY = preset("etsi-319-401")
 def _store(path: Path | str) -> Store:
     store = Store.open(path if isinstance(path, str) else f"sqlite:///{path}")
     tickets = [t for page in sorted(DATA.glob("search_page_*.json")) for t in load_file(page)]
-    store.upsert_tickets(tickets)
+    # one poisoned ticket (F1): the workers must report it as bad_date like this process does
+    poison = replace(tickets[0], key=TicketKey("ZZZ-1"), labels=("Vulnerability", "CRITICAL"),
+                     discovered=datetime(9999, 12, 31, tzinfo=UTC))
+    store.upsert_tickets([*tickets[1:], poison])
     return store
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from vulnmark.model import Evidence, Finding, Reading, Ticket, replaced
-from vulnmark.policy import Policy
+from vulnmark.policy import DateWindow, Policy
 
 
 @dataclass(frozen=True)
@@ -59,13 +59,24 @@ def marking(ticket: Ticket, policy: Policy) -> Marking:
     return Marking(vulnerability, classes, tuple(odd))
 
 
+#: Which deadline a finding shows when the caller did not compute it.
+_POLICY_DEADLINE = object()
+
+
 def marking_findings(ticket: Ticket, policy: Policy, reading: Reading,
-                     m: Marking | None = None) -> list[Finding]:
-    """The label findings of one ticket, with the text's suggestion where it helps."""
+                     m: Marking | None = None, *, window: DateWindow | None = None,
+                     due_at: datetime | None | object = _POLICY_DEADLINE) -> list[Finding]:
+    """The label findings of one ticket, with the text's suggestion where it helps; with a
+    date ``window``, a ``bad_date`` finding for dates outside it. ``due_at`` is the deadline
+    the caller computed (default: the policy's, from the discovery time)."""
     if m is None:
         m = marking(ticket, policy)
-    if not (m.is_marked or reading.signals):
+    bad = bad_dates(ticket, window) if window is not None else ()
+    if not (m.is_marked or reading.signals or bad):
         return []  # most tickets: nothing to say
+    if due_at is _POLICY_DEADLINE:
+        due_at = policy.deadline(m.classification, deadline_base(ticket, window))
+    assert due_at is None or isinstance(due_at, datetime)
     suggested = reading.suggested if reading.suggested in policy.class_names else None
     base = Finding(
         ticket=ticket.key,
@@ -77,7 +88,7 @@ def marking_findings(ticket: Ticket, policy: Policy, reading: Reading,
         suggested=suggested,
         confidence=reading.confidence if suggested else None,
         evidence=reading.evidence if suggested else (),
-        due_at=policy.deadline(m.classification, ticket.discovered_at),
+        due_at=due_at,
         reporter=ticket.reporter,
         created=ticket.created,
     )
@@ -105,7 +116,44 @@ def marking_findings(ticket: Ticket, policy: Policy, reading: Reading,
         out.append(replaced(
             base, kind="mismatch",
             detail=f"labelled {m.classification} but the text says {suggested}"))
+    if bad:
+        assert window is not None
+        out.append(replaced(
+            base, kind="bad_date", suggested=None, confidence=None, evidence=(),
+            detail=_bad_date_detail(ticket, bad, window, due_at, clock=bool(
+                m.classification and policy.class_def(m.classification).deadline_hours))))
     return out
+
+
+_DATE_FIELDS = ("created", "discovered", "resolved")
+
+
+def bad_dates(ticket: Ticket, window: DateWindow) -> tuple[str, ...]:
+    """The ticket's date fields that lie outside ``window``."""
+    return tuple(name for name in _DATE_FIELDS
+                 if (value := getattr(ticket, name)) is not None and not window.contains(value))
+
+
+def deadline_base(ticket: Ticket, window: DateWindow | None) -> datetime:
+    """The time a deadline counts from: the discovery time, else (or when the discovery time
+    is implausible) the creation time."""
+    if window is not None and ticket.discovered is not None \
+            and not window.contains(ticket.discovered):
+        return ticket.created
+    return ticket.discovered_at
+
+
+def _bad_date_detail(ticket: Ticket, bad: tuple[str, ...], window: DateWindow,
+                     due_at: datetime | None, *, clock: bool) -> str:
+    dates = ", ".join(f"{name} {getattr(ticket, name).date().isoformat()}" for name in bad)
+    if clock and due_at is None:
+        what = "no deadline can be computed; fix the date in the source"
+    elif clock and "discovered" in bad:
+        what = "the deadline counts from the creation time; fix the date in the source"
+    else:
+        what = "fix the date in the source"
+    return (f"implausible date ({dates}; accepted: {window.earliest.date().isoformat()} to "
+            f"{window.latest.date().isoformat()}): {what}")
 
 
 def _difference(label: str, canonical: str) -> str:

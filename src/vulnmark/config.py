@@ -12,6 +12,7 @@ import tomllib
 import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("smtp.timeout", 30, "Seconds before an SMTP operation times out."),
     Setting("smtp.retries", 3, "Delivery attempts before a report counts as undelivered."),
     Setting("smtp.backoff", 2.0, "Base of the exponential backoff between attempts, seconds."),
+    Setting("dates.earliest", "1990-01-01",
+            "Ticket dates (created, discovered, resolved) before this day are a bad_date "
+            "finding and never the base of a deadline."),
+    Setting("dates.future_days", 366,
+            "Ticket dates more than this many days after the evaluation are a bad_date "
+            "finding (a discovery date of 9999-12-31 cannot stop the daily control)."),
     Setting("tracker.prefix", "VULN", "Key prefix of tickets created with `vulnmark ticket new`."),
     Setting("inference.patterns", [],
             "Your own phrasings: a list of {regex, class} tables; a match states that class "
@@ -102,7 +109,10 @@ SETTINGS: tuple[Setting, ...] = (
 #: Tables whose content other modules validate (they may grow without touching this file).
 SECTIONS = ("inference", "source.jira", "schedule", "tracker", "outcomes")
 _TOP = {"preset", "timezone", "due_soon_hours", "recipients", "class_order", "labels",
-        "classes", "smtp", "source", *SECTIONS}
+        "classes", "smtp", "source", "dates", *SECTIONS}
+MAX_HOURS = 24 * 366 * 10
+"""The longest handling time or due-soon window accepted (ten years): longer ones are typos
+(1e300 would overflow every deadline)."""
 
 
 def load(path: Path | None, *, required: bool = False) -> Policy:
@@ -142,10 +152,9 @@ def from_mapping(raw: Mapping[str, Any]) -> Policy:
         hours = table.get("deadline_hours", current.deadline_hours)
         if hours == "none":
             hours = None
-        if hours is not None and (isinstance(hours, bool) or not isinstance(hours, int | float)
-                                  or hours <= 0):
+        if hours is not None and not _hours(hours, positive=True):
             raise PolicyError(f"classes.{cname}.deadline_hours: expected a positive number of "
-                              f"hours or \"none\", got {hours!r}")
+                              f"hours up to {MAX_HOURS} or \"none\", got {hours!r}")
         classes[cname] = ClassDef(cname, aliases, float(hours) if hours is not None else None)
     order = _labels(raw.get("class_order", list(classes)), "class_order")
     for cname in order:
@@ -168,8 +177,9 @@ def from_mapping(raw: Mapping[str, Any]) -> Policy:
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as e:
         raise PolicyError(f"timezone: unknown timezone {tz!r}") from e
     window = raw.get("due_soon_hours", policy.due_soon_hours)
-    if isinstance(window, bool) or not isinstance(window, int | float) or window < 0:
-        raise PolicyError(f"due_soon_hours: expected a number of hours >= 0, got {window!r}")
+    if not _hours(window, positive=False):
+        raise PolicyError(f"due_soon_hours: expected a number of hours from 0 to {MAX_HOURS}, "
+                          f"got {window!r}")
     recipients = tuple(_strings(raw.get("recipients", []), "recipients"))
     return replace(
         policy,
@@ -180,7 +190,40 @@ def from_mapping(raw: Mapping[str, Any]) -> Policy:
         timezone=tz,
         smtp=_smtp(_table(raw, "smtp")),
         sections=_sections(raw, tuple(order)),
+        **_dates(_table(raw, "dates"), policy),
     )
+
+
+def _hours(value: object, *, positive: bool) -> bool:
+    """A finite number of hours in range (NaN and infinity fail every comparison but !=)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return (0 < value if positive else 0 <= value) and value <= MAX_HOURS
+
+
+def _dates(table: Mapping[str, Any], policy: Policy) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        if key == "earliest":
+            try:
+                out["earliest_date"] = (value if isinstance(value, date) and
+                                        not isinstance(value, datetime)
+                                        else date.fromisoformat(str(value)))
+            except ValueError:
+                raise PolicyError(f"dates.earliest: expected a date like 1990-01-01, got "
+                                  f"{value!r}") from None
+        elif key == "future_days":
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 3660:
+                raise PolicyError(f"dates.future_days: expected a whole number of days from 1 "
+                                  f"to 3660, got {value!r}")
+            out["future_days"] = value
+        else:
+            raise PolicyError(f"unknown key 'dates.{key}'")
+    earliest = out.get("earliest_date", policy.earliest_date)
+    if not date(1900, 1, 1) <= earliest <= date(2100, 1, 1):
+        raise PolicyError(f"dates.earliest: {earliest.isoformat()} is not between 1900-01-01 "
+                          "and 2100-01-01")
+    return out
 
 
 def _check_unambiguous(raw: Mapping[str, Any], order: list[str], classes: dict[str, ClassDef],

@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, or_, select
 
 from vulnmark import __version__, cache, evidence
-from vulnmark.check import deadline_findings, marking, marking_findings
+from vulnmark.check import deadline_base, deadline_findings, marking, marking_findings
 from vulnmark.model import (
     FINDING_KINDS,
     Finding,
@@ -37,7 +37,7 @@ from vulnmark.model import (
     iso,
 )
 from vulnmark.outcomes import OutcomeRules, earliest, list_outcomes
-from vulnmark.policy import Policy
+from vulnmark.policy import DateWindow, Policy, add_hours
 from vulnmark.store import Store, driver
 from vulnmark.store import tickets as _tickets
 from vulnmark.store.schema import (
@@ -67,6 +67,9 @@ SHARED_CHUNK = 250
 """The fewest tickets in one range of a shared backlog."""
 MAX_WORKERS = 4
 GC_THRESHOLD = 100_000
+RULES_VERSION = 2
+"""Bumped whenever the rules' findings for an unchanged ticket change (2: ``bad_date``); part
+of the evaluation stamp, so every store is evaluated again once."""
 """Allocations between two young-generation collections while evaluating (Python's is 700)."""
 
 
@@ -85,9 +88,10 @@ def refresh(store: Store, policy: Policy, *, reader: Reader | None = None,
     discovered (tickets discovered before the first recorded policy take that one).
     """
     read = reader or default_reader()
+    window = policy.date_window(now or datetime.now(UTC))
     digest = policy.digest()
     # Evaluations are valid for one policy and one version of the rules and inference.
-    stamp = f"{digest} {__version__} cache-{cache.FORMAT}"
+    stamp = f"{digest} {__version__} cache-{cache.FORMAT} rules-{RULES_VERSION}"
     seen = store.get_state(POLICY_STATE)
     fresh = seen != stamp  # every evaluation was just dropped: nothing to replace
     if fresh:
@@ -110,21 +114,22 @@ def refresh(store: Store, policy: Policy, *, reader: Reader | None = None,
             from vulnmark import fanout
 
             def here(after: str | None, last: str) -> int:
-                return _refresh_here(store, policy, read, versions, rules, progress,
+                return _refresh_here(store, policy, read, versions, rules, window, progress,
                                      after=after, last=last)
 
             try:
                 if backlog >= PARALLEL_MIN:  # this process writes what the workers return
-                    return fanout.refresh(store, policy, versions, rules, workers=workers,
-                                          fresh=fresh, progress=progress)
+                    return fanout.refresh(store, policy, versions, rules, window,
+                                          workers=workers, fresh=fresh, progress=progress)
                 # this process evaluates too, and a range is a small share of the backlog
-                return fanout.refresh(store, policy, versions, rules, workers=workers - 1,
+                return fanout.refresh(store, policy, versions, rules, window,
+                                      workers=workers - 1,
                                       fresh=fresh, progress=progress, here=here,
                                       chunk=max(SHARED_CHUNK, backlog // 32))
             except (BrokenProcessPool, OSError, RuntimeError) as e:
                 # what the workers finished is stored; the rest is still dirty: go on here
                 logger.warning("worker processes failed (%s); evaluating in this process", e)
-        return _refresh_here(store, policy, read, versions, rules, progress)
+        return _refresh_here(store, policy, read, versions, rules, window, progress)
 
 
 @contextmanager
@@ -144,7 +149,7 @@ def fewer_collections() -> Iterator[None]:
 
 
 def _refresh_here(store: Store, policy: Policy, read: Reader, versions: PolicyVersions,
-                  rules: OutcomeRules, progress: Progress | None, *,
+                  rules: OutcomeRules, window: DateWindow, progress: Progress | None, *,
                   after: str | None = None, last: str | None = None) -> int:
     """Evaluate the dirty tickets (those with a key in ``(after, last]``) in this process."""
     done = 0
@@ -153,7 +158,8 @@ def _refresh_here(store: Store, policy: Policy, read: Reader, versions: PolicyVe
             page = _tickets.pending_page(conn, after=after, last=last, limit=BATCH)
             if not page.read:
                 break
-            _store_evaluations(conn, page.live, policy, read, versions=versions, rules=rules)
+            _store_evaluations(conn, page.live, policy, read, versions=versions, rules=rules,
+                               window=window)
             conn.execute(delete(evaluations).where(evaluations.c.ticket_key.in_(page.gone)))
             conn.execute(delete(dirty_tickets).where(
                 dirty_tickets.c.key.in_([k for k, _ in page.read])))
@@ -199,8 +205,7 @@ class PolicyVersions:
                 in_force = deadlines
         if in_force is None or class_name not in in_force:
             return policy.deadline(class_name, discovered)
-        hours = in_force[class_name]
-        return None if hours is None else discovered + timedelta(hours=hours)
+        return add_hours(discovered, in_force[class_name])
 
 
 def deadlines_of(policy: Policy) -> dict[str, float | None]:
@@ -233,8 +238,10 @@ def _classified_at(t: Ticket, policy: Policy, classification: str | None) -> dat
 
 def _store_evaluations(conn: Connection, page: Iterable[Ticket], policy: Policy,
                        read: Reader, *, versions: PolicyVersions | None = None,
-                       rules: OutcomeRules | None = None) -> None:
-    rows = evaluation_rows(conn, page, policy, read, versions=versions, rules=rules)
+                       rules: OutcomeRules | None = None,
+                       window: DateWindow | None = None) -> None:
+    rows = evaluation_rows(conn, page, policy, read, versions=versions, rules=rules,
+                           window=window)
     write_evaluations(conn, rows)
 
 
@@ -247,9 +254,11 @@ Row = tuple[Any, ...]
 
 def evaluation_rows(conn: Connection, page: Iterable[Ticket], policy: Policy, read: Reader, *,
                     versions: PolicyVersions | None = None,
-                    rules: OutcomeRules | None = None) -> list[Row]:
+                    rules: OutcomeRules | None = None,
+                    window: DateWindow | None = None) -> list[Row]:
     """The evaluation rows of a page of tickets, as tuples in :data:`EVALUATION_COLUMNS`
-    order (cheap to send from a worker process); reads only the recorded outcomes."""
+    order (cheap to send from a worker process); reads only the recorded outcomes. Dates
+    outside ``window`` are ``bad_date`` findings and never a deadline base."""
     versions = versions or PolicyVersions()
     rules = rules or OutcomeRules()
     rows: list[Row] = []
@@ -263,7 +272,9 @@ def evaluation_rows(conn: Connection, page: Iterable[Ticket], policy: Policy, re
         explicit.setdefault(o.ticket, o)
     for t in page:
         m = marking(t, policy)
-        found = marking_findings(t, policy, read(t, policy), m)
+        due = (versions.deadline(policy, m.classification, deadline_base(t, window))
+               if m.classification else None)
+        found = marking_findings(t, policy, read(t, policy), m, window=window, due_at=due)
         created = ts(t.created)
         if not m.is_marked and not found and t.resolved is None and t.key not in explicit:
             # the common case (no label, nothing found, open): only the row's identity
@@ -271,7 +282,6 @@ def evaluation_rows(conn: Connection, page: Iterable[Ticket], policy: Policy, re
                          created if t.discovered is None else ts(t.discovered),
                          None, None, None))
             continue
-        due = versions.deadline(policy, m.classification, t.discovered_at)
         outcome = earliest([explicit.get(t.key), rules.inferred(t)])
         doc = ""
         if found or due is not None or m.is_marked:

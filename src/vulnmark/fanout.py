@@ -26,7 +26,7 @@ from sqlalchemy import delete, select
 
 from vulnmark import evaluate
 from vulnmark.outcomes import OutcomeRules
-from vulnmark.policy import Policy
+from vulnmark.policy import DateWindow, Policy
 from vulnmark.store import Store, driver
 from vulnmark.store import tickets as _tickets
 from vulnmark.store.engine import make_engine
@@ -42,7 +42,7 @@ _worker: dict[str, Any] = {}
 
 
 def _init(url: str, policy: Policy, versions: evaluate.PolicyVersions,
-          rules: OutcomeRules) -> None:
+          rules: OutcomeRules, window: DateWindow) -> None:
     import gc
 
     from vulnmark.classify import read
@@ -50,7 +50,7 @@ def _init(url: str, policy: Policy, versions: evaluate.PolicyVersions,
     gc.freeze()  # what the imports built lives as long as the worker: never scan it again
     gc.set_threshold(evaluate.GC_THRESHOLD, *gc.get_threshold()[1:])
     _worker.update(store=Store(make_engine(url, create=False)), policy=policy,
-                   versions=versions, rules=rules, read=read)
+                   versions=versions, rules=rules, read=read, window=window)
 
 
 def _task(after: str | None, last: str) -> Result:
@@ -67,7 +67,8 @@ def _task(after: str | None, last: str) -> Result:
                 break
             rows += evaluate.evaluation_rows(conn, page.live, _worker["policy"], _worker["read"],
                                              versions=_worker["versions"],
-                                             rules=_worker["rules"])
+                                             rules=_worker["rules"],
+                                             window=_worker["window"])
             seen += page.read
             gone += page.gone
             after = page.last
@@ -90,7 +91,7 @@ def ranges(store: Store, size: int = CHUNK) -> Iterator[tuple[str | None, str]]:
 
 
 def refresh(store: Store, policy: Policy, versions: evaluate.PolicyVersions,
-            rules: OutcomeRules, *, workers: int, fresh: bool,
+            rules: OutcomeRules, window: DateWindow, *, workers: int, fresh: bool,
             progress: Callable[[int], None] | None = None,
             here: Callable[[str | None, str], int] | None = None, chunk: int = CHUNK) -> int:
     """Evaluate every dirty ticket with ``workers`` processes; returns how many.
@@ -102,7 +103,7 @@ def refresh(store: Store, policy: Policy, versions: evaluate.PolicyVersions,
     """
     url = store.engine.url.render_as_string(hide_password=False)
     pool = ProcessPoolExecutor(workers, mp_context=_context(), initializer=_init,
-                               initargs=(url, policy, versions, rules))
+                               initargs=(url, policy, versions, rules, window))
     if here is None:
         with pool:
             return _share(store, pool, workers, fresh, progress, ranges(store, chunk))

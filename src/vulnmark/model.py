@@ -19,6 +19,7 @@ FindingKind = Literal[
     "suspected",
     "noncanonical",
     "mismatch",
+    "bad_date",
     "due_soon",
     "overdue",
     "late",

@@ -12,7 +12,7 @@ import hashlib
 import json
 import unicodedata
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from typing import Literal
 
@@ -65,6 +65,10 @@ class Policy:
     recipients: tuple[str, ...] = ()
     timezone: str = "UTC"
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    earliest_date: date = date(1990, 1, 1)
+    """Ticket dates before this day are a ``bad_date`` finding, not a deadline base."""
+    future_days: int = 366
+    """Ticket dates more than this many days after the evaluation are a ``bad_date`` finding."""
     sections: tuple[tuple[str, str], ...] = ()
     """Other configuration sections (``inference``, ``source.jira``, ``schedule`` …) as
     (dotted name, canonical JSON); read them with :meth:`section`."""
@@ -119,10 +123,42 @@ class Policy:
     def deadline(self, class_name: str | None, discovered: datetime) -> datetime | None:
         if class_name is None or class_name not in self.class_names:
             return None
-        hours = self.class_def(class_name).deadline_hours
-        if hours is None:
-            return None
-        return discovered + timedelta(hours=hours)
+        return add_hours(discovered, self.class_def(class_name).deadline_hours)
+
+    def date_window(self, now: datetime) -> DateWindow:
+        """The ticket dates that are plausible at ``now``: from :attr:`earliest_date` to
+        :attr:`future_days` after ``now`` (``now`` itself is checked by the CLI)."""
+        earliest = datetime.combine(self.earliest_date, time(), UTC)
+        try:
+            latest = now + timedelta(days=self.future_days)
+        except OverflowError:
+            latest = datetime.max.replace(tzinfo=UTC)
+        return DateWindow(earliest, latest)
+
+
+@dataclass(frozen=True)
+class DateWindow:
+    """The plausible ticket dates of one evaluation: a ticket dated outside it (a discovery
+    field set to 9999-12-31 by anyone who can edit it) is reported as ``bad_date`` and no
+    deadline is computed from that date, so one ticket cannot stop the daily control."""
+
+    earliest: datetime
+    latest: datetime
+
+    def contains(self, when: datetime) -> bool:
+        return self.earliest <= when <= self.latest
+
+
+def add_hours(start: datetime, hours: float | None) -> datetime | None:
+    """``start`` plus a handling time; None for no fixed clock, and None (never an
+    ``OverflowError``) when the sum leaves datetime's range, which only a date outside the
+    :class:`DateWindow` can cause (and that is a ``bad_date`` finding)."""
+    if hours is None:
+        return None
+    try:
+        return start + timedelta(hours=hours)
+    except OverflowError:
+        return None
 
 
 def fold_label(label: str) -> str:

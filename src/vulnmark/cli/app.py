@@ -27,6 +27,9 @@ from vulnmark.store import Store, StoreError, StoreUnavailable
 logger = logging.getLogger("vulnmark")
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_EXTERNAL = 0, 1, 2, 3
+#: The evaluation instants --now accepts: deadlines and windows around it must stay inside
+#: datetime's range (year 9999 would overflow them).
+NOW_RANGE = (datetime(1970, 1, 1, tzinfo=UTC), datetime(9000, 1, 1, tzinfo=UTC))
 
 
 @dataclass
@@ -56,7 +59,15 @@ class App:
             raise click.BadParameter(
                 f"{self.now_text!r} is not an ISO-8601 time (e.g. 2026-11-27T07:00:00Z)",
                 param_hint="--now / VULNMARK_NOW") from None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        try:
+            value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        except OverflowError:
+            value = datetime.max.replace(tzinfo=UTC)
+        if not NOW_RANGE[0] <= value <= NOW_RANGE[1]:
+            raise click.BadParameter(
+                f"{self.now_text!r} is not between {NOW_RANGE[0]:%Y-%m-%d} and "
+                f"{NOW_RANGE[1]:%Y-%m-%d}", param_hint="--now / VULNMARK_NOW")
+        return value
 
     @property
     def store(self) -> Store:

@@ -128,7 +128,7 @@ def policy_show(app: App, fmt: str) -> None:
         data = asdict(p)
         data["sections"] = {k: json.loads(v) for k, v in p.sections}
         data["digest"] = p.digest()
-        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
         return
     click.echo(f"preset:               {p.preset}")
     click.echo(f"digest:               {p.digest()}")

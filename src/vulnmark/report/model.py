@@ -27,7 +27,7 @@ FINDING_SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Needs classification", ("unclassified", "conflicting", "unmarked")),
     ("Deadlines", ("overdue", "due_soon", "late", "no_outcome")),
     ("Suspected vulnerabilities", ("suspected",)),
-    ("Label hygiene", ("noncanonical", "mismatch")),
+    ("Label hygiene", ("noncanonical", "mismatch", "bad_date")),
 )
 HEALTH_TITLE = "Control health"
 COUNTS_TITLE = "Counts per class"
@@ -234,7 +234,7 @@ def subject(report: DailyReport) -> str:
         (report.count("overdue"), "overdue"),
         (report.count("due_soon"), "due soon"),
         (report.count("suspected"), "suspected"),
-        (report.count("late", "no_outcome", "noncanonical", "mismatch"), "other"),
+        (report.count("late", "no_outcome", "noncanonical", "mismatch", "bad_date"), "other"),
     ):
         if n:
             parts.append(f"{n} {label}")

@@ -99,7 +99,10 @@ def parse_time(value: object, *, what: str, field: str) -> datetime:
         raise InputError(f"{what}: not an ISO 8601 time: {value[:60]!r}", field=field) from None
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00, 9999-12-31T23:59-01:00
+        raise InputError(f"{what}: time out of range: {value[:60]!r}", field=field) from None
 
 
 def check_label(label: object, *, what: str, field: str) -> str:
