@@ -13,8 +13,10 @@ from click.testing import CliRunner, Result
 from vulnmark.cli import cli
 from vulnmark.model import Comment, Ticket, TicketKey
 
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
-APACHE_PAGE = DATA / "jira_apache_issues" / "search_page_00.json"
+DATA = Path(__file__).resolve().parent / "data"
+#: 30 real Apache Jira issues (REST v2) in one search page, vendored (see its SOURCE.txt).
+APACHE_SAMPLE = DATA / "jira_apache_sample" / "search_page.json"
+APACHE_SAMPLE_SIZE = 30
 NOW = "2026-11-27T07:00:00Z"
 NOW_DT = datetime(2026, 11, 27, 7, 0, tzinfo=UTC)
 

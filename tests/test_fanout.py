@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from core_support import APACHE_SAMPLE, APACHE_SAMPLE_SIZE
 from vulnmark import evaluate, fanout
 from vulnmark.model import TicketKey
 from vulnmark.outcomes import OutcomeRules
@@ -20,13 +21,16 @@ from vulnmark.sources.files import load_file
 from vulnmark.store import Store
 from vulnmark.store.schema import dirty_tickets, evaluations
 
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "jira_apache_issues"
 POLICY = preset("etsi-319-401")
+COPIES = 40
+N = COPIES * APACHE_SAMPLE_SIZE
 
 
 def _store(path: Path | str) -> Store:
     store = Store.open(path if isinstance(path, str) else f"sqlite:///{path}")
-    tickets = [t for page in sorted(DATA.glob("search_page_*.json")) for t in load_file(page)]
+    # the vendored real Apache issues, 40 times under other keys
+    tickets = [replace(t, key=TicketKey(f"{t.key}-{i:02d}")) for i in range(COPIES)
+               for t in load_file(APACHE_SAMPLE)]
     # one poisoned ticket (F1): the workers must report it as bad_date like this process does
     poison = replace(tickets[0], key=TicketKey("ZZZ-1"), labels=("Vulnerability", "CRITICAL"),
                      discovered=datetime(9999, 12, 31, tzinfo=UTC))
@@ -54,7 +58,7 @@ def test_workers_give_exactly_the_single_process_result(tmp_path: Path,
     monkeypatch.setattr(fanout, "CHUNK", 200)  # several ranges, several in flight
     monkeypatch.setattr(evaluate.os, "cpu_count", lambda: 2)
     with _store(tmp_path / "many.db") as many:
-        assert evaluate.refresh(many, POLICY) == 1299
+        assert evaluate.refresh(many, POLICY) == N
         assert _evaluations(many) == expected
         assert _pending(many) == 0
         assert evaluate.refresh(many, POLICY) == 0  # nothing left to do
@@ -72,8 +76,8 @@ def test_a_shared_backlog_gives_exactly_the_single_process_result(
         shared.append(here(*args, **kwargs))
         return shared[-1]
 
-    monkeypatch.setattr(evaluate, "SHARED_MIN", 0)  # PARALLEL_MIN stays above 1,299
-    monkeypatch.setattr(evaluate, "SHARED_CHUNK", 20)  # 1,299 // 32 = 40 a range
+    monkeypatch.setattr(evaluate, "SHARED_MIN", 0)  # PARALLEL_MIN stays above 1,200
+    monkeypatch.setattr(evaluate, "SHARED_CHUNK", 20)  # 1,200 // 32 = 37 a range
     monkeypatch.setattr(evaluate, "_refresh_here", counted)
     monkeypatch.setattr(evaluate.os, "cpu_count", lambda: 2)
     written: list[int] = []
@@ -81,13 +85,13 @@ def test_a_shared_backlog_gives_exactly_the_single_process_result(
     monkeypatch.setattr(fanout, "_write", lambda *a, **k: written.append(write(*a, **k))
                         or written[-1])
     with _store(store_url) as many:  # SQLite and PostgreSQL
-        assert evaluate.refresh(many, POLICY) == 1299
+        assert evaluate.refresh(many, POLICY) == N
         assert _evaluations(many) == expected
         assert _pending(many) == 0
     # this process took ranges while the worker started, and the worker took the rest
     # (unless it never started in time: then this process did everything)
     assert shared and all(n <= 40 for n in shared)
-    assert sum(shared) + sum(written) == 1299
+    assert sum(shared) + sum(written) == N
 
 
 def test_a_ticket_changed_after_the_worker_read_it_stays_pending(tmp_path: Path) -> None:
@@ -117,9 +121,9 @@ def test_without_workers_this_process_does_everything(
         monkeypatch.setattr(evaluate, "SHARED_MIN", 0)
         monkeypatch.setattr(fanout, "_ready", _never_ready)
     with _store(tmp_path / "fallback.db") as store:
-        assert evaluate.refresh(store, POLICY) == 1299
+        assert evaluate.refresh(store, POLICY) == N
         assert _pending(store) == 0
-        assert len(_evaluations(store)) == 1299
+        assert len(_evaluations(store)) == N
 
 
 def _broken(*_a: object, **_k: object) -> int:

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 from vulnmark.model import Comment, Ticket, TicketKey
 from vulnmark.policy import Policy, preset
-
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 
 
 def make(

@@ -6,15 +6,16 @@ import gzip
 import json
 
 import pytest
-from classify_support import DATA, make
+from classify_support import make
 
+from shared_data import data as dataset
 from vulnmark.classify import read
 from vulnmark.classify._cvss import vector_class
 from vulnmark.policy import Policy
 
 
 def _node(n: int) -> dict[str, object]:
-    path = DATA / "nodejs_security_wg_vulns" / "vuln" / "core" / f"{n}.json"
+    path = dataset("nodejs_security_wg_vulns", "vuln", "core", f"{n}.json")
     data: dict[str, object] = json.loads(path.read_text(encoding="utf-8"))
     return data
 
@@ -49,7 +50,7 @@ def test_nodejs_core_overviews(
 
 
 def test_rustsec_front_matter_vector(policy: Policy) -> None:
-    path = next((DATA / "rustsec_advisories" / "crates").glob("*/RUSTSEC-2026-0207.md"))
+    path = next(dataset("rustsec_advisories", "crates").glob("*/RUSTSEC-2026-0207.md"))
     text = path.read_text(encoding="utf-8")
     reading = read(make(text), policy)
     # CVSS:4.0/AV:N/AC:L/AT:P/PR:N/UI:N/VC:N/VI:N/VA:H/SC:N/SI:N/SA:N scores 8.2
@@ -58,14 +59,14 @@ def test_rustsec_front_matter_vector(policy: Policy) -> None:
 
 
 def test_rustsec_commented_out_vector_is_not_a_statement(policy: Policy) -> None:
-    path = next((DATA / "rustsec_advisories" / "crates").glob("*/RUSTSEC-2021-0125.md"))
+    path = next(dataset("rustsec_advisories", "crates").glob("*/RUSTSEC-2021-0125.md"))
     text = path.read_text(encoding="utf-8")
     assert '#cvss = "CVSS:3.1/' in text
     assert read(make(text), policy).suggested is None
 
 
 def test_vuldb_statement_in_english_and_german(policy: Policy) -> None:
-    path = DATA / "cve5_vulnrichment" / "records" / "2005" / "10xxx" / "CVE-2005-10003.json"
+    path = dataset("cve5_vulnrichment", "records", "2005", "10xxx", "CVE-2005-10003.json")
     cna = json.loads(path.read_text(encoding="utf-8"))["containers"]["cna"]
     texts = {d["lang"]: d["value"] for d in cna["descriptions"]}
     en, de = read(make(texts["en"]), policy), read(make(texts["de"]), policy)
@@ -77,7 +78,7 @@ def test_vuldb_statement_in_english_and_german(policy: Policy) -> None:
 
 
 def test_nvd_vectors_match_base_severity(policy: Policy) -> None:
-    path = DATA / "nvd_api2_vulnz_cache" / "nvdcve-2016.json.gz"
+    path = dataset("nvd_api2_vulnz_cache", "nvdcve-2016.json.gz")
     with gzip.open(path, "rt", encoding="utf-8") as fh:
         items = json.load(fh)["vulnerabilities"][:300]
     checked = 0
@@ -95,7 +96,7 @@ def test_nvd_vectors_match_base_severity(policy: Policy) -> None:
 
 def test_cvss4_records_of_cve5(policy: Policy) -> None:
     checked = 0
-    for path in sorted((DATA / "cve5_vulnrichment" / "records" / "2024").glob("*/*.json"))[:400]:
+    for path in sorted(dataset("cve5_vulnrichment", "records", "2024").glob("*/*.json"))[:400]:
         cna = json.loads(path.read_text(encoding="utf-8"))["containers"].get("cna", {})
         for metric in cna.get("metrics", []):
             data = metric.get("cvssV4_0")
@@ -106,7 +107,7 @@ def test_cvss4_records_of_cve5(policy: Policy) -> None:
 
 
 def test_jira_priority_alone_never_suggests(policy: Policy) -> None:
-    page = json.loads((DATA / "jira_apache_issues" / "search_page_00.json").read_text("utf-8"))
+    page = json.loads(dataset("jira_apache_issues", "search_page_00.json").read_text("utf-8"))
     stated = []
     for issue in page["issues"]:
         fields = issue["fields"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from classify_support import DATA
 
+from shared_data import data as dataset
 from vulnmark.classify import _read
 from vulnmark.classify._scan import StemIndex, ahocorasick_rs, scan
 from vulnmark.classify._text import lowered
@@ -19,10 +19,10 @@ def _real_texts() -> list[str]:
     """Lower-cased FARSEC bug reports and Apache Jira descriptions, plus hostile and
     non-ASCII text (Hungarian, German, French stems; stems at the very start and end)."""
     texts = []
-    farsec = DATA / "farsec_security_bug_reports" / "farsec_reports.jsonl"
+    farsec = dataset("farsec_security_bug_reports", "farsec_reports.jsonl")
     for line in farsec.read_text(encoding="utf-8").splitlines():
         texts.append(json.loads(line)["text"])
-    for page in sorted((DATA / "jira_apache_issues").glob("search_page_*.json")):
+    for page in sorted(dataset("jira_apache_issues").glob("search_page_*.json")):
         for issue in json.loads(page.read_text(encoding="utf-8"))["issues"]:
             texts.append(issue["fields"].get("description") or "")
     texts += [

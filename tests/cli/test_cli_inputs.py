@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from core_support import APACHE_PAGE, Cli
+from core_support import APACHE_SAMPLE, Cli
 from vulnmark import evidence
 from vulnmark.store import Store
 
@@ -59,7 +59,7 @@ def test_malformed_json_lines(seeded: Cli, tmp_path: Path) -> None:
 def test_a_bad_file_among_good_ones_writes_nothing(seeded: Cli, tmp_path: Path) -> None:
     bad = tmp_path / "zzz.json"
     bad.write_text("[", encoding="utf-8")
-    assert_rejected(seeded, ["import", str(APACHE_PAGE), str(bad)], "zzz.json")
+    assert_rejected(seeded, ["import", str(APACHE_SAMPLE), str(bad)], "zzz.json")
 
 
 def test_non_utf8_file(seeded: Cli, tmp_path: Path) -> None:
@@ -205,10 +205,10 @@ def test_init_writes_a_loadable_config_and_creates_the_store(vm: Cli, tmp_path: 
 
 
 def test_import_twice_reports_nothing_new(vm: Cli) -> None:
-    first = vm.ok("import", str(APACHE_PAGE)).stdout
-    assert "500 new, 0 updated" in first
-    second = vm.ok("import", str(APACHE_PAGE)).stdout
-    assert "0 new, 0 updated, 500 unchanged" in second
+    first = vm.ok("import", str(APACHE_SAMPLE)).stdout
+    assert "30 new, 0 updated" in first
+    second = vm.ok("import", str(APACHE_SAMPLE)).stdout
+    assert "0 new, 0 updated, 30 unchanged" in second
 
 
 def test_init_with_a_combination_preset(vm: Cli) -> None:

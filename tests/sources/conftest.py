@@ -10,21 +10,19 @@ from typing import Any
 
 import pytest
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
-APACHE = DATA / "jira_apache_issues"
-OPENAPI = DATA / "jira-openapi" / "jira-platform-v3.swagger-v3.v3.json"
+from shared_data import data
 
 
 @pytest.fixture(scope="session")
 def apache_pages() -> list[Path]:
-    pages = sorted(APACHE.glob("search_page_0[012].json"))
-    assert len(pages) == 3, f"real Apache Jira data missing under {APACHE}"
+    pages = sorted(data("jira_apache_issues").glob("search_page_0[012].json"))
+    assert len(pages) == 3, "real Apache Jira pages missing"
     return pages
 
 
 @pytest.fixture(scope="session")
 def apache_manifest() -> dict[str, dict[str, Any]]:
-    with (APACHE / "manifest.jsonl").open(encoding="utf-8") as fh:
+    with data("jira_apache_issues", "manifest.jsonl").open(encoding="utf-8") as fh:
         rows = [json.loads(line) for line in fh if line.strip()]
     return {row["key"]: row for row in rows}
 

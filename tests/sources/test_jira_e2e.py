@@ -19,13 +19,12 @@ from pathlib import Path
 
 import pytest
 
+from shared_data import apache_pages
 from vulnmark.sources.jira_json import ticket_from_jira
 from vulnmark.store import Store
 from vulnmark.testing import JiraEmulator
 from vulnmark.testing.server import serve_in_thread
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
-APACHE = sorted((DATA / "jira_apache_issues").glob("search_page_*.json"))
 PROJECTS = "VULN, AMQ, HADOOP, HDFS, HIVE, MAPREDUCE, STORM, YARN, ZOOKEEPER"
 EMAIL, TOKEN = "sec@example.org", "api-token-123"
 
@@ -62,7 +61,7 @@ def command(db_url: str, config_path: Path, *extra: str) -> list[str]:
 def test_sync_process_killed_mid_run_resumes_to_an_exact_copy(tmp_path: Path) -> None:
     emu = JiraEmulator(latency=0.01, auth={JiraEmulator.basic(EMAIL, TOKEN)},
                        cloud_page_cap=50)
-    assert emu.load_search_pages(APACHE) == 1299
+    assert emu.load_search_pages(apache_pages()) == 1299
     emu.generate(701, many_comments_every=50)
     assert len(emu.issues) == 2000
     emu.inject(429, retry_after="0", times=2, path="/search", at=5)

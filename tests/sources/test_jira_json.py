@@ -9,13 +9,9 @@ from typing import Any
 
 import pytest
 
+from shared_data import jira_spec
 from vulnmark.sources.interface import MAX_TEXT_CHARS, InputError
 from vulnmark.sources.jira_json import iter_jira_document, ticket_from_jira
-
-OPENAPI = (
-    Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "jira-openapi"
-    / "jira-platform-v3.swagger-v3.v3.json"
-)
 
 # ---------------------------------------------------------------- the real Apache issues (v2)
 
@@ -226,7 +222,8 @@ def openapi() -> Any:
     openapi_core = pytest.importorskip("openapi_core")
     from openapi_core import Config
 
-    return openapi_core.OpenAPI.from_file_path(str(OPENAPI), config=Config(spec_validator_cls=None))
+    return openapi_core.OpenAPI.from_file_path(str(jira_spec()),
+                                               config=Config(spec_validator_cls=None))
 
 
 def test_v3_fixture_is_a_valid_search_jql_response(openapi: Any) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from shared_data import apache_pages, jira_spec
 from vulnmark.sources.jira_json import ticket_from_jira
 from vulnmark.sources.jira_settings import JiraResponseError, JiraSettings
 from vulnmark.sources.jira_sync import GONE_REASON, STATE_KEY, run_sync
@@ -19,9 +20,6 @@ from vulnmark.store import Store
 from vulnmark.testing import JiraEmulator, spec
 from vulnmark.testing.transports import KillAfter, Killed
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
-SPEC = DATA / "jira-openapi" / "jira-platform-v3.swagger-v3.v3.json"
-APACHE = sorted((DATA / "jira_apache_issues").glob("search_page_*.json"))
 SITE = "https://example.atlassian.net"
 
 
@@ -86,7 +84,7 @@ def test_cloud_hydration_lists_ids_then_fetches_pages_concurrently(store: Store)
         assert_store_equals_emulator(fresh, emu)
     ids_only = json.loads(emu.exchanges[0].body)
     assert ids_only["fields"] == ["id"] and ids_only["maxResults"] == 5000
-    _, problems = spec.check(spec.load(SPEC), emu.exchanges)
+    _, problems = spec.check(spec.load(jira_spec()), emu.exchanges)
     assert problems == []
 
 
@@ -108,7 +106,7 @@ def test_datacenter_completes_cut_comments_and_changelog(store: Store) -> None:
     assert_store_equals_emulator(store, emu)
     paths = {e.path for e in emu.exchanges}
     assert "/rest/api/2/issue/VULN-1/comment" in paths and "/rest/api/2/issue/VULN-1" in paths
-    _, problems = spec.check(spec.load(SPEC), emu.exchanges)
+    _, problems = spec.check(spec.load(jira_spec()), emu.exchanges)
     assert problems == []
 
 
@@ -241,12 +239,12 @@ def test_two_thousand_issues_with_real_apache_data_and_spec_check(store: Store) 
     """2,000 issues (1,299 real Apache Jira issues plus synthetic ones), both flavours, with
     injected 429s and a crash: the store ends equal to the emulator, and every request and
     response of the run is valid against the official OpenAPI document."""
-    openapi = spec.load(SPEC)
+    openapi = spec.load(jira_spec())
     projects = "VULN, AMQ, HADOOP, HDFS, HIVE, MAPREDUCE, STORM, YARN, ZOOKEEPER"
     for flavour in ("cloud", "datacenter"):
         with Store.open("sqlite://") as st:
             emu = JiraEmulator(flavour=flavour, dc_page_cap=150)  # type: ignore[arg-type]
-            assert emu.load_search_pages(APACHE) == 1299
+            assert emu.load_search_pages(apache_pages()) == 1299
             emu.generate(701, many_comments_every=100)
             emu.inject(429, retry_after="0", times=3, path="/search", at=3)
             s = settings(flavour, jql=f"project in ({projects})")

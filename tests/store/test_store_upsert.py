@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from core_support import APACHE_PAGE, make_ticket
+from core_support import APACHE_SAMPLE, APACHE_SAMPLE_SIZE, make_ticket
 from vulnmark import evidence
 from vulnmark.model import Ticket
 from vulnmark.sources.files import load_file
@@ -34,14 +34,15 @@ def _events(store: Store, kind: str | None = None) -> list[evidence.Event]:
         return [e for e in evidence.iter_events(conn) if kind is None or e.kind == kind]
 
 
-def test_second_import_of_the_real_apache_page_changes_nothing(store: Store) -> None:
-    tickets = load_file(APACHE_PAGE)
-    assert len(tickets) == 500
+def test_second_import_of_real_apache_issues_changes_nothing(store: Store) -> None:
+    n = APACHE_SAMPLE_SIZE
+    tickets = load_file(APACHE_SAMPLE)
+    assert len(tickets) == n
     first = store.upsert_tickets(tickets, actor="import", at=AT)
-    assert (first.inserted, first.updated, first.unchanged) == (500, 0, 0)
-    second = store.upsert_tickets(load_file(APACHE_PAGE), actor="import", at=AT)
-    assert (second.inserted, second.updated, second.unchanged) == (0, 0, 500)
-    assert store.count_tickets() == 500
+    assert (first.inserted, first.updated, first.unchanged) == (n, 0, 0)
+    second = store.upsert_tickets(load_file(APACHE_SAMPLE), actor="import", at=AT)
+    assert (second.inserted, second.updated, second.unchanged) == (0, 0, n)
+    assert store.count_tickets() == n
     # no label history invented by a no-op import
     assert _events(store, "label_change") == []
 

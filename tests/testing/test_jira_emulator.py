@@ -4,23 +4,19 @@ OpenAPI document (requests and responses, via openapi-core)."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from shared_data import apache_pages, jira_spec
 from vulnmark.testing import JiraEmulator, spec
 from vulnmark.testing.server import serve_in_thread
-
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
-SPEC = DATA / "jira-openapi" / "jira-platform-v3.swagger-v3.v3.json"
-APACHE = sorted((DATA / "jira_apache_issues").glob("search_page_*.json"))
 
 
 @pytest.fixture(scope="module")
 def openapi() -> Any:
-    return spec.load(SPEC)
+    return spec.load(jira_spec())
 
 
 def client(emu: JiraEmulator) -> httpx.Client:
@@ -186,7 +182,7 @@ def test_every_exchange_matches_the_official_spec(openapi: Any) -> None:
     for flavour in ("cloud", "datacenter"):
         emu = JiraEmulator(flavour=flavour, dc_page_cap=200)
         emu.generate(30, many_comments_every=10)
-        emu.load_search_pages(APACHE[:1])
+        emu.load_search_pages(apache_pages()[:1])
         v = "3" if flavour == "cloud" else "2"
         with client(emu) as c:
             c.get(f"/rest/api/{v}/serverInfo")
