@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from vulnmark import metrics
+from vulnmark._time import stored
 from vulnmark.store import Store
-from vulnmark.store.schema import ts
 
 NOW = datetime(2026, 11, 27, 7, 0, tzinfo=UTC)
 START = NOW - timedelta(days=730)
@@ -50,10 +50,10 @@ def rows(n: int, seed: int = 5) -> Iterator[tuple[tuple[Any, ...], tuple[Any, ..
         outcome = resolved if resolved and rnd.random() < 0.9 else None
         due = created + timedelta(hours=DEADLINE_H[cls]) if cls in DEADLINE_H else None
         ticket = (key, "embedded", f"ticket {i}", "Open" if resolved is None else "Resolved",
-                  ts(created), ts(resolved), "0" * 64)
-        evaluation = (key, int(vuln), cls, "resolved" if resolved else "open", ts(created),
-                      ts(due), ts(resolved), 0, "", ts(created), ts(classified), ts(outcome),
-                      "remediated" if outcome else None)
+                  stored(created), stored(resolved), "0" * 64)
+        evaluation = (key, int(vuln), cls, "resolved" if resolved else "open", stored(created),
+                      stored(due), stored(resolved), 0, "", stored(created), stored(classified),
+                      stored(outcome), "remediated" if outcome else None)
         yield ticket, evaluation
 
 

@@ -88,10 +88,8 @@ ALLOWED_CYCLES: set[frozenset[str]] = {
                "vulnmark.store.tickets"}),
 }
 ALLOWED_SQLALCHEMY: set[str] = {
-    "vulnmark.backfill", "vulnmark.cache", "vulnmark.cli.outcomes", "vulnmark.cli.reporting",
-    "vulnmark.cli.schedule", "vulnmark.evaluate", "vulnmark.evidence", "vulnmark.fanout",
-    "vulnmark.metrics", "vulnmark.outcomes", "vulnmark.pack", "vulnmark.pack_html",
-    "vulnmark.runs",
+    "vulnmark.backfill", "vulnmark.evaluate", "vulnmark.evidence", "vulnmark.fanout",
+    "vulnmark.metrics", "vulnmark.outcomes", "vulnmark.pack", "vulnmark.runs",
 }
 ALLOWED_SQL_TEXT: set[str] = {"vulnmark.evaluate", "vulnmark.evidence", "vulnmark.fanout"}
 

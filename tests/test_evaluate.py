@@ -12,11 +12,11 @@ import pytest
 
 from core_support import make_ticket
 from vulnmark import cache, evaluate, evidence, outcomes
+from vulnmark._time import stored
 from vulnmark.classify import read
 from vulnmark.model import Comment, Reading, Ticket
 from vulnmark.policy import Policy, preset
 from vulnmark.store import Store
-from vulnmark.store.schema import ts
 
 NOW = datetime(2026, 11, 27, 7, 0, tzinfo=UTC)
 P = preset("etsi-319-401")
@@ -184,11 +184,11 @@ def test_rows_of_unmarked_tickets_keep_discovery_and_recorded_outcomes(store: St
     outcomes.record(store, "U-3", "remediated", at=NOW, text="patched")
     with store.reading() as conn:
         rows = evaluate.evaluation_rows(conn, [plain, found_earlier, closed], P, read)
-    created = ts(plain.created)
+    created = stored(plain.created)
     assert rows[0] == ("U-1", 0, None, "open", created, None, None, 0, "", created, None,
                        None, None)
-    assert rows[1][9] == ts(NOW - timedelta(days=9))
-    assert rows[2][11:] == (ts(NOW), "remediated")  # the outcome is kept on an unmarked one
+    assert rows[1][9] == stored(NOW - timedelta(days=9))
+    assert rows[2][11:] == (stored(NOW), "remediated")  # the outcome is kept on an unmarked one
 
 
 def test_refresh_restores_the_garbage_collector_settings(store: Store) -> None:

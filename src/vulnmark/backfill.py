@@ -23,6 +23,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from vulnmark import evaluate, evidence
+from vulnmark._csv import csv_text, undefuse
 from vulnmark.model import Evidence, Finding, LabelChange, TicketKey
 from vulnmark.policy import Policy
 from vulnmark.sources.interface import InputError, check_labels
@@ -93,18 +94,15 @@ def _proposal(f: Finding, policy: Policy) -> Proposal | None:
 
 
 def review_text(proposals: Sequence[Proposal], fmt: str) -> str:
-    """A review file: JSON (a list) or CSV (one row per proposal), ``accept`` left blank."""
+    """A review file: JSON (a list) or CSV (one row per proposal, cells defused for the
+    spreadsheet it is meant for), ``accept`` left blank."""
     if fmt == "json":
         return json.dumps([p.as_dict() for p in proposals], indent=2, ensure_ascii=False) + "\n"
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(REVIEW_COLUMNS)
-    for p in proposals:
-        writer.writerow([p.ticket, " ".join(p.add), p.kind, p.suggested or "",
-                         f"{p.confidence:.3f}", p.group, p.title,
-                         " | ".join(f"{e.field}[{e.index}]: {e.text}" if e.index is not None
-                                    else f"{e.field}: {e.text}" for e in p.evidence), ""])
-    return out.getvalue()
+    return csv_text(REVIEW_COLUMNS, [
+        [p.ticket, " ".join(p.add), p.kind, p.suggested, f"{p.confidence:.3f}", p.group,
+         p.title, " | ".join(f"{e.field}[{e.index}]: {e.text}" if e.index is not None
+                             else f"{e.field}: {e.text}" for e in p.evidence), ""]
+        for p in proposals])
 
 
 def read_review(path: Path) -> list[Proposal]:
@@ -127,7 +125,9 @@ def read_review(path: Path) -> list[Proposal]:
         missing = {"ticket", "add", "accept"} - set(reader.fieldnames or ())
         if missing:
             raise InputError(f"missing column(s) {', '.join(sorted(missing))}", file=str(path))
-        rows = [dict(r) for r in reader]
+        # the review file vulnmark wrote has its cells defused: read back what was defused
+        rows = [{k: undefuse(v) if isinstance(v, str) else v for k, v in r.items()}
+                for r in reader]
     is_csv = not text.lstrip().startswith("[")
     accepted = []
     for i, row in enumerate(rows):

@@ -13,8 +13,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from vulnmark.model import Evidence, Finding, Ticket, filled, iso
-from vulnmark.store.schema import dt
+from vulnmark._time import iso, parse
+from vulnmark.model import Evidence, Finding, Ticket, filled
 
 FORMAT = 2
 """The layout of the cached findings (:func:`encode`)."""
@@ -40,7 +40,7 @@ def decode(key: str, doc: str) -> tuple[dict[str, Any], list[Finding]]:
     findings of the ticket ``key``."""
     title, url, labels, classification, reporter, created, items = json.loads(doc)
     common = {"ticket": key, "title": title, "url": url, "labels": tuple(labels),
-              "classification": classification, "reporter": reporter, "created": dt(created)}
+              "classification": classification, "reporter": reporter, "created": parse(created)}
     found = []
     for kind, suggested, confidence, evidence, due_at, detail in items:
         f = _new(Finding)
@@ -49,7 +49,7 @@ def decode(key: str, doc: str) -> tuple[dict[str, Any], list[Finding]]:
         fields["kind"], fields["suggested"], fields["confidence"] = kind, suggested, confidence
         fields["evidence"] = tuple([filled(Evidence, field=where, text=text, index=index)
                                     for where, text, index in evidence])
-        fields["due_at"], fields["detail"] = dt(due_at), detail
+        fields["due_at"], fields["detail"] = parse(due_at), detail
         found.append(f)
     return common, found
 

@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, or_, select
 
 from vulnmark import __version__, cache, evidence
+from vulnmark._time import iso, parse, stored
 from vulnmark.check import deadline_base, deadline_findings, marking, marking_findings
 from vulnmark.model import (
     FINDING_KINDS,
@@ -34,20 +35,12 @@ from vulnmark.model import (
     Outcome,
     Reading,
     Ticket,
-    iso,
 )
 from vulnmark.outcomes import OutcomeRules, earliest, list_outcomes
 from vulnmark.policy import DateWindow, Policy, add_hours
 from vulnmark.store import Store, driver
 from vulnmark.store import tickets as _tickets
-from vulnmark.store.schema import (
-    dirty_tickets,
-    dt,
-    evaluations,
-    policy_versions,
-    tickets,
-    ts,
-)
+from vulnmark.store.schema import dirty_tickets, evaluations, policy_versions, tickets
 
 logger = logging.getLogger(__name__)
 
@@ -189,7 +182,7 @@ class PolicyVersions:
                             .order_by(policy_versions.c.effective_at, policy_versions.c.id))
         out = []
         for at, raw in rows:
-            when = dt(at)
+            when = parse(at)
             assert when is not None
             out.append((when, json.loads(raw)))
         return cls(tuple(out))
@@ -217,7 +210,7 @@ def _record_policy(conn: Connection, policy: Policy, digest: str, at: datetime) 
                         .order_by(policy_versions.c.id.desc()).limit(1)).scalar()
     deadlines = deadlines_of(policy)
     conn.execute(policy_versions.insert().values(
-        digest=digest, effective_at=ts(at), deadlines=json.dumps(deadlines, sort_keys=True)))
+        digest=digest, effective_at=stored(at), deadlines=json.dumps(deadlines, sort_keys=True)))
     evidence.append(conn, "policy_change", {
         "digest": digest, "previous": last, "preset": policy.preset,
         "deadlines_hours": deadlines, "timezone": policy.timezone,
@@ -275,11 +268,11 @@ def evaluation_rows(conn: Connection, page: Iterable[Ticket], policy: Policy, re
         due = (versions.deadline(policy, m.classification, deadline_base(t, window))
                if m.classification else None)
         found = marking_findings(t, policy, read(t, policy), m, window=window, due_at=due)
-        created = ts(t.created)
+        created = stored(t.created)
         if not m.is_marked and not found and t.resolved is None and t.key not in explicit:
             # the common case (no label, nothing found, open): only the row's identity
             rows.append((t.key, 0, None, "open", created, None, None, 0, "",
-                         created if t.discovered is None else ts(t.discovered),
+                         created if t.discovered is None else stored(t.discovered),
                          None, None, None))
             continue
         outcome = earliest([explicit.get(t.key), rules.inferred(t)])
@@ -287,10 +280,10 @@ def evaluation_rows(conn: Connection, page: Iterable[Ticket], policy: Policy, re
         if found or due is not None or m.is_marked:
             doc = cache.encode(t, m.classification, found)
         rows.append((
-            t.key, int(m.is_marked), m.classification, t.state, created, ts(due),
-            ts(t.resolved), len(found), doc,
-            ts(t.discovered_at), ts(_classified_at(t, policy, m.classification)),
-            ts(outcome.recorded_at) if outcome else None, outcome.kind if outcome else None,
+            t.key, int(m.is_marked), m.classification, t.state, created, stored(due),
+            stored(t.resolved), len(found), doc,
+            stored(t.discovered_at), stored(_classified_at(t, policy, m.classification)),
+            stored(outcome.recorded_at) if outcome else None, outcome.kind if outcome else None,
         ))
     return rows
 
@@ -365,7 +358,7 @@ def collect(store: Store, policy: Policy, now: datetime,
         ):
             by_class[cls or "unclassified"] = by_class.get(cls or "unclassified", 0) + n
             vulns += n
-        soon = ts(now + window)
+        soon = stored(now + window)
         for key, state, due_at, resolved_at, raw, outcome_at, outcome_kind, is_vuln in \
                 _candidate_rows(conn, soon, required):
             if not raw:
@@ -374,9 +367,9 @@ def collect(store: Store, policy: Policy, now: datetime,
             needs_outcome = required and bool(is_vuln)
             if due_at is not None or needs_outcome:  # else no deadline finding can arise
                 candidates += deadline_findings(
-                    cache.ticket_finding(common), state=state, due_at=dt(due_at),
-                    resolved_at=dt(resolved_at), now=now, due_soon=window,
-                    outcome_at=dt(outcome_at), outcome_kind=outcome_kind,
+                    cache.ticket_finding(common), state=state, due_at=parse(due_at),
+                    resolved_at=parse(resolved_at), now=now, due_soon=window,
+                    outcome_at=parse(outcome_at), outcome_kind=outcome_kind,
                     needs_outcome=needs_outcome)
             found.extend(f for f in candidates if filters.keeps(f, state, bool(is_vuln)))
     order = {k: i for i, k in enumerate(FINDING_KINDS)}
@@ -472,17 +465,17 @@ def vulnerabilities(store: Store, policy: Policy, now: datetime,
                 common, found = cache.decode(r["ticket_key"], r["findings"])
                 kinds = [f.kind for f in found]
                 kinds += [f.kind for f in deadline_findings(
-                    cache.ticket_finding(common), state=r["state"], due_at=dt(r["due_at"]),
-                    resolved_at=dt(r["resolved_at"]), now=now, due_soon=window,
-                    outcome_at=dt(r["outcome_at"]), outcome_kind=r["outcome_kind"],
+                    cache.ticket_finding(common), state=r["state"], due_at=parse(r["due_at"]),
+                    resolved_at=parse(r["resolved_at"]), now=now, due_soon=window,
+                    outcome_at=parse(r["outcome_at"]), outcome_kind=r["outcome_kind"],
                     needs_outcome=required)]
             if filters.kinds and not filters.kinds.intersection(kinds):
                 continue
-            created = dt(r["created_at"])
+            created = parse(r["created_at"])
             assert created is not None
             out.append(Vulnerability(
                 ticket=r["ticket_key"], title=r["title"], classification=r["classification"],
-                state=r["state"], created=created, due_at=dt(r["due_at"]),
+                state=r["state"], created=created, due_at=parse(r["due_at"]),
                 labels=tuple(json.loads(r["labels"])), url=r["url"], kinds=tuple(kinds)))
     return out
 

@@ -19,7 +19,8 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select, text, update
 
-from vulnmark.store.schema import events, state, ts
+from vulnmark._time import stored
+from vulnmark.store.schema import events, state
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ def append(conn: Connection, kind: str, payload: Mapping[str, Any], at: datetime
         select(events.c.seq, events.c.hash).order_by(events.c.seq.desc()).limit(1)
     ).first()
     seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS)
-    when = ts(at)
+    when = stored(at)
     assert when is not None
     body = canonical(dict(payload))
     digest = chain_hash(prev, seq, when, kind, body)

@@ -22,8 +22,9 @@ from typing import Any
 from sqlalchemy import TIMESTAMP, Connection, and_, case, cast, func, literal, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from vulnmark._time import stored
 from vulnmark.store import Store
-from vulnmark.store.schema import evaluations, ts
+from vulnmark.store.schema import evaluations
 
 logger = logging.getLogger(__name__)
 
@@ -83,8 +84,8 @@ class Metrics:
                      for c in self.classes)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"from": ts(self.since), "to": ts(self.until),
-                "generated_at": ts(self.generated_at),
+        return {"from": stored(self.since), "to": stored(self.until),
+                "generated_at": stored(self.generated_at),
                 "by_month": [r.as_dict() for r in self.rows],
                 "by_class": [r.as_dict() for r in self.totals()]}
 
@@ -130,7 +131,7 @@ def compute(store: Store, since: datetime, until: datetime, now: datetime) -> Me
         has_due = e.due_at.is_not(None)
         met = and_(has_due, e.outcome_at.is_not(None), e.outcome_at <= e.due_at)
         pending = and_(has_due, e.outcome_at.is_(None), e.state == "open",
-                       e.due_at >= literal(ts(now)))
+                       e.due_at >= literal(stored(now)))
         month = func.substr(e.discovered_at, 1, 7).label("month")
         cls = func.coalesce(e.classification, UNCLASSIFIED).label("cls")
         query = (
@@ -142,8 +143,8 @@ def compute(store: Store, since: datetime, until: datetime, now: datetime) -> Me
                 func.sum(case((met, 1), else_=0)),
                 func.sum(case((pending, 1), else_=0)),
             )
-            .where(e.is_vulnerability == 1, e.discovered_at >= ts(since),
-                   e.discovered_at < ts(until))
+            .where(e.is_vulnerability == 1, e.discovered_at >= stored(since),
+                   e.discovered_at < stored(until))
             .group_by(month, cls)
             .order_by(month, cls)
         )
@@ -164,8 +165,8 @@ def baseline(store: Store, since: datetime, until: datetime) -> int:
     e = evaluations.c
     month = func.substr(e.discovered_at, 1, 7)
     query = (select(month, e.classification, func.count())
-             .where(e.is_vulnerability == 1, e.discovered_at >= ts(since),
-                    e.discovered_at < ts(until))
+             .where(e.is_vulnerability == 1, e.discovered_at >= stored(since),
+                    e.discovered_at < stored(until))
              .group_by(month, e.classification))
     with store.reading() as conn:
         return len(conn.execute(query).all())

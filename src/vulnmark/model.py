@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, NewType, TypeVar, get_args
 
+from vulnmark._time import iso, parse
+
 TicketKey = NewType("TicketKey", str)
 
 FindingKind = Literal[
@@ -166,7 +168,7 @@ class Finding:
     def as_dict(self, time: Callable[[datetime | None], str | None] | None = None
                 ) -> dict[str, object]:
         """The JSON shape of DESIGN.md (``detail`` and ``created`` are extra, stable keys);
-        ``time`` writes the two times (default :func:`iso`, as given)."""
+        ``time`` writes the two times (default :func:`vulnmark._time.iso`)."""
         time = time or iso
         return {
             "ticket": self.ticket,
@@ -201,9 +203,9 @@ class Finding:
                 filled(Evidence, field=e["field"], text=e["text"], index=e.get("index"))
                 for e in d.get("evidence") or ()
             ),
-            due_at=_parse(d.get("due_at")),
+            due_at=parse(d.get("due_at")),
             reporter=d.get("reporter"),
-            created=_parse(d.get("created")),
+            created=parse(d.get("created")),
             detail=d.get("detail") or "",
         )
 
@@ -235,11 +237,3 @@ class Run:
     server_reply: str | None = None
     error: str | None = None
 
-
-def _parse(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
-def iso(value: datetime | None) -> str | None:
-    """ISO-8601 with ``Z`` for UTC (the JSON contract's time format)."""
-    return value.isoformat().replace("+00:00", "Z") if value is not None else None

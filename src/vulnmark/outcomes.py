@@ -24,6 +24,7 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, Connection, and_, or_, select, update
 
 from vulnmark import evidence
+from vulnmark._time import parse, stored
 from vulnmark.check import marking
 from vulnmark.model import (
     NO_REMEDIATION_REASONS,
@@ -35,7 +36,7 @@ from vulnmark.model import (
 )
 from vulnmark.policy import Policy, PolicyError
 from vulnmark.store import Store
-from vulnmark.store.schema import dt, evaluations, outcomes, tickets, ts
+from vulnmark.store.schema import evaluations, outcomes, tickets
 
 logger = logging.getLogger(__name__)
 
@@ -146,11 +147,11 @@ def record(store: Store, key: str, kind: str, *, at: datetime, text: str = "",
             raise OutcomeError(f"no ticket {key!r} in the store")
         conn.execute(outcomes.insert().values(
             ticket_key=key, kind=kind, reason=reason, text=text, actor=actor,
-            recorded_at=ts(at)))
+            recorded_at=stored(at)))
         evidence.append(conn, "outcome", {
             "ticket": key, "kind": kind, "reason": reason, "text": text, "by": actor,
-            "recorded_at": ts(at)}, at)
-        when = ts(at)
+            "recorded_at": stored(at)}, at)
+        when = stored(at)
         conn.execute(update(evaluations).where(
             evaluations.c.ticket_key == key,
             or_(evaluations.c.outcome_at.is_(None), evaluations.c.outcome_at > when),
@@ -171,14 +172,14 @@ def list_outcomes(conn: Connection, *, keys: Sequence[str] | None = None,
     if key_range is not None:
         conds.append(outcomes.c.ticket_key.between(*key_range))
     if since is not None:
-        conds.append(outcomes.c.recorded_at >= ts(since))
+        conds.append(outcomes.c.recorded_at >= stored(since))
     if until is not None:
-        conds.append(outcomes.c.recorded_at < ts(until))
+        conds.append(outcomes.c.recorded_at < stored(until))
     if conds:
         query = query.where(and_(*conds))
     out = []
     for r in conn.execute(query).mappings():
-        when = dt(r["recorded_at"])
+        when = parse(r["recorded_at"])
         assert when is not None
         out.append(Outcome(ticket=r["ticket_key"], kind=r["kind"], recorded_at=when,
                            text=r["text"], reason=r["reason"], actor=r["actor"]))

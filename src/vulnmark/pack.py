@@ -12,9 +12,7 @@ the run recorded (report digest in the run's evidence record), or an edited mani
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import logging
 import zipfile
@@ -28,12 +26,14 @@ from sqlalchemy import func, select
 
 from vulnmark import charts, evidence, metrics, runs
 from vulnmark import schedule as _schedule
+from vulnmark._csv import csv_text
+from vulnmark._time import parse, stored
 from vulnmark.model import Run
 from vulnmark.outcomes import list_outcomes
 from vulnmark.pack_html import summary_page
 from vulnmark.policy import Policy
 from vulnmark.store import Store
-from vulnmark.store.schema import dt, label_changes, reports, ts
+from vulnmark.store.schema import label_changes, reports
 from vulnmark.store.schema import runs as runs_table
 
 logger = logging.getLogger(__name__)
@@ -72,13 +72,8 @@ def report_name(run_id: int, fmt: str) -> str:
 
 
 def _csv(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
-    out = io.StringIO()
-    w = csv.writer(out, lineterminator="\n")
-    w.writerow(headers)
-    for row in rows:
-        w.writerow(["" if v is None else (";".join(map(str, v)) if isinstance(v, list | tuple)
-                                          else str(v)) for v in row])
-    return out.getvalue().encode()
+    """A CSV file of the pack (authors, labels, reasons and outcome texts are defused)."""
+    return csv_text(headers, rows).encode()
 
 
 def _json(value: object) -> bytes:
@@ -131,24 +126,24 @@ def export(store: Store, policy: Policy, since: datetime, until: datetime, now: 
     f = _Files()
     with store.reading() as conn:
         log = evidence.verify(conn)
-        events = list(evidence.iter_events(conn, since=ts(since), until=ts(until)))
+        events = list(evidence.iter_events(conn, since=stored(since), until=stored(until)))
         period_runs = sorted(runs.list_runs(store, since=since, until=until), key=lambda r: r.id)
         bodies = conn.execute(select(reports.c.run_id, reports.c.format, reports.c.body).where(
             reports.c.run_id.in_([r.id for r in period_runs])))
         for run_id, fmt, body in bodies:
             f.add(report_name(run_id, fmt), body)
         changes = conn.execute(select(label_changes).where(
-            label_changes.c.at >= ts(since), label_changes.c.at < ts(until))
+            label_changes.c.at >= stored(since), label_changes.c.at < stored(until))
             .order_by(label_changes.c.at, label_changes.c.id)).mappings().all()
         done = list_outcomes(conn, since=since, until=until)
-        started = dt(conn.execute(select(func.min(runs_table.c.started_at)).where(
+        started = parse(conn.execute(select(func.min(runs_table.c.started_at)).where(
             runs_table.c.kind == "report")).scalar())
     f.add(EVENTS, "".join(json.dumps(
         {"seq": e.seq, "at": e.at, "kind": e.kind, "payload": e.payload,
          "prev_hash": e.prev_hash, "hash": e.hash}, ensure_ascii=False, sort_keys=True) + "\n"
         for e in events))
     head = events[-1].hash if events else ""
-    run_rows = [[r.id, r.kind, ts(r.started_at), r.policy_digest, r.report_digest,
+    run_rows = [[r.id, r.kind, stored(r.started_at), r.policy_digest, r.report_digest,
                  r.delivery_status, r.message_id, r.server_reply, r.error,
                  json.dumps(r.counts, sort_keys=True)] for r in period_runs]
     f.add("runs.csv", _csv(["id", "kind", "started_at", "policy_digest", "report_digest",
@@ -168,7 +163,7 @@ def export(store: Store, policy: Policy, since: datetime, until: datetime, now: 
         [e.at, e.payload.get("ticket"), e.payload.get("from"), e.payload.get("to"),
          e.payload.get("by"), e.payload.get("why")] for e in of["reclassification"]]))
     f.add("outcomes.csv", _csv(["recorded_at", "ticket", "kind", "reason", "by", "text"], [
-        [ts(o.recorded_at), o.ticket, o.kind, o.reason, o.actor, o.text] for o in done]))
+        [stored(o.recorded_at), o.ticket, o.kind, o.reason, o.actor, o.text] for o in done]))
     f.add("policy_changes.csv", _csv(["at", "digest", "previous", "preset", "deadlines_hours"], [
         [e.at, e.payload.get("digest"), e.payload.get("previous"), e.payload.get("preset"),
          json.dumps(e.payload.get("deadlines_hours"), sort_keys=True)]
@@ -176,7 +171,7 @@ def export(store: Store, policy: Policy, since: datetime, until: datetime, now: 
     report_runs = [r for r in period_runs if r.kind == "report"]
     days = control_days(report_runs, policy, since, min(until, now), started)
     f.add("control_days.csv", _csv(["slot", "local_date", "status", "run", "message_id"], [
-        [ts(s), s.astimezone(_zone(policy)).date().isoformat(), status,
+        [stored(s), s.astimezone(_zone(policy)).date().isoformat(), status,
          r.id if r else None, r.message_id if r else None] for s, status, r in days]))
     m = metrics.compute(store, since, until, now)
     f.add("metrics.json", _json(m.as_dict()))
@@ -215,7 +210,7 @@ def export(store: Store, policy: Policy, since: datetime, until: datetime, now: 
         policy_changes=[(e.at, e.payload) for e in of["policy_change"]],
         label_changes=len(changes), chain=chain, files=sorted(f.items)))
     manifest: dict[str, Any] = {
-        "format": FORMAT, "generated_at": ts(now), "from": ts(since), "to": ts(until),
+        "format": FORMAT, "generated_at": stored(now), "from": stored(since), "to": stored(until),
         "policy": {"preset": policy.preset, "digest": policy.digest(),
                    "timezone": policy.timezone},
         "chain": {k: chain[k] for k in ("anchor_prev_hash", "first_seq", "last_seq", "head")},
@@ -226,7 +221,7 @@ def export(store: Store, policy: Policy, since: datetime, until: datetime, now: 
     f.add(MANIFEST, _json(manifest))
     _write(f, output, is_zip)
     store.record("evidence_export", {
-        "from": ts(since), "to": ts(until), "output": output.name, "files": len(f.items),
+        "from": stored(since), "to": stored(until), "output": output.name, "files": len(f.items),
         "manifest_sha256": hashlib.sha256(f.items[MANIFEST]).hexdigest(), "head": head}, at=now)
     return PackResult(output, len(f.items), len(events), len(period_runs), head)
 

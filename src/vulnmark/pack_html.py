@@ -9,10 +9,10 @@ from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from vulnmark._time import stored
 from vulnmark.metrics import Metrics
 from vulnmark.model import Outcome, Run
 from vulnmark.policy import Policy
-from vulnmark.store.schema import ts
 
 STYLE = """body{font-family:sans-serif;max-width:70em;margin:2em auto;color:#222}
 table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:2px 6px;
@@ -114,6 +114,6 @@ def summary_page(*, policy: Policy, since: datetime, until: datetime, now: datet
         "report's digest against its run record.</p>",
         "<h2>5. Files</h2>",
         "<ul>" + "".join(f'<li><a href="{_e(n)}">{_e(n)}</a></li>' for n in files) + "</ul>",
-        f"<p>Generated {_e(ts(now))} by vulnmark.</p></body></html>",
+        f"<p>Generated {_e(stored(now))} by vulnmark.</p></body></html>",
     ]
     return "\n".join(parts) + "\n"

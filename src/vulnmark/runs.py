@@ -13,12 +13,13 @@ from sqlalchemy import select, update
 
 from vulnmark import evidence
 from vulnmark import schedule as _schedule
+from vulnmark._time import parse, stored
 from vulnmark.model import Run
 from vulnmark.notify import Delivery
 from vulnmark.policy import Policy
 from vulnmark.report import ControlHealth
 from vulnmark.store import Store
-from vulnmark.store.schema import dt, reports, runs, ts
+from vulnmark.store.schema import reports, runs
 
 HEALTH_DAYS = 90
 """How far back the report looks for days without a run."""
@@ -35,7 +36,7 @@ def record_run(store: Store, *, kind: str, at: datetime, policy_digest: str,
     """
     with store.transaction() as conn:
         run_id = int(conn.execute(runs.insert().returning(runs.c.id).values(
-            kind=kind, started_at=ts(at), finished_at=ts(at), policy_digest=policy_digest,
+            kind=kind, started_at=stored(at), finished_at=stored(at), policy_digest=policy_digest,
             counts=json.dumps(dict(counts), sort_keys=True), report_digest=report_digest,
             delivery_status=delivery_status, error=error,
         )).scalar_one())
@@ -60,7 +61,7 @@ def record_delivery(store: Store, run_id: int, *, at: datetime, delivery: Delive
             payload: dict[str, object] = {
                 "run": run_id, "status": "delivered", "message_id": delivery.message_id,
                 "server_reply": delivery.server_reply, "recipients": list(delivery.recipients),
-                "attempts": delivery.attempts, "sent_at": ts(delivery.sent_at),
+                "attempts": delivery.attempts, "sent_at": stored(delivery.sent_at),
             }
         else:
             values = {"delivery_status": "failed", "error": error}
@@ -76,9 +77,9 @@ def list_runs(store: Store, *, kind: str | None = None, limit: int | None = None
     if kind:
         query = query.where(runs.c.kind == kind)
     if since:
-        query = query.where(runs.c.started_at >= ts(since))
+        query = query.where(runs.c.started_at >= stored(since))
     if until:
-        query = query.where(runs.c.started_at < ts(until))
+        query = query.where(runs.c.started_at < stored(until))
     if limit:
         query = query.limit(limit)
     with store.reading() as conn:
@@ -92,7 +93,7 @@ def report_body(store: Store, run_id: int, fmt: str) -> str | None:
 
 
 def _run(r: Any) -> Run:
-    started = dt(str(r["started_at"]))
+    started = parse(str(r["started_at"]))
     assert started is not None
     return Run(
         id=int(str(r["id"])), kind=str(r["kind"]), started_at=started,
@@ -125,7 +126,7 @@ def control_health(store: Store, policy: Policy, now: datetime) -> ControlHealth
     failed_syncs = [r for r in recent if r.kind == "sync" and r.started_at <= now
                     and (r.error or r.delivery_status == "failed")]
     for r in failed_syncs[:10]:
-        notes.append(f"FAILED SYNC at {ts(r.started_at)}: {r.error or 'no detail'}")
+        notes.append(f"FAILED SYNC at {stored(r.started_at)}: {r.error or 'no detail'}")
     sched = _schedule.from_policy(policy) if policy.section("schedule") else None
     if sched is not None:
         missed = tuple(s.astimezone(sched.zone).date()
@@ -185,8 +186,8 @@ def missed_slots(report_runs: list[Run], now: datetime,
 
 def covered(store: Store, slot: datetime, following: datetime | None) -> bool:
     """Whether a report run started at or after ``slot`` and before ``following``."""
-    query = select(runs.c.id).where(runs.c.kind == "report", runs.c.started_at >= ts(slot))
+    query = select(runs.c.id).where(runs.c.kind == "report", runs.c.started_at >= stored(slot))
     if following is not None:
-        query = query.where(runs.c.started_at < ts(following))
+        query = query.where(runs.c.started_at < stored(following))
     with store.reading() as conn:
         return conn.execute(query.limit(1)).first() is not None

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from vulnmark._time import iso
 from vulnmark.model import Finding, TicketKey
 from vulnmark.report import (
     EMPTY_MESSAGE,
@@ -23,7 +24,6 @@ from vulnmark.report import (
 )
 from vulnmark.report.csv import COLUMNS, CsvFormat
 from vulnmark.report.html import HtmlFormat
-from vulnmark.report.interface import utc_iso
 from vulnmark.report.json import JsonFormat
 from vulnmark.report.markdown import MarkdownFormat, escape
 from vulnmark.report.text import TextFormat
@@ -178,8 +178,8 @@ def test_json_findings_are_the_findings_contract_shape(report: DailyReport) -> N
     assert len(report.findings) >= 4
     for f, out in zip(report.findings, data["findings"], strict=True):
         expected = json.loads(json.dumps(f.as_dict()))
-        expected["due_at"] = utc_iso(f.due_at)
-        expected["created"] = utc_iso(f.created)
+        expected["due_at"] = iso(f.due_at)
+        expected["created"] = iso(f.created)
         assert list(out) == list(expected) and out == expected
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -20,7 +18,6 @@ from vulnmark import config
 from vulnmark.notify import DeliveryFailed, NotifyError
 from vulnmark.policy import Policy, PolicyError
 from vulnmark.report import ReportError
-from vulnmark.report.csv import defuse
 from vulnmark.sources.interface import InputError, SourceError
 from vulnmark.store import Store, StoreError, StoreUnavailable
 
@@ -131,23 +128,6 @@ def _cell(value: Any, max_width: int) -> str:
         value = ",".join(str(v) for v in value)
     text = " ".join(str(value).split())
     return text if len(text) <= max_width else text[: max_width - 1] + "…"
-
-
-def csv_text(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(headers)
-    for row in rows:
-        writer.writerow([_csv_cell(v) for v in row])
-    return out.getvalue()
-
-
-def _csv_cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list | tuple):
-        value = ";".join(str(v) for v in value)
-    return defuse(str(value))  # a spreadsheet must not execute ticket text as a formula
 
 
 Update = Callable[[int], None]

@@ -9,7 +9,9 @@ from typing import Any
 import click
 
 from vulnmark import evaluate, jql, runs
-from vulnmark.cli.app import EXIT_FINDINGS, App, csv_text, pass_app, progress_callback, table
+from vulnmark._csv import csv_text
+from vulnmark._time import iso
+from vulnmark.cli.app import EXIT_FINDINGS, App, pass_app, progress_callback, table
 from vulnmark.model import FINDING_KINDS, Finding
 from vulnmark.policy import Policy
 
@@ -110,7 +112,7 @@ def _fail_kinds(text: str) -> set[str]:
 def check_json(app: App, result: evaluate.CheckResult) -> dict[str, object]:
     """The JSON contract of DESIGN.md."""
     return {
-        "generated_at": result.generated_at.isoformat().replace("+00:00", "Z"),
+        "generated_at": iso(result.generated_at),
         "policy": {"preset": app.policy.preset, "digest": app.policy.digest()},
         "summary": {"tickets": result.tickets, "vulnerabilities": result.vulnerabilities,
                     "by_class": result.by_class, "by_kind": result.by_kind},

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 import click
 
 from vulnmark import evaluate, metrics
-from vulnmark.cli.app import App, csv_text, pass_app, table
+from vulnmark._csv import csv_text
+from vulnmark.cli.app import App, pass_app, table
 from vulnmark.policy import Policy
 
 

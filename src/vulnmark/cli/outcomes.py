@@ -8,9 +8,9 @@ import json
 import click
 
 from vulnmark import outcomes
+from vulnmark._time import stored
 from vulnmark.cli.app import EXIT_USAGE, App, fatal, pass_app, table
 from vulnmark.model import NO_REMEDIATION_REASONS
-from vulnmark.store.schema import ts
 
 
 def register(cli: click.Group) -> None:
@@ -54,11 +54,11 @@ def outcome(app: App, key: str, remediated: bool, plan: str | None, reason: str 
         if fmt == "json":
             click.echo(json.dumps([{"ticket": o.ticket, "kind": o.kind, "reason": o.reason,
                                     "text": o.text, "by": o.actor,
-                                    "recorded_at": ts(o.recorded_at)} for o in found],
+                                    "recorded_at": stored(o.recorded_at)} for o in found],
                                   indent=2, ensure_ascii=False))
         else:
             click.echo(table(["recorded_at", "kind", "reason", "by", "text"], [
-                [ts(o.recorded_at), o.kind, o.reason, o.actor, o.text] for o in found])
+                [stored(o.recorded_at), o.kind, o.reason, o.actor, o.text] for o in found])
                 if found else f"{key}: no outcome recorded\n", nl=False)
         return
     chosen = [name for name, on in (("--remediated", remediated), ("--mitigation-plan", plan),
@@ -81,7 +81,7 @@ def outcome(app: App, key: str, remediated: bool, plan: str | None, reason: str 
         fatal(str(e), EXIT_USAGE)
     click.echo(f"{key}: {done.kind.replace('_', ' ')}"
                f"{' (' + done.reason + ')' if done.reason else ''} recorded at "
-               f"{ts(done.recorded_at)}")
+               f"{stored(done.recorded_at)}")
 
 
 @click.command("reclassify")

@@ -5,17 +5,18 @@ from __future__ import annotations
 import json
 import os
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import click
 
 from vulnmark import daily, evaluate, pack, runs
-from vulnmark.cli.app import EXIT_EXTERNAL, App, csv_text, fatal, pass_app, table
+from vulnmark._csv import csv_text
+from vulnmark._time import stored
+from vulnmark.cli.app import EXIT_EXTERNAL, App, fatal, pass_app, table
 from vulnmark.cli.metrics import period
 from vulnmark.notify import DeliveryFailed, SmtpNotifier, smtp_settings_from_env
 from vulnmark.report import ReportFormat
-from vulnmark.store.schema import ts
 
 
 def register(cli: click.Group) -> None:
@@ -91,7 +92,7 @@ def runs_command(app: App, kind: str | None, limit: int, fmt: str) -> None:
     """
     found = runs.list_runs(app.store, kind=kind, limit=limit)
     headers = ["id", "kind", "started_at", "delivery", "message_id", "counts", "error"]
-    rows = [[r.id, r.kind, ts(r.started_at), r.delivery_status, r.message_id,
+    rows = [[r.id, r.kind, stored(r.started_at), r.delivery_status, r.message_id,
              " ".join(f"{k}={v}" for k, v in sorted(r.counts.items())), r.error] for r in found]
     if fmt == "json":
         click.echo(json.dumps([dict(zip(headers, row, strict=True)) | {
@@ -185,8 +186,3 @@ def evidence_export(app: App, since: datetime, until: datetime, output: Path) ->
     click.echo(f"wrote {result.path}: {result.files} files, {result.runs} runs, "
                f"{result.events} evidence records, head {result.head or '(none)'}")
 
-
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value

@@ -12,9 +12,9 @@ import click
 
 from vulnmark import daily, runs
 from vulnmark import schedule as _schedule
+from vulnmark._time import stored
 from vulnmark.cli.app import EXIT_EXTERNAL, App, fatal, pass_app
 from vulnmark.notify import DeliveryFailed, NotifyError, SmtpNotifier, smtp_settings_from_env
-from vulnmark.store.schema import ts
 
 
 def register(cli: click.Group) -> None:
@@ -55,7 +55,7 @@ def schedule(app: App, once: bool, max_runs: int | None, send: bool, to: tuple[s
             slot = sched.next(at)
             if slot is None:
                 break
-            click.echo(f"{ts(slot)}  {slot.astimezone(sched.zone).isoformat()}")
+            click.echo(f"{stored(slot)}  {slot.astimezone(sched.zone).isoformat()}")
             at = slot
         return
     notifier = None
@@ -67,7 +67,7 @@ def schedule(app: App, once: bool, max_runs: int | None, send: bool, to: tuple[s
 
     def job(now: datetime) -> None:
         result = daily.run(store, policy, now, notifier=notifier, recipients=recipients)
-        click.echo(f"{ts(now)}: report run {result.run_id}"
+        click.echo(f"{stored(now)}: report run {result.run_id}"
                    + (f" sent {result.delivery.message_id}" if result.delivery else ""))
 
     stop = threading.Event()
@@ -77,7 +77,7 @@ def schedule(app: App, once: bool, max_runs: int | None, send: bool, to: tuple[s
         loop.clock = lambda: app.now
     if once:
         if not loop.once():
-            click.echo(f"{ts(app.now)}: nothing due (the current slot is covered)")
+            click.echo(f"{stored(app.now)}: nothing due (the current slot is covered)")
         _exit_on(loop.last_error)
         return
 

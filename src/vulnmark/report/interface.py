@@ -6,7 +6,6 @@ import json
 import logging
 import re
 from abc import ABC, abstractmethod
-from datetime import UTC, datetime
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -28,15 +27,6 @@ class ReportFormatter(ABC):
     @abstractmethod
     def format(self, report: DailyReport) -> str:
         """The whole report as one string."""
-
-
-def utc_iso(value: datetime | None) -> str | None:
-    """ISO-8601 in UTC with a ``Z`` suffix, as in the JSON contract."""
-    if value is None:
-        return None
-    if value.tzinfo is not UTC:  # stored times are UTC already
-        value = value.astimezone(UTC)
-    return value.isoformat().replace("+00:00", "Z")
 
 
 #: Bidirectional overrides and isolates ("Trojan Source"): they reorder what people read.

@@ -8,8 +8,9 @@ from __future__ import annotations
 import json
 import logging
 
+from vulnmark._time import iso
 from vulnmark.model import Run
-from vulnmark.report.interface import ReportFormatter, utc_iso
+from vulnmark.report.interface import ReportFormatter
 from vulnmark.report.model import DailyReport
 
 logger = logging.getLogger(__name__)
@@ -19,7 +20,7 @@ def run_dict(run: Run) -> dict[str, object]:
     return {
         "id": run.id,
         "kind": run.kind,
-        "started_at": utc_iso(run.started_at),
+        "started_at": iso(run.started_at),
         "policy_digest": run.policy_digest,
         "counts": dict(run.counts),
         "report_digest": run.report_digest,
@@ -34,7 +35,7 @@ def report_dict(report: DailyReport) -> dict[str, object]:
     """The report as plain JSON-ready data."""
     h = report.health
     return {
-        "generated_at": utc_iso(report.generated_at),
+        "generated_at": iso(report.generated_at),
         "policy": {
             "name": report.policy_name,
             "digest": report.policy_digest,
@@ -46,7 +47,7 @@ def report_dict(report: DailyReport) -> dict[str, object]:
             "by_class": dict(report.counts_table),
             "by_kind": dict(report.by_kind),
         },
-        "findings": [f.as_dict(utc_iso) for f in report.findings],
+        "findings": [f.as_dict(iso) for f in report.findings],
         "sections": [
             {"title": s.title, "kinds": list(s.kinds), "count": s.count}
             for s in report.sections()

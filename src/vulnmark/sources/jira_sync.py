@@ -33,6 +33,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from vulnmark._time import iso, parse
 from vulnmark.jql import sync_jql
 from vulnmark.model import Ticket
 from vulnmark.sources.interface import InputError
@@ -220,8 +221,12 @@ class Syncer:
                                     ) from e
 
 def _iso(t: datetime) -> str:
-    return t.astimezone(UTC).isoformat()
+    text = iso(t)
+    assert text is not None
+    return text
 
 
 def _parse(s: str) -> datetime:
-    return datetime.fromisoformat(s)
+    when = parse(s)
+    assert when is not None
+    return when

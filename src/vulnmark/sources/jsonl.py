@@ -28,7 +28,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from vulnmark.model import Comment, LabelChange, Ticket, TicketKey, iso
+from vulnmark._time import iso
+from vulnmark.model import Comment, LabelChange, Ticket, TicketKey
 from vulnmark.sources.interface import (
     InputError,
     cap_text,

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from vulnmark._time import parse, stored
 from vulnmark.model import Comment, LabelChange, Ticket, TicketKey, filled
-from vulnmark.store.schema import dt, ts
 
 
 def content_hash(t: Ticket) -> str:
@@ -17,10 +17,10 @@ def content_hash(t: Ticket) -> str:
     blob = json.dumps(
         [
             t.key, t.title, t.description, list(t.labels), t.status, t.resolution,
-            ts(t.created), ts(t.updated), ts(t.resolved), ts(t.discovered), t.reporter, t.url,
-            t.priority, t.issue_type, t.source,
-            [[c.body, c.author, ts(c.created)] for c in t.comments],
-            [[ts(h.at), h.author, list(h.added), list(h.removed)] for h in t.label_history],
+            stored(t.created), stored(t.updated), stored(t.resolved), stored(t.discovered),
+            t.reporter, t.url, t.priority, t.issue_type, t.source,
+            [[c.body, c.author, stored(c.created)] for c in t.comments],
+            [[stored(h.at), h.author, list(h.added), list(h.removed)] for h in t.label_history],
         ],
         ensure_ascii=False,
         separators=(",", ":"),
@@ -37,10 +37,10 @@ def ticket_row(t: Ticket, digest: str) -> dict[str, Any]:
         "labels": json.dumps(list(t.labels), ensure_ascii=False),
         "status": t.status,
         "resolution": t.resolution,
-        "created_at": ts(t.created),
-        "updated_at": ts(t.updated),
-        "resolved_at": ts(t.resolved),
-        "discovered_at": ts(t.discovered),
+        "created_at": stored(t.created),
+        "updated_at": stored(t.updated),
+        "resolved_at": stored(t.resolved),
+        "discovered_at": stored(t.discovered),
         "reporter": t.reporter,
         "url": t.url,
         "priority": t.priority,
@@ -51,7 +51,7 @@ def ticket_row(t: Ticket, digest: str) -> dict[str, Any]:
 
 def comment_rows(t: Ticket) -> list[dict[str, Any]]:
     return [
-        {"ticket_key": t.key, "idx": i, "author": c.author, "created_at": ts(c.created),
+        {"ticket_key": t.key, "idx": i, "author": c.author, "created_at": stored(c.created),
          "body": c.body}
         for i, c in enumerate(t.comments)
     ]
@@ -60,7 +60,7 @@ def comment_rows(t: Ticket) -> list[dict[str, Any]]:
 def history_row(key: str, h: LabelChange) -> dict[str, Any]:
     return {
         "ticket_key": key,
-        "at": ts(h.at),
+        "at": stored(h.at),
         "author": h.author,
         "added": json.dumps(list(h.added), ensure_ascii=False),
         "removed": json.dumps(list(h.removed), ensure_ascii=False),
@@ -69,7 +69,7 @@ def history_row(key: str, h: LabelChange) -> dict[str, Any]:
 
 def ticket_from_row(row: Any, comments: Sequence[Any] = (), history: Sequence[Any] = ()) -> Ticket:
     """A ticket from its row and its comment and label-history rows (attribute access)."""
-    created = dt(row.created_at)
+    created = parse(row.created_at)
     assert created is not None
     return Ticket(
         key=TicketKey(row.key),
@@ -78,22 +78,22 @@ def ticket_from_row(row: Any, comments: Sequence[Any] = (), history: Sequence[An
         description=row.description,
         labels=tuple(json.loads(row.labels)),
         status=row.status,
-        resolved=dt(row.resolved_at),
+        resolved=parse(row.resolved_at),
         resolution=row.resolution,
-        updated=dt(row.updated_at),
+        updated=parse(row.updated_at),
         reporter=row.reporter,
         url=row.url,
         priority=row.priority,
         issue_type=row.issue_type,
         source=row.source,
-        discovered=dt(row.discovered_at),
+        discovered=parse(row.discovered_at),
         comments=tuple(
-            Comment(body=c.body, author=c.author, created=dt(c.created_at))
+            Comment(body=c.body, author=c.author, created=parse(c.created_at))
             for c in comments
         ),
         label_history=tuple(
             LabelChange(
-                at=dt(h.at) or created,
+                at=parse(h.at) or created,
                 author=h.author,
                 added=tuple(json.loads(h.added)),
                 removed=tuple(json.loads(h.removed)),

@@ -1,12 +1,11 @@
 """Table definitions (SQLAlchemy Core). Alembic migrations in ``migrations/`` create them.
 
-Times are stored as fixed-width ISO-8601 UTC text (``2026-11-27T07:00:00.000000Z``), which sorts
-and compares correctly in SQL on SQLite and PostgreSQL alike.
+Times are stored as fixed-width ISO-8601 UTC text (``2026-11-27T07:00:00.000000Z``, see
+:func:`vulnmark._time.stored`), which sorts and compares correctly in SQL on SQLite and PostgreSQL
+alike.
 """
 
 from __future__ import annotations
-
-from datetime import UTC, datetime
 
 from sqlalchemy import (
     Column,
@@ -23,20 +22,6 @@ from sqlalchemy import (
 metadata = MetaData()
 
 TS = String(32)
-
-
-def ts(value: datetime | None) -> str | None:
-    """A datetime as stored text; naive datetimes are taken as UTC."""
-    if value is None:
-        return None
-    if value.tzinfo is not UTC:
-        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    # isoformat is several times faster than strftime; years 1-9999 keep the fixed width
-    return value.isoformat(timespec="microseconds")[:26] + "Z"
-
-
-def dt(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
 
 
 tickets = Table(

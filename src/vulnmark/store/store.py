@@ -13,11 +13,12 @@ from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from vulnmark import evidence
+from vulnmark._time import stored
 from vulnmark.model import Ticket
 from vulnmark.store import tickets as _tickets
 from vulnmark.store.engine import make_engine, migrate
 from vulnmark.store.errors import StoreError, StoreUnavailable
-from vulnmark.store.schema import state, tickets, ts
+from vulnmark.store.schema import state, tickets
 
 logger = logging.getLogger(__name__)
 
@@ -124,7 +125,7 @@ class Store:
         with self.transaction() as conn:
             n = conn.execute(
                 update(tickets).where(tickets.c.key.in_(keys), tickets.c.gone_at.is_(None))
-                .values(gone_at=ts(at), gone_reason=reason)
+                .values(gone_at=stored(at), gone_reason=reason)
             ).rowcount
             _tickets.mark_dirty(conn, list(conn.execute(
                 select(tickets.c.key).where(tickets.c.key.in_(keys))).scalars()))

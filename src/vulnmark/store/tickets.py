@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from vulnmark import evidence
+from vulnmark._time import stored
 from vulnmark.model import Comment, LabelChange, Ticket
 from vulnmark.store import driver
 from vulnmark.store.codec import (
@@ -27,7 +28,7 @@ from vulnmark.store.codec import (
     ticket_from_values,
     ticket_row,
 )
-from vulnmark.store.schema import comments, dirty_tickets, label_changes, tickets, ts
+from vulnmark.store.schema import comments, dirty_tickets, label_changes, tickets
 
 BATCH = 500
 
@@ -139,7 +140,7 @@ def _label_diff(conn: Connection, t: Ticket, old_labels: Sequence[str], *, at: d
                      [history_row(t.key, LabelChange(when, actor, added, removed))])
     evidence.append(conn, "label_change", {
         "ticket": t.key, "added": list(added), "removed": list(removed),
-        "by": actor, "observed_at": ts(when), "via": t.source,
+        "by": actor, "observed_at": stored(when), "via": t.source,
     }, at)
 
 

@@ -1,0 +1,141 @@
+"""vulnmark's errors: one tree under :class:`VulnmarkError`. Messages name the file, line or
+key at fault and never contain a secret. Only the CLI turns them into exit codes
+(``vulnmark.cli.app``): an :class:`ExternalError` exits 3, every other error 2.
+
+::
+
+    VulnmarkError
+    ├── ConfigError              vulnmark.toml or a setting is invalid (names the key)
+    │   └── ScheduleError        a cron expression or [schedule] setting
+    ├── StoreError               a usage or input problem with the store
+    │   ├── TicketNotFound       no ticket with that key
+    │   └── StoreUnavailable     the database could not be reached or failed   (external)
+    ├── SourceError              a ticket source failed
+    │   ├── InputError           bad input; names the file, line and field
+    │   │   └── JiraConfigError  (sources.jira.errors) [source.jira] or JIRA_* invalid
+    │   ├── JiraError            (sources.jira.errors) Jira failed               (external)
+    │   └── WebhookError         (sources.jira.webhook) a request to refuse
+    ├── NotifyError              a report cannot be delivered as configured
+    │   └── DeliveryFailed       the mail server refused or could not be reached (external)
+    ├── ReportError              a report cannot be built or rendered
+    ├── OutcomeError             an outcome or reclassification cannot be recorded
+    └── PackError                an evidence pack cannot be written or read
+    ExternalError                an external system failed (a second base of the three above)
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "DeliveryFailed",
+    "ExternalError",
+    "InputError",
+    "NotifyError",
+    "OutcomeError",
+    "PackError",
+    "ReportError",
+    "ScheduleError",
+    "SourceError",
+    "StoreError",
+    "StoreUnavailable",
+    "TicketNotFound",
+    "VulnmarkError",
+]
+
+
+class VulnmarkError(Exception):
+    """Base of every error vulnmark raises on purpose."""
+
+
+class ExternalError(VulnmarkError):
+    """An external system (the database server, the mail server, Jira) failed."""
+
+
+class ConfigError(VulnmarkError):
+    """The configuration is invalid; the message names the key."""
+
+
+class ScheduleError(ConfigError):
+    """A cron expression or ``[schedule]`` setting is invalid; the message names it."""
+
+
+class StoreError(VulnmarkError):
+    """Base error of the store."""
+
+
+class TicketNotFound(StoreError):
+    def __init__(self, key: str) -> None:
+        super().__init__(f"no ticket {key!r} in the store")
+        self.key = key
+
+
+class StoreUnavailable(StoreError, ExternalError):
+    """The database server or file failed."""
+
+
+class SourceError(VulnmarkError):
+    """Base error of the ticket sources."""
+
+
+class InputError(SourceError):
+    """Bad input; ``str(e)`` reads ``FILE: line N: field F: message`` (unknown parts left out)."""
+
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
+                 field: str | None = None) -> None:
+        self.message = message
+        self.file = file
+        self.line = line
+        self.field = field
+        super().__init__(self._render())
+
+    def _render(self) -> str:
+        parts: list[str] = []
+        if self.file is not None:
+            parts.append(self.file)
+        if self.line is not None:
+            parts.append(f"line {self.line}")
+        if self.field is not None:
+            parts.append(f"field {self.field}")
+        parts.append(self.message)
+        return ": ".join(parts)
+
+    def located(self, *, file: str | None = None, line: int | None = None) -> InputError:
+        """A copy with the file (and line) filled in where this error did not know them."""
+        return InputError(
+            self.message,
+            file=self.file if self.file is not None else file,
+            line=self.line if self.line is not None else line,
+            field=self.field,
+        )
+
+
+class NotifyError(VulnmarkError):
+    """Base error of every notifier; the message never contains a secret."""
+
+
+class DeliveryFailed(NotifyError, ExternalError):
+    """The message was not delivered after ``attempts`` tries.
+
+    ``last_reply`` is the last server reply ("451 4.3.0 try later") or the connection error,
+    with any secret removed; ``permanent`` is True when the server refused for good (5xx) and
+    retrying later will not help without a change.
+    """
+
+    def __init__(self, message: str, *, attempts: int, last_reply: str,
+                 permanent: bool = False) -> None:
+        super().__init__(message)
+        self.attempts = attempts
+        self.last_reply = last_reply
+        self.permanent = permanent
+
+
+class ReportError(VulnmarkError):
+    """A report cannot be built or rendered (bad timezone, naive timestamp, unknown format)."""
+
+
+class OutcomeError(VulnmarkError):
+    """An outcome or reclassification cannot be recorded; the message says why."""
+
+
+class PackError(VulnmarkError):
+    """An evidence pack cannot be written or read (bad path, not a pack)."""
