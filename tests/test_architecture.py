@@ -71,7 +71,6 @@ LEGACY: dict[str, str] = {
 ALLOWED_UPWARD: set[tuple[str, str]] = {
     ("vulnmark.config", "vulnmark.outcomes"),
     ("vulnmark.config", "vulnmark.schedule"),
-    ("vulnmark.evaluate", "vulnmark"),
     ("vulnmark.evaluate", "vulnmark.outcomes"),
     ("vulnmark.evidence", "vulnmark.store"),
     ("vulnmark.evidence", "vulnmark.store.schema"),

@@ -11,7 +11,8 @@ import pytest
 from core_support import Cli
 from vulnmark import config
 from vulnmark.cli.setup import template
-from vulnmark.policy import PolicyError, preset
+from vulnmark.errors import ConfigError
+from vulnmark.policy import preset
 
 
 def write(tmp_path: Path, text: str, name: str = "vulnmark.toml") -> Path:
@@ -26,7 +27,7 @@ def test_no_file_means_the_etsi_preset(tmp_path: Path) -> None:
 
 
 def test_explicit_missing_file_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(PolicyError, match="no such configuration file"):
+    with pytest.raises(ConfigError, match="no such configuration file"):
         config.load(tmp_path / "absent.toml", required=True)
 
 
@@ -138,14 +139,14 @@ INVALID = [
 
 @pytest.mark.parametrize(("case", "text", "named"), INVALID, ids=[c[0] for c in INVALID])
 def test_invalid_config_names_the_key(tmp_path: Path, case: str, text: str, named: str) -> None:
-    with pytest.raises(PolicyError) as err:
+    with pytest.raises(ConfigError) as err:
         config.load(write(tmp_path, text))
     assert named in str(err.value)
     assert "vulnmark.toml" in str(err.value)
 
 
 def test_password_value_never_appears_in_the_error(tmp_path: Path) -> None:
-    with pytest.raises(PolicyError) as err:
+    with pytest.raises(ConfigError) as err:
         config.load(write(tmp_path, '[smtp]\npassword = "hunter2"\n'))
     assert "hunter2" not in str(err.value)
 

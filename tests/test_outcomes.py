@@ -10,8 +10,9 @@ from sqlalchemy import select
 from core_support import make_ticket
 from vulnmark import evaluate, evidence, outcomes
 from vulnmark.config import from_mapping
-from vulnmark.outcomes import OutcomeError, OutcomeRules, parse_rules
-from vulnmark.policy import PolicyError, preset
+from vulnmark.errors import ConfigError, OutcomeError
+from vulnmark.outcomes import OutcomeRules, parse_rules
+from vulnmark.policy import preset
 from vulnmark.store import Store
 from vulnmark.store.schema import outcomes as outcomes_table
 
@@ -91,7 +92,7 @@ def test_rules_infer_outcomes_from_resolution_names() -> None:
     ({"remediated": ["Done"], "no_remediation": ["done"]}, "listed under both"),
 ])
 def test_outcomes_section_errors_name_the_key(table: dict[str, object], message: str) -> None:
-    with pytest.raises(PolicyError, match=message):
+    with pytest.raises(ConfigError, match=message):
         from_mapping({"outcomes": table})
 
 

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from vulnmark.policy import PRESETS, Policy, PolicyError, preset
+from vulnmark.errors import ConfigError
+from vulnmark.policy import PRESETS, Policy, preset
 
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 HU_ALIASES = {"CRITICAL": "KRITIKUS", "HIGH": "MAGAS", "MEDIUM": "KÖZEPES", "LOW": "ALACSONY",
@@ -56,7 +57,7 @@ def test_every_preset_has_a_description() -> None:
 
 @pytest.mark.parametrize("name", ["nope", "etsi-319-401+nope", "", "ETSI-319-401"])
 def test_unknown_preset_names_itself(name: str) -> None:
-    with pytest.raises(PolicyError, match="unknown preset"):
+    with pytest.raises(ConfigError, match="unknown preset"):
         preset(name)
 
 

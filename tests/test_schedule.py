@@ -9,9 +9,9 @@ import pytest
 
 from vulnmark import runs, schedule
 from vulnmark.config import from_mapping
+from vulnmark.errors import ConfigError, ScheduleError
 from vulnmark.model import Run
-from vulnmark.policy import PolicyError
-from vulnmark.schedule import Cron, Loop, Schedule, ScheduleError
+from vulnmark.schedule import Cron, Loop, Schedule
 
 
 def sched(expr: str, tz: str = "Europe/Budapest") -> Schedule:
@@ -100,7 +100,7 @@ def test_schedule_section_is_validated_at_load() -> None:
                          ({"timezone": "Mars/Base"}, "schedule.timezone"),
                          ({"when": "daily"}, "schedule.when"),
                          ({"catch_up": "yes"}, "schedule.catch_up")]:
-        with pytest.raises(PolicyError, match=message):
+        with pytest.raises(ConfigError, match=message):
             from_mapping({"schedule": bad})
 
 

@@ -1,3 +1,5 @@
 """vulnmark: machine-classified vulnerability tickets, visible deadlines, provable daily control."""
 
-__version__ = "0.1.0"
+from vulnmark._version import __version__
+
+__all__ = ["__version__"]

@@ -24,9 +24,10 @@ from sqlalchemy import select
 
 from vulnmark import evaluate, evidence
 from vulnmark._csv import csv_text, undefuse
+from vulnmark.errors import InputError
 from vulnmark.model import Evidence, Finding, LabelChange, TicketKey
 from vulnmark.policy import Policy
-from vulnmark.sources.interface import InputError, check_labels
+from vulnmark.sources.interface import check_labels
 from vulnmark.sources.jira_settings import JiraSettings
 from vulnmark.sources.jira_writeback import LabelEdit, LabelOutcome, apply_labels
 from vulnmark.store import Store

@@ -16,14 +16,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from vulnmark.policy import (
-    ClassDef,
-    Policy,
-    PolicyError,
-    SmtpSettings,
-    fold_label,
-    preset,
-)
+from vulnmark.errors import ConfigError
+from vulnmark.policy import ClassDef, Policy, SmtpSettings, fold_label, preset
 
 
 @dataclass(frozen=True)
@@ -119,41 +113,41 @@ def load(path: Path | None, *, required: bool = False) -> Policy:
     """The effective policy: the preset plus the file; without a file the default preset."""
     if path is None or not path.exists():
         if required and path is not None:
-            raise PolicyError(f"{path}: no such configuration file")
+            raise ConfigError(f"{path}: no such configuration file")
         return preset("etsi-319-401")
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as e:
-        raise PolicyError(f"{path}: not UTF-8 ({e.reason} at byte {e.start})") from e
+        raise ConfigError(f"{path}: not UTF-8 ({e.reason} at byte {e.start})") from e
     except tomllib.TOMLDecodeError as e:
-        raise PolicyError(f"{path}: {e}") from e
+        raise ConfigError(f"{path}: {e}") from e
     try:
         return from_mapping(raw)
-    except PolicyError as e:
-        raise PolicyError(f"{path}: {e}") from e
+    except ConfigError as e:
+        raise ConfigError(f"{path}: {e}") from e
 
 
 def from_mapping(raw: Mapping[str, Any]) -> Policy:
     for key in raw:
         if key not in _TOP:
-            raise PolicyError(f"unknown key {key!r}")
+            raise ConfigError(f"unknown key {key!r}")
     name = _typed(raw, "preset", str, "etsi-319-401")
     policy = preset(name)
     classes = {c.name: c for c in policy.classes}
     for cname, table in _table(raw, "classes").items():
         if not isinstance(table, dict):
-            raise PolicyError(f"classes.{cname}: expected a table")
+            raise ConfigError(f"classes.{cname}: expected a table")
         current = classes.get(cname, ClassDef(cname))
         for key in table:
             if key not in ("aliases", "deadline_hours"):
-                raise PolicyError(f"unknown key 'classes.{cname}.{key}'")
+                raise ConfigError(f"unknown key 'classes.{cname}.{key}'")
         aliases = tuple(_labels(table.get("aliases", list(current.aliases)),
                                 f"classes.{cname}.aliases"))
         hours = table.get("deadline_hours", current.deadline_hours)
         if hours == "none":
             hours = None
         if hours is not None and not _hours(hours, positive=True):
-            raise PolicyError(f"classes.{cname}.deadline_hours: expected a positive number of "
+            raise ConfigError(f"classes.{cname}.deadline_hours: expected a positive number of "
                               f"hours up to {MAX_HOURS} or \"none\", got {hours!r}")
         classes[cname] = ClassDef(cname, aliases, float(hours) if hours is not None else None)
     order = _labels(raw.get("class_order", list(classes)), "class_order")
@@ -161,24 +155,24 @@ def from_mapping(raw: Mapping[str, Any]) -> Policy:
         if cname not in classes:
             classes[cname] = ClassDef(cname)
     if not order:
-        raise PolicyError("class_order: at least one class is needed")
+        raise ConfigError("class_order: at least one class is needed")
     labels = _table(raw, "labels")
     for key in labels:
         if key != "vulnerability":
-            raise PolicyError(f"unknown key 'labels.{key}'")
+            raise ConfigError(f"unknown key 'labels.{key}'")
     vuln = tuple(_labels(labels.get("vulnerability", list(policy.vulnerability_labels)),
                          "labels.vulnerability"))
     if not vuln:
-        raise PolicyError("labels.vulnerability: at least one label is needed")
+        raise ConfigError("labels.vulnerability: at least one label is needed")
     _check_unambiguous(raw, order, classes, vuln)
     tz = _typed(raw, "timezone", str, "UTC")
     try:
         zoneinfo.ZoneInfo(tz)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as e:
-        raise PolicyError(f"timezone: unknown timezone {tz!r}") from e
+        raise ConfigError(f"timezone: unknown timezone {tz!r}") from e
     window = raw.get("due_soon_hours", policy.due_soon_hours)
     if not _hours(window, positive=False):
-        raise PolicyError(f"due_soon_hours: expected a number of hours from 0 to {MAX_HOURS}, "
+        raise ConfigError(f"due_soon_hours: expected a number of hours from 0 to {MAX_HOURS}, "
                           f"got {window!r}")
     recipients = tuple(_strings(raw.get("recipients", []), "recipients"))
     return replace(
@@ -210,18 +204,18 @@ def _dates(table: Mapping[str, Any], policy: Policy) -> dict[str, Any]:
                                         not isinstance(value, datetime)
                                         else date.fromisoformat(str(value)))
             except ValueError:
-                raise PolicyError(f"dates.earliest: expected a date like 1990-01-01, got "
+                raise ConfigError(f"dates.earliest: expected a date like 1990-01-01, got "
                                   f"{value!r}") from None
         elif key == "future_days":
             if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 3660:
-                raise PolicyError(f"dates.future_days: expected a whole number of days from 1 "
+                raise ConfigError(f"dates.future_days: expected a whole number of days from 1 "
                                   f"to 3660, got {value!r}")
             out["future_days"] = value
         else:
-            raise PolicyError(f"unknown key 'dates.{key}'")
+            raise ConfigError(f"unknown key 'dates.{key}'")
     earliest = out.get("earliest_date", policy.earliest_date)
     if not date(1900, 1, 1) <= earliest <= date(2100, 1, 1):
-        raise PolicyError(f"dates.earliest: {earliest.isoformat()} is not between 1900-01-01 "
+        raise ConfigError(f"dates.earliest: {earliest.isoformat()} is not between 1900-01-01 "
                           "and 2100-01-01")
     return out
 
@@ -233,11 +227,11 @@ def _check_unambiguous(raw: Mapping[str, Any], order: list[str], classes: dict[s
     whichever came last, silently."""
     for i, cname in enumerate(order):
         if cname in order[:i]:
-            raise PolicyError(f"class_order[{i}]: {cname!r} is listed twice")
+            raise ConfigError(f"class_order[{i}]: {cname!r} is listed twice")
     if "class_order" in raw:
         for cname in _table(raw, "classes"):
             if cname not in order:
-                raise PolicyError(f"classes.{cname}: the class is not in class_order")
+                raise ConfigError(f"classes.{cname}: the class is not in class_order")
     owner: dict[str, tuple[str, str]] = {}  # folded label -> (meaning, where it is set)
     entries = [(label, "the vulnerability label", f"labels.vulnerability[{i}]")
                for i, label in enumerate(vuln)]
@@ -248,7 +242,7 @@ def _check_unambiguous(raw: Mapping[str, Any], order: list[str], classes: dict[s
     for label, meaning, where in entries:
         key = fold_label(label)
         if key in owner and owner[key][0] != meaning:
-            raise PolicyError(f"{where}: label {label!r} would also match {owner[key][0]} "
+            raise ConfigError(f"{where}: label {label!r} would also match {owner[key][0]} "
                               f"({owner[key][1]})")
         owner.setdefault(key, (meaning, where))
 
@@ -263,18 +257,18 @@ def _smtp(table: Mapping[str, Any]) -> SmtpSettings:
     values: dict[str, Any] = {}
     for key, value in table.items():
         if key == "password":
-            raise PolicyError("smtp.password: secrets come only from the environment "
+            raise ConfigError("smtp.password: secrets come only from the environment "
                               "(VULNMARK_SMTP_PASSWORD), never from the file")
         if key not in kinds:
-            raise PolicyError(f"unknown key 'smtp.{key}'")
+            raise ConfigError(f"unknown key 'smtp.{key}'")
         kind, attr = kinds[key]
         if isinstance(value, bool) or not isinstance(value, kind):
-            raise PolicyError(f"smtp.{key}: wrong type {type(value).__name__}")
+            raise ConfigError(f"smtp.{key}: wrong type {type(value).__name__}")
         values[attr] = value
     if values.get("tls", "none") not in ("none", "starttls", "ssl"):
-        raise PolicyError(f"smtp.tls: expected none, starttls or ssl, got {values['tls']!r}")
+        raise ConfigError(f"smtp.tls: expected none, starttls or ssl, got {values['tls']!r}")
     if values.get("retries", 1) < 1:
-        raise PolicyError("smtp.retries: at least 1")
+        raise ConfigError("smtp.retries: at least 1")
     return replace(base, **values)
 
 
@@ -287,11 +281,11 @@ def _sections(raw: Mapping[str, Any], class_names: tuple[str, ...]) -> tuple[tup
             value = value.get(tail)
         if value is not None:
             if not isinstance(value, dict):
-                raise PolicyError(f"{name}: expected a table")
+                raise ConfigError(f"{name}: expected a table")
             found[name] = value
     for key in _table(raw, "source"):
         if f"source.{key}" not in SECTIONS:
-            raise PolicyError(f"unknown key 'source.{key}'")
+            raise ConfigError(f"unknown key 'source.{key}'")
     _validate_sections(found, raw.get("timezone", "UTC"), class_names)
     return tuple((k, json.dumps(v, sort_keys=True, ensure_ascii=False, default=str))
                  for k, v in sorted(found.items()))
@@ -315,20 +309,20 @@ def _validate_sections(found: Mapping[str, Any], timezone: object,
 def _table(raw: Mapping[str, Any], key: str) -> dict[str, Any]:
     value = raw.get(key, {})
     if not isinstance(value, dict):
-        raise PolicyError(f"{key}: expected a table")
+        raise ConfigError(f"{key}: expected a table")
     return value
 
 
 def _typed(raw: Mapping[str, Any], key: str, kind: type, default: Any) -> Any:
     value = raw.get(key, default)
     if not isinstance(value, kind):
-        raise PolicyError(f"{key}: expected {kind.__name__}, got {value!r}")
+        raise ConfigError(f"{key}: expected {kind.__name__}, got {value!r}")
     return value
 
 
 def _strings(value: object, key: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise PolicyError(f"{key}: expected a list of strings")
+        raise ConfigError(f"{key}: expected a list of strings")
     return list(value)
 
 
@@ -336,6 +330,6 @@ def _labels(value: object, key: str) -> list[str]:
     items = _strings(value, key)
     for i, label in enumerate(items):
         if not label or any(ch.isspace() for ch in label) or len(label) > 255:
-            raise PolicyError(f"{key}[{i}]: invalid label {label!r} (labels have no spaces and "
+            raise ConfigError(f"{key}[{i}]: invalid label {label!r} (labels have no spaces and "
                               "at most 255 characters)")
     return items

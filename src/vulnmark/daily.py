@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from vulnmark import evaluate, runs
-from vulnmark.notify import Delivery, DeliveryFailed, Notifier, NotifyError
+from vulnmark.errors import DeliveryFailed, NotifyError
+from vulnmark.notify import Delivery, Notifier
 from vulnmark.policy import Policy
 from vulnmark.report import DailyReport, ReportFormat, subject
 from vulnmark.store import Store

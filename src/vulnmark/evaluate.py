@@ -26,8 +26,9 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, or_, select
 
-from vulnmark import __version__, cache, evidence
+from vulnmark import cache, evidence
 from vulnmark._time import iso, parse, stored
+from vulnmark._version import __version__
 from vulnmark.check import deadline_base, deadline_findings, marking, marking_findings
 from vulnmark.model import (
     FINDING_KINDS,

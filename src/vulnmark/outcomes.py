@@ -26,6 +26,7 @@ from sqlalchemy import ColumnElement, Connection, and_, or_, select, update
 from vulnmark import evidence
 from vulnmark._time import parse, stored
 from vulnmark.check import marking
+from vulnmark.errors import ConfigError, OutcomeError
 from vulnmark.model import (
     NO_REMEDIATION_REASONS,
     OUTCOME_KINDS,
@@ -34,7 +35,7 @@ from vulnmark.model import (
     Ticket,
     TicketKey,
 )
-from vulnmark.policy import Policy, PolicyError
+from vulnmark.policy import Policy
 from vulnmark.store import Store
 from vulnmark.store.schema import evaluations, outcomes, tickets
 
@@ -42,10 +43,6 @@ logger = logging.getLogger(__name__)
 
 OutcomeKind = str
 MAX_TEXT = 20_000
-
-
-class OutcomeError(Exception):
-    """An outcome or reclassification cannot be recorded; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -94,21 +91,21 @@ def parse_rules(raw: Mapping[str, Any]) -> OutcomeRules:
     values: dict[str, Any] = {}
     for key, value in raw.items():
         if key not in RULE_KEYS:
-            raise PolicyError(f"unknown key 'outcomes.{key}' (expected one of "
+            raise ConfigError(f"unknown key 'outcomes.{key}' (expected one of "
                               f"{', '.join(RULE_KEYS)})")
         if key == "required":
             if not isinstance(value, bool):
-                raise PolicyError("outcomes.required: expected true or false")
+                raise ConfigError("outcomes.required: expected true or false")
             values[key] = value
         elif key == "no_remediation_reason":
             if value not in NO_REMEDIATION_REASONS:
-                raise PolicyError(f"outcomes.no_remediation_reason: expected one of "
+                raise ConfigError(f"outcomes.no_remediation_reason: expected one of "
                                   f"{', '.join(NO_REMEDIATION_REASONS)}, got {value!r}")
             values[key] = value
         else:
             if not isinstance(value, list) or not all(isinstance(v, str) and v.strip()
                                                       for v in value):
-                raise PolicyError(f"outcomes.{key}: expected a list of resolution names")
+                raise ConfigError(f"outcomes.{key}: expected a list of resolution names")
             values[key] = tuple(value)
     rules = replace(OutcomeRules(), **values)
     seen: dict[str, str] = {}
@@ -116,7 +113,7 @@ def parse_rules(raw: Mapping[str, Any]) -> OutcomeRules:
         for name in getattr(rules, kind):
             other = seen.setdefault(name.strip().casefold(), kind)
             if other != kind:
-                raise PolicyError(f"outcomes: resolution {name!r} is listed under both "
+                raise ConfigError(f"outcomes: resolution {name!r} is listed under both "
                                   f"{other} and {kind}")
     return rules
 

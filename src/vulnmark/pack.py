@@ -28,6 +28,7 @@ from vulnmark import charts, evidence, metrics, runs
 from vulnmark import schedule as _schedule
 from vulnmark._csv import csv_text
 from vulnmark._time import parse, stored
+from vulnmark.errors import PackError
 from vulnmark.model import Run
 from vulnmark.outcomes import list_outcomes
 from vulnmark.pack_html import summary_page
@@ -42,10 +43,6 @@ FORMAT = "vulnmark-evidence-pack/1"
 MANIFEST = "manifest.json"
 EVENTS = "evidence/events.jsonl"
 ZIP_TIME = (2000, 1, 1, 0, 0, 0)
-
-
-class PackError(Exception):
-    """A pack cannot be written or read (bad path, not a pack)."""
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from typing import Literal
 
-
-class PolicyError(Exception):
-    """The policy or its configuration is invalid; the message names the key."""
+from vulnmark.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -209,7 +207,7 @@ def preset(name: str) -> Policy:
     deadlines: dict[str, float | None] = {}
     for n in names:
         if n not in PRESETS:
-            raise PolicyError(
+            raise ConfigError(
                 f"unknown preset {n!r}; choose one of: {', '.join(sorted(PRESETS))}"
             )
         for cls, hours in PRESETS[n][1].items():

@@ -25,7 +25,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from vulnmark.policy import Policy, PolicyError
+from vulnmark.errors import ScheduleError
+from vulnmark.policy import Policy
 
 logger = logging.getLogger(__name__)
 
@@ -39,10 +40,6 @@ _NAMES = {
 _BOUNDS = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
 _FIELD_NAMES = ("minute", "hour", "day of month", "month", "day of week")
 SEARCH_DAYS = 366 * 5
-
-
-class ScheduleError(PolicyError):
-    """A cron expression or ``[schedule]`` setting is invalid; the message names it."""
 
 
 @dataclass(frozen=True)

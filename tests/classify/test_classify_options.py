@@ -7,7 +7,7 @@ from classify_support import make, with_inference
 
 from vulnmark.classify import __all__ as exported
 from vulnmark.classify import read, validate_section
-from vulnmark.policy import PolicyError
+from vulnmark.errors import ConfigError
 
 
 def test_public_api() -> None:
@@ -48,18 +48,18 @@ def test_valid_sections() -> None:
     ],
 )
 def test_errors_name_the_key(section: dict[str, object], message: str) -> None:
-    with pytest.raises(PolicyError) as info:
+    with pytest.raises(ConfigError) as info:
         validate_section(section)
     assert str(info.value).startswith(message)
 
 
 def test_class_must_be_one_of_the_policys_classes() -> None:
-    with pytest.raises(PolicyError, match=r"unknown class 'MAGAS'; choose one of: KRITISCH"):
+    with pytest.raises(ConfigError, match=r"unknown class 'MAGAS'; choose one of: KRITISCH"):
         validate_section({"patterns": [{"regex": "x", "class": "MAGAS"}]},
                          class_names=("KRITISCH", "HOCH"))
 
 
 def test_read_rejects_an_invalid_section() -> None:
     policy = with_inference({"patterns": [{"regex": "x", "class": "HUGE"}]})
-    with pytest.raises(PolicyError, match=r"inference.patterns\[0\].class"):
+    with pytest.raises(ConfigError, match=r"inference.patterns\[0\].class"):
         read(make("x"), policy)

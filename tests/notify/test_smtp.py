@@ -15,15 +15,9 @@ from email.utils import parsedate_to_datetime
 import pytest
 from smtp_helpers import PASSWORD, USER, Recorder, Server, Tls, authenticator, free_port
 
+from vulnmark.errors import DeliveryFailed, NotifyError
 from vulnmark.model import Evidence, Finding, TicketKey
-from vulnmark.notify import (
-    Delivery,
-    DeliveryFailed,
-    Notifier,
-    NotifyError,
-    SmtpNotifier,
-    smtp_settings_from_env,
-)
+from vulnmark.notify import Delivery, Notifier, SmtpNotifier, smtp_settings_from_env
 from vulnmark.policy import SmtpSettings, preset
 from vulnmark.report import ControlHealth, DailyReport, ReportFormat, subject
 

@@ -12,12 +12,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from vulnmark._time import iso
+from vulnmark.errors import ReportError
 from vulnmark.model import Finding, TicketKey
 from vulnmark.report import (
     EMPTY_MESSAGE,
     SECTION_TITLES,
     DailyReport,
-    ReportError,
     ReportFormat,
     format_age,
     subject,

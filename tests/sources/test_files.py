@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
+from vulnmark.errors import InputError, SourceError
 from vulnmark.sources.files import FileSource, load_file
-from vulnmark.sources.interface import InputError, SourceError, TicketSource
+from vulnmark.sources.interface import TicketSource
 from vulnmark.sources.jsonl import ticket_to_json
 
 WriteJson = Callable[[str, object], Path]

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
+from vulnmark.errors import ExternalError, InputError
 from vulnmark.policy import Policy
-from vulnmark.sources.interface import InputError
 from vulnmark.sources.jira_client import JiraClient
 from vulnmark.sources.jira_settings import (
     JiraAuthError,
@@ -117,7 +117,7 @@ def test_401_names_site_and_credentials() -> None:
         call(httpx.ASGITransport(app=emu), server_info)
     msg = str(e.value)
     assert "example.atlassian.net" in msg and "401" in msg and "JIRA_TOKEN" in msg
-    assert e.value.exit_code == 3
+    assert isinstance(e.value, ExternalError)  # the CLI exits 3
     ok, _ = call(httpx.ASGITransport(app=emu), server_info, token="right")
     assert ok["deploymentType"] == "Cloud"
 

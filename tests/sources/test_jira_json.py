@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from shared_data import jira_spec
-from vulnmark.sources.interface import MAX_TEXT_CHARS, InputError
+from vulnmark.errors import InputError
+from vulnmark.sources.interface import MAX_TEXT_CHARS
 from vulnmark.sources.jira_json import iter_jira_document, ticket_from_jira
 
 # ---------------------------------------------------------------- the real Apache issues (v2)

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from vulnmark.errors import InputError
 from vulnmark.model import Comment, LabelChange, Ticket, TicketKey
-from vulnmark.sources.interface import InputError
 from vulnmark.sources.jsonl import TICKET_KEYS, ticket_from_json, ticket_to_json
 
 FULL = Ticket(

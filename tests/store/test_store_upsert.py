@@ -146,7 +146,7 @@ def test_a_reader_and_a_writer_work_at_once(store_url: str) -> None:
 
 
 def test_unknown_database_url_is_a_usage_error(tmp_path: Path) -> None:
-    from vulnmark.store import StoreError
+    from vulnmark.errors import StoreError
 
     with pytest.raises(StoreError, match="unsupported database"):
         Store.open("mysql://localhost/x")

@@ -17,7 +17,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from vulnmark.classify._vocab import CANONICAL
-from vulnmark.policy import Policy, PolicyError
+from vulnmark.errors import ConfigError as PolicyError
+from vulnmark.policy import Policy
 
 logger = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from vulnmark import __version__
+from vulnmark._version import __version__
 from vulnmark.cli.app import App, errors_to_exit_codes
 
 EPILOG = """\b

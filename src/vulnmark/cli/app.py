@@ -15,11 +15,9 @@ from typing import Any, NoReturn
 import click
 
 from vulnmark import config
-from vulnmark.notify import DeliveryFailed, NotifyError
-from vulnmark.policy import Policy, PolicyError
-from vulnmark.report import ReportError
-from vulnmark.sources.interface import InputError, SourceError
-from vulnmark.store import Store, StoreError, StoreUnavailable
+from vulnmark.errors import ExternalError, VulnmarkError
+from vulnmark.policy import Policy
+from vulnmark.store import Store
 
 logger = logging.getLogger("vulnmark")
 
@@ -91,21 +89,14 @@ def fatal(message: str, code: int = EXIT_USAGE) -> NoReturn:
 
 @contextmanager
 def errors_to_exit_codes() -> Iterator[None]:
-    """Only the CLI exits: library errors become a message and an exit code here."""
+    """Only the CLI exits: library errors become a message and an exit code here (an external
+    system that failed exits 3, every other error 2; see :mod:`vulnmark.errors`)."""
     try:
         yield
-    except (StoreUnavailable, DeliveryFailed) as e:
+    except ExternalError as e:
         fatal(str(e), EXIT_EXTERNAL)
-    except NotifyError as e:  # a mail configuration problem, not the server's
+    except VulnmarkError as e:
         fatal(str(e), EXIT_USAGE)
-    except SourceError as e:
-        fatal(str(e), EXIT_USAGE if isinstance(e, InputError) else _source_code(e))
-    except (PolicyError, StoreError, ReportError) as e:
-        fatal(str(e), EXIT_USAGE)
-
-
-def _source_code(e: SourceError) -> int:
-    return int(getattr(e, "exit_code", EXIT_EXTERNAL))
 
 
 # -- output helpers ------------------------------------------------------------------------

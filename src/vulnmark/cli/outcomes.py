@@ -74,11 +74,8 @@ def outcome(app: App, key: str, remediated: bool, plan: str | None, reason: str 
         kind, text = "mitigation_plan", plan
     else:
         kind, text = "remediated", basis or ""
-    try:
-        done = outcomes.record(app.store, key, kind, at=app.now, text=text, reason=reason,
-                               actor=by or getpass.getuser())
-    except outcomes.OutcomeError as e:
-        fatal(str(e), EXIT_USAGE)
+    done = outcomes.record(app.store, key, kind, at=app.now, text=text, reason=reason,
+                           actor=by or getpass.getuser())
     click.echo(f"{key}: {done.kind.replace('_', ' ')}"
                f"{' (' + done.reason + ')' if done.reason else ''} recorded at "
                f"{stored(done.recorded_at)}")
@@ -100,9 +97,6 @@ def reclassify(app: App, key: str, new_class: str, why: str, by: str | None) -> 
     Example:
       vulnmark reclassify VULN-3 HIGH --why "CVSS 3.1 re-scored 7.5 after vendor advisory"
     """
-    try:
-        done = outcomes.reclassify(app.store, app.policy, key, new_class, why=why,
-                                   by=by or getpass.getuser(), at=app.now)
-    except outcomes.OutcomeError as e:
-        fatal(str(e), EXIT_USAGE)
+    done = outcomes.reclassify(app.store, app.policy, key, new_class, why=why,
+                               by=by or getpass.getuser(), at=app.now)
     click.echo(f"{key}: {done.previous or 'unclassified'} -> {done.new}")

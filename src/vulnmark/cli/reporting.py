@@ -15,7 +15,8 @@ from vulnmark._csv import csv_text
 from vulnmark._time import stored
 from vulnmark.cli.app import EXIT_EXTERNAL, App, fatal, pass_app, table
 from vulnmark.cli.metrics import period
-from vulnmark.notify import DeliveryFailed, SmtpNotifier, smtp_settings_from_env
+from vulnmark.errors import DeliveryFailed
+from vulnmark.notify import SmtpNotifier, smtp_settings_from_env
 from vulnmark.report import ReportFormat
 
 
@@ -132,10 +133,7 @@ def evidence_verify(app: App, pack_path: Path | None) -> None:
       vulnmark evidence verify --pack evidence-2026.zip
     """
     if pack_path is not None:
-        try:
-            checked = pack.verify(pack_path)
-        except pack.PackError as e:
-            fatal(str(e))
+        checked = pack.verify(pack_path)
         if checked.ok:
             click.echo(f"pack OK: {checked.files} files, {checked.events} evidence records, "
                        f"head {checked.head}")
@@ -179,10 +177,7 @@ def evidence_export(app: App, since: datetime, until: datetime, output: Path) ->
     """
     start, end = period(app.policy, since, until, app.now)
     evaluate.refresh(app.store, app.policy, now=app.now)
-    try:
-        result = pack.export(app.store, app.policy, start, end, app.now, output)
-    except pack.PackError as e:
-        fatal(str(e))
+    result = pack.export(app.store, app.policy, start, end, app.now, output)
     click.echo(f"wrote {result.path}: {result.files} files, {result.runs} runs, "
                f"{result.events} evidence records, head {result.head or '(none)'}")
 

@@ -14,7 +14,8 @@ from vulnmark import daily, runs
 from vulnmark import schedule as _schedule
 from vulnmark._time import stored
 from vulnmark.cli.app import EXIT_EXTERNAL, App, fatal, pass_app
-from vulnmark.notify import DeliveryFailed, NotifyError, SmtpNotifier, smtp_settings_from_env
+from vulnmark.errors import DeliveryFailed, NotifyError
+from vulnmark.notify import SmtpNotifier, smtp_settings_from_env
 
 
 def register(cli: click.Group) -> None:

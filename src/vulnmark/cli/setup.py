@@ -9,7 +9,8 @@ from pathlib import Path
 import click
 
 from vulnmark.cli.app import App, pass_app, table
-from vulnmark.policy import PRESETS, Policy, PolicyError, preset
+from vulnmark.errors import ConfigError
+from vulnmark.policy import PRESETS, Policy, preset
 
 
 def register(cli: click.Group) -> None:
@@ -72,7 +73,7 @@ def template(policy: Policy) -> str:
 def _preset_name(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
     try:
         return preset(value).preset
-    except PolicyError as e:
+    except ConfigError as e:
         raise click.BadParameter(str(e)) from None
 
 

@@ -9,11 +9,10 @@ import click
 
 from vulnmark import runs
 from vulnmark.cli.app import App, pass_app
-from vulnmark.sources.interface import SourceError
+from vulnmark.errors import SourceError, StoreUnavailable
 from vulnmark.sources.jira_progress import tty_progress
 from vulnmark.sources.jira_settings import JiraSettings
 from vulnmark.sources.jira_sync import run_sync
-from vulnmark.store import StoreUnavailable
 
 
 def register(cli: click.Group) -> None:

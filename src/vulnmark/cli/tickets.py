@@ -11,11 +11,11 @@ from pathlib import Path
 import click
 
 from vulnmark.cli.app import App, pass_app, table
+from vulnmark.errors import TicketNotFound
 from vulnmark.model import Comment, LabelChange, Ticket, TicketKey
 from vulnmark.sources.files import load_file
 from vulnmark.sources.interface import check_labels
 from vulnmark.sources.jsonl import ticket_to_json
-from vulnmark.store import TicketNotFound
 
 
 def register(cli: click.Group) -> None:

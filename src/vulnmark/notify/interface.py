@@ -17,25 +17,6 @@ from datetime import datetime
 logger = logging.getLogger(__name__)
 
 
-class NotifyError(Exception):
-    """Base error of every notifier; the message never contains a secret."""
-
-
-class DeliveryFailed(NotifyError):
-    """The message was not delivered after ``attempts`` tries.
-
-    ``last_reply`` is the last server reply ("451 4.3.0 try later") or the connection error,
-    with any secret removed; ``permanent`` is True when the server refused for good (5xx) and
-    retrying later will not help without a change.
-    """
-
-    def __init__(self, message: str, *, attempts: int, last_reply: str, permanent: bool = False):
-        super().__init__(message)
-        self.attempts = attempts
-        self.last_reply = last_reply
-        self.permanent = permanent
-
-
 @dataclass(frozen=True)
 class Delivery:
     """A message the server accepted."""

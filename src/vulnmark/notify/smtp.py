@@ -31,7 +31,8 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses, make_msgid, parseaddr
 
-from vulnmark.notify.interface import Delivery, DeliveryFailed, Notifier, NotifyError
+from vulnmark.errors import DeliveryFailed, NotifyError
+from vulnmark.notify.interface import Delivery, Notifier
 from vulnmark.policy import SmtpSettings
 
 logger = logging.getLogger(__name__)

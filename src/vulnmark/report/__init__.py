@@ -1,5 +1,6 @@
 """The daily report: model, sections and one formatter per output format."""
 
+from vulnmark.errors import ReportError
 from vulnmark.report.formats import ReportFormat
 from vulnmark.report.interface import ReportFormatter
 from vulnmark.report.model import (
@@ -7,7 +8,6 @@ from vulnmark.report.model import (
     SECTION_TITLES,
     ControlHealth,
     DailyReport,
-    ReportError,
     Section,
     format_age,
     subject,

@@ -6,12 +6,12 @@ import enum
 import logging
 from typing import assert_never
 
+from vulnmark.errors import ReportError
 from vulnmark.report.csv import CsvFormat
 from vulnmark.report.html import HtmlFormat
 from vulnmark.report.interface import ReportFormatter
 from vulnmark.report.json import JsonFormat
 from vulnmark.report.markdown import MarkdownFormat
-from vulnmark.report.model import ReportError
 from vulnmark.report.text import TextFormat
 
 logger = logging.getLogger(__name__)

@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from vulnmark.errors import ReportError
 from vulnmark.model import FINDING_KINDS, Finding, Run
 from vulnmark.policy import Policy
 
@@ -36,10 +37,6 @@ SECTION_TITLES: tuple[str, ...] = (
     HEALTH_TITLE,
     COUNTS_TITLE,
 )
-
-
-class ReportError(Exception):
-    """A report cannot be built or rendered (bad timezone, naive timestamp, unknown format)."""
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,9 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 
+from vulnmark.errors import InputError
 from vulnmark.model import Ticket
-from vulnmark.sources.interface import InputError, TicketSource
+from vulnmark.sources.interface import TicketSource
 from vulnmark.sources.jira_json import iter_jira_document, ticket_from_jira
 from vulnmark.sources.jsonl import ticket_from_json
 

@@ -18,6 +18,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+from vulnmark.errors import InputError
 from vulnmark.model import Ticket
 
 logger = logging.getLogger(__name__)
@@ -28,48 +29,6 @@ MAX_LABEL_LENGTH = 255
 #: keeping the start and ending with :data:`TRUNCATION_MARKER`.
 MAX_TEXT_CHARS = 1_000_000
 TRUNCATION_MARKER = "\n[vulnmark: text truncated, {omitted} more characters not stored]"
-
-
-class SourceError(Exception):
-    """Base error of the sources interface."""
-
-
-class InputError(SourceError):
-    """Bad input; ``str(e)`` reads ``FILE: line N: field F: message`` (unknown parts left out)."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        file: str | None = None,
-        line: int | None = None,
-        field: str | None = None,
-    ) -> None:
-        self.message = message
-        self.file = file
-        self.line = line
-        self.field = field
-        super().__init__(self._render())
-
-    def _render(self) -> str:
-        parts: list[str] = []
-        if self.file is not None:
-            parts.append(self.file)
-        if self.line is not None:
-            parts.append(f"line {self.line}")
-        if self.field is not None:
-            parts.append(f"field {self.field}")
-        parts.append(self.message)
-        return ": ".join(parts)
-
-    def located(self, *, file: str | None = None, line: int | None = None) -> InputError:
-        """A copy with the file (and line) filled in where this error did not know them."""
-        return InputError(
-            self.message,
-            file=self.file if self.file is not None else file,
-            line=self.line if self.line is not None else line,
-            field=self.field,
-        )
 
 
 class TicketSource(ABC):

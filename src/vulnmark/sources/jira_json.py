@@ -36,15 +36,10 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, cast
 
+from vulnmark.errors import InputError
 from vulnmark.model import Comment, LabelChange, Ticket, TicketKey
 from vulnmark.sources.adf import adf_to_text
-from vulnmark.sources.interface import (
-    InputError,
-    cap_text,
-    check_labels,
-    parse_time,
-    type_name,
-)
+from vulnmark.sources.interface import cap_text, check_labels, parse_time, type_name
 
 logger = logging.getLogger(__name__)
 

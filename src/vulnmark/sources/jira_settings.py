@@ -7,7 +7,7 @@ Errors (exit codes as the CLI maps them)::
     │   └── JiraConfigError     a [source.jira] key or JIRA_* variable is missing or invalid
     │       ├── JiraQueryError  Jira rejected the scope JQL (400)
     │       └── LabelError      a label to write back is invalid (spaces, > 255 characters)
-    └── JiraError                               exit 3 (``exit_code = 3``)
+    └── JiraError                               exit 3 (an ExternalError)
         ├── JiraAuthError       401 / 403, naming the site and the permission needed
         ├── JiraUnavailable     network failure, timeout, 429/5xx after all retries
         ├── JiraHTTPError       any other unexpected status (410 Gone included)
@@ -23,8 +23,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+from vulnmark.errors import ExternalError, InputError, SourceError
 from vulnmark.policy import Policy
-from vulnmark.sources.interface import InputError, SourceError
 
 logger = logging.getLogger(__name__)
 
@@ -43,10 +43,8 @@ class LabelError(JiraConfigError):
     """A label cannot be written to Jira."""
 
 
-class JiraError(SourceError):
+class JiraError(SourceError, ExternalError):
     """Jira (an external system) failed."""
-
-    exit_code = 3
 
 
 class JiraAuthError(JiraError):

@@ -34,9 +34,9 @@ from typing import Any, TypeVar
 import httpx
 
 from vulnmark._time import iso, parse
+from vulnmark.errors import InputError
 from vulnmark.jql import sync_jql
 from vulnmark.model import Ticket
-from vulnmark.sources.interface import InputError
 from vulnmark.sources.jira_client import JSON, JiraClient
 from vulnmark.sources.jira_json import ticket_from_jira
 from vulnmark.sources.jira_paging import Pager

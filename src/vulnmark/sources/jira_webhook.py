@@ -24,8 +24,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from vulnmark.errors import InputError, SourceError
 from vulnmark.model import Ticket
-from vulnmark.sources.interface import InputError, SourceError
 from vulnmark.sources.jira_json import ticket_from_jira
 from vulnmark.store import Store
 

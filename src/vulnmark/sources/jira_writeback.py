@@ -23,7 +23,8 @@ from typing import Literal
 
 import httpx
 
-from vulnmark.sources.interface import InputError, check_label
+from vulnmark.errors import InputError
+from vulnmark.sources.interface import check_label
 from vulnmark.sources.jira_client import JSON, JiraClient
 from vulnmark.sources.jira_settings import (
     JiraAuthError,

@@ -29,14 +29,9 @@ import logging
 from datetime import datetime
 
 from vulnmark._time import iso
+from vulnmark.errors import InputError
 from vulnmark.model import Comment, LabelChange, Ticket, TicketKey
-from vulnmark.sources.interface import (
-    InputError,
-    cap_text,
-    check_labels,
-    parse_time,
-    type_name,
-)
+from vulnmark.sources.interface import cap_text, check_labels, parse_time, type_name
 
 logger = logging.getLogger(__name__)
 

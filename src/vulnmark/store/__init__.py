@@ -1,6 +1,6 @@
 """The SQLAlchemy store (SQLite by default, PostgreSQL by URL) with Alembic migrations."""
 
-from vulnmark.store.errors import StoreError, StoreUnavailable, TicketNotFound
+from vulnmark.errors import StoreError, StoreUnavailable, TicketNotFound
 from vulnmark.store.store import Store
 from vulnmark.store.tickets import UpsertCounts
 

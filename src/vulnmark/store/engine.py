@@ -14,7 +14,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from vulnmark.store.errors import StoreError, StoreUnavailable
+from vulnmark.errors import StoreError, StoreUnavailable
 
 logger = logging.getLogger(__name__)
 

@@ -14,10 +14,10 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from vulnmark import evidence
 from vulnmark._time import stored
+from vulnmark.errors import StoreError, StoreUnavailable
 from vulnmark.model import Ticket
 from vulnmark.store import tickets as _tickets
 from vulnmark.store.engine import make_engine, migrate
-from vulnmark.store.errors import StoreError, StoreUnavailable
 from vulnmark.store.schema import state, tickets
 
 logger = logging.getLogger(__name__)
