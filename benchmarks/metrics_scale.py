@@ -5,7 +5,7 @@ Generates N tickets with their cached evaluations straight into SQLite with ``ex
 deadlines like the ETSI preset), then measures in one process:
 
 * bare aggregate: ``SELECT month, class, count(*) ... GROUP BY`` over the same rows (the floor);
-* metrics: :func:`vulnmark.metrics.compute` (time to classify, time to outcome, met / missed /
+* metrics: :func:`vulnmark.store.metrics.compute` (time to classify, time to outcome, met / missed /
   pending per class and month) over the same period.
 
 Each is run ``--repeat`` times; the best times are compared. Target (issue 5): metrics within
@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from vulnmark import metrics
+from vulnmark.store import metrics
 from vulnmark._time import stored
 from vulnmark.store import Store
 

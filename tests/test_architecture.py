@@ -59,7 +59,6 @@ LEGACY: dict[str, str] = {
     "vulnmark.daily": "vulnmark.control",
     "vulnmark.runs": "vulnmark.control",
     "vulnmark.schedule": "vulnmark.control",
-    "vulnmark.metrics": "vulnmark.control",
     "vulnmark.backfill": "vulnmark.triage",
     "vulnmark.outcomes": "vulnmark.triage",
     "vulnmark.jql": "vulnmark.sources",
@@ -72,25 +71,14 @@ ALLOWED_UPWARD: set[tuple[str, str]] = {
     ("vulnmark.config", "vulnmark.outcomes"),
     ("vulnmark.config", "vulnmark.schedule"),
     ("vulnmark.evaluate", "vulnmark.outcomes"),
-    ("vulnmark.evidence", "vulnmark.store"),
-    ("vulnmark.evidence", "vulnmark.store.schema"),
     ("vulnmark.fanout", "vulnmark.outcomes"),
-    ("vulnmark.pack", "vulnmark.metrics"),
-    ("vulnmark.pack", "vulnmark.outcomes"),
-    ("vulnmark.pack", "vulnmark.runs"),
     ("vulnmark.pack", "vulnmark.schedule"),
-    ("vulnmark.pack_html", "vulnmark.metrics"),
 }
 ALLOWED_CYCLES: set[frozenset[str]] = {
     frozenset({"vulnmark.evaluate", "vulnmark.fanout"}),
-    frozenset({"vulnmark.evidence", "vulnmark.store", "vulnmark.store.store",
-               "vulnmark.store.tickets"}),
 }
-ALLOWED_SQLALCHEMY: set[str] = {
-    "vulnmark.backfill", "vulnmark.evaluate", "vulnmark.evidence", "vulnmark.fanout",
-    "vulnmark.metrics", "vulnmark.outcomes", "vulnmark.pack", "vulnmark.runs",
-}
-ALLOWED_SQL_TEXT: set[str] = {"vulnmark.evaluate", "vulnmark.evidence", "vulnmark.fanout"}
+ALLOWED_SQLALCHEMY: set[str] = set()
+ALLOWED_SQL_TEXT: set[str] = set()
 
 
 def _module_name(path: Path) -> str:

@@ -9,11 +9,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from core_support import make_ticket
-from vulnmark import evaluate, evidence, outcomes
+from vulnmark import evaluate, outcomes
 from vulnmark.check import deadline_findings
 from vulnmark.model import Finding, TicketKey
 from vulnmark.policy import preset
 from vulnmark.store import Store
+from vulnmark.store import events as store_events
 
 BUDAPEST = ZoneInfo("Europe/Budapest")
 T0 = datetime(2026, 11, 2, 9, 17, tzinfo=UTC)
@@ -154,7 +155,7 @@ def test_ticket_keeps_the_deadline_of_the_policy_at_discovery(store: Store) -> N
     assert rows["VULN-1"] == T0 + timedelta(hours=720)
     assert rows["VULN-2"] == later + timedelta(hours=48)
     with store.reading() as conn:
-        changes = [e.payload for e in evidence.iter_events(conn) if e.kind == "policy_change"]
+        changes = [e.payload for e in store_events.iter_events(conn) if e.kind == "policy_change"]
     assert [c["digest"] for c in changes] == [preset("pci-dss").digest(), policy.digest()]
     assert changes[1]["previous"] == changes[0]["digest"]
     assert changes[1]["deadlines_hours"]["CRITICAL"] == 48

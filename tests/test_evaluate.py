@@ -11,12 +11,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from core_support import make_ticket
-from vulnmark import cache, evaluate, evidence, outcomes
+from vulnmark import cache, evaluate, outcomes
 from vulnmark._time import stored
 from vulnmark.classify import read
 from vulnmark.model import Comment, Reading, Ticket
 from vulnmark.policy import Policy, preset
 from vulnmark.store import Store
+from vulnmark.store import events as store_events
 
 NOW = datetime(2026, 11, 27, 7, 0, tzinfo=UTC)
 P = preset("etsi-319-401")
@@ -110,7 +111,7 @@ def test_a_policy_change_applies_to_tickets_discovered_after_it(store: Store) ->
     at = new.created + timedelta(hours=96, seconds=1)
     assert kinds(evaluate.check(store, ncssr, at))["C-2"] == ["overdue"]
     with store.reading() as conn:
-        changes = [e for e in evidence.iter_events(conn) if e.kind == "policy_change"]
+        changes = [e for e in store_events.iter_events(conn) if e.kind == "policy_change"]
     assert [e.payload["digest"] for e in changes] == [P.digest(), ncssr.digest()]
     assert store.verify_evidence().ok
 

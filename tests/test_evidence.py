@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from core_support import Cli
-from vulnmark import evidence
+from vulnmark.evidence import chain
 from vulnmark.store import Store
+from vulnmark.store import events as store_events
 
 T0 = datetime(2026, 11, 1, 7, 0, tzinfo=UTC)
 N = 6
@@ -43,7 +44,7 @@ def logged(store_url: str) -> Iterator[str]:
     yield store_url
 
 
-def verify(url: str) -> evidence.Verification:
+def verify(url: str) -> chain.Verification:
     with Store.open(url) as store:
         return store.verify_evidence()
 
@@ -55,9 +56,9 @@ def test_intact_log_verifies(logged: str) -> None:
 
 def test_chain_links_each_record_to_the_previous(logged: str) -> None:
     with Store.open(logged) as store, store.reading() as conn:
-        events = list(evidence.iter_events(conn))
+        events = list(store_events.iter_events(conn))
     assert [e.seq for e in events] == list(range(1, N + 1))
-    assert events[0].prev_hash == evidence.GENESIS
+    assert events[0].prev_hash == chain.GENESIS
     assert all(b.prev_hash == a.hash for a, b in zip(events, events[1:], strict=False))
     assert events[2].payload == {"i": 3, "text": "record 3 — ő"}
 
@@ -84,7 +85,7 @@ def test_deleted_middle_record_is_detected(logged: str) -> None:
     raw_sql(logged, ["DELETE FROM events WHERE seq = 3"])
     v = verify(logged)
     assert not v.ok and v.first_bad == 4
-    assert "expected sequence number 3" in v.problem
+    assert "expected record 3" in v.problem
 
 
 def test_deleted_last_record_is_detected(logged: str) -> None:
@@ -163,7 +164,7 @@ def test_cli_verify_detects_a_deleted_last_record(vm: Cli, db_file: Path) -> Non
 def test_label_changes_of_the_tracker_are_in_the_log(vm: Cli) -> None:
     _cli_history(vm)
     with Store.open(vm.db_url) as store, store.reading() as conn:
-        records = list(evidence.iter_events(conn))
+        records = list(store_events.iter_events(conn))
     kinds = [e.kind for e in records]
     assert kinds[:3] == ["ticket_created", "label_change", "ticket_relabelled"]
     change = records[1].payload

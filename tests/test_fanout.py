@@ -19,7 +19,7 @@ from vulnmark.outcomes import OutcomeRules
 from vulnmark.policy import preset
 from vulnmark.sources.files import load_file
 from vulnmark.store import Store
-from vulnmark.store.schema import dirty_tickets, evaluations
+from vulnmark.store.schema import dirty_tickets, evaluations, tickets
 
 POLICY = preset("etsi-319-401")
 COPIES = 40
@@ -101,8 +101,8 @@ def test_a_ticket_changed_after_the_worker_read_it_stays_pending(tmp_path: Path)
         rows: list[tuple[object, ...]] = []
         stale = [(keys[0], "0" * 64)]  # the worker saw another version of this ticket
         with store.reading() as conn:
-            current = conn.execute(select(evaluate.tickets.c.content_hash).where(
-                evaluate.tickets.c.key == keys[1])).scalar_one()
+            current = conn.execute(select(tickets.c.content_hash).where(
+                tickets.c.key == keys[1])).scalar_one()
         fanout._write(store, (rows, stale + [(keys[1], current)], []), fresh=True,
                       progress=None)
         with store.reading() as conn:

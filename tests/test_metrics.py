@@ -9,10 +9,10 @@ from xml.etree import ElementTree
 import pytest
 
 from core_support import make_ticket
-from vulnmark import charts, evaluate, metrics, outcomes
+from vulnmark import charts, evaluate, outcomes
 from vulnmark.model import LabelChange
 from vulnmark.policy import preset
-from vulnmark.store import Store
+from vulnmark.store import Store, metrics
 
 T0 = datetime(2026, 10, 5, 8, 0, tzinfo=UTC)
 H = timedelta(hours=1)

@@ -8,12 +8,13 @@ import pytest
 from sqlalchemy import select
 
 from core_support import make_ticket
-from vulnmark import evaluate, evidence, outcomes
+from vulnmark import evaluate, outcomes
 from vulnmark.config import from_mapping
 from vulnmark.errors import ConfigError, OutcomeError
 from vulnmark.outcomes import OutcomeRules, parse_rules
 from vulnmark.policy import preset
 from vulnmark.store import Store
+from vulnmark.store import events as store_events
 from vulnmark.store.schema import outcomes as outcomes_table
 
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
@@ -30,7 +31,7 @@ def store() -> Store:
 
 def _events(store: Store, kind: str) -> list[dict[str, object]]:
     with store.reading() as conn:
-        return [e.payload for e in evidence.iter_events(conn) if e.kind == kind]
+        return [e.payload for e in store_events.iter_events(conn) if e.kind == kind]
 
 
 def test_outcome_is_stored_with_its_evidence(store: Store) -> None:
@@ -63,11 +64,11 @@ def test_invalid_outcomes_change_nothing(store: Store, kind: str, text: str,
 
 def test_outcome_for_an_unknown_ticket_is_rolled_back(store: Store) -> None:
     with store.reading() as conn:
-        before = evidence.count(conn)
+        before = store_events.count(conn)
     with pytest.raises(OutcomeError, match="no ticket 'VULN-404'"):
         outcomes.record(store, "VULN-404", "remediated", at=T0)
     with store.reading() as conn:
-        assert evidence.count(conn) == before
+        assert store_events.count(conn) == before
 
 
 def test_rules_infer_outcomes_from_resolution_names() -> None:

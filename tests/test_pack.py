@@ -12,7 +12,8 @@ from xml.etree import ElementTree
 import pytest
 
 from core_support import make_ticket
-from vulnmark import daily, evidence, outcomes, pack
+from vulnmark import daily, outcomes, pack
+from vulnmark.evidence import chain
 from vulnmark.policy import preset
 from vulnmark.store import Store
 
@@ -106,7 +107,7 @@ def _reseal(files: dict[str, bytes]) -> dict[str, bytes]:
     for entry in manifest["files"]:
         entry["sha256"] = hashlib.sha256(files[entry["path"]]).hexdigest()
     body = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
-    manifest["manifest_sha256"] = hashlib.sha256(evidence.canonical(body).encode()).hexdigest()
+    manifest["manifest_sha256"] = hashlib.sha256(chain.canonical(body).encode()).hexdigest()
     files["manifest.json"] = json.dumps(manifest).encode()
     return files
 

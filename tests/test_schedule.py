@@ -12,6 +12,7 @@ from vulnmark.config import from_mapping
 from vulnmark.errors import ConfigError, ScheduleError
 from vulnmark.model import Run
 from vulnmark.schedule import Cron, Loop, Schedule
+from vulnmark.store import runs as store_runs
 
 
 def sched(expr: str, tz: str = "Europe/Budapest") -> Schedule:
@@ -169,11 +170,11 @@ def test_control_health_lists_failed_syncs_and_scheduled_misses(tmp_path: object
     policy = from_mapping({"schedule": {"cron": "0 7 * * *"}})
     with Store.open("sqlite:///health.db") as store:
         for day in (1, 2, 4):
-            runs.record_run(store, kind="report", at=utc(2026, 11, day, 7, 1),
+            store_runs.record_run(store, kind="report", at=utc(2026, 11, day, 7, 1),
                             policy_digest="d", counts={})
-        runs.record_run(store, kind="sync", at=utc(2026, 11, 4, 6), policy_digest="d",
+        store_runs.record_run(store, kind="sync", at=utc(2026, 11, 4, 6), policy_digest="d",
                         counts={}, error="Jira 503 after 5 retries")
-        runs.record_run(store, kind="sync", at=utc(2026, 11, 4, 5), policy_digest="d",
+        store_runs.record_run(store, kind="sync", at=utc(2026, 11, 4, 5), policy_digest="d",
                         counts={})
         health = runs.control_health(store, policy, utc(2026, 11, 5, 7, 1))
     assert [d.isoformat() for d in health.missed_days] == ["2026-11-03"]

@@ -20,9 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
-
-from vulnmark import evaluate, evidence
+from vulnmark import evaluate
 from vulnmark._csv import csv_text, undefuse
 from vulnmark.errors import InputError
 from vulnmark.model import Evidence, Finding, LabelChange, TicketKey
@@ -30,9 +28,8 @@ from vulnmark.policy import Policy
 from vulnmark.sources.interface import check_labels
 from vulnmark.sources.jira_settings import JiraSettings
 from vulnmark.sources.jira_writeback import LabelEdit, LabelOutcome, apply_labels
-from vulnmark.store import Store
+from vulnmark.store import Store, events
 from vulnmark.store import tickets as _tickets
-from vulnmark.store.schema import tickets as ticket_table
 
 logger = logging.getLogger(__name__)
 
@@ -196,7 +193,7 @@ def apply(store: Store, proposals: Iterable[Proposal], *, actor: str, at: dateti
             _tickets.upsert(conn, [replace(t, labels=t.labels + new, updated=at,
                                            label_history=(*t.label_history, change))],
                             at=at, actor=actor)
-            evidence.append(conn, "backfill", {
+            events.append(conn, "backfill", {
                 "ticket": p.ticket, "added": list(new), "by": actor, "kind": p.kind,
                 "confidence": p.confidence,
                 "evidence": [e.as_dict() for e in p.evidence], "reviewed": p.reviewed,
@@ -208,11 +205,8 @@ def apply(store: Store, proposals: Iterable[Proposal], *, actor: str, at: dateti
 
 def jira_tickets(store: Store, proposals: Iterable[Proposal]) -> set[str]:
     """The keys among ``proposals`` whose ticket came from Jira (sync or Jira JSON import)."""
-    keys = [p.ticket for p in proposals]
     with store.reading() as conn:
-        rows = conn.execute(select(ticket_table.c.key).where(
-            ticket_table.c.key.in_(keys), ticket_table.c.source == "jira"))
-        return {k for (k,) in rows}
+        return _tickets.of_source(conn, [p.ticket for p in proposals], "jira")
 
 
 def apply_to_jira(store: Store, settings: JiraSettings, proposals: Sequence[Proposal], *,
@@ -227,7 +221,7 @@ def apply_to_jira(store: Store, settings: JiraSettings, proposals: Sequence[Prop
         for o in outcomes:
             p = by_key.get(TicketKey(o.key))
             if o.status == "applied" and p is not None:
-                evidence.append(conn, "backfill", {
+                events.append(conn, "backfill", {
                     "ticket": p.ticket, "added": list(o.added), "by": actor, "kind": p.kind,
                     "confidence": p.confidence, "via": "jira",
                     "evidence": [e.as_dict() for e in p.evidence], "reviewed": p.reviewed,

@@ -14,6 +14,7 @@ from vulnmark.notify import Delivery, Notifier
 from vulnmark.policy import Policy
 from vulnmark.report import DailyReport, ReportFormat, subject
 from vulnmark.store import Store
+from vulnmark.store import runs as store_runs
 
 logger = logging.getLogger(__name__)
 
@@ -55,23 +56,25 @@ def run(store: Store, policy: Policy, now: datetime, *, notifier: Notifier | Non
     counts = {"tickets": report.tickets, "vulnerabilities": report.vulnerabilities,
               **{f"kind.{k}": n for k, n in report.by_kind.items() if n},
               **{f"class.{k}": n for k, n in report.by_class.items()}}
-    run_id = runs.record_run(store, kind="report", at=now, policy_digest=policy.digest(),
+    run_id = store_runs.record_run(store, kind="report", at=now, policy_digest=policy.digest(),
                              counts=counts, report_digest=digest, bodies=bodies,
                              delivery_status="pending" if notifier else "not_sent")
     if notifier is None:
         return DailyRun(report, run_id, bodies)
     if not recipients:
-        runs.record_delivery(store, run_id, at=now, delivery=None,
-                             error="no recipients configured")
+        store_runs.record_failed(store, run_id, at=now, error="no recipients configured")
         raise NotifyError("no recipients: set 'recipients' in vulnmark.toml or pass --to")
     try:
         delivery = notifier.send(subject(report), bodies["text"], bodies["html"], recipients)
     except DeliveryFailed as e:
-        runs.record_delivery(store, run_id, at=now, delivery=None,
-                             error=f"{e} (last reply: {e.last_reply})", attempts=e.attempts)
+        store_runs.record_failed(store, run_id, at=now,
+                                 error=f"{e} (last reply: {e.last_reply})", attempts=e.attempts)
         raise
     except NotifyError as e:
-        runs.record_delivery(store, run_id, at=now, delivery=None, error=str(e))
+        store_runs.record_failed(store, run_id, at=now, error=str(e))
         raise
-    runs.record_delivery(store, run_id, at=now, delivery=delivery)
+    store_runs.record_delivered(store, run_id, at=now, message_id=delivery.message_id,
+                                server_reply=delivery.server_reply,
+                                recipients=delivery.recipients, attempts=delivery.attempts,
+                                sent_at=delivery.sent_at)
     return DailyRun(report, run_id, bodies, delivery)

@@ -22,11 +22,8 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from sqlalchemy import Connection, delete, func, or_, select
-
-from vulnmark import cache, evidence
+from vulnmark import cache
 from vulnmark._time import iso, parse, stored
 from vulnmark._version import __version__
 from vulnmark.check import deadline_base, deadline_findings, marking, marking_findings
@@ -37,11 +34,11 @@ from vulnmark.model import (
     Reading,
     Ticket,
 )
-from vulnmark.outcomes import OutcomeRules, earliest, list_outcomes
+from vulnmark.outcomes import OutcomeRules, earliest
 from vulnmark.policy import DateWindow, Policy, add_hours
-from vulnmark.store import Store, driver
+from vulnmark.store import Connection, Store, evaluations, events
 from vulnmark.store import tickets as _tickets
-from vulnmark.store.schema import dirty_tickets, evaluations, policy_versions, tickets
+from vulnmark.store.outcomes import list_outcomes
 
 logger = logging.getLogger(__name__)
 
@@ -93,10 +90,7 @@ def refresh(store: Store, policy: Policy, *, reader: Reader | None = None,
             if (seen or "").split(" ")[0] != digest:
                 _record_policy(conn, policy, digest, now or datetime.now(UTC))
             # every ticket is pending now (most already are on a first check: add the rest)
-            pending = select(dirty_tickets.c.key).where(dirty_tickets.c.key == tickets.c.key)
-            conn.execute(dirty_tickets.insert().from_select(
-                ["key"], select(tickets.c.key).where(~pending.exists())))
-            conn.execute(delete(evaluations))
+            evaluations.queue_all(conn)
         store.set_state(POLICY_STATE, stamp)
     with store.reading() as conn:
         versions = PolicyVersions.load(conn)
@@ -154,9 +148,8 @@ def _refresh_here(store: Store, policy: Policy, read: Reader, versions: PolicyVe
                 break
             _store_evaluations(conn, page.live, policy, read, versions=versions, rules=rules,
                                window=window)
-            conn.execute(delete(evaluations).where(evaluations.c.ticket_key.in_(page.gone)))
-            conn.execute(delete(dirty_tickets).where(
-                dirty_tickets.c.key.in_([k for k, _ in page.read])))
+            evaluations.drop(conn, page.gone)
+            evaluations.done(conn, [k for k, _ in page.read])
         done += len(page.read)
         after = page.last
         if progress:
@@ -168,7 +161,7 @@ def _refresh_here(store: Store, policy: Policy, read: Reader, versions: PolicyVe
 
 def _dirty_count(store: Store) -> int:
     with store.reading() as conn:
-        return int(conn.execute(select(func.count()).select_from(dirty_tickets)).scalar_one())
+        return evaluations.pending_count(conn)
 
 
 @dataclass(frozen=True)
@@ -179,14 +172,7 @@ class PolicyVersions:
 
     @classmethod
     def load(cls, conn: Connection) -> PolicyVersions:
-        rows = conn.execute(select(policy_versions.c.effective_at, policy_versions.c.deadlines)
-                            .order_by(policy_versions.c.effective_at, policy_versions.c.id))
-        out = []
-        for at, raw in rows:
-            when = parse(at)
-            assert when is not None
-            out.append((when, json.loads(raw)))
-        return cls(tuple(out))
+        return cls(tuple(evaluations.policy_versions(conn)))
 
     def deadline(self, policy: Policy, class_name: str | None,
                  discovered: datetime) -> datetime | None:
@@ -207,12 +193,9 @@ def deadlines_of(policy: Policy) -> dict[str, float | None]:
 
 
 def _record_policy(conn: Connection, policy: Policy, digest: str, at: datetime) -> None:
-    last = conn.execute(select(policy_versions.c.digest)
-                        .order_by(policy_versions.c.id.desc()).limit(1)).scalar()
     deadlines = deadlines_of(policy)
-    conn.execute(policy_versions.insert().values(
-        digest=digest, effective_at=stored(at), deadlines=json.dumps(deadlines, sort_keys=True)))
-    evidence.append(conn, "policy_change", {
+    last = evaluations.add_policy_version(conn, digest, at, deadlines)
+    events.append(conn, "policy_change", {
         "digest": digest, "previous": last, "preset": policy.preset,
         "deadlines_hours": deadlines, "timezone": policy.timezone,
         "due_soon_hours": policy.due_soon_hours}, at)
@@ -239,11 +222,8 @@ def _store_evaluations(conn: Connection, page: Iterable[Ticket], policy: Policy,
     write_evaluations(conn, rows)
 
 
-#: The columns of an evaluation row, in the order :func:`evaluation_rows` gives them.
-EVALUATION_COLUMNS = ("ticket_key", "is_vulnerability", "classification", "state", "created_at",
-                      "due_at", "resolved_at", "n_findings", "findings", "discovered_at",
-                      "classified_at", "outcome_at", "outcome_kind")
-Row = tuple[Any, ...]
+EVALUATION_COLUMNS = evaluations.EVALUATION_COLUMNS
+Row = evaluations.Row
 
 
 def evaluation_rows(conn: Connection, page: Iterable[Ticket], policy: Policy, read: Reader, *,
@@ -289,23 +269,9 @@ def evaluation_rows(conn: Connection, page: Iterable[Ticket], policy: Policy, re
     return rows
 
 
-_UPSERT = (
-    f"INSERT INTO evaluations ({', '.join(EVALUATION_COLUMNS)}) "
-    f"VALUES ({driver.marks(len(EVALUATION_COLUMNS))}) ON CONFLICT (ticket_key) DO UPDATE SET "
-    + ", ".join(f"{c} = excluded.{c}" for c in EVALUATION_COLUMNS[1:])
-)
-
-
 def write_evaluations(conn: Connection, rows: list[Row], *, replace_old: bool = True) -> None:
-    """Store evaluation rows; ``replace_old=False`` when none of their tickets has one yet.
-
-    Old rows are updated in place (``ON CONFLICT … DO UPDATE``, SQLite and PostgreSQL alike):
-    a delete and a new insert touched twice the pages, which is most of the cost when the
-    changed tickets are spread over a large store (0.32 s against 0.09 s for 10,000 of 1M)."""
-    if replace_old:
-        driver.execute_many(conn, _UPSERT, rows)
-    else:
-        driver.insert_many(conn, evaluations, EVALUATION_COLUMNS, rows)
+    """Store evaluation rows (see :func:`vulnmark.store.evaluations.write`)."""
+    evaluations.write(conn, rows, replace_old=replace_old)
 
 
 @dataclass(frozen=True)
@@ -348,20 +314,16 @@ def collect(store: Store, policy: Policy, now: datetime,
     found: list[Finding] = []
     with store.reading() as conn:
         # both by index: the primary key's, and the vulnerabilities' (no scan of the rows)
-        total = conn.execute(select(func.count()).select_from(evaluations)).scalar_one()
+        total, per_class = evaluations.counts(conn)
         by_class = dict.fromkeys(policy.class_names, 0)
         by_class["unclassified"] = 0
         vulns = 0
-        for cls, n in conn.execute(
-            select(evaluations.c.classification, func.count())
-            .where(evaluations.c.is_vulnerability == 1)
-            .group_by(evaluations.c.classification)
-        ):
+        for cls, n in per_class.items():
             by_class[cls or "unclassified"] = by_class.get(cls or "unclassified", 0) + n
             vulns += n
         soon = stored(now + window)
         for key, state, due_at, resolved_at, raw, outcome_at, outcome_kind, is_vuln in \
-                _candidate_rows(conn, soon, required):
+                evaluations.candidate_rows(conn, soon, required):
             if not raw:
                 continue
             common, candidates = cache.decode(key, raw)
@@ -380,35 +342,6 @@ def collect(store: Store, policy: Policy, now: datetime,
         generated_at=now, tickets=int(total), vulnerabilities=int(vulns), by_class=by_class,
         findings=tuple(found), by_kind={k: counts.get(k, 0) for k in FINDING_KINDS},
     )
-
-
-_CANDIDATE = ("SELECT ticket_key, state, due_at, resolved_at, findings, outcome_at, "
-              "outcome_kind, is_vulnerability FROM evaluations")
-
-
-def _candidate_rows(conn: Connection, soon: str | None, required: bool) -> Iterator[Row]:
-    """The evaluations that may yield a finding at an instant whose due-soon horizon is
-    ``soon``: marking findings, deadline findings, and (when outcomes are required) resolved
-    vulnerabilities without one. Each is read once.
-
-    Separate queries rather than one ``OR``: each part can use its index (the partial one on
-    findings, the one on due dates), where an ``OR`` over them scans every evaluation.
-    """
-    queries: list[tuple[str, list[Any]]] = [
-        ("n_findings > 0", []),
-        ("n_findings = 0 AND due_at > '' AND ((state = 'open' AND due_at <= ?) "  # '' sorts
-         "OR (state = 'resolved' AND resolved_at > due_at) OR outcome_at > due_at)",  # first
-         [soon]),
-    ]
-    if required:
-        queries.append(("n_findings = 0 AND state = 'resolved' AND is_vulnerability = 1 "
-                        "AND outcome_at IS NULL", []))
-    seen: set[str] = set()
-    for where, params in queries:
-        for row in driver.fetch(conn, f"{_CANDIDATE} WHERE {where}", params):
-            if row[0] not in seen:
-                seen.add(row[0])
-                yield row
 
 
 def check(store: Store, policy: Policy, now: datetime, filters: Filters = Filters(), *,
@@ -444,23 +377,11 @@ def vulnerabilities(store: Store, policy: Policy, now: datetime,
     """Marked tickets (vulnerability or classification label) with their classification."""
     window = timedelta(hours=policy.due_soon_hours)
     required = OutcomeRules.from_policy(policy).required
-    query = (
-        select(evaluations.c.ticket_key, evaluations.c.classification, evaluations.c.state,
-               evaluations.c.created_at, evaluations.c.due_at, evaluations.c.resolved_at,
-               evaluations.c.findings, evaluations.c.outcome_at, evaluations.c.outcome_kind,
-               tickets.c.title, tickets.c.labels, tickets.c.url)
-        .join(tickets, tickets.c.key == evaluations.c.ticket_key)
-        .where(evaluations.c.is_vulnerability == 1).order_by(evaluations.c.ticket_key)
-    )
-    if filters.state:
-        query = query.where(evaluations.c.state == filters.state)
-    if filters.classes or filters.unclassified:
-        wanted = evaluations.c.classification.in_(sorted(filters.classes))
-        query = query.where(or_(wanted, evaluations.c.classification.is_(None))
-                            if filters.unclassified else wanted)
     out = []
     with store.reading() as conn:
-        for r in conn.execute(query).mappings():
+        for r in evaluations.vulnerability_rows(conn, state=filters.state,
+                                                classes=sorted(filters.classes),
+                                                unclassified=filters.unclassified):
             kinds: list[str] = []
             if r["findings"]:
                 common, found = cache.decode(r["ticket_key"], r["findings"])

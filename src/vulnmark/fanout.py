@@ -22,15 +22,11 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
-from sqlalchemy import delete, select
-
 from vulnmark import evaluate
 from vulnmark.outcomes import OutcomeRules
 from vulnmark.policy import DateWindow, Policy
-from vulnmark.store import Store, driver
+from vulnmark.store import Store, evaluations
 from vulnmark.store import tickets as _tickets
-from vulnmark.store.engine import make_engine
-from vulnmark.store.schema import dirty_tickets, evaluations
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +45,7 @@ def _init(url: str, policy: Policy, versions: evaluate.PolicyVersions,
 
     gc.freeze()  # what the imports built lives as long as the worker: never scan it again
     gc.set_threshold(evaluate.GC_THRESHOLD, *gc.get_threshold()[1:])
-    _worker.update(store=Store(make_engine(url, create=False)), policy=policy,
+    _worker.update(store=Store.open(url, create=False, migrated=True), policy=policy,
                    versions=versions, rules=rules, read=read, window=window)
 
 
@@ -77,17 +73,8 @@ def _task(after: str | None, last: str) -> Result:
 
 def ranges(store: Store, size: int = CHUNK) -> Iterator[tuple[str | None, str]]:
     """Consecutive key ranges ``(after, last]`` of about ``size`` dirty tickets each."""
-    after: str | None = None
     with store.reading() as conn:
-        n, previous = 0, None
-        for (key,) in conn.execute(select(dirty_tickets.c.key).order_by(dirty_tickets.c.key)):
-            n, previous = n + 1, key
-            if n == size:
-                yield after, key
-                after, n = key, 0
-        if n:
-            assert previous is not None
-            yield after, previous
+        yield from evaluations.pending_ranges(conn, size)
 
 
 def refresh(store: Store, policy: Policy, versions: evaluate.PolicyVersions,
@@ -185,13 +172,9 @@ def _write(store: Store, result: Result, fresh: bool,
            progress: Callable[[int], None] | None) -> int:
     rows, seen, gone = result
     with store.transaction() as conn:
-        evaluate.write_evaluations(conn, rows, replace_old=not fresh)
-        if gone:
-            conn.execute(delete(evaluations).where(evaluations.c.ticket_key.in_(gone)))
-        # clear only what is unchanged since the worker read it
-        driver.execute_many(
-            conn, "DELETE FROM dirty_tickets WHERE key = ? AND (SELECT content_hash FROM "
-                  "tickets WHERE tickets.key = dirty_tickets.key) = ?", seen)
+        evaluations.write(conn, rows, replace_old=not fresh)
+        evaluations.drop(conn, gone)
+        evaluations.done_if_unchanged(conn, seen)  # a ticket changed since it was read waits
     if progress:
         progress(len(seen))
     return len(seen)

@@ -21,10 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Connection, and_, or_, select, update
-
-from vulnmark import evidence
-from vulnmark._time import parse, stored
+from vulnmark._time import stored
 from vulnmark.check import marking
 from vulnmark.errors import ConfigError, OutcomeError
 from vulnmark.model import (
@@ -36,8 +33,9 @@ from vulnmark.model import (
     TicketKey,
 )
 from vulnmark.policy import Policy
-from vulnmark.store import Store
-from vulnmark.store.schema import evaluations, outcomes, tickets
+from vulnmark.store import Store, events
+from vulnmark.store import outcomes as store_outcomes
+from vulnmark.store import tickets as store_tickets
 
 logger = logging.getLogger(__name__)
 
@@ -139,48 +137,16 @@ def record(store: Store, key: str, kind: str, *, at: datetime, text: str = "",
            reason: str | None = None, actor: str | None = None) -> Outcome:
     """Record an outcome, its evidence and the cached evaluation, in one transaction."""
     validate(kind, text, reason)
+    outcome = Outcome(ticket=TicketKey(key), kind=cast(Any, kind), recorded_at=at, text=text,
+                      reason=reason, actor=actor)
     with store.transaction() as conn:
-        if conn.execute(select(tickets.c.key).where(tickets.c.key == key)).first() is None:
+        if not store_tickets.exists(conn, key):
             raise OutcomeError(f"no ticket {key!r} in the store")
-        conn.execute(outcomes.insert().values(
-            ticket_key=key, kind=kind, reason=reason, text=text, actor=actor,
-            recorded_at=stored(at)))
-        evidence.append(conn, "outcome", {
+        store_outcomes.add(conn, outcome)
+        events.append(conn, "outcome", {
             "ticket": key, "kind": kind, "reason": reason, "text": text, "by": actor,
             "recorded_at": stored(at)}, at)
-        when = stored(at)
-        conn.execute(update(evaluations).where(
-            evaluations.c.ticket_key == key,
-            or_(evaluations.c.outcome_at.is_(None), evaluations.c.outcome_at > when),
-        ).values(outcome_at=when, outcome_kind=kind))
-    return Outcome(ticket=TicketKey(key), kind=cast(Any, kind), recorded_at=at, text=text,
-                   reason=reason, actor=actor)
-
-
-def list_outcomes(conn: Connection, *, keys: Sequence[str] | None = None,
-                  key_range: tuple[str, str] | None = None,
-                  since: datetime | None = None, until: datetime | None = None) -> list[Outcome]:
-    """Recorded outcomes in time order (optionally of some tickets, of the tickets whose key
-    is in ``[first, last]`` of ``key_range``, or of a period)."""
-    query = select(outcomes).order_by(outcomes.c.recorded_at, outcomes.c.id)
-    conds: list[ColumnElement[bool]] = []
-    if keys is not None:
-        conds.append(outcomes.c.ticket_key.in_(list(keys)))
-    if key_range is not None:
-        conds.append(outcomes.c.ticket_key.between(*key_range))
-    if since is not None:
-        conds.append(outcomes.c.recorded_at >= stored(since))
-    if until is not None:
-        conds.append(outcomes.c.recorded_at < stored(until))
-    if conds:
-        query = query.where(and_(*conds))
-    out = []
-    for r in conn.execute(query).mappings():
-        when = parse(r["recorded_at"])
-        assert when is not None
-        out.append(Outcome(ticket=r["ticket_key"], kind=r["kind"], recorded_at=when,
-                           text=r["text"], reason=r["reason"], actor=r["actor"]))
-    return out
+    return outcome
 
 
 def earliest(candidates: Sequence[Outcome | None]) -> Outcome | None:

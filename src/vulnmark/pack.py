@@ -22,20 +22,20 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
-
-from vulnmark import charts, evidence, metrics, runs
+from vulnmark import charts
 from vulnmark import schedule as _schedule
 from vulnmark._csv import csv_text
-from vulnmark._time import parse, stored
+from vulnmark._time import stored
 from vulnmark.errors import PackError
+from vulnmark.evidence.chain import GENESIS, Row, canonical, verify_rows
 from vulnmark.model import Run
-from vulnmark.outcomes import list_outcomes
 from vulnmark.pack_html import summary_page
 from vulnmark.policy import Policy
-from vulnmark.store import Store
-from vulnmark.store.schema import label_changes, reports
-from vulnmark.store.schema import runs as runs_table
+from vulnmark.store import Store, metrics
+from vulnmark.store import events as store_events
+from vulnmark.store import runs as store_runs
+from vulnmark.store import tickets as store_tickets
+from vulnmark.store.outcomes import list_outcomes
 
 logger = logging.getLogger(__name__)
 
@@ -121,20 +121,16 @@ def export(store: Store, policy: Policy, since: datetime, until: datetime, now: 
     if not is_zip and output.exists() and (not output.is_dir() or any(output.iterdir())):
         raise PackError(f"{output} exists and is not an empty directory")
     f = _Files()
+    period_runs = sorted(store_runs.list_runs(store, since=since, until=until),
+                         key=lambda r: r.id)
     with store.reading() as conn:
-        log = evidence.verify(conn)
-        events = list(evidence.iter_events(conn, since=stored(since), until=stored(until)))
-        period_runs = sorted(runs.list_runs(store, since=since, until=until), key=lambda r: r.id)
-        bodies = conn.execute(select(reports.c.run_id, reports.c.format, reports.c.body).where(
-            reports.c.run_id.in_([r.id for r in period_runs])))
-        for run_id, fmt, body in bodies:
+        log = store_events.verify(conn)
+        events = list(store_events.iter_events(conn, since=stored(since), until=stored(until)))
+        for run_id, fmt, body in store_runs.report_bodies(conn, [r.id for r in period_runs]):
             f.add(report_name(run_id, fmt), body)
-        changes = conn.execute(select(label_changes).where(
-            label_changes.c.at >= stored(since), label_changes.c.at < stored(until))
-            .order_by(label_changes.c.at, label_changes.c.id)).mappings().all()
+        changes = store_tickets.label_changes(conn, since, until)
         done = list_outcomes(conn, since=since, until=until)
-        started = parse(conn.execute(select(func.min(runs_table.c.started_at)).where(
-            runs_table.c.kind == "report")).scalar())
+        started = store_runs.first_report_at(conn)
     f.add(EVENTS, "".join(json.dumps(
         {"seq": e.seq, "at": e.at, "kind": e.kind, "payload": e.payload,
          "prev_hash": e.prev_hash, "hash": e.hash}, ensure_ascii=False, sort_keys=True) + "\n"
@@ -154,8 +150,7 @@ def export(store: Store, policy: Policy, since: datetime, until: datetime, now: 
           e.payload.get("server_reply"), e.payload.get("recipients"), e.payload.get("attempts"),
           e.payload.get("error")] for e in of["delivery"]]))
     f.add("label_changes.csv", _csv(["ticket", "at", "by", "added", "removed"], [
-        [c["ticket_key"], c["at"], c["author"], json.loads(c["added"]),
-         json.loads(c["removed"])] for c in changes]))
+        [c["ticket"], c["at"], c["by"], c["added"], c["removed"]] for c in changes]))
     f.add("reclassifications.csv", _csv(["at", "ticket", "from", "to", "by", "why"], [
         [e.at, e.payload.get("ticket"), e.payload.get("from"), e.payload.get("to"),
          e.payload.get("by"), e.payload.get("why")] for e in of["reclassification"]]))
@@ -195,7 +190,7 @@ def export(store: Store, policy: Policy, since: datetime, until: datetime, now: 
     f.add("charts/control_days.svg", charts.day_strip(
         "Daily control: one square per due run", [
             (s.astimezone(_zone(policy)).date(), status) for s, status, _ in days]))
-    chain = {"anchor_prev_hash": events[0].prev_hash if events else evidence.GENESIS,
+    chain = {"anchor_prev_hash": events[0].prev_hash if events else GENESIS,
              "first_seq": events[0].seq if events else None,
              "last_seq": events[-1].seq if events else None, "head": head,
              "log_records": log.records, "log_head": log.head, "log_verified": log.ok,
@@ -231,7 +226,7 @@ def _zone(policy: Policy) -> Any:
 
 def _manifest_digest(manifest: dict[str, Any]) -> str:
     body = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
-    return hashlib.sha256(evidence.canonical(body).encode()).hexdigest()
+    return hashlib.sha256(canonical(body).encode()).hexdigest()
 
 
 def _write(f: _Files, output: Path, is_zip: bool) -> None:
@@ -301,34 +296,28 @@ def verify(path: Path) -> PackVerification:
 
 def _verify_events(raw: bytes, chain: dict[str, Any],
                    problems: list[str]) -> tuple[int, str, dict[int, str]]:
-    prev = chain.get("anchor_prev_hash") or evidence.GENESIS
-    expected = chain.get("first_seq")
-    count = 0
+    """The pack's records through the one verifier (:func:`vulnmark.evidence.chain.verify_rows`),
+    from the manifest's anchor; returns (records, head, report digest per run)."""
+    rows: list[Row] = []
     digests: dict[int, str] = {}
     for lineno, line in enumerate(raw.decode("utf-8", "replace").splitlines(), start=1):
-        count += 1
         try:
             e = json.loads(line)
-            seq, at, kind, payload = e["seq"], e["at"], e["kind"], e["payload"]
-            recomputed = evidence.chain_hash(prev, seq, at, kind, evidence.canonical(payload))
-        except (ValueError, KeyError, TypeError):
+            row: Row = (int(e["seq"]), str(e["at"]), str(e["kind"]), canonical(e["payload"]),
+                        str(e.get("prev_hash")), str(e.get("hash")))
+            payload = e["payload"]
+            if row[2] == "run" and payload.get("report_digest"):
+                digests[int(payload["run"])] = str(payload["report_digest"])
+        except (ValueError, KeyError, TypeError, AttributeError):
             problems.append(f"{EVENTS}: line {lineno} is not an evidence record (edited)")
-            return count, prev, digests
-        if expected is not None and seq != expected:
-            problems.append(f"{EVENTS}: record {seq} at line {lineno}: expected record "
-                            f"{expected} (deleted, inserted or reordered)")
-            return count, prev, digests
-        if e.get("prev_hash") != prev:
-            problems.append(f"{EVENTS}: record {seq}: prev_hash does not match the record "
-                            "before it")
-            return count, prev, digests
-        if recomputed != e.get("hash"):
-            problems.append(f"{EVENTS}: record {seq}: content does not match its hash (edited)")
-            return count, prev, digests
-        if kind == "run" and payload.get("report_digest"):
-            digests[int(payload["run"])] = str(payload["report_digest"])
-        prev, expected = recomputed, seq + 1
-    if count and prev != chain.get("head"):
-        problems.append(f"{EVENTS}: chain head {prev[:16]}… is not the manifest's head "
+            return lineno, chain.get("anchor_prev_hash") or GENESIS, digests
+        rows.append(row)
+    anchor = chain.get("anchor_prev_hash") or GENESIS
+    first = chain.get("first_seq")
+    result = verify_rows(rows, anchor=anchor, first_seq=first if first is not None else 1)
+    if not result.ok:
+        problems.append(f"{EVENTS}: {result.problem}")
+    elif rows and result.head != chain.get("head"):
+        problems.append(f"{EVENTS}: chain head {result.head[:16]}… is not the manifest's head "
                         "(records deleted from the end)")
-    return count, prev, digests
+    return len(rows), result.head, digests

@@ -10,9 +10,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from vulnmark._time import stored
-from vulnmark.metrics import Metrics
 from vulnmark.model import Outcome, Run
 from vulnmark.policy import Policy
+from vulnmark.store.metrics import Metrics
 
 STYLE = """body{font-family:sans-serif;max-width:70em;margin:2em auto;color:#222}
 table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:2px 6px;

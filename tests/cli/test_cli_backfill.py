@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from core_support import Cli
-from vulnmark import evidence
 from vulnmark.store import Store
+from vulnmark.store import events as store_events
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def tickets(vm: Cli) -> Cli:
 
 def backfill_events(vm: Cli) -> list[dict[str, object]]:
     with Store.open(vm.db_url) as store, store.reading() as conn:
-        return [e.payload for e in evidence.iter_events(conn) if e.kind == "backfill"]
+        return [e.payload for e in store_events.iter_events(conn) if e.kind == "backfill"]
 
 
 def labels(vm: Cli, key: str) -> list[str]:

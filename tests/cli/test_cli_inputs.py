@@ -10,15 +10,16 @@ from pathlib import Path
 import pytest
 
 from core_support import APACHE_SAMPLE, Cli
-from vulnmark import evidence
+from vulnmark.evidence import chain
 from vulnmark.store import Store
+from vulnmark.store import events as store_events
 
 
 def snapshot(vm: Cli) -> tuple[int, int, str | None]:
     """Ticket count, evidence count and head: what bad input must not change."""
     with Store.open(vm.db_url) as store, store.reading() as conn:
-        n = evidence.count(conn)
-        head = store.get_state(evidence.HEAD)
+        n = store_events.count(conn)
+        head = store.get_state(chain.HEAD)
         return store.count_tickets(), n, head
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from core_support import Cli
-from vulnmark import evidence
 from vulnmark.store import Store
+from vulnmark.store import events as store_events
 from vulnmark.testing import JiraEmulator
 from vulnmark.testing.server import serve_in_thread
 
@@ -42,7 +42,7 @@ def test_sync_then_backfill_writes_back_to_jira_with_evidence(
     for key in unmarked:  # the vulnerability label reached Jira itself
         assert "Sérülékenység" in emu.issues[key].fields["labels"]
     with Store.open(vm.db_url) as store, store.reading() as conn:
-        records = [e for e in evidence.iter_events(conn) if e.kind == "backfill"]
+        records = [e for e in store_events.iter_events(conn) if e.kind == "backfill"]
     assert {r.payload["ticket"] for r in records} == unmarked
     assert all(r.payload["via"] == "jira" for r in records)
 

@@ -10,10 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
-from vulnmark import evidence
 from vulnmark.sources.jira_settings import JiraAuthError, JiraSettings, LabelError
 from vulnmark.sources.jira_writeback import LabelEdit, apply_labels
 from vulnmark.store import Store
+from vulnmark.store import events as store_events
 from vulnmark.testing import JiraEmulator
 
 SITE = "https://example.atlassian.net"
@@ -44,7 +44,7 @@ def store(tmp_path: Path) -> Any:
 def label_events(store: Store) -> list[dict[str, Any]]:
     with store.reading() as conn:
         return [json.loads(e.payload) if isinstance(e.payload, str) else e.payload
-                for e in evidence.iter_events(conn) if e.kind == "label_change"]
+                for e in store_events.iter_events(conn) if e.kind == "label_change"]
 
 
 def test_invalid_labels_stop_everything_before_any_request(store: Store) -> None:

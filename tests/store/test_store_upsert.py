@@ -14,10 +14,11 @@ import pytest
 from sqlalchemy import select
 
 from core_support import APACHE_SAMPLE, APACHE_SAMPLE_SIZE, make_ticket
-from vulnmark import evidence
+from vulnmark.evidence import chain
 from vulnmark.model import Ticket
 from vulnmark.sources.files import load_file
 from vulnmark.store import Store
+from vulnmark.store import events as store_events
 from vulnmark.store.schema import label_changes
 
 AT = datetime(2026, 11, 27, 7, 0, tzinfo=UTC)
@@ -29,9 +30,9 @@ def store(store_url: str) -> Iterator[Store]:
         yield s
 
 
-def _events(store: Store, kind: str | None = None) -> list[evidence.Event]:
+def _events(store: Store, kind: str | None = None) -> list[chain.Record]:
     with store.reading() as conn:
-        return [e for e in evidence.iter_events(conn) if kind is None or e.kind == kind]
+        return [e for e in store_events.iter_events(conn) if kind is None or e.kind == kind]
 
 
 def test_second_import_of_real_apache_issues_changes_nothing(store: Store) -> None:

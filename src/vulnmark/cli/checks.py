@@ -8,12 +8,13 @@ from typing import Any
 
 import click
 
-from vulnmark import evaluate, jql, runs
+from vulnmark import evaluate, jql
 from vulnmark._csv import csv_text
 from vulnmark._time import iso
 from vulnmark.cli.app import EXIT_FINDINGS, App, pass_app, progress_callback, table
 from vulnmark.model import FINDING_KINDS, Finding
 from vulnmark.policy import Policy
+from vulnmark.store import runs as store_runs
 
 LISTING_FORMATS = click.Choice(["table", "json", "csv"])
 
@@ -79,7 +80,7 @@ def check(app: App, classes: tuple[str, ...], unclassified: bool, state: str,
     fail_kinds = _fail_kinds(fail_on)
     filters = make_filters(app.policy, classes, unclassified, state, kinds)
     result = _evaluate(app, filters)
-    runs.record_run(app.store, kind="check", at=app.now, policy_digest=app.policy.digest(),
+    store_runs.record_run(app.store, kind="check", at=app.now, policy_digest=app.policy.digest(),
                     counts={"tickets": result.tickets, "vulnerabilities": result.vulnerabilities,
                             **{f"kind.{k}": n for k, n in result.by_kind.items() if n}})
     if fmt == "json":

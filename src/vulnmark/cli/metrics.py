@@ -8,10 +8,11 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from vulnmark import evaluate, metrics
+from vulnmark import evaluate
 from vulnmark._csv import csv_text
 from vulnmark.cli.app import App, pass_app, table
 from vulnmark.policy import Policy
+from vulnmark.store import metrics
 
 
 def register(cli: click.Group) -> None:

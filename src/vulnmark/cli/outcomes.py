@@ -11,6 +11,7 @@ from vulnmark import outcomes
 from vulnmark._time import stored
 from vulnmark.cli.app import EXIT_USAGE, App, fatal, pass_app, table
 from vulnmark.model import NO_REMEDIATION_REASONS
+from vulnmark.store.outcomes import list_outcomes
 
 
 def register(cli: click.Group) -> None:
@@ -50,7 +51,7 @@ def outcome(app: App, key: str, remediated: bool, plan: str | None, reason: str 
     """
     if show:
         with app.store.reading() as conn:
-            found = outcomes.list_outcomes(conn, keys=[key])
+            found = list_outcomes(conn, keys=[key])
         if fmt == "json":
             click.echo(json.dumps([{"ticket": o.ticket, "kind": o.kind, "reason": o.reason,
                                     "text": o.text, "by": o.actor,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from vulnmark import daily, evaluate, pack, runs
+from vulnmark import daily, evaluate, pack
 from vulnmark._csv import csv_text
 from vulnmark._time import stored
 from vulnmark.cli.app import EXIT_EXTERNAL, App, fatal, pass_app, table
@@ -18,6 +18,7 @@ from vulnmark.cli.metrics import period
 from vulnmark.errors import DeliveryFailed
 from vulnmark.notify import SmtpNotifier, smtp_settings_from_env
 from vulnmark.report import ReportFormat
+from vulnmark.store import runs as store_runs
 
 
 def register(cli: click.Group) -> None:
@@ -91,7 +92,7 @@ def runs_command(app: App, kind: str | None, limit: int, fmt: str) -> None:
     Example:
       vulnmark runs --kind report --limit 7
     """
-    found = runs.list_runs(app.store, kind=kind, limit=limit)
+    found = store_runs.list_runs(app.store, kind=kind, limit=limit)
     headers = ["id", "kind", "started_at", "delivery", "message_id", "counts", "error"]
     rows = [[r.id, r.kind, stored(r.started_at), r.delivery_status, r.message_id,
              " ".join(f"{k}={v}" for k, v in sorted(r.counts.items())), r.error] for r in found]

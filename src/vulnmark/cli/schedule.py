@@ -10,12 +10,13 @@ from types import FrameType
 
 import click
 
-from vulnmark import daily, runs
+from vulnmark import daily
 from vulnmark import schedule as _schedule
 from vulnmark._time import stored
 from vulnmark.cli.app import EXIT_EXTERNAL, App, fatal, pass_app
 from vulnmark.errors import DeliveryFailed, NotifyError
 from vulnmark.notify import SmtpNotifier, smtp_settings_from_env
+from vulnmark.store import runs as store_runs
 
 
 def register(cli: click.Group) -> None:
@@ -72,7 +73,7 @@ def schedule(app: App, once: bool, max_runs: int | None, send: bool, to: tuple[s
                    + (f" sent {result.delivery.message_id}" if result.delivery else ""))
 
     stop = threading.Event()
-    loop = _schedule.Loop(sched, job, lambda s, n: runs.covered(store, s, n),
+    loop = _schedule.Loop(sched, job, lambda s, n: store_runs.covered(store, s, n),
                           stop=stop, max_runs=max_runs)
     if app.now_text:  # a fixed --now: the clock does not move (use with --once or --max-runs)
         loop.clock = lambda: app.now

@@ -7,12 +7,12 @@ import sys
 
 import click
 
-from vulnmark import runs
 from vulnmark.cli.app import App, pass_app
 from vulnmark.errors import SourceError, StoreUnavailable
 from vulnmark.sources.jira_progress import tty_progress
 from vulnmark.sources.jira_settings import JiraSettings
 from vulnmark.sources.jira_sync import run_sync
+from vulnmark.store import runs as store_runs
 
 
 def register(cli: click.Group) -> None:
@@ -48,7 +48,7 @@ def sync(app: App, full: bool) -> None:
         raise SystemExit(130) from None
     except (SourceError, StoreUnavailable) as e:
         try:  # the next report shows the failed sync; if the store itself failed, it cannot
-            runs.record_run(store, kind="sync", at=app.now, policy_digest=app.policy.digest(),
+            store_runs.record_run(store, kind="sync", at=app.now, policy_digest=app.policy.digest(),
                             counts={}, error=f"{settings.site}: {e}")
         except StoreUnavailable:
             pass
@@ -56,7 +56,7 @@ def sync(app: App, full: bool) -> None:
     finally:
         if progress:
             progress.close()
-    runs.record_run(store, kind="sync", at=app.now, policy_digest=app.policy.digest(),
+    store_runs.record_run(store, kind="sync", at=app.now, policy_digest=app.policy.digest(),
                     counts={"issues": result.issues, "inserted": result.inserted,
                             "updated": result.updated, "unchanged": result.unchanged,
                             "gone": result.gone, "requests": result.requests})

@@ -106,9 +106,7 @@ class Syncer:
         self.clock = clock
         self.pager = Pager(settings)
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vulnmark-store")
-        url = getattr(getattr(store, "engine", None), "url", None)
-        self._in_memory = url is not None and url.get_backend_name() == "sqlite" and (
-            url.database in (None, "", ":memory:"))
+        self._in_memory = store.in_memory
 
     # ---- state -----------------------------------------------------------------------------
     def _load_state(self) -> dict[str, Any]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -12,10 +11,11 @@ from typing import Any
 from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from vulnmark import evidence
 from vulnmark._time import stored
 from vulnmark.errors import StoreError, StoreUnavailable
+from vulnmark.evidence.chain import Record, Verification
 from vulnmark.model import Ticket
+from vulnmark.store import events
 from vulnmark.store import tickets as _tickets
 from vulnmark.store.engine import make_engine, migrate
 from vulnmark.store.schema import state, tickets
@@ -30,11 +30,19 @@ class Store:
         self.engine = engine
 
     @classmethod
-    def open(cls, url: str, *, create: bool = True) -> Store:
-        """Open (and migrate) a store; ``create=False`` refuses to create a new SQLite file."""
+    def open(cls, url: str, *, create: bool = True, migrated: bool = False) -> Store:
+        """Open (and migrate) a store; ``create=False`` refuses to create a new SQLite file;
+        ``migrated=True`` skips the schema check (a worker process of a store just opened)."""
         engine = make_engine(url, create=create)
-        migrate(engine)
+        if not migrated:
+            migrate(engine)
         return cls(engine)
+
+    @property
+    def in_memory(self) -> bool:
+        """An in-memory SQLite store (it lives in one connection)."""
+        url = self.engine.url
+        return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
 
     def close(self) -> None:
         self.engine.dispose()
@@ -83,7 +91,7 @@ class Store:
             for name, value in (state or {}).items():
                 _set_state(conn, name, value)
             if event is not None:
-                evidence.append(conn, str(event["kind"]), {
+                events.append(conn, str(event["kind"]), {
                     **{k: v for k, v in event.items() if k != "kind"},
                     "inserted": counts.inserted, "updated": counts.updated,
                     "unchanged": counts.unchanged,
@@ -129,7 +137,7 @@ class Store:
             ).rowcount
             _tickets.mark_dirty(conn, list(conn.execute(
                 select(tickets.c.key).where(tickets.c.key.in_(keys))).scalars()))
-            evidence.append(conn, "tickets_gone", {"tickets": keys, "reason": reason}, at)
+            events.append(conn, "tickets_gone", {"tickets": keys, "reason": reason}, at)
         return int(n or 0)
 
     # -- state and evidence ---------------------------------------------------------------
@@ -143,23 +151,15 @@ class Store:
             _set_state(conn, name, value)
 
     def record(self, kind: str, payload: Mapping[str, Any], *,
-               at: datetime | None = None) -> evidence.Event:
+               at: datetime | None = None) -> Record:
+        """Append one evidence record in a transaction of its own."""
         with self.transaction() as conn:
-            return evidence.append(conn, kind, payload, at or datetime.now(UTC))
+            return events.append(conn, kind, payload, at or datetime.now(UTC))
 
-    def verify_evidence(self) -> evidence.Verification:
+    def verify_evidence(self) -> Verification:
+        """The whole evidence log, verified (:func:`vulnmark.store.events.verify`)."""
         with self.reading() as conn:
-            result = evidence.verify(conn)
-            recorded = conn.execute(
-                select(state.c.value).where(state.c.name == "evidence.head")).scalar()
-        if result.ok and recorded:
-            seq = json.loads(recorded)[0]
-            if result.records < seq:
-                return evidence.Verification(
-                    False, result.records, result.head, result.records + 1,
-                    f"the log ends at record {result.records} but record {seq} was written "
-                    "(records were deleted from the end)")
-        return result
+            return events.verify(conn)
 
 
 def _set_state(conn: Connection, name: str, value: str) -> None:

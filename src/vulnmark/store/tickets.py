@@ -11,10 +11,9 @@ from typing import Any
 
 from sqlalchemy import Connection, select, update
 
-from vulnmark import evidence
 from vulnmark._time import stored
 from vulnmark.model import Comment, LabelChange, Ticket
-from vulnmark.store import driver
+from vulnmark.store import driver, events
 from vulnmark.store.codec import (
     COMMENT_COLUMNS,
     HISTORY_COLUMNS,
@@ -28,7 +27,8 @@ from vulnmark.store.codec import (
     ticket_from_values,
     ticket_row,
 )
-from vulnmark.store.schema import comments, dirty_tickets, label_changes, tickets
+from vulnmark.store.schema import comments, dirty_tickets, tickets
+from vulnmark.store.schema import label_changes as history_table
 
 BATCH = 500
 
@@ -98,7 +98,7 @@ def upsert(conn: Connection, items: Iterable[Ticket], *, at: datetime,
         if new_comments:
             conn.execute(comments.insert(), new_comments)
         if new_history:
-            conn.execute(label_changes.insert(), new_history)
+            conn.execute(history_table.insert(), new_history)
         for t, digest in changed:
             _replace(conn, t, digest)
         total = total + UpsertCounts(inserted, updated, unchanged)
@@ -117,8 +117,8 @@ def _replace(conn: Connection, t: Ticket, digest: str) -> None:
     if t.comments:
         conn.execute(comments.insert(), comment_rows(t))
     if t.label_history:
-        conn.execute(label_changes.delete().where(label_changes.c.ticket_key == t.key))
-        conn.execute(label_changes.insert(), [history_row(t.key, h) for h in t.label_history])
+        conn.execute(history_table.delete().where(history_table.c.ticket_key == t.key))
+        conn.execute(history_table.insert(), [history_row(t.key, h) for h in t.label_history])
 
 
 def mark_dirty(conn: Connection, keys: Sequence[str]) -> None:
@@ -136,9 +136,9 @@ def _label_diff(conn: Connection, t: Ticket, old_labels: Sequence[str], *, at: d
         return
     when = t.updated or at
     if not t.label_history:
-        conn.execute(label_changes.insert(),
+        conn.execute(history_table.insert(),
                      [history_row(t.key, LabelChange(when, actor, added, removed))])
-    evidence.append(conn, "label_change", {
+    events.append(conn, "label_change", {
         "ticket": t.key, "added": list(added), "removed": list(removed),
         "by": actor, "observed_at": stored(when), "via": t.source,
     }, at)
@@ -150,8 +150,8 @@ def get(conn: Connection, key: str, *, history: bool = True) -> Ticket | None:
         return None
     cs = conn.execute(select(comments).where(comments.c.ticket_key == key)
                       .order_by(comments.c.idx)).all()
-    hs = conn.execute(select(label_changes).where(label_changes.c.ticket_key == key)
-                      .order_by(label_changes.c.at, label_changes.c.id)).all() \
+    hs = conn.execute(select(history_table).where(history_table.c.ticket_key == key)
+                      .order_by(history_table.c.at, history_table.c.id)).all() \
         if history else []
     return ticket_from_row(row, cs, hs)
 
@@ -267,3 +267,24 @@ def iter_rows(conn: Connection, *, batch: int = 1000, history: bool = False) -> 
         if len(rows) < batch:
             return
         after = rows[-1].key
+
+
+def exists(conn: Connection, key: str) -> bool:
+    return conn.execute(select(tickets.c.key).where(tickets.c.key == key)).first() is not None
+
+
+def of_source(conn: Connection, keys: Sequence[str], source: str) -> set[str]:
+    """The keys among ``keys`` whose ticket came from ``source`` (``jira``, ``embedded`` …)."""
+    rows = conn.execute(select(tickets.c.key).where(tickets.c.key.in_(list(keys)),
+                                                    tickets.c.source == source))
+    return {str(k) for (k,) in rows}
+
+
+def label_changes(conn: Connection, since: datetime, until: datetime) -> list[dict[str, Any]]:
+    """The label history of every ticket in ``[since, until)``, in time order: ``ticket``,
+    ``at`` (stored time), ``by``, ``added`` and ``removed`` (lists)."""
+    rows = conn.execute(select(history_table).where(
+        history_table.c.at >= stored(since), history_table.c.at < stored(until))
+        .order_by(history_table.c.at, history_table.c.id)).mappings()
+    return [{"ticket": r["ticket_key"], "at": r["at"], "by": r["author"],
+             "added": json.loads(r["added"]), "removed": json.loads(r["removed"])} for r in rows]

@@ -1,0 +1,83 @@
+"""The evidence log's table: appending a record, reading records, verifying the whole log.
+
+Records are appended inside the caller's transaction, so a change never lands without its
+evidence. Writers serialise on the chain head: SQLite by ``BEGIN IMMEDIATE``
+(:mod:`vulnmark.store.engine`), PostgreSQL by a transaction-scoped advisory lock. The hashing
+and the verifier are :mod:`vulnmark.evidence.chain`'s.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, select, text, update
+
+from vulnmark._time import stored
+from vulnmark.evidence.chain import (
+    GENESIS,
+    HEAD,
+    Record,
+    Verification,
+    canonical,
+    chain_hash,
+    check_head,
+    verify_rows,
+)
+from vulnmark.store.schema import events, state
+
+
+def append(conn: Connection, kind: str, payload: Mapping[str, Any], at: datetime) -> Record:
+    """Append one record inside the caller's transaction."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(7305)"))
+    head = conn.execute(
+        select(events.c.seq, events.c.hash).order_by(events.c.seq.desc()).limit(1)
+    ).first()
+    seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS)
+    when = stored(at)
+    assert when is not None
+    body = canonical(dict(payload))
+    digest = chain_hash(prev, seq, when, kind, body)
+    conn.execute(
+        events.insert().values(seq=seq, at=when, kind=kind, payload=body, prev_hash=prev,
+                               hash=digest)
+    )
+    # The head is kept apart so that deleting records from the end is detected too.
+    head_value = canonical([seq, digest])
+    if not conn.execute(update(state).where(state.c.name == HEAD).values(value=head_value)
+                        ).rowcount:
+        conn.execute(state.insert().values(name=HEAD, value=head_value))
+    return Record(seq, when, kind, json.loads(body), prev, digest)
+
+
+def iter_events(conn: Connection, *, since: str | None = None,
+                until: str | None = None) -> Iterator[Record]:
+    """The records in sequence order (those with ``since <= at < until``, stored times)."""
+    query = select(events).order_by(events.c.seq)
+    if since:
+        query = query.where(events.c.at >= since)
+    if until:
+        query = query.where(events.c.at < until)
+    for row in conn.execute(query).mappings():
+        yield Record(row["seq"], row["at"], row["kind"], json.loads(row["payload"]),
+                     row["prev_hash"], row["hash"])
+
+
+def verify(conn: Connection) -> Verification:
+    """The whole log: the chain (:func:`~vulnmark.evidence.chain.verify_rows`) and the head
+    kept apart (records deleted from the end)."""
+    rows = conn.execute(
+        select(events.c.seq, events.c.at, events.c.kind, events.c.payload,
+               events.c.prev_hash, events.c.hash).order_by(events.c.seq)
+    )
+    result = verify_rows((seq, at, kind, payload, prev, digest)
+                         for seq, at, kind, payload, prev, digest in rows)
+    recorded = conn.execute(select(state.c.value).where(state.c.name == HEAD)).scalar()
+    return check_head(result, recorded)
+
+
+def count(conn: Connection) -> int:
+    return int(conn.execute(select(func.count()).select_from(events)).scalar_one())

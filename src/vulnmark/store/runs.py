@@ -1,0 +1,121 @@
+"""Run records: every check, report and sync run, its stored report bodies and its deliveries,
+each written with its evidence record in the same transaction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, select, update
+
+from vulnmark._time import parse, stored
+from vulnmark.model import Run
+from vulnmark.store import events
+from vulnmark.store.schema import reports, runs
+from vulnmark.store.store import Store
+
+
+def record_run(store: Store, *, kind: str, at: datetime, policy_digest: str,
+               counts: Mapping[str, int], report_digest: str | None = None,
+               bodies: Mapping[str, str] | None = None, delivery_status: str | None = None,
+               error: str | None = None) -> int:
+    """Insert a run (and the rendered report bodies) with its evidence record.
+
+    A run that failed (e.g. ``kind="sync"`` when Jira did not answer) passes ``error``: the
+    next report lists it under Control health.
+    """
+    with store.transaction() as conn:
+        run_id = int(conn.execute(runs.insert().returning(runs.c.id).values(
+            kind=kind, started_at=stored(at), finished_at=stored(at),
+            policy_digest=policy_digest, counts=json.dumps(dict(counts), sort_keys=True),
+            report_digest=report_digest, delivery_status=delivery_status, error=error,
+        )).scalar_one())
+        if bodies:
+            conn.execute(reports.insert(), [
+                {"run_id": run_id, "format": fmt, "body": body} for fmt, body in bodies.items()
+            ])
+        events.append(conn, "run", {
+            "run": run_id, "kind": kind, "policy_digest": policy_digest, "counts": dict(counts),
+            "report_digest": report_digest, **({"error": error} if error else {}),
+        }, at)
+    return run_id
+
+
+def record_delivered(store: Store, run_id: int, *, at: datetime, message_id: str,
+                     server_reply: str, recipients: Sequence[str], attempts: int,
+                     sent_at: datetime) -> None:
+    """A report the mail server accepted (its Message-ID and reply)."""
+    with store.transaction() as conn:
+        conn.execute(update(runs).where(runs.c.id == run_id).values(
+            delivery_status="delivered", message_id=message_id, server_reply=server_reply,
+            error=None))
+        events.append(conn, "delivery", {
+            "run": run_id, "status": "delivered", "message_id": message_id,
+            "server_reply": server_reply, "recipients": list(recipients),
+            "attempts": attempts, "sent_at": stored(sent_at)}, at)
+
+
+def record_failed(store: Store, run_id: int, *, at: datetime, error: str | None,
+                  attempts: int = 0) -> None:
+    """A report that could not be delivered, and why."""
+    with store.transaction() as conn:
+        conn.execute(update(runs).where(runs.c.id == run_id).values(
+            delivery_status="failed", error=error))
+        events.append(conn, "delivery", {"run": run_id, "status": "failed", "error": error,
+                                         "attempts": attempts}, at)
+
+
+def list_runs(store: Store, *, kind: str | None = None, limit: int | None = None,
+              since: datetime | None = None, until: datetime | None = None) -> list[Run]:
+    """Runs, newest first."""
+    query = select(runs).order_by(runs.c.id.desc())
+    if kind:
+        query = query.where(runs.c.kind == kind)
+    if since:
+        query = query.where(runs.c.started_at >= stored(since))
+    if until:
+        query = query.where(runs.c.started_at < stored(until))
+    if limit:
+        query = query.limit(limit)
+    with store.reading() as conn:
+        return [_run(r) for r in conn.execute(query).mappings()]
+
+
+def covered(store: Store, slot: datetime, following: datetime | None) -> bool:
+    """Whether a report run started at or after ``slot`` and before ``following``."""
+    query = select(runs.c.id).where(runs.c.kind == "report", runs.c.started_at >= stored(slot))
+    if following is not None:
+        query = query.where(runs.c.started_at < stored(following))
+    with store.reading() as conn:
+        return conn.execute(query.limit(1)).first() is not None
+
+
+def report_bodies(conn: Connection, run_ids: Sequence[int]) -> list[tuple[int, str, str]]:
+    """(run id, format, body) of the stored reports of ``run_ids``."""
+    rows = conn.execute(select(reports.c.run_id, reports.c.format, reports.c.body).where(
+        reports.c.run_id.in_(list(run_ids))))
+    return [(int(run_id), str(fmt), str(body)) for run_id, fmt, body in rows]
+
+
+def first_report_at(conn: Connection) -> datetime | None:
+    """When the first report run ever started."""
+    return parse(conn.execute(select(func.min(runs.c.started_at)).where(
+        runs.c.kind == "report")).scalar())
+
+
+def _run(r: Any) -> Run:
+    started = parse(str(r["started_at"]))
+    assert started is not None
+    return Run(
+        id=int(str(r["id"])), kind=str(r["kind"]), started_at=started,
+        policy_digest=str(r["policy_digest"]), counts=json.loads(str(r["counts"])),
+        report_digest=_opt(r["report_digest"]), delivery_status=_opt(r["delivery_status"]),
+        message_id=_opt(r["message_id"]), server_reply=_opt(r["server_reply"]),
+        error=_opt(r["error"]),
+    )
+
+
+def _opt(value: object) -> str | None:
+    return None if value is None else str(value)
