@@ -1,4 +1,4 @@
-"""Evaluate ``vulnmark.classify.read`` on real public data and measure its throughput.
+"""Evaluate ``vulnmark.check.infer.read`` on real public data and measure its throughput.
 
 Every record becomes a ticket whose text is what a person would have pasted into a tracker;
 the record's *metadata* severity is removed from the text and kept as ground truth. Where a
@@ -31,9 +31,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from vulnmark.classify import read
-from vulnmark.classify._cvss import vector_class
-from vulnmark.classify._vocab import ANY_CLASS, CANONICAL, severity_from_score
+from vulnmark.check.infer import read
+from vulnmark.check.infer._cvss import vector_class
+from vulnmark.check.infer._vocab import ANY_CLASS, CANONICAL, severity_from_score
 from vulnmark.model import Comment, Reading, Ticket, TicketKey
 from vulnmark.policy import preset
 

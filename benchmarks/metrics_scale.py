@@ -27,9 +27,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from vulnmark.store import metrics
 from vulnmark._time import stored
-from vulnmark.store import Store
+from vulnmark.store import Store, metrics
 
 NOW = datetime(2026, 11, 27, 7, 0, tzinfo=UTC)
 START = NOW - timedelta(days=730)

@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from core_support import make_ticket
-from vulnmark import evaluate, outcomes
-from vulnmark.check import deadline_findings
+from vulnmark import outcomes
+from vulnmark.check import engine, results
+from vulnmark.check.rules import deadline_findings
 from vulnmark.model import Finding, TicketKey
 from vulnmark.policy import preset
 from vulnmark.store import Store
@@ -110,7 +111,7 @@ def store(store_url: str) -> Iterator[Store]:
 
 def _findings(store: Store, policy_name: str, now: datetime) -> dict[str, set[str]]:
     out: dict[str, set[str]] = {}
-    for f in evaluate.check(store, preset(policy_name), now).findings:
+    for f in results.check(store, preset(policy_name), now).findings:
         out.setdefault(f.ticket, set()).add(f.kind)
     return out
 
@@ -142,16 +143,16 @@ def test_store_joins_outcomes_and_resolutions(store: Store) -> None:
 def test_ticket_keeps_the_deadline_of_the_policy_at_discovery(store: Store) -> None:
     store.upsert_tickets([make_ticket("VULN-1", labels=("Vulnerability", "CRITICAL"),
                                       created=T0)], at=T0)
-    evaluate.refresh(store, preset("pci-dss"), now=T0)          # 720 h in force
+    engine.refresh(store, preset("pci-dss"), now=T0)          # 720 h in force
     later = T0 + timedelta(days=10)
     policy = preset("etsi-319-401")                               # 48 h from then on
-    evaluate.refresh(store, policy, now=later - timedelta(hours=1))
+    engine.refresh(store, policy, now=later - timedelta(hours=1))
     store.upsert_tickets([make_ticket("VULN-2", labels=("Vulnerability", "CRITICAL"),
                                       created=later)], at=later)
-    result = evaluate.check(store, policy, later + timedelta(hours=49))
+    result = results.check(store, policy, later + timedelta(hours=49))
     overdue = {f.ticket for f in result.findings if f.kind == "overdue"}
     assert overdue == {"VULN-2"}                                  # VULN-1 keeps 720 h
-    rows = {v.ticket: v.due_at for v in evaluate.vulnerabilities(store, policy, later)}
+    rows = {v.ticket: v.due_at for v in results.vulnerabilities(store, policy, later)}
     assert rows["VULN-1"] == T0 + timedelta(hours=720)
     assert rows["VULN-2"] == later + timedelta(hours=48)
     with store.reading() as conn:
@@ -168,5 +169,5 @@ def test_a_late_ticket_without_outcome_is_listed_once_per_kind(store: Store) -> 
                     resolved=T0 + timedelta(hours=50), resolution="Duplicate",
                     status="Resolved"),
     ], at=T0)
-    result = evaluate.check(store, preset("etsi-319-401"), T0 + timedelta(hours=72))
+    result = results.check(store, preset("etsi-319-401"), T0 + timedelta(hours=72))
     assert sorted(f.kind for f in result.findings) == ["late", "no_outcome"]

@@ -9,7 +9,8 @@ from xml.etree import ElementTree
 import pytest
 
 from core_support import make_ticket
-from vulnmark import charts, evaluate, outcomes
+from vulnmark import charts, outcomes
+from vulnmark.check import engine
 from vulnmark.model import LabelChange
 from vulnmark.policy import preset
 from vulnmark.store import Store, metrics
@@ -48,7 +49,7 @@ def store(store_url: str) -> Iterator[Store]:
 def test_metrics_by_class_and_month(store: Store) -> None:
     now = datetime(2026, 11, 27, 7, tzinfo=UTC)
     policy = preset("etsi-319-401")
-    evaluate.refresh(store, policy, now=now)
+    engine.refresh(store, policy, now=now)
     m = metrics.compute(store, datetime(2026, 10, 1, tzinfo=UTC),
                         datetime(2026, 12, 1, tzinfo=UTC), now)
     rows = {(r.month, r.classification): r for r in m.rows}

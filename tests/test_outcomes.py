@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from core_support import make_ticket
-from vulnmark import evaluate, outcomes
+from vulnmark import outcomes
+from vulnmark.check import engine, results
 from vulnmark.config import from_mapping
 from vulnmark.errors import ConfigError, OutcomeError
 from vulnmark.outcomes import OutcomeRules, parse_rules
@@ -102,13 +103,13 @@ def test_configured_resolution_names_drive_no_outcome(store: Store) -> None:
                                       resolved=T0, resolution="Mitigated", status="Closed")],
                          at=T0)
     now = T0 + timedelta(days=1)
-    plain = evaluate.check(store, preset("etsi-319-401"), now)
+    plain = results.check(store, preset("etsi-319-401"), now)
     assert [f.ticket for f in plain.findings if f.kind == "no_outcome"] == ["VULN-3"]
     policy = from_mapping({"outcomes": {"mitigation_plan": ["Mitigated"]}})
-    configured = evaluate.check(store, policy, now)
+    configured = results.check(store, policy, now)
     assert not [f for f in configured.findings if f.kind == "no_outcome"]
     relaxed = from_mapping({"outcomes": {"required": False}})
-    assert not [f for f in evaluate.check(store, relaxed, now).findings
+    assert not [f for f in results.check(store, relaxed, now).findings
                 if f.kind == "no_outcome"]
 
 
@@ -127,8 +128,8 @@ def test_reclassification_records_who_when_why(store: Store) -> None:
         "ticket": "VULN-2", "from": "HIGH", "to": "CRITICAL", "by": "mso",
         "why": "exploit published"}
     # the clock still runs from discovery: 48 h after T0, not after the reclassification
-    evaluate.refresh(store, policy, now=at)
-    rows = {v.ticket: v.due_at for v in evaluate.vulnerabilities(store, policy, at)}
+    engine.refresh(store, policy, now=at)
+    rows = {v.ticket: v.due_at for v in results.vulnerabilities(store, policy, at)}
     assert rows["VULN-2"] == T0 + timedelta(hours=48)
 
 

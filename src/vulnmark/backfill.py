@@ -20,8 +20,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from vulnmark import evaluate
 from vulnmark._csv import csv_text, undefuse
+from vulnmark.check import kinds as finding_kinds
+from vulnmark.check.results import Filters, check
 from vulnmark.errors import InputError
 from vulnmark.model import Evidence, Finding, LabelChange, TicketKey
 from vulnmark.policy import Policy
@@ -33,7 +34,8 @@ from vulnmark.store import tickets as _tickets
 
 logger = logging.getLogger(__name__)
 
-KINDS = frozenset({"unclassified", "unmarked", "suspected"})
+KINDS = finding_kinds.backfill_kinds()
+"""The finding kinds a proposal is made for (see :data:`vulnmark.check.kinds.KINDS`)."""
 SUSPECTED_CONFIDENCE = 0.5
 """Confidence of adding the vulnerability label to a suspected ticket whose text states no class:
 the signals show a vulnerability is discussed, not that the ticket is one. Never above the
@@ -70,24 +72,28 @@ class Proposal:
 
 def propose(store: Store, policy: Policy, now: datetime) -> list[Proposal]:
     """Proposals for every ticket whose marking is incomplete, most confident first."""
-    result = evaluate.check(store, policy, now, evaluate.Filters(kinds=KINDS))
+    result = check(store, policy, now, Filters(kinds=KINDS))
     out = [p for f in result.findings if (p := _proposal(f, policy)) is not None]
     out.sort(key=lambda p: (-p.confidence, p.ticket))
     return out
 
 
 def _proposal(f: Finding, policy: Policy) -> Proposal | None:
+    """What the kind's backfill action (:attr:`vulnmark.check.kinds.Kind.backfill`) adds."""
     vuln = policy.vulnerability_label
-    if f.kind == "unclassified":
+    action = finding_kinds.BY_NAME[f.kind].backfill
+    if action == "class":
         if not f.suggested:
             return None
         add: tuple[str, ...] = (f.suggested,)
         confidence = f.confidence or 0.0
-    elif f.kind == "unmarked":
+    elif action == "vulnerability":
         add, confidence = (vuln,), 1.0  # a classification label says "vulnerability" already
-    else:
+    elif action == "vulnerability_and_class":
         add = (vuln, f.suggested) if f.suggested else (vuln,)
         confidence = f.confidence if f.suggested and f.confidence else SUSPECTED_CONFIDENCE
+    else:
+        return None
     return Proposal(f.ticket, add, f.kind, f.suggested, confidence, f.title, f.evidence)
 
 

@@ -295,7 +295,7 @@ def _validate_sections(found: Mapping[str, Any], timezone: object,
                        class_names: tuple[str, ...]) -> None:
     """The tables other modules own are checked here too, so a typo fails at load."""
     from vulnmark import schedule
-    from vulnmark.classify import validate_section
+    from vulnmark.check.infer import validate_section
     from vulnmark.outcomes import parse_rules
 
     if "inference" in found:

@@ -8,7 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from vulnmark import evaluate, runs
+from vulnmark import runs
+from vulnmark.check import results
+from vulnmark.check.engine import Progress, Reader, fewer_collections
 from vulnmark.errors import DeliveryFailed, NotifyError
 from vulnmark.notify import Delivery, Notifier
 from vulnmark.policy import Policy
@@ -20,9 +22,9 @@ logger = logging.getLogger(__name__)
 
 
 def build(store: Store, policy: Policy, now: datetime, *,
-          reader: evaluate.Reader | None = None,
-          progress: evaluate.Progress | None = None) -> DailyReport:
-    result = evaluate.check(store, policy, now, reader=reader, progress=progress)
+          reader: Reader | None = None,
+          progress: Progress | None = None) -> DailyReport:
+    result = results.check(store, policy, now, reader=reader, progress=progress)
     return DailyReport.from_policy(
         policy, generated_at=now, tickets=result.tickets,
         vulnerabilities=result.vulnerabilities, by_class=result.by_class,
@@ -40,15 +42,15 @@ class DailyRun:
 
 
 def run(store: Store, policy: Policy, now: datetime, *, notifier: Notifier | None = None,
-        recipients: Sequence[str] = (), reader: evaluate.Reader | None = None,
-        progress: evaluate.Progress | None = None) -> DailyRun:
+        recipients: Sequence[str] = (), reader: Reader | None = None,
+        progress: Progress | None = None) -> DailyRun:
     """Build and keep the report; send it when a notifier is given.
 
     The report is stored (text, HTML and JSON) before any delivery is tried, so a failed
     delivery loses nothing: the run is recorded as undelivered, the next report shows it, and
     :class:`~vulnmark.notify.DeliveryFailed` propagates for the caller's exit code.
     """
-    with evaluate.fewer_collections():  # thousands of findings, each several objects
+    with fewer_collections():  # thousands of findings, each several objects
         report = build(store, policy, now, reader=reader, progress=progress)
         bodies = {fmt.value: fmt.to_format().format(report)
                   for fmt in (ReportFormat.TEXT, ReportFormat.HTML, ReportFormat.JSON)}

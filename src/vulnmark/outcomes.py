@@ -16,13 +16,13 @@ record in the same transaction.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, cast
 
 from vulnmark._time import stored
-from vulnmark.check import marking
+from vulnmark.check.rules import marking
 from vulnmark.errors import ConfigError, OutcomeError
 from vulnmark.model import (
     NO_REMEDIATION_REASONS,
@@ -148,11 +148,6 @@ def record(store: Store, key: str, kind: str, *, at: datetime, text: str = "",
             "recorded_at": stored(at)}, at)
     return outcome
 
-
-def earliest(candidates: Sequence[Outcome | None]) -> Outcome | None:
-    """The first outcome in time (ties: the explicit one listed first)."""
-    found = [o for o in candidates if o is not None]
-    return min(found, key=lambda o: o.recorded_at) if found else None
 
 
 @dataclass(frozen=True)

@@ -254,13 +254,13 @@ def test_jql_quotes_and_escapes_labels(vm: Cli, tmp_path: Path) -> None:
 
 
 def test_an_unchanged_store_is_not_reevaluated(loaded: Cli) -> None:
-    from vulnmark import evaluate
+    from vulnmark.check import engine
     from vulnmark.policy import preset
     from vulnmark.store import Store
 
     loaded.ok("check")
     with Store.open(loaded.db_url) as store:
-        assert evaluate.refresh(store, preset("etsi-319-401")) == 0
+        assert engine.refresh(store, preset("etsi-319-401")) == 0
 
 
 def test_unclassified_filter_keeps_only_vulnerabilities(loaded: Cli) -> None:

@@ -11,7 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from core_support import make_ticket
-from vulnmark import evaluate
+from vulnmark.check import results
 from vulnmark.policy import preset
 from vulnmark.store import Store
 from vulnmark.store.engine import MIGRATIONS, make_engine
@@ -49,7 +49,7 @@ def test_the_due_date_index_holds_only_rows_with_a_due_date(store_url: str) -> N
         store.upsert_tickets([make_ticket("V-1", labels=("Vulnerability", "CRITICAL"),
                                           created=NOW - timedelta(days=3)),
                               make_ticket("P-1")], at=NOW)
-        result = evaluate.check(store, preset("etsi-319-401"), NOW)
+        result = results.check(store, preset("etsi-319-401"), NOW)
         assert [f.kind for f in result.findings] == ["overdue"]
         with store.reading() as conn:
             if conn.dialect.name == "sqlite":
@@ -63,5 +63,5 @@ def test_the_due_date_index_holds_only_rows_with_a_due_date(store_url: str) -> N
                 sql = conn.execute(text("SELECT indexdef FROM pg_indexes "
                                         "WHERE indexname = 'ix_evaluations_due'")).scalar_one()
             assert "due_at IS NOT NULL" in sql
-        counts = evaluate.collect(store, preset("etsi-319-401"), NOW)
+        counts = results.collect(store, preset("etsi-319-401"), NOW)
         assert (counts.tickets, counts.vulnerabilities, counts.by_class["CRITICAL"]) == (2, 1, 1)

@@ -196,20 +196,20 @@ def test_opening_and_reading_while_a_write_is_in_progress(store_url: str) -> Non
 
 
 def test_a_gone_ticket_that_comes_back_unchanged_is_back(store: Store) -> None:
-    from vulnmark import evaluate
+    from vulnmark.check import results
     from vulnmark.policy import preset
 
     policy = preset("etsi-319-401")
     t = make_ticket("CA-5", labels=("Vulnerability",))
     store.upsert_tickets([t], at=AT)
-    assert len(evaluate.check(store, policy, AT).findings) == 1
+    assert len(results.check(store, policy, AT).findings) == 1
     store.mark_gone(["CA-5"], at=AT, reason="moved out of the sync scope")
     assert store.ticket_keys() == set()
-    assert evaluate.check(store, policy, AT).findings == ()
+    assert results.check(store, policy, AT).findings == ()
     counts = store.upsert_tickets([t], at=AT)  # back in scope, same content
     assert counts.updated == 1
     assert store.ticket_keys() == {"CA-5"}
-    assert [f.kind for f in evaluate.check(store, policy, AT).findings] == ["unclassified"]
+    assert [f.kind for f in results.check(store, policy, AT).findings] == ["unclassified"]
 
 
 def test_the_same_key_twice_in_one_import_keeps_the_last(store: Store) -> None:

@@ -8,9 +8,12 @@ from typing import Any
 
 import click
 
-from vulnmark import evaluate, jql
+from vulnmark import jql
 from vulnmark._csv import csv_text
-from vulnmark._time import iso
+from vulnmark.check import kinds as finding_kinds
+from vulnmark.check import results
+from vulnmark.check.engine import refresh
+from vulnmark.check.results import CheckResult, Filters, check_json
 from vulnmark.cli.app import EXIT_FINDINGS, App, pass_app, progress_callback, table
 from vulnmark.model import FINDING_KINDS, Finding
 from vulnmark.policy import Policy
@@ -41,20 +44,20 @@ def filter_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def make_filters(policy: Policy, classes: tuple[str, ...], unclassified: bool, state: str,
-                 kinds: tuple[str, ...]) -> evaluate.Filters:
+                 kinds: tuple[str, ...]) -> Filters:
     known = set(policy.class_names)
     for c in classes:
         if c not in known:
             raise click.BadParameter(f"unknown class {c!r}; the policy has "
                                      f"{', '.join(policy.class_names)}", param_hint="--class")
-    return evaluate.Filters(kinds=frozenset(kinds), classes=frozenset(classes),
+    return Filters(kinds=frozenset(kinds), classes=frozenset(classes),
                             unclassified=unclassified, state=None if state == "all" else state)
 
 
-def _evaluate(app: App, filters: evaluate.Filters) -> evaluate.CheckResult:
+def _evaluate(app: App, filters: Filters) -> CheckResult:
     update, done = progress_callback(None, "evaluating")
     try:
-        return evaluate.check(app.store, app.policy, app.now, filters, progress=update)
+        return results.check(app.store, app.policy, app.now, filters, progress=update)
     finally:
         done()
 
@@ -84,7 +87,7 @@ def check(app: App, classes: tuple[str, ...], unclassified: bool, state: str,
                     counts={"tickets": result.tickets, "vulnerabilities": result.vulnerabilities,
                             **{f"kind.{k}": n for k, n in result.by_kind.items() if n}})
     if fmt == "json":
-        click.echo(json.dumps(check_json(app, result), indent=2, ensure_ascii=False))
+        click.echo(json.dumps(check_json(result, app.policy), indent=2, ensure_ascii=False))
     elif fmt == "csv":
         click.echo(csv_text(FINDING_COLUMNS + ["labels", "url", "reporter", "evidence"],
                             [_row(f) + [list(f.labels), f.url, f.reporter, _evidence(f)]
@@ -108,23 +111,6 @@ def _fail_kinds(text: str) -> set[str]:
         raise click.BadParameter(f"unknown kind(s) {', '.join(sorted(unknown))}; choose from "
                                  f"{', '.join(FINDING_KINDS)} or 'any'", param_hint="--fail-on")
     return kinds
-
-
-def check_json(app: App, result: evaluate.CheckResult) -> dict[str, object]:
-    """The JSON contract of DESIGN.md."""
-    return {
-        "generated_at": iso(result.generated_at),
-        "policy": {"preset": app.policy.preset, "digest": app.policy.digest()},
-        "summary": {"tickets": result.tickets, "vulnerabilities": result.vulnerabilities,
-                    "by_class": result.by_class, "by_kind": result.by_kind},
-        "findings": [{k: v for k, v in f.as_dict().items() if k in CONTRACT_KEYS}
-                     for f in result.findings],
-    }
-
-
-#: The finding keys of DESIGN.md's check JSON, exactly (the report JSON carries more).
-CONTRACT_KEYS = ("ticket", "kind", "title", "url", "labels", "classification", "suggested",
-                 "confidence", "evidence", "due_at", "reporter")
 
 
 def _row(f: Finding) -> list[Any]:
@@ -152,8 +138,8 @@ def list_(app: App, classes: tuple[str, ...], unclassified: bool, state: str,
       vulnmark list --unclassified --format csv > unclassified.csv
     """
     filters = make_filters(app.policy, classes, unclassified, state, kinds)
-    evaluate.refresh(app.store, app.policy, now=app.now)
-    rows = evaluate.vulnerabilities(app.store, app.policy, app.now, filters)
+    refresh(app.store, app.policy, now=app.now)
+    rows = results.vulnerabilities(app.store, app.policy, app.now, filters)
     headers = ["ticket", "classification", "state", "created", "due_at", "findings", "title"]
     data = [[v.ticket, v.classification, v.state, v.created.isoformat(),
              v.due_at.isoformat() if v.due_at else None, list(v.kinds), v.title] for v in rows]
@@ -184,7 +170,7 @@ def jql_command(app: App, classes: tuple[str, ...], unclassified: bool, state: s
     make_filters(policy, classes, unclassified, state, kinds)
     all_class_labels = [label for c in policy.classes for label in c.accepted]
     unclassified = unclassified or "unclassified" in kinds
-    other = [k for k in kinds if k != "unclassified"]
+    other = [k for k in kinds if not finding_kinds.BY_NAME[k].in_jql]
     if other:
         click.echo(f"vulnmark: note: kinds {', '.join(other)} depend on ticket text and cannot "
                    "be expressed in JQL; the query lists the vulnerabilities to look at",

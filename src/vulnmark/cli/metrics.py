@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from vulnmark import evaluate
 from vulnmark._csv import csv_text
+from vulnmark.check.engine import refresh
 from vulnmark.cli.app import App, pass_app, table
 from vulnmark.policy import Policy
 from vulnmark.store import metrics
@@ -59,7 +59,7 @@ def metrics_command(app: App, since: datetime | None, until: datetime | None, fm
       vulnmark metrics --from 2026-11-01 --to 2026-11-30 --format csv > november.csv
     """
     start, end = period(app.policy, since, until, app.now)
-    evaluate.refresh(app.store, app.policy, now=app.now)
+    refresh(app.store, app.policy, now=app.now)
     result = metrics.compute(app.store, start, end, app.now)
     if fmt == "json":
         click.echo(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))

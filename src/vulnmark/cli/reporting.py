@@ -10,9 +10,10 @@ from pathlib import Path
 
 import click
 
-from vulnmark import daily, evaluate, pack
+from vulnmark import daily, pack
 from vulnmark._csv import csv_text
 from vulnmark._time import stored
+from vulnmark.check.engine import refresh
 from vulnmark.cli.app import EXIT_EXTERNAL, App, fatal, pass_app, table
 from vulnmark.cli.metrics import period
 from vulnmark.errors import DeliveryFailed
@@ -177,7 +178,7 @@ def evidence_export(app: App, since: datetime, until: datetime, output: Path) ->
       vulnmark evidence verify --pack evidence-2026.zip
     """
     start, end = period(app.policy, since, until, app.now)
-    evaluate.refresh(app.store, app.policy, now=app.now)
+    refresh(app.store, app.policy, now=app.now)
     result = pack.export(app.store, app.policy, start, end, app.now, output)
     click.echo(f"wrote {result.path}: {result.files} files, {result.runs} runs, "
                f"{result.events} evidence records, head {result.head or '(none)'}")

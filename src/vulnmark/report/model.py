@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from vulnmark.check import kinds as finding_kinds
 from vulnmark.errors import ReportError
 from vulnmark.model import FINDING_KINDS, Finding, Run
 from vulnmark.policy import Policy
@@ -23,13 +24,9 @@ logger = logging.getLogger(__name__)
 
 EMPTY_MESSAGE = "No findings: every vulnerability ticket is marked and classified."
 
-#: (title, finding kinds) of the finding sections, in report order.
-FINDING_SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Needs classification", ("unclassified", "conflicting", "unmarked")),
-    ("Deadlines", ("overdue", "due_soon", "late", "no_outcome")),
-    ("Suspected vulnerabilities", ("suspected",)),
-    ("Label hygiene", ("noncanonical", "mismatch", "bad_date")),
-)
+#: (title, finding kinds) of the finding sections, in report order: derived from the finding
+#: kinds (:mod:`vulnmark.check.kinds`), so every kind is in exactly one section.
+FINDING_SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = finding_kinds.report_sections()
 HEALTH_TITLE = "Control health"
 COUNTS_TITLE = "Counts per class"
 SECTION_TITLES: tuple[str, ...] = (
@@ -226,13 +223,8 @@ def subject(report: DailyReport) -> str:
     """The mail subject, e.g.
     "[vulnmark] Daily classification report 2026-11-27: 3 need classification, 1 overdue"."""
     parts: list[str] = []
-    for n, label in (
-        (report.count("unclassified", "conflicting", "unmarked"), "need classification"),
-        (report.count("overdue"), "overdue"),
-        (report.count("due_soon"), "due soon"),
-        (report.count("suspected"), "suspected"),
-        (report.count("late", "no_outcome", "noncanonical", "mismatch", "bad_date"), "other"),
-    ):
+    for label, of_kinds in finding_kinds.subject_buckets():
+        n = report.count(*of_kinds)
         if n:
             parts.append(f"{n} {label}")
     if not parts:

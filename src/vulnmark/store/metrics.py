@@ -1,6 +1,6 @@
 """Metrics of the control: time to classify, time to outcome, share within deadline.
 
-Computed with one SQL aggregate over the cached evaluations (see :mod:`vulnmark.evaluate`), so
+Computed with one SQL aggregate over the cached evaluations (see :mod:`vulnmark.check.engine`), so
 the cost is one scan of the vulnerabilities discovered in the period, grouped by month of
 discovery (UTC) and class:
 
@@ -122,7 +122,7 @@ def _hours(conn: Connection, start: Any, end: Any) -> ColumnElement[Any]:
 def compute(store: Store, since: datetime, until: datetime, now: datetime) -> Metrics:
     """Metrics of the vulnerabilities discovered in ``[since, until)`` as evaluated at ``now``.
 
-    Call :func:`vulnmark.evaluate.refresh` first so the evaluations are current.
+    Call :func:`vulnmark.check.engine.refresh` first so the evaluations are current.
     """
     e = evaluations.c
     with store.reading() as conn:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from classify_support import make
 
-from vulnmark.classify import read
-from vulnmark.classify._cvss import vector_class
-from vulnmark.classify._vocab import severity_from_score
+from vulnmark.check.infer import read
+from vulnmark.check.infer._cvss import vector_class
+from vulnmark.check.infer._vocab import severity_from_score
 from vulnmark.policy import Policy
 
 

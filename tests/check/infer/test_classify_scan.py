@@ -7,9 +7,9 @@ import json
 import pytest
 
 from shared_data import data as dataset
-from vulnmark.classify import _read
-from vulnmark.classify._scan import StemIndex, ahocorasick_rs, scan
-from vulnmark.classify._text import lowered
+from vulnmark.check.infer import _read
+from vulnmark.check.infer._scan import StemIndex, ahocorasick_rs, scan
+from vulnmark.check.infer._text import lowered
 
 needs_accelerator = pytest.mark.skipif(ahocorasick_rs is None,
                                        reason="ahocorasick-rs (extra 'fast') not installed")

@@ -9,8 +9,8 @@ import pytest
 from classify_support import make
 
 from shared_data import data as dataset
-from vulnmark.classify import read
-from vulnmark.classify._cvss import vector_class
+from vulnmark.check.infer import read
+from vulnmark.check.infer._cvss import vector_class
 from vulnmark.policy import Policy
 
 

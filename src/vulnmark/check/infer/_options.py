@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from vulnmark.classify._vocab import CANONICAL
+from vulnmark.check.infer._vocab import CANONICAL
 from vulnmark.errors import ConfigError as PolicyError
 from vulnmark.policy import Policy
 

@@ -16,8 +16,8 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from vulnmark.classify._text import sentence_start
-from vulnmark.classify._vocab import (
+from vulnmark.check.infer._text import sentence_start
+from vulnmark.check.infer._vocab import (
     ANY_CLASS,
     DE_CLASS,
     EN_CLASS,

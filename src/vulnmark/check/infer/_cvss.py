@@ -18,7 +18,7 @@ from functools import lru_cache
 from cvss import CVSS2, CVSS3, CVSS4
 from cvss.exceptions import CVSSError
 
-from vulnmark.classify._vocab import severity_from_score
+from vulnmark.check.infer._vocab import severity_from_score
 
 logger = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from classify_support import make
 
-from vulnmark.classify import read
+from vulnmark.check.infer import read
 from vulnmark.policy import Policy
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from classify_support import make, with_inference
 
-from vulnmark.classify import read
+from vulnmark.check.infer import read
 from vulnmark.model import Evidence
 from vulnmark.policy import Policy
 
@@ -106,7 +106,7 @@ def test_custom_pattern() -> None:
 
 
 def test_custom_patterns_are_compiled_once_per_policy() -> None:
-    from vulnmark.classify._options import options_for
+    from vulnmark.check.infer._options import options_for
 
     policy = with_inference({"patterns": [{"regex": "blocker-sec", "class": "CRITICAL"}]})
     assert options_for(policy) is options_for(policy)

@@ -19,12 +19,12 @@ import logging
 import re
 from dataclasses import dataclass
 
-from vulnmark.classify import _signals, _statements
-from vulnmark.classify._cvss import ratings
-from vulnmark.classify._options import Options, options_for
-from vulnmark.classify._scan import StemIndex, Stems, scan
-from vulnmark.classify._text import Segment, lowered, snippet, split
-from vulnmark.classify._vocab import ANY_CLASS, canonical_class
+from vulnmark.check.infer import _signals, _statements
+from vulnmark.check.infer._cvss import ratings
+from vulnmark.check.infer._options import Options, options_for
+from vulnmark.check.infer._scan import StemIndex, Stems, scan
+from vulnmark.check.infer._text import Segment, lowered, snippet, split
+from vulnmark.check.infer._vocab import ANY_CLASS, canonical_class
 from vulnmark.model import Evidence, Reading, Ticket
 from vulnmark.policy import Policy
 

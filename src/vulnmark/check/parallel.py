@@ -1,4 +1,4 @@
-"""Evaluate a large backlog of changed tickets on several cores.
+"""Evaluate a large backlog of changed tickets on several cores (for :mod:`.engine`).
 
 A cold check of a big store (the first one, or after a policy change) is CPU-bound in Python:
 reading rows into tickets, inference and building the evaluation rows. Worker processes do all
@@ -10,77 +10,93 @@ in flight at once.
 
 A mid-sized backlog (a day of changes in a large store) is shared: this process evaluates ranges
 itself from the start, and a worker, started in the background, takes ranges once it answers.
+
+What a page of tickets becomes is the engine's business: it passes the page function (a
+module-level function, so a worker imports it by name) and the context it needs.
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
-from vulnmark import evaluate
-from vulnmark.outcomes import OutcomeRules
-from vulnmark.policy import DateWindow, Policy
-from vulnmark.store import Store, evaluations
-from vulnmark.store import tickets as _tickets
+from vulnmark.model import Ticket
+from vulnmark.store import Connection, Store, evaluations
+from vulnmark.store import tickets as store_tickets
 
 logger = logging.getLogger(__name__)
 
-CHUNK = 5000
-"""Tickets per task: large enough to amortise a task's overhead, small enough to stream."""
-Result = tuple[list[evaluate.Row], list[tuple[str, str]], list[str]]
+Row = evaluations.Row
+Result = tuple[list[Row], list[tuple[str, str]], list[str]]
+C = TypeVar("C")
+PageRows = Callable[[Connection, list[Ticket], C], list[Row]]
+"""(connection, tickets of a page, context) -> their evaluation rows."""
+
+
+class Options(Protocol):
+    """What this module reads of the engine's CheckOptions."""
+
+    @property
+    def batch(self) -> int: ...
+
+    @property
+    def chunk(self) -> int: ...
+
+    @property
+    def gc_threshold(self) -> int: ...
+
+
+PRELOAD = ("vulnmark.check.engine", "vulnmark.check.infer")
+"""What the forkserver imports once, when it starts: each worker is then forked ready instead
+of importing SQLAlchemy, the engine and the inference itself."""
 
 _worker: dict[str, Any] = {}
 
 
-def _init(url: str, policy: Policy, versions: evaluate.PolicyVersions,
-          rules: OutcomeRules, window: DateWindow) -> None:
-    import gc
-
-    from vulnmark.classify import read
-
+def _init(url: str, page_rows: PageRows[Any], context: Any, batch: int,
+          gc_threshold: int) -> None:
     gc.freeze()  # what the imports built lives as long as the worker: never scan it again
-    gc.set_threshold(evaluate.GC_THRESHOLD, *gc.get_threshold()[1:])
-    _worker.update(store=Store.open(url, create=False, migrated=True), policy=policy,
-                   versions=versions, rules=rules, read=read, window=window)
+    gc.set_threshold(gc_threshold, *gc.get_threshold()[1:])
+    _worker.update(store=Store.open(url, create=False, migrated=True), page_rows=page_rows,
+                   context=context, batch=batch)
 
 
 def _task(after: str | None, last: str) -> Result:
     """Evaluation rows, (key, content hash) read, and gone keys of the dirty tickets in
     ``(after, last]``."""
     store: Store = _worker["store"]
-    rows: list[evaluate.Row] = []
+    rows: list[Row] = []
     seen: list[tuple[str, str]] = []
     gone: list[str] = []
     with store.reading() as conn:  # one snapshot for the whole range
         while True:
-            page = _tickets.pending_page(conn, after=after, last=last, limit=evaluate.BATCH)
+            page = store_tickets.pending_page(conn, after=after, last=last,
+                                              limit=_worker["batch"])
             if not page.read:
                 break
-            rows += evaluate.evaluation_rows(conn, page.live, _worker["policy"], _worker["read"],
-                                             versions=_worker["versions"],
-                                             rules=_worker["rules"],
-                                             window=_worker["window"])
+            rows += _worker["page_rows"](conn, page.live, _worker["context"])
             seen += page.read
             gone += page.gone
             after = page.last
     return rows, seen, gone
 
 
-def ranges(store: Store, size: int = CHUNK) -> Iterator[tuple[str | None, str]]:
+def ranges(store: Store, size: int) -> Iterator[tuple[str | None, str]]:
     """Consecutive key ranges ``(after, last]`` of about ``size`` dirty tickets each."""
     with store.reading() as conn:
         yield from evaluations.pending_ranges(conn, size)
 
 
-def refresh(store: Store, policy: Policy, versions: evaluate.PolicyVersions,
-            rules: OutcomeRules, window: DateWindow, *, workers: int, fresh: bool,
-            progress: Callable[[int], None] | None = None,
-            here: Callable[[str | None, str], int] | None = None, chunk: int = CHUNK) -> int:
+def refresh(store: Store, page_rows: PageRows[C], context: C, options: Options, *,
+            workers: int, fresh: bool, progress: Callable[[int], None] | None = None,
+            here: Callable[[str | None, str], int] | None = None,
+            chunk: int | None = None) -> int:
     """Evaluate every dirty ticket with ``workers`` processes; returns how many.
 
     With ``here`` (which evaluates and stores the dirty tickets of one key range in this
@@ -90,15 +106,16 @@ def refresh(store: Store, policy: Policy, versions: evaluate.PolicyVersions,
     """
     url = store.engine.url.render_as_string(hide_password=False)
     pool = ProcessPoolExecutor(workers, mp_context=_context(), initializer=_init,
-                               initargs=(url, policy, versions, rules, window))
+                               initargs=(url, page_rows, context, options.batch,
+                                         options.gc_threshold))
+    todo = ranges(store, chunk or options.chunk)
     if here is None:
         with pool:
-            return _share(store, pool, workers, fresh, progress, ranges(store, chunk))
+            return _share(store, pool, workers, fresh, progress, todo)
     starter = _Starter(pool)
     starter.start()
     try:
-        return _share(store, pool, workers, fresh, progress, ranges(store, chunk), here,
-                      starter.is_ready)
+        return _share(store, pool, workers, fresh, progress, todo, here, starter.is_ready)
     finally:
         starter.close()
 
@@ -161,10 +178,9 @@ def _ready() -> bool:
 
 
 def _context() -> multiprocessing.context.ForkServerContext:
-    """The forkserver, told to import vulnmark's evaluation once (when it starts): each
-    worker is then forked ready instead of importing SQLAlchemy and the inference itself."""
+    """The forkserver, told to import vulnmark's evaluation once (:data:`PRELOAD`)."""
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["vulnmark.fanout", "vulnmark.classify"])
+    context.set_forkserver_preload(list(PRELOAD))
     return context
 
 

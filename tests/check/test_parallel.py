@@ -1,9 +1,10 @@
 """The multi-process evaluation of a large backlog gives exactly what the single-process path
-gives, never clears a ticket that changed after a worker read it, and falls back when the
-workers cannot run."""
+gives (chosen with CheckOptions, on SQLite and PostgreSQL), never clears a ticket that changed
+after a worker read it, and falls back when the workers cannot run."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,7 +14,8 @@ import pytest
 from sqlalchemy import select
 
 from core_support import APACHE_SAMPLE, APACHE_SAMPLE_SIZE
-from vulnmark import evaluate, fanout
+from vulnmark.check import engine, parallel
+from vulnmark.check.engine import CheckOptions
 from vulnmark.model import TicketKey
 from vulnmark.outcomes import OutcomeRules
 from vulnmark.policy import preset
@@ -49,49 +51,65 @@ def _pending(store: Store) -> int:
         return len(conn.execute(select(dirty_tickets.c.key)).all())
 
 
-def test_workers_give_exactly_the_single_process_result(tmp_path: Path,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    with _store(tmp_path / "one.db") as one:
-        evaluate.refresh(one, POLICY)
-        expected = _evaluations(one)
-    monkeypatch.setattr(evaluate, "PARALLEL_MIN", 0)
-    monkeypatch.setattr(fanout, "CHUNK", 200)  # several ranges, several in flight
-    monkeypatch.setattr(evaluate.os, "cpu_count", lambda: 2)
-    with _store(tmp_path / "many.db") as many:
-        assert evaluate.refresh(many, POLICY) == N
+SINGLE = CheckOptions(parallel=False)
+
+
+def _single_process(path: Path) -> list[tuple[object, ...]]:
+    with _store(path) as one:
+        assert engine.refresh(one, POLICY, options=SINGLE) == N
+        return _evaluations(one)
+
+
+def test_workers_give_exactly_the_single_process_result(tmp_path: Path, store_url: str) -> None:
+    expected = _single_process(tmp_path / "one.db")
+    # every ticket through the workers, several ranges in flight
+    pool = CheckOptions(parallel_min=0, chunk=200, workers=2)
+    with _store(store_url) as many:  # SQLite and PostgreSQL
+        assert engine.refresh(many, POLICY, options=pool) == N
         assert _evaluations(many) == expected
         assert _pending(many) == 0
-        assert evaluate.refresh(many, POLICY) == 0  # nothing left to do
+        assert engine.refresh(many, POLICY, options=pool) == 0  # nothing left to do
 
 
 def test_a_shared_backlog_gives_exactly_the_single_process_result(
         tmp_path: Path, store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    with _store(tmp_path / "one.db") as one:
-        evaluate.refresh(one, POLICY)
-        expected = _evaluations(one)
-    shared: list[int] = []
-    here = evaluate._refresh_here
+    """This process takes ranges while the worker starts, the worker takes ranges once it
+    answers, and the result is the single process's. The test waits for the worker before
+    this process evaluates its first range, so the worker always takes part."""
+    expected = _single_process(tmp_path / "one.db")
+    starters: list[parallel._Starter] = []
+    start = parallel._Starter.start
+
+    def recorded(self: parallel._Starter) -> None:
+        starters.append(self)
+        start(self)
+
+    here: list[int] = []
+    refresh_here = engine._refresh_here
 
     def counted(*args: Any, **kwargs: Any) -> int:
-        shared.append(here(*args, **kwargs))
-        return shared[-1]
+        deadline = time.monotonic() + 120
+        while not here and not starters[0].is_ready() and time.monotonic() < deadline:
+            time.sleep(0.05)  # the first range waits for the worker
+        assert starters[0].is_ready(), "the worker process never started"
+        here.append(refresh_here(*args, **kwargs))
+        return here[-1]
 
-    monkeypatch.setattr(evaluate, "SHARED_MIN", 0)  # PARALLEL_MIN stays above 1,200
-    monkeypatch.setattr(evaluate, "SHARED_CHUNK", 20)  # 1,200 // 32 = 37 a range
-    monkeypatch.setattr(evaluate, "_refresh_here", counted)
-    monkeypatch.setattr(evaluate.os, "cpu_count", lambda: 2)
     written: list[int] = []
-    write = fanout._write
-    monkeypatch.setattr(fanout, "_write", lambda *a, **k: written.append(write(*a, **k))
+    write = parallel._write
+    monkeypatch.setattr(parallel._Starter, "start", recorded)
+    monkeypatch.setattr(engine, "_refresh_here", counted)
+    monkeypatch.setattr(parallel, "_write", lambda *a, **k: written.append(write(*a, **k))
                         or written[-1])
+    # PARALLEL_MIN stays above 1,200: shared; 1,200 // 32 = 37 tickets a range
+    shared = CheckOptions(shared_min=0, shared_chunk=20, workers=2)
     with _store(store_url) as many:  # SQLite and PostgreSQL
-        assert evaluate.refresh(many, POLICY) == N
+        assert engine.refresh(many, POLICY, options=shared) == N
         assert _evaluations(many) == expected
         assert _pending(many) == 0
-    # this process took ranges while the worker started, and the worker took the rest
-    # (unless it never started in time: then this process did everything)
-    assert shared and all(n <= 40 for n in shared)
-    assert sum(shared) + sum(written) == N
+    assert here and all(n <= 40 for n in here), here  # this process took ranges
+    assert written and sum(written) > 0, "the worker took no range"
+    assert sum(here) + sum(written) == N
 
 
 def test_a_ticket_changed_after_the_worker_read_it_stays_pending(tmp_path: Path) -> None:
@@ -103,8 +121,8 @@ def test_a_ticket_changed_after_the_worker_read_it_stays_pending(tmp_path: Path)
         with store.reading() as conn:
             current = conn.execute(select(tickets.c.content_hash).where(
                 tickets.c.key == keys[1])).scalar_one()
-        fanout._write(store, (rows, stale + [(keys[1], current)], []), fresh=True,
-                      progress=None)
+        parallel._write(store, (rows, stale + [(keys[1], current)], []), fresh=True,
+                        progress=None)
         with store.reading() as conn:
             pending = set(conn.execute(select(dirty_tickets.c.key)).scalars())
         assert keys[0] in pending and keys[1] not in pending
@@ -113,15 +131,14 @@ def test_a_ticket_changed_after_the_worker_read_it_stays_pending(tmp_path: Path)
 @pytest.mark.parametrize("mode", ["pool", "shared"])
 def test_without_workers_this_process_does_everything(
         mode: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(evaluate.os, "cpu_count", lambda: 2)
     if mode == "pool":  # no worker process can start at all
-        monkeypatch.setattr(evaluate, "PARALLEL_MIN", 0)
-        monkeypatch.setattr(fanout, "refresh", _broken)
+        options = CheckOptions(parallel_min=0, workers=2)
+        monkeypatch.setattr(parallel, "refresh", _broken)
     else:  # the worker starts but never answers: this process takes every range
-        monkeypatch.setattr(evaluate, "SHARED_MIN", 0)
-        monkeypatch.setattr(fanout, "_ready", _never_ready)
+        options = CheckOptions(shared_min=0, workers=2)
+        monkeypatch.setattr(parallel, "_ready", _never_ready)
     with _store(tmp_path / "fallback.db") as store:
-        assert evaluate.refresh(store, POLICY) == N
+        assert engine.refresh(store, POLICY, options=options) == N
         assert _pending(store) == 0
         assert len(_evaluations(store)) == N
 

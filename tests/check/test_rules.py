@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from core_support import make_ticket
-from vulnmark.check import deadline_findings, marking, marking_findings
-from vulnmark.classify import read
+from vulnmark.check.infer import read
+from vulnmark.check.rules import deadline_findings, marking, marking_findings
 from vulnmark.model import Evidence, Finding, Reading, Ticket, TicketKey
 from vulnmark.policy import preset
 

@@ -1,20 +1,26 @@
-"""Policy + ticket -> findings. Pure functions: no I/O, no clock (``now`` is a parameter).
+"""Policy + ticket -> findings: the rules. Pure functions: no I/O, no clock (``now`` is a
+parameter).
 
-Findings split in two: *marking* findings depend only on the ticket and the policy
-(``unclassified``, ``conflicting``, ``unmarked``, ``suspected``, ``noncanonical``, ``mismatch``)
-and are cached per ticket version; *deadline* findings (``due_soon``, ``overdue``, ``late``)
-(and ``no_outcome``) depend on the evaluation instant and the outcomes, and are derived from
-the cached evaluation at every run.
+Findings split in two families (:mod:`vulnmark.check.kinds`): *marking* findings depend only on
+the ticket and the policy (:func:`marking_findings`) and are cached per ticket version;
+*deadline* findings depend on the evaluation instant and the outcomes
+(:func:`deadline_findings`) and are derived from the cached evaluation at every run. A change
+that makes the rules find something else for an unchanged ticket bumps :data:`RULES_VERSION`.
 """
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from vulnmark.model import Evidence, Finding, Reading, Ticket, replaced
+from vulnmark.model import Evidence, Finding, Outcome, Reading, Ticket, replaced
 from vulnmark.policy import DateWindow, Policy
+
+RULES_VERSION = 2
+"""Bumped whenever the rules' findings for an unchanged ticket change (2: ``bad_date``); part
+of the evaluation stamp (:mod:`vulnmark.check.engine`), so every store is evaluated again once."""
 
 
 @dataclass(frozen=True)
@@ -223,3 +229,10 @@ def _span(delta: timedelta) -> str:
 def _unique(items: tuple[Evidence, ...]) -> tuple[Evidence, ...]:
     """Evidence without repeats (a snippet can be both a signal and a class statement)."""
     return tuple(dict.fromkeys(items))
+
+
+def earliest(candidates: Sequence[Outcome | None]) -> Outcome | None:
+    """The first outcome in time (ties: the explicit one listed first): the one that meets or
+    misses a deadline."""
+    found = [o for o in candidates if o is not None]
+    return min(found, key=lambda o: o.recorded_at) if found else None

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from classify_support import make, with_inference
 
-from vulnmark.classify import __all__ as exported
-from vulnmark.classify import read, validate_section
+from vulnmark.check.infer import __all__ as exported
+from vulnmark.check.infer import read, validate_section
 from vulnmark.errors import ConfigError
 
 

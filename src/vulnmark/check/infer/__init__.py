@@ -8,7 +8,7 @@ snippets, and the vulnerability signals that make an unmarked ticket ``suspected
 
 from __future__ import annotations
 
-from vulnmark.classify._options import validate_section
-from vulnmark.classify._read import read
+from vulnmark.check.infer._options import validate_section
+from vulnmark.check.infer._read import read
 
 __all__ = ["read", "validate_section"]
