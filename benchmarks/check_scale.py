@@ -37,9 +37,10 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from vulnmark import daily
+from vulnmark.config.load import Config
+from vulnmark.config.presets import preset
+from vulnmark.daily import DailyJob
 from vulnmark.model import Comment, Ticket, TicketKey
-from vulnmark.policy import preset
 from vulnmark.store import Store
 from vulnmark.store.codec import comment_rows, content_hash, ticket_row
 
@@ -133,7 +134,7 @@ def bare_scan(path: Path) -> float:
 
 def check_and_report(store: Store) -> tuple[float, int]:
     start = time.perf_counter()
-    result = daily.run(store, preset("etsi-319-401"), NOW)
+    result = DailyJob(store, Config(preset("etsi-319-401"))).run(NOW)
     return time.perf_counter() - start, len(result.report.findings)
 
 

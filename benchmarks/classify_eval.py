@@ -34,8 +34,8 @@ from pathlib import Path
 from vulnmark.check.infer import read
 from vulnmark.check.infer._cvss import vector_class
 from vulnmark.check.infer._vocab import ANY_CLASS, CANONICAL, severity_from_score
+from vulnmark.config.presets import preset
 from vulnmark.model import Comment, Reading, Ticket, TicketKey
-from vulnmark.policy import preset
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 CREATED = datetime(2024, 1, 1, tzinfo=UTC)

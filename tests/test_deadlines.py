@@ -12,8 +12,8 @@ from core_support import make_ticket
 from vulnmark import outcomes
 from vulnmark.check import engine, results
 from vulnmark.check.rules import deadline_findings
+from vulnmark.config.presets import preset
 from vulnmark.model import Finding, TicketKey
-from vulnmark.policy import preset
 from vulnmark.store import Store
 from vulnmark.store import events as store_events
 

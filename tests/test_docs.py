@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from shared_data import SHARED, shared
-from vulnmark import config
 from vulnmark.cli import EPILOG, cli
+from vulnmark.config.settings import SETTINGS
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -71,12 +71,12 @@ def test_readme_names_every_env_var(name: str) -> None:
     assert name in _readme(), f"README.md does not mention {name}"
 
 
-@pytest.mark.parametrize("name", [s.name for s in config.SETTINGS])
+@pytest.mark.parametrize("name", [s.name for s in SETTINGS])
 def test_readme_names_every_setting(name: str) -> None:
     assert name in _readme(), f"README.md does not document the setting {name!r}"
 
 
 def test_every_setting_has_help() -> None:
-    assert all(s.help.strip() for s in config.SETTINGS)
-    names = [s.name for s in config.SETTINGS]
+    assert all(s.help.strip() for s in SETTINGS)
+    names = [s.name for s in SETTINGS]
     assert len(names) == len(set(names))

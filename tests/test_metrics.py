@@ -11,8 +11,8 @@ import pytest
 from core_support import make_ticket
 from vulnmark import charts, outcomes
 from vulnmark.check import engine
+from vulnmark.config.presets import preset
 from vulnmark.model import LabelChange
-from vulnmark.policy import preset
 from vulnmark.store import Store, metrics
 
 T0 = datetime(2026, 10, 5, 8, 0, tzinfo=UTC)

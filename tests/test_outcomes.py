@@ -10,10 +10,10 @@ from sqlalchemy import select
 from core_support import make_ticket
 from vulnmark import outcomes
 from vulnmark.check import engine, results
-from vulnmark.config import from_mapping
+from vulnmark.config.load import from_mapping
+from vulnmark.config.outcomes import OutcomeRules, parse_rules
+from vulnmark.config.presets import preset
 from vulnmark.errors import ConfigError, OutcomeError
-from vulnmark.outcomes import OutcomeRules, parse_rules
-from vulnmark.policy import preset
 from vulnmark.store import Store
 from vulnmark.store import events as store_events
 from vulnmark.store.schema import outcomes as outcomes_table
@@ -105,10 +105,10 @@ def test_configured_resolution_names_drive_no_outcome(store: Store) -> None:
     now = T0 + timedelta(days=1)
     plain = results.check(store, preset("etsi-319-401"), now)
     assert [f.ticket for f in plain.findings if f.kind == "no_outcome"] == ["VULN-3"]
-    policy = from_mapping({"outcomes": {"mitigation_plan": ["Mitigated"]}})
+    policy = from_mapping({"outcomes": {"mitigation_plan": ["Mitigated"]}}).policy
     configured = results.check(store, policy, now)
     assert not [f for f in configured.findings if f.kind == "no_outcome"]
-    relaxed = from_mapping({"outcomes": {"required": False}})
+    relaxed = from_mapping({"outcomes": {"required": False}}).policy
     assert not [f for f in results.check(store, relaxed, now).findings
                 if f.kind == "no_outcome"]
 

@@ -13,8 +13,9 @@ import pytest
 
 from core_support import make_ticket
 from vulnmark import daily, outcomes, pack
+from vulnmark.config.load import Config
+from vulnmark.config.presets import preset
 from vulnmark.evidence import chain
-from vulnmark.policy import preset
 from vulnmark.store import Store
 
 T0 = datetime(2026, 11, 2, 7, 0, tzinfo=UTC)
@@ -25,18 +26,18 @@ SINCE, UNTIL = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=U
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A pack over four days of runs (one day missed) with an outcome and a relabel."""
     root = tmp_path_factory.mktemp("pack")
-    policy = preset("etsi-319-401")
+    config = Config(preset("etsi-319-401"))
     with Store.open(f"sqlite:///{root / 'x.db'}") as store:
         store.upsert_tickets([make_ticket("VULN-1", title="<script>alert(1)</script>",
                                           labels=("Vulnerability", "CRITICAL"), created=T0)],
                              at=T0, actor="ann")
         for day in (0, 1, 3):
-            daily.run(store, policy, T0 + timedelta(days=day, hours=1))
+            daily.DailyJob(store, config).run(T0 + timedelta(days=day, hours=1))
         outcomes.record(store, "VULN-1", "mitigation_plan", text="isolate host", actor="mso",
                         at=T0 + timedelta(days=1))
         out = root / "pack.zip"
-        pack.export(store, policy, SINCE, UNTIL, T0 + timedelta(days=4), out)
-        pack.export(store, policy, SINCE, UNTIL, T0 + timedelta(days=4), root / "dir")
+        pack.export(store, config, SINCE, UNTIL, T0 + timedelta(days=4), out)
+        pack.export(store, config, SINCE, UNTIL, T0 + timedelta(days=4), root / "dir")
     return out
 
 

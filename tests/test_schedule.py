@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from vulnmark import runs, schedule
-from vulnmark.config import from_mapping
+from vulnmark import runs
+from vulnmark.config.load import from_mapping
+from vulnmark.config.schedule import Cron, Schedule
 from vulnmark.errors import ConfigError, ScheduleError
 from vulnmark.model import Run
-from vulnmark.schedule import Cron, Loop, Schedule
+from vulnmark.schedule import Loop
 from vulnmark.store import runs as store_runs
 
 
@@ -93,9 +94,9 @@ def test_missed_slots_are_uncovered_slots_before_the_current_one() -> None:
 
 
 def test_schedule_section_is_validated_at_load() -> None:
-    policy = from_mapping({"timezone": "Europe/Budapest",
-                           "schedule": {"cron": "0 6 * * 1-5"}})
-    got = schedule.from_policy(policy)
+    got = from_mapping({"timezone": "Europe/Budapest",
+                        "schedule": {"cron": "0 6 * * 1-5"}}).schedule
+    assert got is not None
     assert got.timezone == "Europe/Budapest" and got.cron.hours == {6}
     for bad, message in [({"cron": "0 6 * *"}, "schedule.cron"),
                          ({"timezone": "Mars/Base"}, "schedule.timezone"),
@@ -167,7 +168,7 @@ def test_loop_stops_on_the_event_and_after_max_runs() -> None:
 def test_control_health_lists_failed_syncs_and_scheduled_misses(tmp_path: object) -> None:
     from vulnmark.store import Store
 
-    policy = from_mapping({"schedule": {"cron": "0 7 * * *"}})
+    config = from_mapping({"schedule": {"cron": "0 7 * * *"}})
     with Store.open("sqlite:///health.db") as store:
         for day in (1, 2, 4):
             store_runs.record_run(store, kind="report", at=utc(2026, 11, day, 7, 1),
@@ -176,7 +177,8 @@ def test_control_health_lists_failed_syncs_and_scheduled_misses(tmp_path: object
                         counts={}, error="Jira 503 after 5 retries")
         store_runs.record_run(store, kind="sync", at=utc(2026, 11, 4, 5), policy_digest="d",
                         counts={})
-        health = runs.control_health(store, policy, utc(2026, 11, 5, 7, 1))
+        health = runs.control_health(store, config.policy, utc(2026, 11, 5, 7, 1),
+                                     config.schedule)
     assert [d.isoformat() for d in health.missed_days] == ["2026-11-03"]
     assert "FAILED SYNC at 2026-11-04T06:00:00.000000Z: Jira 503 after 5 retries" in health.notes
     assert sum(n.startswith("FAILED SYNC") for n in health.notes) == 1

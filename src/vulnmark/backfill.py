@@ -23,9 +23,9 @@ from pathlib import Path
 from vulnmark._csv import csv_text, undefuse
 from vulnmark.check import kinds as finding_kinds
 from vulnmark.check.results import Filters, check
+from vulnmark.config.policy import Policy
 from vulnmark.errors import InputError
 from vulnmark.model import Evidence, Finding, LabelChange, TicketKey
-from vulnmark.policy import Policy
 from vulnmark.sources.interface import check_labels
 from vulnmark.sources.jira_settings import JiraSettings
 from vulnmark.sources.jira_writeback import LabelEdit, LabelOutcome, apply_labels

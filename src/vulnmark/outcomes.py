@@ -16,23 +16,21 @@ record in the same transaction.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, cast
 
 from vulnmark._time import stored
 from vulnmark.check.rules import marking
-from vulnmark.errors import ConfigError, OutcomeError
+from vulnmark.config.policy import Policy
+from vulnmark.errors import OutcomeError
 from vulnmark.model import (
     NO_REMEDIATION_REASONS,
     OUTCOME_KINDS,
     LabelChange,
     Outcome,
-    Ticket,
     TicketKey,
 )
-from vulnmark.policy import Policy
 from vulnmark.store import Store, events
 from vulnmark.store import outcomes as store_outcomes
 from vulnmark.store import tickets as store_tickets
@@ -43,77 +41,6 @@ OutcomeKind = str
 MAX_TEXT = 20_000
 
 
-@dataclass(frozen=True)
-class OutcomeRules:
-    """The ``[outcomes]`` configuration: resolution names that imply an outcome."""
-
-    remediated: tuple[str, ...] = ("Fixed", "Done")
-    mitigation_plan: tuple[str, ...] = ()
-    no_remediation: tuple[str, ...] = ("Won't Fix", "Won't Do")
-    no_remediation_reason: str = "other"
-    required: bool = True
-    """Whether a resolved vulnerability without any outcome is a ``no_outcome`` finding."""
-
-    @classmethod
-    def from_policy(cls, policy: Policy) -> OutcomeRules:
-        return parse_rules(policy.section("outcomes"))
-
-    def infer(self, resolution: str | None) -> str | None:
-        """The outcome kind a resolution name implies (case-insensitive), or None."""
-        if not resolution:
-            return None
-        folded = resolution.strip().casefold()
-        for kind in ("remediated", "mitigation_plan", "no_remediation"):
-            names: tuple[str, ...] = getattr(self, kind)
-            if any(folded == n.strip().casefold() for n in names):
-                return kind
-        return None
-
-    def inferred(self, t: Ticket) -> Outcome | None:
-        kind = self.infer(t.resolution) if t.resolved is not None else None
-        if kind is None or t.resolved is None:
-            return None
-        return Outcome(
-            ticket=t.key, kind=cast(Any, kind), recorded_at=t.resolved,
-            text=f"inferred from resolution {t.resolution!r}",
-            reason=self.no_remediation_reason if kind == "no_remediation" else None,
-            actor=None)
-
-
-RULE_KEYS = ("remediated", "mitigation_plan", "no_remediation", "no_remediation_reason",
-             "required")
-
-
-def parse_rules(raw: Mapping[str, Any]) -> OutcomeRules:
-    """Validate the ``[outcomes]`` table; errors name the key."""
-    values: dict[str, Any] = {}
-    for key, value in raw.items():
-        if key not in RULE_KEYS:
-            raise ConfigError(f"unknown key 'outcomes.{key}' (expected one of "
-                              f"{', '.join(RULE_KEYS)})")
-        if key == "required":
-            if not isinstance(value, bool):
-                raise ConfigError("outcomes.required: expected true or false")
-            values[key] = value
-        elif key == "no_remediation_reason":
-            if value not in NO_REMEDIATION_REASONS:
-                raise ConfigError(f"outcomes.no_remediation_reason: expected one of "
-                                  f"{', '.join(NO_REMEDIATION_REASONS)}, got {value!r}")
-            values[key] = value
-        else:
-            if not isinstance(value, list) or not all(isinstance(v, str) and v.strip()
-                                                      for v in value):
-                raise ConfigError(f"outcomes.{key}: expected a list of resolution names")
-            values[key] = tuple(value)
-    rules = replace(OutcomeRules(), **values)
-    seen: dict[str, str] = {}
-    for kind in ("remediated", "mitigation_plan", "no_remediation"):
-        for name in getattr(rules, kind):
-            other = seen.setdefault(name.strip().casefold(), kind)
-            if other != kind:
-                raise ConfigError(f"outcomes: resolution {name!r} is listed under both "
-                                  f"{other} and {kind}")
-    return rules
 
 
 def validate(kind: str, text: str, reason: str | None) -> None:

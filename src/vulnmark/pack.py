@@ -23,14 +23,15 @@ from pathlib import Path
 from typing import Any
 
 from vulnmark import charts
-from vulnmark import schedule as _schedule
 from vulnmark._csv import csv_text
 from vulnmark._time import stored
+from vulnmark.config.load import Config
+from vulnmark.config.policy import Policy
+from vulnmark.config.schedule import parse as parse_schedule
 from vulnmark.errors import PackError
 from vulnmark.evidence.chain import GENESIS, Row, canonical, verify_rows
 from vulnmark.model import Run
 from vulnmark.pack_html import summary_page
-from vulnmark.policy import Policy
 from vulnmark.store import Store, metrics
 from vulnmark.store import events as store_events
 from vulnmark.store import runs as store_runs
@@ -85,14 +86,13 @@ class _Files:
         self.items[name] = data.encode() if isinstance(data, str) else data
 
 
-def control_days(report_runs: Sequence[Run], policy: Policy, since: datetime,
+def control_days(report_runs: Sequence[Run], config: Config, since: datetime,
                  until: datetime, started: datetime | None = None,
                  ) -> list[tuple[datetime, str, Run | None]]:
     """Each due slot of the period with what happened: delivered, not_sent, failed, missed,
     pending (no run yet, the slot's window is still open at ``until``) or not_started (before
-    the first report run ever, ``started``)."""
-    raw = policy.section("schedule")
-    sched = _schedule.parse(raw or {"cron": "0 0 * * *"}, policy.timezone)
+    the first report run ever, ``started``); without a schedule, one slot a day at midnight."""
+    sched = config.schedule or parse_schedule({"cron": "0 0 * * *"}, config.policy.timezone)
     times = sorted(report_runs, key=lambda r: r.started_at)
     slots = list(sched.slots(since, until - timedelta(microseconds=1)))
     out: list[tuple[datetime, str, Run | None]] = []
@@ -112,9 +112,10 @@ def control_days(report_runs: Sequence[Run], policy: Policy, since: datetime,
     return out
 
 
-def export(store: Store, policy: Policy, since: datetime, until: datetime, now: datetime,
+def export(store: Store, config: Config, since: datetime, until: datetime, now: datetime,
            output: Path) -> PackResult:
     """Write the pack for ``[since, until)`` to a directory or a ``.zip`` file."""
+    policy = config.policy
     is_zip = output.suffix.lower() == ".zip"
     if is_zip and output.exists():
         raise PackError(f"{output} exists; choose a new file name")
@@ -161,7 +162,7 @@ def export(store: Store, policy: Policy, since: datetime, until: datetime, now: 
          json.dumps(e.payload.get("deadlines_hours"), sort_keys=True)]
         for e in of["policy_change"]]))
     report_runs = [r for r in period_runs if r.kind == "report"]
-    days = control_days(report_runs, policy, since, min(until, now), started)
+    days = control_days(report_runs, config, since, min(until, now), started)
     f.add("control_days.csv", _csv(["slot", "local_date", "status", "run", "message_id"], [
         [stored(s), s.astimezone(_zone(policy)).date().isoformat(), status,
          r.id if r else None, r.message_id if r else None] for s, status, r in days]))

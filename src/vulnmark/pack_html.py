@@ -10,8 +10,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from vulnmark._time import stored
+from vulnmark.config.policy import Policy
 from vulnmark.model import Outcome, Run
-from vulnmark.policy import Policy
 from vulnmark.store.metrics import Metrics
 
 STYLE = """body{font-family:sans-serif;max-width:70em;margin:2em auto;color:#222}

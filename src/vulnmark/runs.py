@@ -7,10 +7,10 @@ from bisect import bisect_left
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from vulnmark import schedule as _schedule
 from vulnmark._time import stored
+from vulnmark.config.policy import Policy
+from vulnmark.config.schedule import Schedule
 from vulnmark.model import Run
-from vulnmark.policy import Policy
 from vulnmark.report import ControlHealth
 from vulnmark.store import Store, events
 from vulnmark.store import runs as store_runs
@@ -19,8 +19,10 @@ HEALTH_DAYS = 90
 """How far back the report looks for days without a run."""
 
 
-def control_health(store: Store, policy: Policy, now: datetime) -> ControlHealth:
-    """Previous runs, days without a report run, the last delivery and what is undelivered."""
+def control_health(store: Store, policy: Policy, now: datetime,
+                   schedule: Schedule | None = None) -> ControlHealth:
+    """Previous runs, days (or, with a ``schedule``, slots) without a report run, the last
+    delivery and what is undelivered."""
     zone = ZoneInfo(policy.timezone)
     recent = store_runs.list_runs(store, since=now - timedelta(days=HEALTH_DAYS))
     report_runs = [r for r in recent if r.kind == "report" and r.started_at <= now]
@@ -38,7 +40,7 @@ def control_health(store: Store, policy: Policy, now: datetime) -> ControlHealth
                     and (r.error or r.delivery_status == "failed")]
     for r in failed_syncs[:10]:
         notes.append(f"FAILED SYNC at {stored(r.started_at)}: {r.error or 'no detail'}")
-    sched = _schedule.from_policy(policy) if policy.section("schedule") else None
+    sched = schedule
     if sched is not None:
         missed = tuple(s.astimezone(sched.zone).date()
                        for s in missed_slots(report_runs, now, sched))
@@ -76,7 +78,7 @@ def missed_days(report_runs: list[Run], now: datetime, zone: ZoneInfo) -> tuple[
 
 
 def missed_slots(report_runs: list[Run], now: datetime,
-                 sched: _schedule.Schedule) -> tuple[datetime, ...]:
+                 sched: Schedule) -> tuple[datetime, ...]:
     """Due slots since the first report run that no report run covered.
 
     A slot is covered by a report run at or after it and before the next slot. The latest

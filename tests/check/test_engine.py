@@ -15,9 +15,10 @@ from vulnmark import outcomes
 from vulnmark._time import stored
 from vulnmark.check import cache, engine, results
 from vulnmark.check.infer import read
+from vulnmark.config.outcomes import OutcomeRules
+from vulnmark.config.policy import Policy
+from vulnmark.config.presets import preset
 from vulnmark.model import Comment, Reading, Ticket
-from vulnmark.outcomes import OutcomeRules
-from vulnmark.policy import Policy, preset
 from vulnmark.store import Store
 from vulnmark.store import events as store_events
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from vulnmark.check import kinds
 from vulnmark.check.rules import deadline_findings
+from vulnmark.config.presets import preset
 from vulnmark.model import FINDING_KINDS, Finding, TicketKey
-from vulnmark.policy import preset
 from vulnmark.report import ControlHealth, DailyReport
 from vulnmark.report.model import FINDING_SECTIONS, subject
 

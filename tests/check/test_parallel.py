@@ -16,9 +16,8 @@ from sqlalchemy import select
 from core_support import APACHE_SAMPLE, APACHE_SAMPLE_SIZE
 from vulnmark.check import engine, parallel
 from vulnmark.check.engine import CheckOptions
+from vulnmark.config.presets import preset
 from vulnmark.model import TicketKey
-from vulnmark.outcomes import OutcomeRules
-from vulnmark.policy import preset
 from vulnmark.sources.files import load_file
 from vulnmark.store import Store
 from vulnmark.store.schema import dirty_tickets, evaluations, tickets
@@ -154,5 +153,5 @@ def _never_ready() -> bool:
 def test_rules_survive_the_trip_to_a_worker() -> None:
     import pickle
 
-    rules = OutcomeRules.from_policy(POLICY)
+    rules = POLICY.outcomes
     assert pickle.loads(pickle.dumps(rules)) == rules

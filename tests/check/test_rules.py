@@ -11,8 +11,8 @@ import pytest
 from core_support import make_ticket
 from vulnmark.check.infer import read
 from vulnmark.check.rules import deadline_findings, marking, marking_findings
+from vulnmark.config.presets import preset
 from vulnmark.model import Evidence, Finding, Reading, Ticket, TicketKey
-from vulnmark.policy import preset
 
 P = preset("etsi-319-401")
 NFD = unicodedata.normalize("NFD", "Sérülékenység")

@@ -255,7 +255,7 @@ def test_jql_quotes_and_escapes_labels(vm: Cli, tmp_path: Path) -> None:
 
 def test_an_unchanged_store_is_not_reevaluated(loaded: Cli) -> None:
     from vulnmark.check import engine
-    from vulnmark.policy import preset
+    from vulnmark.config.presets import preset
     from vulnmark.store import Store
 
     loaded.ok("check")

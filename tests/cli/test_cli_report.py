@@ -282,13 +282,14 @@ class _DyingNotifier(Notifier):
 
 
 def test_a_report_interrupted_while_sending_shows_as_undelivered(hostile: Cli) -> None:
-    from vulnmark import daily
-    from vulnmark.policy import preset
+    from vulnmark.config.load import Config
+    from vulnmark.config.presets import preset
+    from vulnmark.daily import DailyJob
     from vulnmark.store import Store
 
     with Store.open(hostile.db_url) as store, pytest.raises(_Killed):
-        daily.run(store, preset("etsi-319-401"), NOW_DT, notifier=_DyingNotifier(),
-                  recipients=["mso@ca.example"])
+        DailyJob(store, Config(preset("etsi-319-401")), notifier=_DyingNotifier(),
+                 recipients=["mso@ca.example"]).run(NOW_DT)
     assert runs(hostile)[0]["delivery"] == "pending"
     nxt = hostile.ok("report", "daily", now="2026-11-28T07:00:00Z").stdout
     assert "Undelivered reports: none" not in nxt

@@ -15,10 +15,11 @@ from email.utils import parsedate_to_datetime
 import pytest
 from smtp_helpers import PASSWORD, USER, Recorder, Server, Tls, authenticator, free_port
 
+from vulnmark.config.presets import preset
+from vulnmark.config.sections import SmtpSettings
 from vulnmark.errors import DeliveryFailed, NotifyError
 from vulnmark.model import Evidence, Finding, TicketKey
 from vulnmark.notify import Delivery, Notifier, SmtpNotifier, smtp_settings_from_env
-from vulnmark.policy import SmtpSettings, preset
 from vulnmark.report import ControlHealth, DailyReport, ReportFormat, subject
 
 NOW = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)

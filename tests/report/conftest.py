@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from vulnmark.config.presets import preset
 from vulnmark.model import Evidence, Finding, Run, TicketKey
-from vulnmark.policy import preset
 from vulnmark.report.model import ControlHealth, DailyReport
 
 NOW = datetime(2026, 11, 27, 6, 0, tzinfo=UTC)  # 07:00 CET in Budapest

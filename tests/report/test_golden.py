@@ -18,9 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from vulnmark import daily
+from vulnmark.config.load import Config
+from vulnmark.config.presets import preset
+from vulnmark.daily import DailyJob
 from vulnmark.demo import sample_tickets
-from vulnmark.policy import preset
 from vulnmark.report import DailyReport, ReportFormat
 from vulnmark.store import Store
 
@@ -50,7 +51,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> DailyReport:
     with Store.open(f"sqlite:///{path}") as store:
         store.upsert_tickets(sample_tickets(NOW), actor="demo", at=NOW,
                              event={"kind": "import", "file": "demo samples"})
-        run = daily.run(store, preset("etsi-319-401"), NOW)
+        run = DailyJob(store, Config(preset("etsi-319-401"))).run(NOW)
     assert any(HEAD.search(n) for n in run.report.health.notes)
     return run.report
 
@@ -72,6 +73,6 @@ def test_stored_bodies_are_the_formatters_output(tmp_path: Path) -> None:
     """The daily job stores text, HTML and JSON exactly as the formats render them."""
     with Store.open(f"sqlite:///{tmp_path / 'x.db'}") as store:
         store.upsert_tickets(sample_tickets(NOW), actor="demo", at=NOW)
-        run = daily.run(store, preset("etsi-319-401"), NOW)
+        run = DailyJob(store, Config(preset("etsi-319-401"))).run(NOW)
     assert run.bodies == {k: v for k, v in _bodies(run.report).items()
                           if k in ("text", "html", "json")}

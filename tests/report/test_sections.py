@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from vulnmark.config.presets import preset
 from vulnmark.model import FINDING_KINDS, Finding, TicketKey
-from vulnmark.policy import preset
 from vulnmark.report import EMPTY_MESSAGE, ControlHealth, DailyReport, ReportFormat
 
 NOW = datetime(2026, 11, 27, 7, 0, tzinfo=UTC)

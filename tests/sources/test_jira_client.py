@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
-from vulnmark.errors import ExternalError, InputError
-from vulnmark.policy import Policy
+from vulnmark.config.load import from_mapping, load
+from vulnmark.errors import ConfigError, ExternalError, InputError
 from vulnmark.sources.jira_client import JiraClient
 from vulnmark.sources.jira_settings import (
     JiraAuthError,
@@ -171,28 +170,26 @@ def test_non_json_answer_is_a_response_error() -> None:
         call(httpx.MockTransport(handler), server_info)
 
 
-def policy_with(section: dict[str, Any] | None) -> Policy:
-    sections = () if section is None else (("source.jira", json.dumps(section)),)
-    return Policy(sections=sections)
+def settings_from(section: dict[str, Any] | None, env: dict[str, str]) -> JiraSettings:
+    raw = {} if section is None else {"source": {"jira": section}}
+    return JiraSettings.from_config(from_mapping(raw).jira, env)
 
 
 def test_settings_from_a_real_config_file(tmp_path: Any) -> None:
-    from vulnmark import config
-
     path = tmp_path / "vulnmark.toml"
     path.write_text('[source.jira]\nurl = "https://jira.example.org"\nflavour = "datacenter"\n'
                     'jql = "project = PKI AND labels = \\"Sérülékenység\\""\n', encoding="utf-8")
-    s = JiraSettings.from_policy(config.load(path, required=True), {"JIRA_PAT": "p"})
+    s = JiraSettings.from_config(load(path, required=True).jira, {"JIRA_PAT": "p"})
     assert (s.flavour, s.jql, s.pat) == ("datacenter", 'project = PKI AND labels = "Sérülékenység"',
                                          "p")
 
 
-def test_settings_from_policy_and_environment() -> None:
+def test_settings_from_the_config_and_environment() -> None:
     env = {"JIRA_EMAIL": "sec@example.org", "JIRA_TOKEN": "secret-token-value"}
-    s = JiraSettings.from_policy(policy_with({
+    s = settings_from({
         "url": "https://example.atlassian.net/", "jql": "project = SEC", "flavour": "cloud",
         "page_size": 50, "discovery_field": "customfield_10042", "timeout": 20,
-        "hydrate": True, "concurrency": 8}), env)
+        "hydrate": True, "concurrency": 8}, env)
     assert (s.site, s.flavour, s.page_size, s.timeout) == (SITE, "cloud", 50, 20.0)
     assert (s.hydrate, s.concurrency, s.discovery_field) == (True, 8, "customfield_10042")
     assert s.token == "secret-token-value" and "secret-token-value" not in repr(s)
@@ -201,19 +198,25 @@ def test_settings_from_policy_and_environment() -> None:
 @pytest.mark.parametrize(("section", "env", "field"), [
     (None, {}, "source.jira"),
     ({"jql": "project = X"}, {"JIRA_PAT": "p"}, "source.jira.url"),
-    ({"url": "https://x.example", "jql": "project = X", "flavour": "server"}, {"JIRA_PAT": "p"},
-     "source.jira.flavour"),
-    ({"url": "http://x.example", "jql": "project = X"}, {"JIRA_PAT": "p"}, "source.jira.url"),
-    ({"url": "https://x.example", "jql": "project = X", "colour": 1}, {"JIRA_PAT": "p"},
-     "source.jira.colour"),
     ({"url": "https://x.example", "jql": "project = X"}, {}, "JIRA_TOKEN"),
     ({"url": "https://x.example", "jql": "project = X"}, {"JIRA_TOKEN": "t"}, "JIRA_EMAIL"),
 ])
 def test_settings_errors_name_the_key(section: Any, env: dict[str, str], field: str) -> None:
     with pytest.raises(JiraConfigError) as e:
-        JiraSettings.from_policy(policy_with(section), env)
+        settings_from(section, env)
     assert e.value.field == field and field in str(e.value)
     assert not isinstance(e.value, JiraError)  # exit 2, not 3
+
+
+@pytest.mark.parametrize(("section", "key"), [
+    ({"url": "https://x.example", "jql": "project = X", "flavour": "server"},
+     "source.jira.flavour"),
+    ({"url": "http://x.example", "jql": "project = X"}, "source.jira.url"),
+    ({"url": "https://x.example", "jql": "project = X", "colour": 1}, "source.jira.colour"),
+])
+def test_a_bad_jira_table_fails_at_load(section: Any, key: str) -> None:
+    with pytest.raises(ConfigError, match=key):
+        from_mapping({"source": {"jira": section}})
 
 
 def test_bad_ca_bundle_is_a_config_error(tmp_path: Any) -> None:

@@ -3,9 +3,7 @@ issues plus synthetic ones) from the emulator served on 127.0.0.1, with injected
 latency; it is killed with SIGKILL mid-sync and run again; afterwards the store equals the
 emulator's content exactly.
 
-When the CLI has a ``sync`` command the process is ``python -m vulnmark --db URL --config PATH
-sync``; until then it is the library entry point the command calls (``run_sync`` with
-``JiraSettings.from_policy``), run the same way in its own process.
+The process is ``python -m vulnmark --db URL --config PATH sync``.
 """
 
 from __future__ import annotations
@@ -28,33 +26,10 @@ from vulnmark.testing.server import serve_in_thread
 PROJECTS = "VULN, AMQ, HADOOP, HDFS, HIVE, MAPREDUCE, STORM, YARN, ZOOKEEPER"
 EMAIL, TOKEN = "sec@example.org", "api-token-123"
 
-DRIVER = """
-import os, sys
-from vulnmark import config
-from vulnmark.sources.jira_settings import JiraSettings
-from vulnmark.sources.jira_sync import run_sync
-from vulnmark.store import Store
-policy = config.load(__import__("pathlib").Path(sys.argv[2]), required=True)
-with Store.open(sys.argv[1]) as store:
-    settings = JiraSettings.from_policy(policy, os.environ)
-    result = run_sync(store, settings, full="--full" in sys.argv)
-print(result.summary())
-"""
-
-
-def cli_has_sync() -> bool:
-    try:
-        from vulnmark.cli import cli
-    except ImportError:
-        return False
-    return "sync" in getattr(cli, "commands", {})
-
 
 def command(db_url: str, config_path: Path, *extra: str) -> list[str]:
-    if cli_has_sync():
-        return [sys.executable, "-m", "vulnmark", "--db", db_url, "--config", str(config_path),
-                "sync", *extra]
-    return [sys.executable, "-c", DRIVER, db_url, str(config_path), *extra]
+    return [sys.executable, "-m", "vulnmark", "--db", db_url, "--config", str(config_path),
+            "sync", *extra]
 
 
 @pytest.mark.slow

@@ -12,7 +12,7 @@ from sqlalchemy import inspect, text
 
 from core_support import make_ticket
 from vulnmark.check import results
-from vulnmark.policy import preset
+from vulnmark.config.presets import preset
 from vulnmark.store import Store
 from vulnmark.store.engine import MIGRATIONS, make_engine
 from vulnmark.store.schema import metadata

@@ -197,7 +197,7 @@ def test_opening_and_reading_while_a_write_is_in_progress(store_url: str) -> Non
 
 def test_a_gone_ticket_that_comes_back_unchanged_is_back(store: Store) -> None:
     from vulnmark.check import results
-    from vulnmark.policy import preset
+    from vulnmark.config.presets import preset
 
     policy = preset("etsi-319-401")
     t = make_ticket("CA-5", labels=("Vulnerability",))

@@ -32,9 +32,9 @@ from vulnmark.check.rules import (
     marking,
     marking_findings,
 )
+from vulnmark.config.outcomes import OutcomeRules
+from vulnmark.config.policy import DateWindow, Policy, add_hours
 from vulnmark.model import Outcome, Reading, Ticket
-from vulnmark.outcomes import OutcomeRules
-from vulnmark.policy import DateWindow, Policy, add_hours
 from vulnmark.store import Connection, Store, evaluations, events
 from vulnmark.store import tickets as store_tickets
 from vulnmark.store.outcomes import list_outcomes
@@ -143,7 +143,7 @@ def refresh(store: Store, policy: Policy, *, reader: Reader | None = None,
         store.set_state(POLICY_STATE, stamp)
     with store.reading() as conn:
         context = Context(policy, reader or infer_read, PolicyVersions.load(conn),
-                          OutcomeRules.from_policy(policy),
+                          policy.outcomes,
                           policy.date_window(when))
     processes = options.process_count() if reader is None else 1
     with fewer_collections(options.gc_threshold):

@@ -18,9 +18,8 @@ from vulnmark._time import iso, parse, stored
 from vulnmark.check import cache
 from vulnmark.check.engine import CheckOptions, Progress, Reader, refresh
 from vulnmark.check.rules import deadline_findings
+from vulnmark.config.policy import Policy
 from vulnmark.model import FINDING_KINDS, Finding
-from vulnmark.outcomes import OutcomeRules
-from vulnmark.policy import Policy
 from vulnmark.store import Store, evaluations
 
 
@@ -72,7 +71,7 @@ def collect(store: Store, policy: Policy, now: datetime,
             filters: Filters = Filters()) -> CheckResult:
     """Findings at ``now`` from the stored evaluations (call :func:`.engine.refresh` first)."""
     window = timedelta(hours=policy.due_soon_hours)
-    required = OutcomeRules.from_policy(policy).required
+    required = policy.outcomes.required
     found: list[Finding] = []
     with store.reading() as conn:
         # both by index: the primary key's, and the vulnerabilities' (no scan of the rows)
@@ -154,7 +153,7 @@ def vulnerabilities(store: Store, policy: Policy, now: datetime,
                     filters: Filters = Filters()) -> list[Vulnerability]:
     """Marked tickets (vulnerability or classification label) with their classification."""
     window = timedelta(hours=policy.due_soon_hours)
-    required = OutcomeRules.from_policy(policy).required
+    required = policy.outcomes.required
     out = []
     with store.reading() as conn:
         for r in evaluations.vulnerability_rows(conn, state=filters.state,

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from vulnmark.config.policy import DateWindow, Policy
 from vulnmark.model import Evidence, Finding, Outcome, Reading, Ticket, replaced
-from vulnmark.policy import DateWindow, Policy
 
 RULES_VERSION = 2
 """Bumped whenever the rules' findings for an unchanged ticket change (2: ``bad_date``); part

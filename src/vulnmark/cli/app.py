@@ -14,9 +14,10 @@ from typing import Any, NoReturn
 
 import click
 
-from vulnmark import config
+from vulnmark.config.load import Config
+from vulnmark.config.load import load as load_config
+from vulnmark.config.policy import Policy
 from vulnmark.errors import ExternalError, VulnmarkError
-from vulnmark.policy import Policy
 from vulnmark.store import Store
 
 logger = logging.getLogger("vulnmark")
@@ -41,8 +42,13 @@ class App:
     _store: Store | None = field(default=None, repr=False)
 
     @cached_property
+    def config(self) -> Config:
+        """vulnmark.toml, parsed and checked (every table: a typo stops every command)."""
+        return load_config(self.config_path, required=self.config_explicit)
+
+    @property
     def policy(self) -> Policy:
-        return config.load(self.config_path, required=self.config_explicit)
+        return self.config.policy
 
     @cached_property
     def now(self) -> datetime:
@@ -69,7 +75,7 @@ class App:
         if self._store is None:
             # An invalid configuration stops every command that touches the store (exit 2),
             # not only those that evaluate: nothing is written under a policy nobody checked.
-            self.policy  # noqa: B018
+            self.config  # noqa: B018
             self._store = Store.open(self.db_url, create=self.creates_store)
         return self._store
 

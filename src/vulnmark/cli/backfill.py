@@ -80,7 +80,7 @@ def backfill(app: App, fmt: str, output: Path | None, accept_file: Path | None, 
 
 def _apply(app: App, chosen: list[_backfill.Proposal], actor: str, to_jira: bool) -> None:
     if to_jira:
-        settings = JiraSettings.from_policy(app.policy, os.environ)
+        settings = JiraSettings.from_config(app.config.jira, os.environ)
         remote = _backfill.jira_tickets(app.store, chosen)
         outcomes = _backfill.apply_to_jira(app.store, settings,
                                            [p for p in chosen if p.ticket in remote],

@@ -15,8 +15,8 @@ from vulnmark.check import results
 from vulnmark.check.engine import refresh
 from vulnmark.check.results import CheckResult, Filters, check_json
 from vulnmark.cli.app import EXIT_FINDINGS, App, pass_app, progress_callback, table
+from vulnmark.config.policy import Policy
 from vulnmark.model import FINDING_KINDS, Finding
-from vulnmark.policy import Policy
 from vulnmark.store import runs as store_runs
 
 LISTING_FORMATS = click.Choice(["table", "json", "csv"])
@@ -175,7 +175,7 @@ def jql_command(app: App, classes: tuple[str, ...], unclassified: bool, state: s
         click.echo(f"vulnmark: note: kinds {', '.join(other)} depend on ticket text and cannot "
                    "be expressed in JQL; the query lists the vulnerabilities to look at",
                    err=True)
-    scope = policy.section("source.jira").get("jql")
+    scope = app.config.jira.jql if app.config.jira else None
     click.echo(jql.filter_jql(
         vulnerability_labels=policy.vulnerability_labels,
         class_labels=[label for c in policy.classes if c.name in classes for label in c.accepted],

@@ -39,7 +39,7 @@ def demo(app: App, html_path: Path) -> None:
         try:
             store.upsert_tickets(sample_tickets(app.now), actor="demo", at=app.now,
                                  event={"kind": "import", "file": "demo samples"})
-            result = daily.run(store, app.policy, app.now)
+            result = daily.DailyJob(store, app.config).run(app.now)
             check = store.verify_evidence()
         finally:
             store.close()

@@ -11,7 +11,7 @@ import click
 from vulnmark._csv import csv_text
 from vulnmark.check.engine import refresh
 from vulnmark.cli.app import App, pass_app, table
-from vulnmark.policy import Policy
+from vulnmark.config.policy import Policy
 from vulnmark.store import metrics
 
 

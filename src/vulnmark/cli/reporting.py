@@ -61,12 +61,11 @@ def report_daily(app: App, fmt: str, output: Path | None, send: bool, to: tuple[
     """
     notifier = None
     if send:
-        settings = smtp_settings_from_env(app.policy.smtp, os.environ)
+        settings = smtp_settings_from_env(app.config.smtp, os.environ)
         notifier = SmtpNotifier(settings, os.environ.get("VULNMARK_SMTP_PASSWORD"))
-    recipients = to or app.policy.recipients
     try:
-        result = daily.run(app.store, app.policy, app.now, notifier=notifier,
-                           recipients=recipients)
+        result = daily.DailyJob(app.store, app.config, notifier=notifier,
+                                recipients=to).run(app.now)
     except DeliveryFailed as e:
         fatal(f"report not delivered after {e.attempts} attempts: {e} — kept as undelivered; "
               "the next report shows it", EXIT_EXTERNAL)
@@ -179,7 +178,7 @@ def evidence_export(app: App, since: datetime, until: datetime, output: Path) ->
     """
     start, end = period(app.policy, since, until, app.now)
     refresh(app.store, app.policy, now=app.now)
-    result = pack.export(app.store, app.policy, start, end, app.now, output)
+    result = pack.export(app.store, app.config, start, end, app.now, output)
     click.echo(f"wrote {result.path}: {result.files} files, {result.runs} runs, "
                f"{result.events} evidence records, head {result.head or '(none)'}")
 

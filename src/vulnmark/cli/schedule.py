@@ -14,6 +14,7 @@ from vulnmark import daily
 from vulnmark import schedule as _schedule
 from vulnmark._time import stored
 from vulnmark.cli.app import EXIT_EXTERNAL, App, fatal, pass_app
+from vulnmark.config.schedule import parse as parse_schedule
 from vulnmark.errors import DeliveryFailed, NotifyError
 from vulnmark.notify import SmtpNotifier, smtp_settings_from_env
 from vulnmark.store import runs as store_runs
@@ -50,7 +51,7 @@ def schedule(app: App, once: bool, max_runs: int | None, send: bool, to: tuple[s
       vulnmark schedule --once               # from cron or a systemd timer, hourly
       vulnmark schedule --next 5             # when the next runs are due
     """
-    sched = _schedule.from_policy(app.policy)
+    sched = app.config.schedule or parse_schedule({}, app.policy.timezone)
     if show_next:
         at = app.now
         for _ in range(show_next):
@@ -62,13 +63,13 @@ def schedule(app: App, once: bool, max_runs: int | None, send: bool, to: tuple[s
         return
     notifier = None
     if send:
-        settings = smtp_settings_from_env(app.policy.smtp, os.environ)
+        settings = smtp_settings_from_env(app.config.smtp, os.environ)
         notifier = SmtpNotifier(settings, os.environ.get("VULNMARK_SMTP_PASSWORD"))
-    recipients = to or app.policy.recipients
-    store, policy = app.store, app.policy
+    store = app.store
+    daily_job = daily.DailyJob(store, app.config, notifier=notifier, recipients=to)
 
     def job(now: datetime) -> None:
-        result = daily.run(store, policy, now, notifier=notifier, recipients=recipients)
+        result = daily_job.run(now)
         click.echo(f"{stored(now)}: report run {result.run_id}"
                    + (f" sent {result.delivery.message_id}" if result.delivery else ""))
 

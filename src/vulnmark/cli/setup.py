@@ -9,65 +9,14 @@ from pathlib import Path
 import click
 
 from vulnmark.cli.app import App, pass_app, table
+from vulnmark.config.presets import PRESETS, preset
+from vulnmark.config.settings import template
 from vulnmark.errors import ConfigError
-from vulnmark.policy import PRESETS, Policy, preset
 
 
 def register(cli: click.Group) -> None:
     cli.add_command(init)
     cli.add_command(policy_group)
-
-
-def template(policy: Policy) -> str:
-    """A commented vulnmark.toml for a preset: every key shown, with its effect."""
-    name = policy.preset
-    about = " / ".join(PRESETS[p][0] for p in name.split("+"))
-    lines = [
-        "# vulnmark policy. Every key is optional; unknown keys are errors.",
-        "# Secrets (SMTP password, Jira tokens) come only from the environment.",
-        f"# Preset {name}: {about}",
-        f'preset = "{name}"',
-        "",
-        "# IANA timezone in which reports show times (stored times are UTC).",
-        'timezone = "UTC"',
-        "# A ticket is due_soon this many hours before its deadline.",
-        f"due_soon_hours = {policy.due_soon_hours:g}",
-        "# Who receives the daily report (--to overrides). Until this is set, --send stops",
-        "# with an error instead of mailing a placeholder address.",
-        '# recipients = ["security-officer@example.org"]',
-        "",
-        "[labels]",
-        "# Accepted vulnerability labels; the first is canonical.",
-        "vulnerability = " + json.dumps(list(policy.vulnerability_labels), ensure_ascii=False),
-        "",
-        "# Classes, most severe first. deadline_hours counts calendar hours from discovery;",
-        '# "none" means no fixed clock. Aliases are other accepted labels of the class.',
-        "# class_order = " + json.dumps(list(policy.class_names)),
-    ]
-    for c in policy.classes:
-        hours = "\"none\"" if c.deadline_hours is None else f"{c.deadline_hours:g}"
-        lines += ["", f"[classes.{c.name}]",
-                  "aliases = " + json.dumps(list(c.aliases), ensure_ascii=False),
-                  f"deadline_hours = {hours}"]
-    lines += [
-        "",
-        "[smtp]",
-        "# Overridden by VULNMARK_SMTP_HOST/PORT/TLS/USER and VULNMARK_REPORT_FROM;",
-        "# the password only from VULNMARK_SMTP_PASSWORD.",
-        'host = "localhost"',
-        "port = 25",
-        'tls = "none"        # none | starttls | ssl',
-        '# user = "vulnmark"',
-        'from = "vulnmark@example.org"',
-        "retries = 3",
-        "backoff = 2.0",
-        "",
-        "[tracker]",
-        "# Key prefix of tickets created with `vulnmark ticket new`.",
-        'prefix = "VULN"',
-        "",
-    ]
-    return "\n".join(lines)
 
 
 def _preset_name(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
@@ -124,11 +73,17 @@ def policy_show(app: App, fmt: str) -> None:
     Example:
       vulnmark --config vulnmark.toml policy show --format json
     """
-    p = app.policy
+    cfg = app.config
+    p = cfg.policy
     if fmt == "json":
         data = asdict(p)
-        data["sections"] = {k: json.loads(v) for k, v in p.sections}
-        data["digest"] = p.digest()
+        data["inference"] = p.inference.mapping()
+        data.update(recipients=list(cfg.recipients), smtp=asdict(cfg.smtp),
+                    schedule=None if cfg.schedule is None else {
+                        "cron": cfg.schedule.cron.expr, "timezone": cfg.schedule.timezone,
+                        "catch_up": cfg.schedule.catch_up},
+                    source_jira=None if cfg.jira is None else asdict(cfg.jira),
+                    tracker=asdict(cfg.tracker), digest=p.digest())
         click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
         return
     click.echo(f"preset:               {p.preset}")
@@ -136,8 +91,8 @@ def policy_show(app: App, fmt: str) -> None:
     click.echo(f"vulnerability labels: {', '.join(p.vulnerability_labels)}")
     click.echo(f"timezone:             {p.timezone}")
     click.echo(f"due soon window:      {p.due_soon_hours:g} h")
-    click.echo(f"recipients:           {', '.join(p.recipients) or '(none)'}")
-    click.echo(f"smtp:                 {p.smtp.host}:{p.smtp.port} tls={p.smtp.tls}")
+    click.echo(f"recipients:           {', '.join(cfg.recipients) or '(none)'}")
+    click.echo(f"smtp:                 {cfg.smtp.host}:{cfg.smtp.port} tls={cfg.smtp.tls}")
     click.echo()
     click.echo(table(["class", "accepted labels", "deadline"], [
         [c.name, list(c.accepted),

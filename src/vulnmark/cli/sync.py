@@ -36,7 +36,7 @@ def sync(app: App, full: bool) -> None:
       JIRA_EMAIL=mso@example.org JIRA_TOKEN=… vulnmark sync
       vulnmark sync --full
     """
-    settings = JiraSettings.from_policy(app.policy, os.environ)
+    settings = JiraSettings.from_config(app.config.jira, os.environ)
     app.creates_store = True
     store = app.store
     progress = tty_progress(sys.stderr)

@@ -104,12 +104,10 @@ def ticket_new(app: App, title: str, description: str, labels: tuple[str, ...], 
     app.creates_store = True
     who = _actor(by)
     checked = check_labels(list(labels), what="--label", field="label")
-    prefix = str(app.policy.section("tracker").get("prefix", "VULN"))
+    prefix = app.config.tracker.prefix
     if key is not None and (not key.strip() or any(ch.isspace() for ch in key) or len(key) > 255):
         raise click.BadParameter(f"{key!r}: a key has no spaces and at most 255 characters",
                                  param_hint="--key")
-    if any(ch.isspace() for ch in prefix) or not prefix:
-        raise click.UsageError(f"tracker.prefix {prefix!r}: a key prefix has no spaces")
     new_key = TicketKey(key or app.store.next_key(prefix))
     if app.store.get_ticket(new_key) is not None:
         raise click.UsageError(f"ticket {new_key} exists")

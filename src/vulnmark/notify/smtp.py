@@ -31,9 +31,9 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses, make_msgid, parseaddr
 
+from vulnmark.config.sections import SmtpSettings
 from vulnmark.errors import DeliveryFailed, NotifyError
 from vulnmark.notify.interface import Delivery, Notifier
-from vulnmark.policy import SmtpSettings
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ def _describe(exc: Exception) -> tuple[str, bool]:
 
 
 class SmtpNotifier(Notifier):
-    """Delivers through an SMTP server configured by :class:`~vulnmark.policy.SmtpSettings`.
+    """Delivers through the SMTP server of :class:`~vulnmark.config.sections.SmtpSettings`.
 
     ``password`` comes from ``VULNMARK_SMTP_PASSWORD`` (read by the caller) and is used only
     when ``settings.user`` is set. ``sleep`` and ``now`` are injectable for tests;

@@ -16,9 +16,9 @@ from functools import cached_property
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from vulnmark.check import kinds as finding_kinds
+from vulnmark.config.policy import Policy
 from vulnmark.errors import ReportError
 from vulnmark.model import FINDING_KINDS, Finding, Run
-from vulnmark.policy import Policy
 
 logger = logging.getLogger(__name__)
 

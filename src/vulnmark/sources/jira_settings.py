@@ -1,4 +1,5 @@
-"""Jira source settings (``[source.jira]`` plus secrets from the environment) and errors.
+"""Jira source settings (``[source.jira]``, checked at load by :mod:`vulnmark.config.sections`,
+plus credentials from the environment) and errors.
 
 Errors (exit codes as the CLI maps them)::
 
@@ -20,15 +21,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
-from urllib.parse import urlsplit
+from typing import Any
 
+from vulnmark.config.sections import Flavour, JiraSection
 from vulnmark.errors import ExternalError, InputError, SourceError
-from vulnmark.policy import Policy
 
 logger = logging.getLogger(__name__)
 
-Flavour = Literal["cloud", "datacenter", "auto"]
 
 
 class JiraConfigError(InputError):
@@ -110,49 +109,29 @@ class JiraSettings:
         return self.url.rstrip("/")
 
     @classmethod
-    def from_policy(cls, policy: Policy, env: Mapping[str, str]) -> JiraSettings:
-        """Read ``[source.jira]`` and ``JIRA_EMAIL``/``JIRA_TOKEN``/``JIRA_PAT``."""
-        sec = policy.section(SECTION)
-        if not sec:
+    def from_config(cls, section: JiraSection | None, env: Mapping[str, str]) -> JiraSettings:
+        """The ``[source.jira]`` table (checked at load) plus ``JIRA_EMAIL``/``JIRA_TOKEN``/
+        ``JIRA_PAT``; the sync needs ``url`` and ``jql`` and credentials."""
+        if section is None:
             raise JiraConfigError("no [source.jira] section in the configuration; add url and "
                                   "jql (for example jql = \"project = SEC\")", field=SECTION)
-        known = {"url", "flavour", "jql", "discovery_field", "page_size", "ca_bundle",
-                 "timeout", "overlap_minutes", "concurrency", "max_retries", "hydrate"}
-        for key in sec:
-            if key not in known:
-                raise JiraConfigError(f"unknown key; known keys: {', '.join(sorted(known))}",
-                                      field=f"{SECTION}.{key}")
-        url = _str(sec, "url", required=True)
-        assert url is not None
-        parts = urlsplit(url)
-        if parts.scheme not in ("https", "http") or not parts.netloc:
-            raise JiraConfigError(f"{url!r} is not an http(s) URL", field=f"{SECTION}.url")
-        if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
-            raise JiraConfigError("use https:// (plain http is allowed only for loopback "
-                                  "test servers)", field=f"{SECTION}.url")
-        jql = _str(sec, "jql", required=True)
-        assert jql is not None
-        flavour = _str(sec, "flavour") or "auto"
-        if flavour not in ("cloud", "datacenter", "auto"):
-            raise JiraConfigError(f"{flavour!r}: choose cloud, datacenter or auto",
-                                  field=f"{SECTION}.flavour")
-        page_size = _int(sec, "page_size", 1, 5000)
+        for key in ("url", "jql"):
+            if not getattr(section, key):
+                raise JiraConfigError("missing (required)", field=f"{SECTION}.{key}")
+        assert section.url is not None and section.jql is not None
         settings = cls(
-            url=url.rstrip("/"), jql=jql, flavour=flavour,  # type: ignore[arg-type]
-            discovery_field=_str(sec, "discovery_field"), page_size=page_size,
-            ca_bundle=_str(sec, "ca_bundle"), email=env.get("JIRA_EMAIL") or None,
+            url=section.url.rstrip("/"), jql=section.jql, flavour=section.flavour,
+            discovery_field=section.discovery_field, page_size=section.page_size,
+            ca_bundle=section.ca_bundle, email=env.get("JIRA_EMAIL") or None,
             token=env.get("JIRA_TOKEN") or None, pat=env.get("JIRA_PAT") or None,
+            hydrate=section.hydrate,
         )
-        for key, lo, hi in (("timeout", 1, 600), ("overlap_minutes", 0, 1440),
-                            ("concurrency", 1, 32), ("max_retries", 0, 20)):
-            value = _int(sec, key, lo, hi)
-            if value is not None:
-                settings = _replace(settings, key, value)
-        hydrate = sec.get("hydrate", False)
-        if not isinstance(hydrate, bool):
-            raise JiraConfigError(f"must be true or false, got {hydrate!r}",
-                                  field=f"{SECTION}.hydrate")
-        settings = replace(settings, hydrate=hydrate)
+        changes: dict[str, Any] = {k: getattr(section, k) for k in
+                                   ("overlap_minutes", "concurrency", "max_retries")
+                                   if getattr(section, k) is not None}
+        if section.timeout is not None:
+            changes["timeout"] = float(section.timeout)
+        settings = replace(settings, **changes)
         settings.check_credentials()
         return settings
 
@@ -169,28 +148,3 @@ class JiraSettings:
                               field="JIRA_TOKEN")
 
 
-def _replace(settings: JiraSettings, key: str, value: int) -> JiraSettings:
-    changes: dict[str, Any] = {key: float(value) if key == "timeout" else value}
-    return replace(settings, **changes)
-
-
-def _str(sec: Mapping[str, object], key: str, *, required: bool = False) -> str | None:
-    value = sec.get(key)
-    if value is None or value == "":
-        if required:
-            raise JiraConfigError("missing (required)", field=f"{SECTION}.{key}")
-        return None
-    if not isinstance(value, str):
-        raise JiraConfigError(f"must be a string, got {type(value).__name__}",
-                              field=f"{SECTION}.{key}")
-    return value.strip()
-
-
-def _int(sec: Mapping[str, object], key: str, lo: int, hi: int) -> int | None:
-    value = sec.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not lo <= value <= hi:
-        raise JiraConfigError(f"must be a number from {lo} to {hi}, got {value!r}",
-                              field=f"{SECTION}.{key}")
-    return int(value)

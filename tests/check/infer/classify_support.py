@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
+from vulnmark.config.policy import InferenceTable, Policy
+from vulnmark.config.presets import preset
 from vulnmark.model import Comment, Ticket, TicketKey
-from vulnmark.policy import Policy, preset
 
 
 def make(
@@ -28,8 +28,5 @@ def make(
 def with_inference(section: dict[str, object]) -> Policy:
     """The default preset with an ``[inference]`` table."""
     base = preset("etsi-319-401")
-    return Policy(
-        preset=base.preset,
-        classes=base.classes,
-        sections=(("inference", json.dumps(section, sort_keys=True)),),
-    )
+    return Policy(preset=base.preset, classes=base.classes,
+                  inference=InferenceTable.of(section))

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from vulnmark.policy import Policy, preset
+from vulnmark.config.policy import Policy
+from vulnmark.config.presets import preset
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from classify_support import make
 from vulnmark.check.infer import read
 from vulnmark.check.infer._cvss import vector_class
 from vulnmark.check.infer._vocab import severity_from_score
-from vulnmark.policy import Policy
+from vulnmark.config.policy import Policy
 
 
 @pytest.mark.parametrize(

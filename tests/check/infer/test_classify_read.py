@@ -5,8 +5,8 @@ from __future__ import annotations
 from classify_support import make, with_inference
 
 from vulnmark.check.infer import read
+from vulnmark.config.policy import Policy
 from vulnmark.model import Evidence
-from vulnmark.policy import Policy
 
 
 def test_later_comment_reclassifies(policy: Policy) -> None:

@@ -11,7 +11,7 @@ from classify_support import make
 from shared_data import data as dataset
 from vulnmark.check.infer import read
 from vulnmark.check.infer._cvss import vector_class
-from vulnmark.policy import Policy
+from vulnmark.config.policy import Policy
 
 
 def _node(n: int) -> dict[str, object]:

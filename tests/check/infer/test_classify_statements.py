@@ -6,7 +6,7 @@ import pytest
 from classify_support import make
 
 from vulnmark.check.infer import read
-from vulnmark.policy import Policy
+from vulnmark.config.policy import Policy
 
 
 @pytest.mark.parametrize(

@@ -11,14 +11,16 @@ patterns = [                          # a TSP's own phrasings, compiled case-ins
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from vulnmark.check.infer._vocab import CANONICAL
+from vulnmark.config.policy import Policy
 from vulnmark.errors import ConfigError as PolicyError
-from vulnmark.policy import Policy
 
 logger = logging.getLogger(__name__)
 
@@ -103,17 +105,12 @@ def validate_section(
     parse_section(section, class_names)
 
 
-_CACHE: dict[int, tuple[Policy, Options]] = {}
-_CACHE_MAX = 64
-
-
 def options_for(policy: Policy) -> Options:
-    """The compiled options of ``policy``, compiled once per policy object."""
-    hit = _CACHE.get(id(policy))
-    if hit is not None and hit[0] is policy:
-        return hit[1]
-    options = parse_section(policy.section("inference"), policy.class_names or None)
-    if len(_CACHE) >= _CACHE_MAX:
-        _CACHE.clear()
-    _CACHE[id(policy)] = (policy, options)
-    return options
+    """The compiled options of ``policy``'s ``[inference]`` table (validated at load),
+    compiled once per table and class list."""
+    return _compiled(policy.inference.text, policy.class_names)
+
+
+@lru_cache(maxsize=64)
+def _compiled(table: str, class_names: tuple[str, ...]) -> Options:
+    return parse_section(json.loads(table), class_names or None)

@@ -25,8 +25,8 @@ from vulnmark.check.infer._options import Options, options_for
 from vulnmark.check.infer._scan import StemIndex, Stems, scan
 from vulnmark.check.infer._text import Segment, lowered, snippet, split
 from vulnmark.check.infer._vocab import ANY_CLASS, canonical_class
+from vulnmark.config.policy import Policy
 from vulnmark.model import Evidence, Reading, Ticket
-from vulnmark.policy import Policy
 
 logger = logging.getLogger(__name__)
 

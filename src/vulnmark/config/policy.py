@@ -1,9 +1,13 @@
-"""Policy model, presets, label normalisation and deadline arithmetic.
+"""The policy: everything that decides the findings, and nothing else.
 
 A policy says which labels mark a vulnerability, which classes exist (ordered from the most to
-the least severe), each class's accepted label forms and handling time, the due-soon window and
-who receives the daily report. It is built from a preset plus the user's ``vulnmark.toml``
-(see :mod:`vulnmark.config`).
+the least severe), each class's accepted label forms and handling time, the due-soon window,
+which ticket dates are plausible, how resolutions imply outcomes and what inference reads. It
+is built from a preset (:mod:`.presets`) plus the user's ``vulnmark.toml`` (:mod:`.load`), and
+its :meth:`Policy.digest` is what the evaluations are valid for: a setting that cannot change a
+finding (the mail server, the recipients, the Jira site, the schedule) is not in it, so changing
+one evaluates nothing again. The timezone in which people read the policy's times travels
+with it but is not part of the digest either.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from typing import Literal
 
-from vulnmark.errors import ConfigError
+from vulnmark.config.outcomes import OutcomeRules
 
 
 @dataclass(frozen=True)
@@ -34,18 +38,6 @@ class ClassDef:
 
 
 @dataclass(frozen=True)
-class SmtpSettings:
-    host: str = "localhost"
-    port: int = 25
-    tls: Literal["none", "starttls", "ssl"] = "none"
-    user: str | None = None
-    sender: str = "vulnmark@localhost"
-    timeout: float = 30.0
-    retries: int = 3
-    backoff: float = 2.0
-
-
-@dataclass(frozen=True)
 class LabelMatch:
     """How a label matched the policy."""
 
@@ -55,21 +47,41 @@ class LabelMatch:
 
 
 @dataclass(frozen=True)
+class InferenceTable:
+    """The ``[inference]`` table as canonical JSON (``{}`` when absent): hashable, so the
+    inference compiles it once (:func:`vulnmark.check.infer._options.options_for`)."""
+
+    text: str = "{}"
+
+    @classmethod
+    def of(cls, table: dict[str, object]) -> InferenceTable:
+        return cls(json.dumps(table, sort_keys=True, ensure_ascii=False, default=str))
+
+    def mapping(self) -> dict[str, object]:
+        value = json.loads(self.text)
+        assert isinstance(value, dict)
+        return value
+
+
+_NOT_DIGESTED = frozenset({"timezone"})
+
+
+@dataclass(frozen=True)
 class Policy:
     preset: str = "etsi-319-401"
     vulnerability_labels: tuple[str, ...] = ("Sérülékenység", "Vulnerability")
     classes: tuple[ClassDef, ...] = ()
     due_soon_hours: float = 24.0
-    recipients: tuple[str, ...] = ()
     timezone: str = "UTC"
-    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    """IANA name of the zone in which reports show times (not part of the digest)."""
     earliest_date: date = date(1990, 1, 1)
     """Ticket dates before this day are a ``bad_date`` finding, not a deadline base."""
     future_days: int = 366
     """Ticket dates more than this many days after the evaluation are a ``bad_date`` finding."""
-    sections: tuple[tuple[str, str], ...] = ()
-    """Other configuration sections (``inference``, ``source.jira``, ``schedule`` …) as
-    (dotted name, canonical JSON); read them with :meth:`section`."""
+    outcomes: OutcomeRules = field(default_factory=OutcomeRules)
+    """The ``[outcomes]`` table: which resolutions imply an outcome, and whether one is needed."""
+    inference: InferenceTable = field(default_factory=lambda: InferenceTable())
+    """The ``[inference]`` table, validated at load by the inference's own parser."""
 
     @property
     def vulnerability_label(self) -> str:
@@ -89,17 +101,11 @@ class Policy:
         """0 for the most severe class."""
         return self.class_names.index(name)
 
-    def section(self, name: str) -> dict[str, object]:
-        for key, raw in self.sections:
-            if key == name:
-                value = json.loads(raw)
-                assert isinstance(value, dict)
-                return value
-        return {}
-
     def digest(self) -> str:
-        """SHA-256 of the canonical JSON of the policy (recorded with every run)."""
-        blob = json.dumps(asdict(self), sort_keys=True, ensure_ascii=False, default=str)
+        """SHA-256 of the canonical JSON of what decides the findings (recorded with every run
+        and in the evaluation stamp); the timezone is left out."""
+        fields = {k: v for k, v in asdict(self).items() if k not in _NOT_DIGESTED}
+        blob = json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()
 
     @cached_property
@@ -110,13 +116,13 @@ class Policy:
         for c in self.classes:
             for label in c.accepted:
                 exact[label] = LabelMatch("class", c.name, True)
-        folded = {_fold(k): replace(v, exact=False) for k, v in reversed(exact.items())}
+        folded = {fold_label(k): replace(v, exact=False) for k, v in reversed(exact.items())}
         return {**{"\0" + k: v for k, v in folded.items()}, **exact}
 
     def match_label(self, label: str) -> LabelMatch | None:
         """Exact on accepted forms; after NFC, trimming and case folding, a non-exact match."""
         table = self._label_table
-        return table.get(label) or table.get("\0" + _fold(label))
+        return table.get(label) or table.get("\0" + fold_label(label))
 
     def deadline(self, class_name: str | None, discovered: datetime) -> datetime | None:
         if class_name is None or class_name not in self.class_names:
@@ -162,56 +168,3 @@ def add_hours(start: datetime, hours: float | None) -> datetime | None:
 def fold_label(label: str) -> str:
     """The form labels are compared in when an exact match fails (NFC, trimmed, case-folded)."""
     return unicodedata.normalize("NFC", label).strip().casefold()
-
-
-_fold = fold_label
-
-
-HU = {"CRITICAL": "KRITIKUS", "HIGH": "MAGAS", "MEDIUM": "KÖZEPES", "LOW": "ALACSONY",
-      "INFORMATIVE": "INFORMATÍV"}
-CLASS_ORDER = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIVE")
-
-
-def _classes(deadlines: dict[str, float | None]) -> tuple[ClassDef, ...]:
-    return tuple(ClassDef(n, (HU[n],), deadlines.get(n)) for n in CLASS_ORDER)
-
-
-#: Presets: handling time in calendar hours per class, from ../shared/reference/standards.md.
-PRESETS: dict[str, tuple[str, dict[str, float | None]]] = {
-    "etsi-319-401": (
-        "ETSI EN 319 401 V3.2.1 REQ-7.9.2-09: a critical vulnerability is addressed within 48 h "
-        "of discovery; other classes have no fixed clock (REQ-7.9.2-10: plan or documented basis).",
-        {"CRITICAL": 48},
-    ),
-    "ncssr-v1": (
-        "CA/B Forum NCSSR v1.7 4.f: 96 h for a Critical Vulnerability (CVSS v2.0 >= 7.0, i.e. "
-        "this policy's CRITICAL and HIGH).",
-        {"CRITICAL": 96, "HIGH": 96},
-    ),
-    "ncssr-v2": (
-        "CA/B Forum NCSSR v2.0.5 4.2: the CA's own CP/CPS 6.7 timeframes. Defaults follow a "
-        "published CP/CPS (critical 96 h, high 1 month, medium 3 months, low 6 months); set yours.",
-        {"CRITICAL": 96, "HIGH": 720, "MEDIUM": 2160, "LOW": 4320},
-    ),
-    "pci-dss": (
-        "PCI DSS v4.0.1 6.3.3: critical vulnerabilities patched within one month (720 h); "
-        "other classes in a time frame the entity sets.",
-        {"CRITICAL": 720},
-    ),
-}
-
-
-def preset(name: str) -> Policy:
-    """The policy of a preset; several presets joined by ``+`` take the strictest deadline."""
-    names = [n.strip() for n in name.split("+")]
-    deadlines: dict[str, float | None] = {}
-    for n in names:
-        if n not in PRESETS:
-            raise ConfigError(
-                f"unknown preset {n!r}; choose one of: {', '.join(sorted(PRESETS))}"
-            )
-        for cls, hours in PRESETS[n][1].items():
-            if hours is not None:
-                current = deadlines.get(cls)
-                deadlines[cls] = hours if current is None else min(current, hours)
-    return Policy(preset="+".join(names), classes=_classes(deadlines))

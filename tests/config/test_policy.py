@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from vulnmark.config.policy import Policy
+from vulnmark.config.presets import PRESETS, preset
 from vulnmark.errors import ConfigError
-from vulnmark.policy import PRESETS, Policy, preset
 
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 HU_ALIASES = {"CRITICAL": "KRITIKUS", "HIGH": "MAGAS", "MEDIUM": "KÖZEPES", "LOW": "ALACSONY",
@@ -132,7 +133,7 @@ def test_unrelated_labels_do_not_match(label: str) -> None:
 def test_custom_alias_with_case_only_difference_prefers_exact() -> None:
     from dataclasses import replace
 
-    from vulnmark.policy import ClassDef
+    from vulnmark.config.policy import ClassDef
 
     p = replace(P, classes=(ClassDef("CRITICAL", ("critical",), 48),) + P.classes[1:])
     exact = p.match_label("critical")

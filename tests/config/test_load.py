@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from core_support import Cli
-from vulnmark import config
-from vulnmark.cli.setup import template
+from vulnmark.config.load import Config, load
+from vulnmark.config.presets import preset
+from vulnmark.config.settings import template
 from vulnmark.errors import ConfigError
-from vulnmark.policy import preset
 
 
 def write(tmp_path: Path, text: str, name: str = "vulnmark.toml") -> Path:
@@ -22,17 +22,17 @@ def write(tmp_path: Path, text: str, name: str = "vulnmark.toml") -> Path:
 
 
 def test_no_file_means_the_etsi_preset(tmp_path: Path) -> None:
-    assert config.load(tmp_path / "absent.toml") == preset("etsi-319-401")
-    assert config.load(None) == preset("etsi-319-401")
+    assert load(tmp_path / "absent.toml") == Config(preset("etsi-319-401"))
+    assert load(None).policy == preset("etsi-319-401")
 
 
 def test_explicit_missing_file_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no such configuration file"):
-        config.load(tmp_path / "absent.toml", required=True)
+        load(tmp_path / "absent.toml", required=True)
 
 
 def test_overrides(tmp_path: Path) -> None:
-    p = config.load(write(tmp_path, """
+    cfg = load(write(tmp_path, """
 preset = "ncssr-v1"
 timezone = "Europe/Budapest"
 due_soon_hours = 12
@@ -58,9 +58,10 @@ backoff = 0.5
 [tracker]
 prefix = "CA"
 """))
+    p = cfg.policy
     assert p.preset == "ncssr-v1"
     assert p.timezone == "Europe/Budapest" and p.due_soon_hours == 12
-    assert p.recipients == ("mso@example.org", "ciso@example.org")
+    assert cfg.recipients == ("mso@example.org", "ciso@example.org")
     assert p.class_names == ("CRITICAL", "HIGH", "MEDIUM", "LOW")
     assert p.vulnerability_labels == ("Security-Vuln", "Sérülékenység")
     assert p.vulnerability_label == "Security-Vuln"
@@ -69,34 +70,35 @@ prefix = "CA"
     assert p.class_def("MEDIUM").deadline_hours == 240.5
     assert p.class_def("CRITICAL").deadline_hours is None
     assert p.class_def("LOW").aliases == ("ALACSONY",)  # untouched classes keep the preset's
-    assert (p.smtp.host, p.smtp.port, p.smtp.tls, p.smtp.user) == (
+    assert (cfg.smtp.host, cfg.smtp.port, cfg.smtp.tls, cfg.smtp.user) == (
         "mail.example.org", 587, "starttls", "vulnmark")
-    assert (p.smtp.sender, p.smtp.retries, p.smtp.backoff) == ("vulnmark@example.org", 5, 0.5)
-    assert p.section("tracker") == {"prefix": "CA"}
+    assert (cfg.smtp.sender, cfg.smtp.retries, cfg.smtp.backoff) == (
+        "vulnmark@example.org", 5, 0.5)
+    assert cfg.tracker.prefix == "CA"
     m = p.match_label("SEV-2")
     assert m is not None and m.canonical == "HIGH" and m.exact
     assert p.digest() != preset("ncssr-v1").digest()
 
 
 def test_a_new_class_can_be_added(tmp_path: Path) -> None:
-    p = config.load(write(tmp_path, """
+    p = load(write(tmp_path, """
 class_order = ["EMERGENCY", "CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIVE"]
 [classes.EMERGENCY]
 aliases = ["VESZ"]
 deadline_hours = 4
-"""))
+""")).policy
     assert p.class_names[0] == "EMERGENCY" and p.class_def("EMERGENCY").deadline_hours == 4
 
 
 def test_combination_preset_in_the_file(tmp_path: Path) -> None:
-    p = config.load(write(tmp_path, 'preset = "etsi-319-401+ncssr-v1"\n'))
+    p = load(write(tmp_path, 'preset = "etsi-319-401+ncssr-v1"\n')).policy
     assert p.class_def("CRITICAL").deadline_hours == 48
     assert p.class_def("HIGH").deadline_hours == 96
 
 
 @pytest.mark.parametrize("name", ["etsi-319-401", "ncssr-v1", "ncssr-v2", "pci-dss"])
 def test_init_template_loads_back_to_the_preset_deadlines(tmp_path: Path, name: str) -> None:
-    p = config.load(write(tmp_path, template(preset(name))))
+    p = load(write(tmp_path, template(preset(name)))).policy
     assert [c.deadline_hours for c in p.classes] == [
         c.deadline_hours for c in preset(name).classes]
     assert p.preset == name
@@ -140,14 +142,14 @@ INVALID = [
 @pytest.mark.parametrize(("case", "text", "named"), INVALID, ids=[c[0] for c in INVALID])
 def test_invalid_config_names_the_key(tmp_path: Path, case: str, text: str, named: str) -> None:
     with pytest.raises(ConfigError) as err:
-        config.load(write(tmp_path, text))
+        load(write(tmp_path, text))
     assert named in str(err.value)
     assert "vulnmark.toml" in str(err.value)
 
 
 def test_password_value_never_appears_in_the_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as err:
-        config.load(write(tmp_path, '[smtp]\npassword = "hunter2"\n'))
+        load(write(tmp_path, '[smtp]\npassword = "hunter2"\n'))
     assert "hunter2" not in str(err.value)
 
 
@@ -189,5 +191,35 @@ def test_policy_show_json_reflects_the_file(vm: Cli, tmp_path: Path) -> None:
     hours = {c["name"]: c["deadline_hours"] for c in data["classes"]}
     assert hours == {"CRITICAL": 96, "HIGH": 100, "MEDIUM": 2160, "LOW": 4320,
                      "INFORMATIVE": None}
-    assert data["digest"] == config.load(path).digest()
+    assert data["digest"] == load(path).policy.digest()
     assert "password" not in json.dumps(data["smtp"])
+
+
+D5 = [
+    ("jira typo", '[source.jira]\nurl = "https://x.atlassian.net"\njq = "project = X"\n',
+     "source.jira.jq"),
+    ("jira wrong type", '[source.jira]\nconcurrency = "4"\n', "source.jira.concurrency"),
+    ("jira plain http", '[source.jira]\nurl = "http://jira.example.org"\n', "source.jira.url"),
+    ("tracker typo", '[tracker]\nprefx = "CA"\n', "tracker.prefx"),
+    ("tracker prefix with a space", '[tracker]\nprefix = "C A"\n', "tracker.prefix"),
+]
+
+
+@pytest.mark.parametrize("command", [["check"], ["list"], ["runs"], ["policy", "show"],
+                                     ["ticket", "show", "VULN-1"]])
+@pytest.mark.parametrize(("case", "text", "named"), D5, ids=[c[0] for c in D5])
+def test_d5_jira_and_tracker_tables_are_checked_at_load_by_every_command(
+        vm: Cli, tmp_path: Path, command: list[str], case: str, text: str, named: str) -> None:
+    result = vm(*command, config=write(tmp_path, text, "bad.toml"))
+    assert result.exit_code == 2, (case, result.output)
+    assert named in result.stderr and "bad.toml" in result.stderr
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("key", ["token", "pat", "password"])
+def test_d5_a_jira_secret_in_the_file_is_refused(vm: Cli, tmp_path: Path, key: str) -> None:
+    path = write(tmp_path, f'[source.jira]\nurl = "https://x.atlassian.net"\n{key} = "s3cr3t"\n')
+    result = vm("check", config=path)
+    assert result.exit_code == 2
+    assert f"source.jira.{key}" in result.stderr and "environment" in result.stderr
+    assert "s3cr3t" not in result.output
