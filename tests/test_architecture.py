@@ -47,9 +47,6 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 #: Modules of the flat layout that are still to move (issue 12), with the layer of their new
 #: home. Shrinks to nothing; an entry whose module is gone fails the test.
 LEGACY: dict[str, str] = {
-    "vulnmark.pack": "vulnmark.evidence.pack",
-    "vulnmark.pack_html": "vulnmark.evidence.pack",
-    "vulnmark.charts": "vulnmark.evidence.pack",
     "vulnmark.notify": "vulnmark.deliver",
     "vulnmark.daily": "vulnmark.control",
     "vulnmark.runs": "vulnmark.control",

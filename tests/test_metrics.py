@@ -9,9 +9,10 @@ from xml.etree import ElementTree
 import pytest
 
 from core_support import make_ticket
-from vulnmark import charts, outcomes
+from vulnmark import outcomes
 from vulnmark.check import engine
 from vulnmark.config.presets import preset
+from vulnmark.evidence.pack import charts
 from vulnmark.model import LabelChange
 from vulnmark.store import Store, metrics
 

@@ -25,6 +25,7 @@ from vulnmark.check import kinds as finding_kinds
 from vulnmark.check.results import Filters, check
 from vulnmark.config.policy import Policy
 from vulnmark.errors import InputError
+from vulnmark.evidence.events import BackfillApplied
 from vulnmark.model import Evidence, Finding, LabelChange, TicketKey
 from vulnmark.sources.interface import check_labels
 from vulnmark.sources.jira_settings import JiraSettings
@@ -199,11 +200,8 @@ def apply(store: Store, proposals: Iterable[Proposal], *, actor: str, at: dateti
             _tickets.upsert(conn, [replace(t, labels=t.labels + new, updated=at,
                                            label_history=(*t.label_history, change))],
                             at=at, actor=actor)
-            events.append(conn, "backfill", {
-                "ticket": p.ticket, "added": list(new), "by": actor, "kind": p.kind,
-                "confidence": p.confidence,
-                "evidence": [e.as_dict() for e in p.evidence], "reviewed": p.reviewed,
-            }, at)
+            events.record(conn, BackfillApplied(p.ticket, new, actor, p.kind, p.confidence,
+                                                p.evidence, p.reviewed), at)
             tickets += 1
             labels += len(new)
     return Applied(tickets, labels, skipped)
@@ -227,9 +225,7 @@ def apply_to_jira(store: Store, settings: JiraSettings, proposals: Sequence[Prop
         for o in outcomes:
             p = by_key.get(TicketKey(o.key))
             if o.status == "applied" and p is not None:
-                events.append(conn, "backfill", {
-                    "ticket": p.ticket, "added": list(o.added), "by": actor, "kind": p.kind,
-                    "confidence": p.confidence, "via": "jira",
-                    "evidence": [e.as_dict() for e in p.evidence], "reviewed": p.reviewed,
-                }, at)
+                events.record(conn, BackfillApplied(p.ticket, o.added, actor, p.kind,
+                                                    p.confidence, p.evidence, p.reviewed,
+                                                    via="jira"), at)
     return outcomes

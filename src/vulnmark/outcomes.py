@@ -20,10 +20,10 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, cast
 
-from vulnmark._time import stored
 from vulnmark.check.rules import marking
 from vulnmark.config.policy import Policy
 from vulnmark.errors import OutcomeError
+from vulnmark.evidence.events import OutcomeRecorded, Reclassified
 from vulnmark.model import (
     NO_REMEDIATION_REASONS,
     OUTCOME_KINDS,
@@ -70,9 +70,7 @@ def record(store: Store, key: str, kind: str, *, at: datetime, text: str = "",
         if not store_tickets.exists(conn, key):
             raise OutcomeError(f"no ticket {key!r} in the store")
         store_outcomes.add(conn, outcome)
-        events.append(conn, "outcome", {
-            "ticket": key, "kind": kind, "reason": reason, "text": text, "by": actor,
-            "recorded_at": stored(at)}, at)
+        events.record(conn, OutcomeRecorded(key, kind, reason, text, actor, at), at)
     return outcome
 
 
@@ -116,6 +114,5 @@ def reclassify(store: Store, policy: Policy, key: str, new_class: str, *, why: s
     store.upsert_tickets(
         [replace(t, labels=labels, updated=at, label_history=(*t.label_history, change))],
         actor=by, at=at,
-        event={"kind": "reclassification", "ticket": key, "from": previous, "to": new_class,
-               "by": by, "why": why})
+        event=Reclassified(key, previous, new_class, by, why))
     return Reclassification(key, previous, new_class, at, by, why)

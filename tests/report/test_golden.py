@@ -22,6 +22,7 @@ from vulnmark.config.load import Config
 from vulnmark.config.presets import preset
 from vulnmark.daily import DailyJob
 from vulnmark.demo import sample_tickets
+from vulnmark.evidence.events import TicketsImported
 from vulnmark.report import DailyReport, ReportFormat
 from vulnmark.store import Store
 
@@ -50,7 +51,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> DailyReport:
     path = tmp_path_factory.mktemp("golden") / "demo.db"
     with Store.open(f"sqlite:///{path}") as store:
         store.upsert_tickets(sample_tickets(NOW), actor="demo", at=NOW,
-                             event={"kind": "import", "file": "demo samples"})
+                             event=TicketsImported("demo samples"))
         run = DailyJob(store, Config(preset("etsi-319-401"))).run(NOW)
     assert any(HEAD.search(n) for n in run.report.health.notes)
     return run.report

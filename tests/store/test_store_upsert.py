@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from core_support import APACHE_SAMPLE, APACHE_SAMPLE_SIZE, make_ticket
 from vulnmark.evidence import chain
+from vulnmark.evidence.events import TicketsImported
 from vulnmark.model import Ticket
 from vulnmark.sources.files import load_file
 from vulnmark.store import Store
@@ -94,7 +95,7 @@ def test_label_change_writes_history_and_an_evidence_record(store: Store) -> Non
 
 def test_import_event_lands_with_its_tickets(store: Store) -> None:
     store.upsert_tickets([make_ticket("CA-3")], at=AT,
-                         event={"kind": "import", "file": "f.json"})
+                         event=TicketsImported("f.json"))
     (record,) = _events(store, "import")
     assert record.payload["file"] == "f.json" and record.payload["inserted"] == 1
 
@@ -109,7 +110,7 @@ def test_a_failing_write_is_rolled_back_entirely(store: Store) -> None:
         raise RuntimeError("source died mid-page")
 
     with pytest.raises(RuntimeError):
-        store.upsert_tickets(items(), at=AT, event={"kind": "import", "file": "x"})
+        store.upsert_tickets(items(), at=AT, event=TicketsImported("x"))
     assert (store.count_tickets(), len(_events(store))) == before
     assert store.get_ticket("CA-10") is None
 

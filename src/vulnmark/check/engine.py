@@ -34,6 +34,7 @@ from vulnmark.check.rules import (
 )
 from vulnmark.config.outcomes import OutcomeRules
 from vulnmark.config.policy import DateWindow, Policy, add_hours
+from vulnmark.evidence.events import PolicyChanged
 from vulnmark.model import Outcome, Reading, Ticket
 from vulnmark.store import Connection, Store, evaluations, events
 from vulnmark.store import tickets as store_tickets
@@ -216,10 +217,8 @@ def deadlines_of(policy: Policy) -> dict[str, float | None]:
 def _record_policy(conn: Connection, policy: Policy, digest: str, at: datetime) -> None:
     deadlines = deadlines_of(policy)
     last = evaluations.add_policy_version(conn, digest, at, deadlines)
-    events.append(conn, "policy_change", {
-        "digest": digest, "previous": last, "preset": policy.preset,
-        "deadlines_hours": deadlines, "timezone": policy.timezone,
-        "due_soon_hours": policy.due_soon_hours}, at)
+    events.record(conn, PolicyChanged(digest, last, policy.preset, deadlines, policy.timezone,
+                                      policy.due_soon_hours), at)
 
 
 def _classified_at(t: Ticket, policy: Policy, classification: str | None) -> datetime | None:

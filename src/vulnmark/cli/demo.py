@@ -10,6 +10,7 @@ import click
 from vulnmark import daily
 from vulnmark.cli.app import App, pass_app
 from vulnmark.demo import sample_tickets
+from vulnmark.evidence.events import TicketsImported
 from vulnmark.store import Store
 
 
@@ -38,7 +39,7 @@ def demo(app: App, html_path: Path) -> None:
         store = Store.open(f"sqlite:///{Path(tmp) / 'demo.db'}")
         try:
             store.upsert_tickets(sample_tickets(app.now), actor="demo", at=app.now,
-                                 event={"kind": "import", "file": "demo samples"})
+                                 event=TicketsImported("demo samples"))
             result = daily.DailyJob(store, app.config).run(app.now)
             check = store.verify_evidence()
         finally:

@@ -10,13 +10,14 @@ from pathlib import Path
 
 import click
 
-from vulnmark import daily, pack
+from vulnmark import daily
 from vulnmark._csv import csv_text
 from vulnmark._time import stored
 from vulnmark.check.engine import refresh
 from vulnmark.cli.app import EXIT_EXTERNAL, App, fatal, pass_app, table
 from vulnmark.cli.metrics import period
 from vulnmark.errors import DeliveryFailed
+from vulnmark.evidence import pack
 from vulnmark.notify import SmtpNotifier, smtp_settings_from_env
 from vulnmark.report import ReportFormat
 from vulnmark.store import runs as store_runs

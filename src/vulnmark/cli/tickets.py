@@ -12,6 +12,13 @@ import click
 
 from vulnmark.cli.app import App, pass_app, table
 from vulnmark.errors import TicketNotFound
+from vulnmark.evidence.events import (
+    TicketCommented,
+    TicketCreated,
+    TicketRelabelled,
+    TicketResolved,
+    TicketsImported,
+)
 from vulnmark.model import Comment, LabelChange, Ticket, TicketKey
 from vulnmark.sources.files import load_file
 from vulnmark.sources.interface import check_labels
@@ -48,7 +55,7 @@ def import_(app: App, files: tuple[Path, ...], base_url: str | None,
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         counts = app.store.upsert_tickets(
             items, actor="import", at=app.now,
-            event={"kind": "import", "file": path.name, "sha256": digest, "tickets": len(items)})
+            event=TicketsImported(path.name, sha256=digest, tickets=len(items)))
         click.echo(f"{path}: {len(items)} tickets ({counts.inserted} new, {counts.updated} "
                    f"updated, {counts.unchanged} unchanged)")
 
@@ -75,9 +82,8 @@ def _get(app: App, key: str) -> Ticket:
     return found
 
 
-def _save(app: App, t: Ticket, action: str, by: str) -> None:
-    app.store.upsert_tickets([t], actor=by, at=app.now,
-                             event={"kind": "ticket_" + action, "ticket": t.key, "by": by})
+def _save(app: App, t: Ticket, event: type[TicketCreated], by: str) -> None:
+    app.store.upsert_tickets([t], actor=by, at=app.now, event=event(t.key, by))
 
 
 by_option = click.option("--by", default=None, help="Who does it [default: the login name].")
@@ -115,7 +121,7 @@ def ticket_new(app: App, title: str, description: str, labels: tuple[str, ...], 
     t = Ticket(key=new_key, title=title, description=description, labels=checked,
                created=app.now, updated=app.now, reporter=reporter or who, url=url,
                label_history=history)
-    _save(app, t, "created", who)
+    _save(app, t, TicketCreated, who)
     click.echo(new_key)
 
 
@@ -163,7 +169,7 @@ def _relabel(app: App, key: str, add: tuple[str, ...], remove: tuple[str, ...],
     labels = tuple(label for label in t.labels if label not in removed) + added
     change = LabelChange(app.now, who, added, removed)
     _save(app, replace(t, labels=labels, updated=app.now,
-                       label_history=(*t.label_history, change)), "relabelled", who)
+                       label_history=(*t.label_history, change)), TicketRelabelled, who)
     click.echo(f"{key}: labels {', '.join(labels) or '(none)'}")
 
 
@@ -212,7 +218,7 @@ def ticket_comment(app: App, key: str, text: str, by: str | None) -> None:
     who = _actor(by)
     t = _get(app, key)
     _save(app, replace(t, comments=(*t.comments, Comment(text, who, app.now)),
-                       updated=app.now), "commented", who)
+                       updated=app.now), TicketCommented, who)
     click.echo(f"{key}: comment {len(t.comments)} added")
 
 
@@ -234,5 +240,5 @@ def ticket_resolve(app: App, key: str, resolution: str, by: str | None) -> None:
         # moving the resolution time would change whether the deadline was met
         raise click.UsageError(f"{key} was already resolved at {t.resolved.isoformat()}")
     _save(app, replace(t, resolved=app.now, resolution=resolution, status="Resolved",
-                       updated=app.now), "resolved", who)
+                       updated=app.now), TicketResolved, who)
     click.echo(f"{key}: resolved ({resolution})")

@@ -35,6 +35,7 @@ import httpx
 
 from vulnmark._time import iso, parse
 from vulnmark.errors import InputError
+from vulnmark.evidence.events import JiraSynced
 from vulnmark.jql import sync_jql
 from vulnmark.model import Ticket
 from vulnmark.sources.jira_client import JSON, JiraClient
@@ -201,11 +202,10 @@ class Syncer:
         await self._store([], state)
         result = SyncResult(flavour, full, resumed, since, pages, issues_n, ins, upd, unch, gone,
                             jira.stats.requests, jira.stats.extra, jira.stats.retries)
-        self.store.record("jira_sync", {
-            "site": self.settings.site, "scope": self.settings.jql, "flavour": flavour,
-            "full": full, "resumed": resumed, "since": run["since"], "issues": issues_n,
-            "inserted": ins, "updated": upd, "unchanged": unch, "gone": gone,
-            "requests": jira.stats.requests})
+        self.store.record(JiraSynced(
+            site=self.settings.site, scope=self.settings.jql, flavour=flavour, full=full,
+            resumed=resumed, since=run["since"], issues=issues_n, inserted=ins, updated=upd,
+            unchanged=unch, gone=gone, requests=jira.stats.requests))
         return result
 
     def _ticket(self, issue: JSON) -> Ticket:

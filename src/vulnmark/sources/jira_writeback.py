@@ -9,7 +9,7 @@
 * Per issue ``PUT /rest/api/{3|2}/issue/{key}`` with ``{"update": {"labels": [{"add": …}]}}``;
   on Cloud, ``bulk_threshold`` or more issues needing the same change go through
   ``POST /rest/api/3/bulk/issues/fields`` (1000 issues a task) and the task is polled.
-* Every applied change is appended to the evidence log (kind ``label_change``).
+* Every applied change is appended to the evidence log (a ``label_change`` record).
 """
 
 from __future__ import annotations
@@ -19,11 +19,13 @@ import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Literal
 
 import httpx
 
 from vulnmark.errors import InputError
+from vulnmark.evidence.events import LabelChanged
 from vulnmark.sources.interface import check_label
 from vulnmark.sources.jira_client import JSON, JiraClient
 from vulnmark.sources.jira_settings import (
@@ -147,9 +149,10 @@ async def _apply(store: Store, settings: JiraSettings, edits: list[LabelEdit], *
         outcomes = [done.get(p.key, p) for p in plan]
         for o in outcomes:
             if o.status == "applied":
-                store.record("label_change", {
-                    "ticket": o.key, "added": list(o.added), "removed": list(o.removed),
-                    "source": "jira", "site": settings.site, "actor": actor or "vulnmark"})
+                now = datetime.now(UTC)
+                store.record(LabelChanged(o.key, o.added, o.removed, by=actor or "vulnmark",
+                                          via="jira", observed_at=now, site=settings.site),
+                             at=now)
         return outcomes
 
 

@@ -1,7 +1,8 @@
 """The evidence log's table: appending a record, reading records, verifying the whole log.
 
 Records are appended inside the caller's transaction, so a change never lands without its
-evidence. Writers serialise on the chain head: SQLite by ``BEGIN IMMEDIATE``
+evidence; :func:`record` writes a typed event (:mod:`vulnmark.evidence.events`). Writers
+serialise on the chain head: SQLite by ``BEGIN IMMEDIATE``
 (:mod:`vulnmark.store.engine`), PostgreSQL by a transaction-scoped advisory lock. The hashing
 and the verifier are :mod:`vulnmark.evidence.chain`'s.
 """
@@ -26,11 +27,18 @@ from vulnmark.evidence.chain import (
     check_head,
     verify_rows,
 )
+from vulnmark.evidence.events import Event
 from vulnmark.store.schema import events, state
 
 
+def record(conn: Connection, event: Event, at: datetime) -> Record:
+    """Record ``event`` at ``at`` inside the caller's transaction: the one writer."""
+    return append(conn, event.kind, event.payload(), at)
+
+
 def append(conn: Connection, kind: str, payload: Mapping[str, Any], at: datetime) -> Record:
-    """Append one record inside the caller's transaction."""
+    """Append one record of any kind and payload (what :func:`record` does for a typed
+    event) inside the caller's transaction."""
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(7305)"))
     head = conn.execute(

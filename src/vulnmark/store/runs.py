@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select, update
 
 from vulnmark._time import parse, stored
+from vulnmark.evidence.events import ReportDelivered, ReportNotDelivered, RunRecorded
 from vulnmark.model import Run
 from vulnmark.store import events
 from vulnmark.store.schema import reports, runs
@@ -36,10 +37,8 @@ def record_run(store: Store, *, kind: str, at: datetime, policy_digest: str,
             conn.execute(reports.insert(), [
                 {"run_id": run_id, "format": fmt, "body": body} for fmt, body in bodies.items()
             ])
-        events.append(conn, "run", {
-            "run": run_id, "kind": kind, "policy_digest": policy_digest, "counts": dict(counts),
-            "report_digest": report_digest, **({"error": error} if error else {}),
-        }, at)
+        events.record(conn, RunRecorded(run_id, kind, policy_digest, dict(counts), report_digest,
+                                        error or None), at)
     return run_id
 
 
@@ -51,10 +50,8 @@ def record_delivered(store: Store, run_id: int, *, at: datetime, message_id: str
         conn.execute(update(runs).where(runs.c.id == run_id).values(
             delivery_status="delivered", message_id=message_id, server_reply=server_reply,
             error=None))
-        events.append(conn, "delivery", {
-            "run": run_id, "status": "delivered", "message_id": message_id,
-            "server_reply": server_reply, "recipients": list(recipients),
-            "attempts": attempts, "sent_at": stored(sent_at)}, at)
+        events.record(conn, ReportDelivered(run_id, message_id, server_reply, tuple(recipients),
+                                            attempts, sent_at), at)
 
 
 def record_failed(store: Store, run_id: int, *, at: datetime, error: str | None,
@@ -63,8 +60,7 @@ def record_failed(store: Store, run_id: int, *, at: datetime, error: str | None,
     with store.transaction() as conn:
         conn.execute(update(runs).where(runs.c.id == run_id).values(
             delivery_status="failed", error=error))
-        events.append(conn, "delivery", {"run": run_id, "status": "failed", "error": error,
-                                         "attempts": attempts}, at)
+        events.record(conn, ReportNotDelivered(run_id, error, attempts), at)
 
 
 def list_runs(store: Store, *, kind: str | None = None, limit: int | None = None,

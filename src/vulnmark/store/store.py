@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from vulnmark._time import stored
 from vulnmark.errors import StoreError, StoreUnavailable
 from vulnmark.evidence.chain import Record, Verification
+from vulnmark.evidence.events import Event, TicketsGone, UpsertEvent
 from vulnmark.model import Ticket
 from vulnmark.store import events
 from vulnmark.store import tickets as _tickets
@@ -82,20 +83,18 @@ class Store:
 
     def upsert_tickets(self, items: Iterable[Ticket], *, state: Mapping[str, str] | None = None,
                        actor: str | None = None, at: datetime | None = None,
-                       event: Mapping[str, Any] | None = None) -> _tickets.UpsertCounts:
-        """Idempotent upsert by key, plus sync-state keys and an optional evidence record,
-        all in one transaction (a checkpoint lands together with its page)."""
+                       event: UpsertEvent | None = None) -> _tickets.UpsertCounts:
+        """Idempotent upsert by key, plus sync-state keys and an optional evidence record (with
+        the upsert's counts), all in one transaction (a checkpoint lands with its page)."""
         when = at or datetime.now(UTC)
         with self.transaction() as conn:
             counts = _tickets.upsert(conn, items, at=when, actor=actor)
             for name, value in (state or {}).items():
                 _set_state(conn, name, value)
             if event is not None:
-                events.append(conn, str(event["kind"]), {
-                    **{k: v for k, v in event.items() if k != "kind"},
-                    "inserted": counts.inserted, "updated": counts.updated,
-                    "unchanged": counts.unchanged,
-                }, when)
+                events.record(conn, replace(event, inserted=counts.inserted,
+                                            updated=counts.updated,
+                                            unchanged=counts.unchanged), when)
         return counts
 
     def get_ticket(self, key: str, *, history: bool = True) -> Ticket | None:
@@ -137,7 +136,7 @@ class Store:
             ).rowcount
             _tickets.mark_dirty(conn, list(conn.execute(
                 select(tickets.c.key).where(tickets.c.key.in_(keys))).scalars()))
-            events.append(conn, "tickets_gone", {"tickets": keys, "reason": reason}, at)
+            events.record(conn, TicketsGone(tuple(keys), reason), at)
         return int(n or 0)
 
     # -- state and evidence ---------------------------------------------------------------
@@ -150,11 +149,10 @@ class Store:
         with self.transaction() as conn:
             _set_state(conn, name, value)
 
-    def record(self, kind: str, payload: Mapping[str, Any], *,
-               at: datetime | None = None) -> Record:
-        """Append one evidence record in a transaction of its own."""
+    def record(self, event: Event, *, at: datetime | None = None) -> Record:
+        """Record one event in a transaction of its own (:func:`vulnmark.store.events.record`)."""
         with self.transaction() as conn:
-            return events.append(conn, kind, payload, at or datetime.now(UTC))
+            return events.record(conn, event, at or datetime.now(UTC))
 
     def verify_evidence(self) -> Verification:
         """The whole evidence log, verified (:func:`vulnmark.store.events.verify`)."""

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from vulnmark._time import stored
+from vulnmark.evidence.events import LabelChanged
 from vulnmark.model import Comment, LabelChange, Ticket
 from vulnmark.store import driver, events
 from vulnmark.store.codec import (
@@ -138,10 +139,8 @@ def _label_diff(conn: Connection, t: Ticket, old_labels: Sequence[str], *, at: d
     if not t.label_history:
         conn.execute(history_table.insert(),
                      [history_row(t.key, LabelChange(when, actor, added, removed))])
-    events.append(conn, "label_change", {
-        "ticket": t.key, "added": list(added), "removed": list(removed),
-        "by": actor, "observed_at": stored(when), "via": t.source,
-    }, at)
+    events.record(conn, LabelChanged(t.key, added, removed, by=actor, via=t.source,
+                                     observed_at=when), at)
 
 
 def get(conn: Connection, key: str, *, history: bool = True) -> Ticket | None:

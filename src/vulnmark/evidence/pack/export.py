@@ -1,13 +1,10 @@
-"""The auditor's evidence pack: everything about the control in a period, verifiable offline.
+"""Writing the auditor's evidence pack: everything about the control in a period.
 
 ``export`` writes a directory or a ZIP file with the runs and their stored reports, deliveries
 (Message-IDs, server replies), label changes, reclassifications, outcomes, policy changes, the
 hash-chained evidence records of the period, metrics with SVG charts, a summary page
-(``index.html``) and ``manifest.json`` with the SHA-256 of every file and the chain head.
-
-``verify`` checks a pack on its own and names every problem: a file changed, missing or added
-(manifest), an evidence record edited, deleted or reordered (chain), a report that is not the one
-the run recorded (report digest in the run's evidence record), or an edited manifest.
+(``index.html``) and ``manifest.json`` with the SHA-256 of every file and the chain head
+(:mod:`.verify` checks it). Records are read as typed events (:mod:`vulnmark.evidence.events`).
 """
 
 from __future__ import annotations
@@ -22,16 +19,32 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from vulnmark import charts
 from vulnmark._csv import csv_text
 from vulnmark._time import stored
 from vulnmark.config.load import Config
 from vulnmark.config.policy import Policy
 from vulnmark.config.schedule import parse as parse_schedule
 from vulnmark.errors import PackError
-from vulnmark.evidence.chain import GENESIS, Row, canonical, verify_rows
+from vulnmark.evidence.chain import GENESIS
+from vulnmark.evidence.events import (
+    PackExported,
+    PolicyChanged,
+    Reclassified,
+    ReportDelivered,
+    ReportNotDelivered,
+    read,
+)
+from vulnmark.evidence.pack import charts
+from vulnmark.evidence.pack.html import summary_page
+from vulnmark.evidence.pack.verify import (
+    EVENTS,
+    FORMAT,
+    MANIFEST,
+    ZIP_TIME,
+    manifest_digest,
+    report_name,
+)
 from vulnmark.model import Run
-from vulnmark.pack_html import summary_page
 from vulnmark.store import Store, metrics
 from vulnmark.store import events as store_events
 from vulnmark.store import runs as store_runs
@@ -40,10 +53,6 @@ from vulnmark.store.outcomes import list_outcomes
 
 logger = logging.getLogger(__name__)
 
-FORMAT = "vulnmark-evidence-pack/1"
-MANIFEST = "manifest.json"
-EVENTS = "evidence/events.jsonl"
-ZIP_TIME = (2000, 1, 1, 0, 0, 0)
 
 
 @dataclass(frozen=True)
@@ -53,20 +62,6 @@ class PackResult:
     events: int
     runs: int
     head: str
-
-
-@dataclass(frozen=True)
-class PackVerification:
-    ok: bool
-    files: int
-    events: int
-    head: str
-    problems: tuple[str, ...] = ()
-
-
-def report_name(run_id: int, fmt: str) -> str:
-    ext = {"text": "txt"}.get(fmt, fmt)
-    return f"reports/run-{run_id:06d}.{ext}"
 
 
 def _csv(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
@@ -143,24 +138,24 @@ def export(store: Store, config: Config, since: datetime, until: datetime, now: 
     f.add("runs.csv", _csv(["id", "kind", "started_at", "policy_digest", "report_digest",
                             "delivery_status", "message_id", "server_reply", "error", "counts"],
                            run_rows))
-    of = {e: [ev for ev in events if ev.kind == e] for e in
-          ("delivery", "reclassification", "policy_change", "label_change")}
+    typed = [(e.at, read(e)) for e in events]
+    reclassified = [(at, e) for at, e in typed if isinstance(e, Reclassified)]
+    policy_changes = [(at, e) for at, e in typed if isinstance(e, PolicyChanged)]
     f.add("deliveries.csv", _csv(
         ["at", "run", "status", "message_id", "server_reply", "recipients", "attempts", "error"],
-        [[e.at, e.payload.get("run"), e.payload.get("status"), e.payload.get("message_id"),
-          e.payload.get("server_reply"), e.payload.get("recipients"), e.payload.get("attempts"),
-          e.payload.get("error")] for e in of["delivery"]]))
+        [[at, e.run, e.status, e.message_id, e.server_reply, e.recipients, e.attempts, None]
+         if isinstance(e, ReportDelivered) else
+         [at, e.run, e.status, None, None, None, e.attempts, e.error]
+         for at, e in typed if isinstance(e, ReportDelivered | ReportNotDelivered)]))
     f.add("label_changes.csv", _csv(["ticket", "at", "by", "added", "removed"], [
         [c["ticket"], c["at"], c["by"], c["added"], c["removed"]] for c in changes]))
     f.add("reclassifications.csv", _csv(["at", "ticket", "from", "to", "by", "why"], [
-        [e.at, e.payload.get("ticket"), e.payload.get("from"), e.payload.get("to"),
-         e.payload.get("by"), e.payload.get("why")] for e in of["reclassification"]]))
+        [at, e.ticket, e.previous, e.new, e.by, e.why] for at, e in reclassified]))
     f.add("outcomes.csv", _csv(["recorded_at", "ticket", "kind", "reason", "by", "text"], [
         [stored(o.recorded_at), o.ticket, o.kind, o.reason, o.actor, o.text] for o in done]))
     f.add("policy_changes.csv", _csv(["at", "digest", "previous", "preset", "deadlines_hours"], [
-        [e.at, e.payload.get("digest"), e.payload.get("previous"), e.payload.get("preset"),
-         json.dumps(e.payload.get("deadlines_hours"), sort_keys=True)]
-        for e in of["policy_change"]]))
+        [at, e.digest, e.previous, e.preset, json.dumps(e.deadlines_hours, sort_keys=True)]
+        for at, e in policy_changes]))
     report_runs = [r for r in period_runs if r.kind == "report"]
     days = control_days(report_runs, config, since, min(until, now), started)
     f.add("control_days.csv", _csv(["slot", "local_date", "status", "run", "message_id"], [
@@ -199,8 +194,8 @@ def export(store: Store, config: Config, since: datetime, until: datetime, now: 
     f.add("evidence/chain.json", _json(chain))
     f.add("index.html", summary_page(
         policy=policy, since=since, until=until, now=now, runs=period_runs, days=days,
-        metrics=m, outcomes=done, reclassifications=[e.payload for e in of["reclassification"]],
-        policy_changes=[(e.at, e.payload) for e in of["policy_change"]],
+        metrics=m, outcomes=done, reclassifications=[e for _, e in reclassified],
+        policy_changes=policy_changes,
         label_changes=len(changes), chain=chain, files=sorted(f.items)))
     manifest: dict[str, Any] = {
         "format": FORMAT, "generated_at": stored(now), "from": stored(since), "to": stored(until),
@@ -210,12 +205,13 @@ def export(store: Store, config: Config, since: datetime, until: datetime, now: 
         "files": [{"path": n, "sha256": hashlib.sha256(d).hexdigest(), "bytes": len(d)}
                   for n, d in sorted(f.items.items())],
     }
-    manifest["manifest_sha256"] = _manifest_digest(manifest)
+    manifest["manifest_sha256"] = manifest_digest(manifest)
     f.add(MANIFEST, _json(manifest))
     _write(f, output, is_zip)
-    store.record("evidence_export", {
-        "from": stored(since), "to": stored(until), "output": output.name, "files": len(f.items),
-        "manifest_sha256": hashlib.sha256(f.items[MANIFEST]).hexdigest(), "head": head}, at=now)
+    store.record(PackExported(
+        since=stored(since) or "", until=stored(until) or "", output=output.name,
+        files=len(f.items), manifest_sha256=hashlib.sha256(f.items[MANIFEST]).hexdigest(),
+        head=head), at=now)
     return PackResult(output, len(f.items), len(events), len(period_runs), head)
 
 
@@ -223,11 +219,6 @@ def _zone(policy: Policy) -> Any:
     from zoneinfo import ZoneInfo
 
     return ZoneInfo(policy.timezone)
-
-
-def _manifest_digest(manifest: dict[str, Any]) -> str:
-    body = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
-    return hashlib.sha256(canonical(body).encode()).hexdigest()
 
 
 def _write(f: _Files, output: Path, is_zip: bool) -> None:
@@ -246,79 +237,3 @@ def _write(f: _Files, output: Path, is_zip: bool) -> None:
             target.write_bytes(data)
     except OSError as e:
         raise PackError(f"{output}: {e.strerror or e}") from e
-
-
-# -- verification ----------------------------------------------------------------------------
-
-def _read_pack(path: Path) -> dict[str, bytes]:
-    try:
-        if path.is_dir():
-            return {p.relative_to(path).as_posix(): p.read_bytes()
-                    for p in sorted(path.rglob("*")) if p.is_file()}
-        with zipfile.ZipFile(path) as z:
-            return {i.filename: z.read(i) for i in z.infolist() if not i.is_dir()}
-    except (OSError, zipfile.BadZipFile) as e:
-        raise PackError(f"{path}: not a readable pack ({e})") from e
-
-
-def verify(path: Path) -> PackVerification:
-    """Check a pack on its own; every problem names the file (and record) at fault."""
-    files = _read_pack(path)
-    problems: list[str] = []
-    try:
-        manifest = json.loads(files[MANIFEST])
-    except KeyError:
-        return PackVerification(False, len(files), 0, "", (f"{MANIFEST}: missing",))
-    except ValueError:
-        return PackVerification(False, len(files), 0, "", (f"{MANIFEST}: not JSON (edited)",))
-    if manifest.get("format") != FORMAT:
-        problems.append(f"{MANIFEST}: format {manifest.get('format')!r} is not {FORMAT}")
-    if manifest.get("manifest_sha256") != _manifest_digest(manifest):
-        problems.append(f"{MANIFEST}: content does not match its manifest_sha256 (edited)")
-    listed = {e["path"]: e for e in manifest.get("files", [])}
-    for name, entry in sorted(listed.items()):
-        data = files.get(name)
-        if data is None:
-            problems.append(f"{name}: missing from the pack (deleted)")
-        elif hashlib.sha256(data).hexdigest() != entry["sha256"]:
-            problems.append(f"{name}: SHA-256 does not match the manifest (modified)")
-    for name in sorted(set(files) - set(listed) - {MANIFEST}):
-        problems.append(f"{name}: not listed in the manifest (added)")
-    chain = manifest.get("chain", {})
-    n_events, head, run_digests = _verify_events(files.get(EVENTS, b""), chain, problems)
-    for run_id, digest in sorted(run_digests.items()):
-        name = report_name(run_id, "json")
-        data = files.get(name)
-        if data is not None and hashlib.sha256(data).hexdigest() != digest:
-            problems.append(f"{name}: not the report run {run_id} recorded in the evidence log "
-                            "(report digest differs)")
-    return PackVerification(not problems, len(files), n_events, head, tuple(problems))
-
-
-def _verify_events(raw: bytes, chain: dict[str, Any],
-                   problems: list[str]) -> tuple[int, str, dict[int, str]]:
-    """The pack's records through the one verifier (:func:`vulnmark.evidence.chain.verify_rows`),
-    from the manifest's anchor; returns (records, head, report digest per run)."""
-    rows: list[Row] = []
-    digests: dict[int, str] = {}
-    for lineno, line in enumerate(raw.decode("utf-8", "replace").splitlines(), start=1):
-        try:
-            e = json.loads(line)
-            row: Row = (int(e["seq"]), str(e["at"]), str(e["kind"]), canonical(e["payload"]),
-                        str(e.get("prev_hash")), str(e.get("hash")))
-            payload = e["payload"]
-            if row[2] == "run" and payload.get("report_digest"):
-                digests[int(payload["run"])] = str(payload["report_digest"])
-        except (ValueError, KeyError, TypeError, AttributeError):
-            problems.append(f"{EVENTS}: line {lineno} is not an evidence record (edited)")
-            return lineno, chain.get("anchor_prev_hash") or GENESIS, digests
-        rows.append(row)
-    anchor = chain.get("anchor_prev_hash") or GENESIS
-    first = chain.get("first_seq")
-    result = verify_rows(rows, anchor=anchor, first_seq=first if first is not None else 1)
-    if not result.ok:
-        problems.append(f"{EVENTS}: {result.problem}")
-    elif rows and result.head != chain.get("head"):
-        problems.append(f"{EVENTS}: chain head {result.head[:16]}… is not the manifest's head "
-                        "(records deleted from the end)")
-    return len(rows), result.head, digests

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from vulnmark._time import stored
 from vulnmark.config.policy import Policy
+from vulnmark.evidence.events import PolicyChanged, Reclassified
 from vulnmark.model import Outcome, Run
 from vulnmark.store.metrics import Metrics
 
@@ -38,8 +39,8 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[object]], *,
 def summary_page(*, policy: Policy, since: datetime, until: datetime, now: datetime,
                  runs: Sequence[Run], days: Sequence[tuple[datetime, str, Run | None]],
                  metrics: Metrics, outcomes: Sequence[Outcome],
-                 reclassifications: Sequence[Mapping[str, Any]],
-                 policy_changes: Sequence[tuple[str, Mapping[str, Any]]], label_changes: int,
+                 reclassifications: Sequence[Reclassified],
+                 policy_changes: Sequence[tuple[str, PolicyChanged]], label_changes: int,
                  chain: Mapping[str, Any], files: Sequence[str]) -> str:
     zone = ZoneInfo(policy.timezone)
 
@@ -95,14 +96,12 @@ def summary_page(*, policy: Policy, since: datetime, until: datetime, now: datet
             for o in outcomes]),
         "<h3>Reclassifications</h3>",
         _table(["Ticket", "From", "To", "By", "Why"], [[
-            p.get("ticket"), p.get("from"), p.get("to"), p.get("by"), p.get("why")]
-            for p in reclassifications]),
+            r.ticket, r.previous, r.new, r.by, r.why] for r in reclassifications]),
         f"<p>{label_changes} label change(s) in the period: see "
         '<a href="label_changes.csv">label_changes.csv</a>.</p>',
         "<h3>Policy changes</h3>",
         _table(["At", "Digest", "Preset", "Deadlines (hours)"], [[
-            at, p.get("digest"), p.get("preset"), p.get("deadlines_hours")]
-            for at, p in policy_changes]),
+            at, p.digest, p.preset, p.deadlines_hours] for at, p in policy_changes]),
         "<h2>4. Evidence log</h2>",
         f"<p>Live log at export: {chain_line}; head <code>{_e(chain['log_head'])}</code>.</p>",
         f"<p>Records of the period: {_e(chain['first_seq'])} to {_e(chain['last_seq'])}, "

@@ -12,10 +12,11 @@ from xml.etree import ElementTree
 import pytest
 
 from core_support import make_ticket
-from vulnmark import daily, outcomes, pack
+from vulnmark import daily, outcomes
 from vulnmark.config.load import Config
 from vulnmark.config.presets import preset
-from vulnmark.evidence import chain
+from vulnmark.errors import PackError
+from vulnmark.evidence import chain, pack
 from vulnmark.store import Store
 
 T0 = datetime(2026, 11, 2, 7, 0, tzinfo=UTC)
@@ -150,7 +151,7 @@ def test_removed_or_reordered_records_are_named(built: Path, tmp_path: Path) -> 
 def test_not_a_pack(tmp_path: Path) -> None:
     bad = tmp_path / "bad.zip"
     bad.write_bytes(b"not a zip")
-    with pytest.raises(pack.PackError, match="not a readable pack"):
+    with pytest.raises(PackError, match="not a readable pack"):
         pack.verify(bad)
     empty = _rezip({"a.txt": b"x"}, tmp_path / "e.zip")
     assert pack.verify(empty).problems == ("manifest.json: missing",)

@@ -34,12 +34,17 @@ def raw_sql(url: str, statements: list[str]) -> None:
         conn.commit()
 
 
+def note(store: Store, payload: dict[str, object], at: datetime) -> None:
+    """A record of a kind of the test's own, through the store's low-level append."""
+    with store.transaction() as conn:
+        store_events.append(conn, "test", payload, at)
+
+
 @pytest.fixture
 def logged(store_url: str) -> Iterator[str]:
     with Store.open(store_url) as store:
         for i in range(1, N + 1):
-            store.record("test", {"i": i, "text": f"record {i} — ő"},
-                         at=T0 + timedelta(hours=i))
+            note(store, {"i": i, "text": f"record {i} — ő"}, T0 + timedelta(hours=i))
         assert store.verify_evidence().ok
     yield store_url
 
@@ -123,7 +128,7 @@ def test_swapped_contents_are_detected(logged: str) -> None:
 def test_appending_after_tampering_does_not_heal_the_chain(logged: str) -> None:
     raw_sql(logged, ["UPDATE events SET payload = '{\"i\": 0}' WHERE seq = 2"])
     with Store.open(logged) as store:
-        store.record("test", {"i": 99}, at=T0 + timedelta(days=1))
+        note(store, {"i": 99}, T0 + timedelta(days=1))
         v = store.verify_evidence()
     assert v.first_bad == 2
 
@@ -191,7 +196,7 @@ def test_concurrent_writers_keep_one_valid_chain(store_url: str) -> None:
         try:
             with Store.open(store_url) as store:
                 for i in range(15):
-                    store.record("test", {"writer": name, "i": i}, at=T0)
+                    note(store, {"writer": name, "i": i}, T0)
         except BaseException as e:  # pragma: no cover - reported below
             errors.append(e)
 

@@ -1,0 +1,325 @@
+"""The kinds of evidence record: one frozen dataclass per kind, with a stable ``kind`` name and
+stable payload keys.
+
+The hash chain covers every record ever written, so a kind's name and its payload keys are
+frozen once records exist: a new field is a new key, never a renamed one. A kind's payload is
+its fields (a field may be written under another key, ``metadata={"key": …}``; an optional one
+may be left out when it is None, ``metadata={"omit": True}``); times are written as the store
+keeps them (``2026-11-27T07:00:00.000000Z``).
+
+Write an event with :meth:`vulnmark.store.Store.record`, or inside a transaction with
+:func:`vulnmark.store.events.record`: the one writer, in the same transaction as the change.
+Read one back with :func:`read`. A new kind is one class here, registered in :data:`KINDS`.
+"""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, is_dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+from vulnmark._time import parse, stored
+from vulnmark.evidence.chain import Record
+from vulnmark.model import Evidence
+
+
+@dataclass(frozen=True)
+class Event:
+    """Base of every kind of evidence record."""
+
+    kind: ClassVar[str]
+
+    def payload(self) -> dict[str, Any]:
+        """The record's payload: JSON-safe, under the kind's stable keys."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None and f.metadata.get("omit"):
+                continue
+            out[f.metadata.get("key", f.name)] = _to_json(value)
+        return out
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> Event:
+        """The event a stored payload records (keys it does not know are ignored)."""
+        hints = _hints(cls)
+        values = {}
+        for f in fields(cls):
+            key = f.metadata.get("key", f.name)
+            if key in payload:
+                values[f.name] = _from_json(payload[key], hints[f.name])
+        return cls(**values)
+
+
+def _to_json(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return stored(value)
+    if isinstance(value, tuple | list):
+        return [_to_json(v) for v in value]
+    if isinstance(value, Evidence):
+        return value.as_dict()
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _to_json(getattr(value, f.name)) for f in fields(value)}
+    return value
+
+
+def _from_json(value: Any, hint: Any) -> Any:
+    text = str(hint)
+    if value is None:
+        return None
+    if "datetime" in text and isinstance(value, str):
+        return parse(value)
+    if "Evidence" in text and isinstance(value, list):
+        return tuple(Evidence(e.get("field", "description"), e.get("text", ""), e.get("index"))
+                     for e in value if isinstance(e, dict))
+    if text.startswith("tuple") and isinstance(value, list):
+        return tuple(value)
+    return value
+
+
+_HINTS: dict[type, dict[str, Any]] = {}
+
+
+def _hints(cls: type) -> dict[str, Any]:
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls)
+    return _HINTS[cls]
+
+
+@dataclass(frozen=True)
+class UpsertEvent(Event):
+    """A record written with a batch of tickets: the store adds what the upsert did."""
+
+    inserted: int = field(default=0, kw_only=True)
+    updated: int = field(default=0, kw_only=True)
+    unchanged: int = field(default=0, kw_only=True)
+
+
+# -- tickets ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TicketsImported(UpsertEvent):
+    """``vulnmark import`` of one file (or the demo's sample tickets)."""
+
+    kind: ClassVar[str] = "import"
+    file: str
+    sha256: str | None = field(default=None, metadata={"omit": True})
+    tickets: int | None = field(default=None, metadata={"omit": True})
+
+
+@dataclass(frozen=True)
+class TicketCreated(UpsertEvent):
+    """A ticket of the embedded tracker created (``vulnmark ticket new``)."""
+
+    kind: ClassVar[str] = "ticket_created"
+    ticket: str
+    by: str | None
+
+
+@dataclass(frozen=True)
+class TicketRelabelled(TicketCreated):
+    kind: ClassVar[str] = "ticket_relabelled"
+
+
+@dataclass(frozen=True)
+class TicketCommented(TicketCreated):
+    kind: ClassVar[str] = "ticket_commented"
+
+
+@dataclass(frozen=True)
+class TicketResolved(TicketCreated):
+    kind: ClassVar[str] = "ticket_resolved"
+
+
+@dataclass(frozen=True)
+class Reclassified(UpsertEvent):
+    """A ticket's class changed by a person, with the reason (``vulnmark reclassify``)."""
+
+    kind: ClassVar[str] = "reclassification"
+    ticket: str
+    previous: str | None = field(metadata={"key": "from"})
+    new: str = field(metadata={"key": "to"})
+    by: str | None
+    why: str
+
+
+@dataclass(frozen=True)
+class LabelChanged(Event):
+    """Labels added and removed on one ticket, as vulnmark saw or made the change.
+
+    Version 2 (``v = 2``) is the one shape of every writer. Records written before it have no
+    ``v`` and one of two shapes: the store's (``by``, ``observed_at``, ``via``) and the Jira
+    write-back's (``actor``, ``source``, ``site``); :meth:`from_payload` reads all three.
+    """
+
+    kind: ClassVar[str] = "label_change"
+    ticket: str
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    by: str | None
+    """Who made the change (the import's actor, the Jira user, the person who approved)."""
+    via: str
+    """Where it was made or seen: a ticket source (``embedded``, ``jira``, ``import`` …)."""
+    observed_at: datetime | None = None
+    """When it took effect, as far as vulnmark knows (the ticket's update time, or now)."""
+    site: str | None = field(default=None, metadata={"omit": True})
+    """The Jira site a write-back went to."""
+    v: int = 2
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> LabelChanged:
+        if "v" not in payload and "actor" in payload:  # version 1, the Jira write-back
+            payload = {**payload, "by": payload.get("actor"), "via": payload.get("source")}
+        event = super().from_payload({**payload, "v": payload.get("v", 1)})
+        assert isinstance(event, LabelChanged)
+        return event
+
+
+@dataclass(frozen=True)
+class TicketsGone(Event):
+    """Tickets deleted at their source or moved out of scope (kept in the store)."""
+
+    kind: ClassVar[str] = "tickets_gone"
+    tickets: tuple[str, ...]
+    reason: str
+
+
+@dataclass(frozen=True)
+class JiraSynced(Event):
+    """A completed ``vulnmark sync``."""
+
+    kind: ClassVar[str] = "jira_sync"
+    site: str
+    scope: str
+    flavour: str
+    full: bool
+    resumed: bool
+    since: str | None
+    issues: int
+    inserted: int
+    updated: int
+    unchanged: int
+    gone: int
+    requests: int
+
+
+@dataclass(frozen=True)
+class BackfillApplied(Event):
+    """Labels ``vulnmark backfill`` added, with the evidence that justified them."""
+
+    kind: ClassVar[str] = "backfill"
+    ticket: str
+    added: tuple[str, ...]
+    by: str
+    finding: str = field(metadata={"key": "kind"})
+    """The finding kind the proposal answered."""
+    confidence: float
+    evidence: tuple[Evidence, ...]
+    reviewed: str | None
+    """The review file and row a person accepted it in (None: above the threshold)."""
+    via: str | None = field(default=None, metadata={"omit": True})
+    """``jira`` when written back to Jira."""
+
+
+# -- outcomes and policy -----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class OutcomeRecorded(Event):
+    """How a vulnerability was handled (``vulnmark outcome``)."""
+
+    kind: ClassVar[str] = "outcome"
+    ticket: str
+    outcome: str = field(metadata={"key": "kind"})
+    reason: str | None
+    text: str
+    by: str | None
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class PolicyChanged(Event):
+    """A policy not seen before, in force from the record's time."""
+
+    kind: ClassVar[str] = "policy_change"
+    digest: str
+    previous: str | None
+    preset: str
+    deadlines_hours: dict[str, float | None]
+    timezone: str
+    due_soon_hours: float
+
+
+# -- runs and deliveries ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RunRecorded(Event):
+    """A check, report or sync run (the report's JSON body has ``report_digest``)."""
+
+    kind: ClassVar[str] = "run"
+    run: int
+    run_kind: str = field(metadata={"key": "kind"})
+    policy_digest: str
+    counts: dict[str, int]
+    report_digest: str | None
+    error: str | None = field(default=None, metadata={"omit": True})
+
+
+@dataclass(frozen=True)
+class ReportDelivered(Event):
+    """A report the mail server accepted."""
+
+    kind: ClassVar[str] = "delivery"
+    run: int
+    message_id: str
+    server_reply: str
+    recipients: tuple[str, ...]
+    attempts: int
+    sent_at: datetime
+    status: str = "delivered"
+
+
+@dataclass(frozen=True)
+class ReportNotDelivered(Event):
+    """A report that could not be delivered, and why (same kind as a delivery)."""
+
+    kind: ClassVar[str] = "delivery"
+    run: int
+    error: str | None
+    attempts: int
+    status: str = "failed"
+
+
+@dataclass(frozen=True)
+class PackExported(Event):
+    """An auditor's evidence pack written (``vulnmark evidence export``)."""
+
+    kind: ClassVar[str] = "evidence_export"
+    since: str = field(metadata={"key": "from"})
+    until: str = field(metadata={"key": "to"})
+    output: str
+    files: int
+    manifest_sha256: str
+    head: str
+
+
+#: Every kind, by its stored name (``delivery`` has two shapes, told apart by ``status``).
+KINDS: dict[str, type[Event]] = {
+    k.kind: k for k in (TicketsImported, TicketCreated, TicketRelabelled, TicketCommented,
+                        TicketResolved, Reclassified, LabelChanged, TicketsGone, JiraSynced,
+                        BackfillApplied, OutcomeRecorded, PolicyChanged, RunRecorded,
+                        ReportDelivered, PackExported)}
+
+
+def read(record: Record) -> Event | None:
+    """The typed event of a stored record (None for a kind this version does not know)."""
+    cls = KINDS.get(record.kind)
+    if cls is ReportDelivered and record.payload.get("status") == "failed":
+        cls = ReportNotDelivered
+    if cls is None:
+        return None
+    try:
+        return cls.from_payload(record.payload)
+    except TypeError:  # a payload without the kind's keys: not a record this version wrote
+        return None
