@@ -39,7 +39,7 @@ from pathlib import Path
 
 from vulnmark.config.load import Config
 from vulnmark.config.presets import preset
-from vulnmark.daily import DailyJob
+from vulnmark.control.daily import DailyJob
 from vulnmark.model import Comment, Ticket, TicketKey
 from vulnmark.store import Store
 from vulnmark.store.codec import comment_rows, content_hash, ticket_row

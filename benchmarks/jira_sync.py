@@ -32,8 +32,8 @@ from pathlib import Path
 
 import httpx
 
-from vulnmark.sources.jira_settings import JiraSettings
-from vulnmark.sources.jira_sync import run_sync
+from vulnmark.sources.jira.settings import JiraSettings
+from vulnmark.sources.jira.sync import run_sync
 from vulnmark.store import Store
 
 CLOUD_CAP, DC_CAP, MANY_EVERY, INLINE_COMMENTS, INLINE_CHANGES = 100, 1000, 1000, 20, 40

@@ -7,7 +7,8 @@ import inspect
 
 import vulnmark.errors as errors
 from vulnmark.errors import ExternalError, VulnmarkError
-from vulnmark.sources import jira_settings, jira_webhook
+from vulnmark.sources.jira import settings as jira_settings
+from vulnmark.sources.jira import webhook as jira_webhook
 
 
 def _classes(module: object) -> list[type[BaseException]]:

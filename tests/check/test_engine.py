@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from core_support import make_ticket
-from vulnmark import outcomes
 from vulnmark._time import stored
 from vulnmark.check import cache, engine, results
 from vulnmark.check.infer import read
@@ -21,6 +20,7 @@ from vulnmark.config.presets import preset
 from vulnmark.model import Comment, Reading, Ticket
 from vulnmark.store import Store
 from vulnmark.store import events as store_events
+from vulnmark.triage import outcomes
 
 NOW = datetime(2026, 11, 27, 7, 0, tzinfo=UTC)
 P = preset("etsi-319-401")

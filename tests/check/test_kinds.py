@@ -38,7 +38,7 @@ def test_every_kind_counts_in_one_subject_bucket() -> None:
 
 
 def test_backfill_proposes_for_the_kinds_the_registry_names() -> None:
-    from vulnmark import backfill
+    from vulnmark.triage import backfill
 
     assert backfill.KINDS == {"unclassified", "unmarked", "suspected"} == \
         {k.name for k in kinds.KINDS if k.backfill}

@@ -18,7 +18,7 @@ from vulnmark.check import engine, parallel
 from vulnmark.check.engine import CheckOptions
 from vulnmark.config.presets import preset
 from vulnmark.model import TicketKey
-from vulnmark.sources.files import load_file
+from vulnmark.sources.files.load import load_file
 from vulnmark.store import Store
 from vulnmark.store.schema import dirty_tickets, evaluations, tickets
 

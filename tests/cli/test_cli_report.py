@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from core_support import NOW, NOW_DT, Cli
 from vulnmark.cli import cli
-from vulnmark.notify import Delivery, Notifier
+from vulnmark.deliver import Delivery, Notifier
 from vulnmark.report.model import EMPTY_MESSAGE
 
 SCRIPT = "<script>alert(1)</script>"
@@ -284,7 +284,7 @@ class _DyingNotifier(Notifier):
 def test_a_report_interrupted_while_sending_shows_as_undelivered(hostile: Cli) -> None:
     from vulnmark.config.load import Config
     from vulnmark.config.presets import preset
-    from vulnmark.daily import DailyJob
+    from vulnmark.control.daily import DailyJob
     from vulnmark.store import Store
 
     with Store.open(hostile.db_url) as store, pytest.raises(_Killed):

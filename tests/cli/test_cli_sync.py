@@ -66,3 +66,15 @@ def test_sync_without_a_jira_section_is_a_usage_error(vm: Cli) -> None:
     result = vm("sync", env=ENV)
     assert result.exit_code == 2
     assert "source.jira" in result.stderr
+
+
+def test_d4_backfill_to_jira_says_nothing_when_no_jira_ticket_needs_a_label(
+        vm: Cli, jira: tuple[JiraEmulator, Path]) -> None:
+    """Only embedded-tracker tickets have proposals: Jira gets nothing, and the command says
+    so (before, operator precedence swallowed the "nothing" and printed "Jira SITE: ")."""
+    _, cfg = jira
+    vm.ok("ticket", "new", "--title", "OCSP", "--label", "HIGH", "--by", "ann", config=cfg)
+    out = vm.ok("backfill", "--apply", "--min-confidence", "0.95", "--to-jira", config=cfg,
+                env=ENV).stdout
+    assert "Jira http://127.0.0.1:" in out and ": nothing\n" in out
+    assert "applied 1 labels to 1 tickets" in out

@@ -28,8 +28,8 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from vulnmark.cli import cli
-from vulnmark.demo import sample_tickets
-from vulnmark.sources.jsonl import ticket_to_json
+from vulnmark.sources.demo import sample_tickets
+from vulnmark.sources.files.jsonl import ticket_to_json
 from vulnmark.testing import JiraEmulator
 from vulnmark.testing.server import serve_in_thread
 

@@ -12,12 +12,13 @@ from xml.etree import ElementTree
 import pytest
 
 from core_support import make_ticket
-from vulnmark import daily, outcomes
 from vulnmark.config.load import Config
 from vulnmark.config.presets import preset
+from vulnmark.control import daily
 from vulnmark.errors import PackError
 from vulnmark.evidence import chain, pack
 from vulnmark.store import Store
+from vulnmark.triage import outcomes
 
 T0 = datetime(2026, 11, 2, 7, 0, tzinfo=UTC)
 SINCE, UNTIL = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC)

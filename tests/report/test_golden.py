@@ -20,10 +20,10 @@ import pytest
 
 from vulnmark.config.load import Config
 from vulnmark.config.presets import preset
-from vulnmark.daily import DailyJob
-from vulnmark.demo import sample_tickets
+from vulnmark.control.daily import DailyJob
 from vulnmark.evidence.events import TicketsImported
 from vulnmark.report import DailyReport, ReportFormat
+from vulnmark.sources.demo import sample_tickets
 from vulnmark.store import Store
 
 GOLDEN = Path(__file__).resolve().parents[1] / "data" / "golden"

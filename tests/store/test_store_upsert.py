@@ -17,7 +17,7 @@ from core_support import APACHE_SAMPLE, APACHE_SAMPLE_SIZE, make_ticket
 from vulnmark.evidence import chain
 from vulnmark.evidence.events import TicketsImported
 from vulnmark.model import Ticket
-from vulnmark.sources.files import load_file
+from vulnmark.sources.files.load import load_file
 from vulnmark.store import Store
 from vulnmark.store import events as store_events
 from vulnmark.store.schema import label_changes

@@ -21,6 +21,7 @@ from vulnmark.check.rules import deadline_findings
 from vulnmark.config.policy import Policy
 from vulnmark.model import FINDING_KINDS, Finding
 from vulnmark.store import Store, evaluations
+from vulnmark.store import runs as store_runs
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,17 @@ def check(store: Store, policy: Policy, now: datetime, filters: Filters = Filter
     refresh(store, policy, reader=reader, progress=progress, now=now,
             options=options or CheckOptions())
     return collect(store, policy, now, filters)
+
+
+def run_check(store: Store, policy: Policy, now: datetime, filters: Filters = Filters(), *,
+              progress: Progress | None = None) -> CheckResult:
+    """``vulnmark check``: :func:`check`, recorded as a check run (counts per kind)."""
+    result = check(store, policy, now, filters, progress=progress)
+    store_runs.record_run(store, kind="check", at=now, policy_digest=policy.digest(),
+                          counts={"tickets": result.tickets,
+                                  "vulnerabilities": result.vulnerabilities,
+                                  **{f"kind.{k}": n for k, n in result.by_kind.items() if n}})
+    return result
 
 
 #: The finding keys of DESIGN.md's check JSON, exactly (the report JSON carries more).

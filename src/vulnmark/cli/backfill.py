@@ -9,9 +9,8 @@ from pathlib import Path
 
 import click
 
-from vulnmark import backfill as _backfill
 from vulnmark.cli.app import EXIT_EXTERNAL, App, pass_app, progress_callback, table
-from vulnmark.sources.jira_settings import JiraSettings
+from vulnmark.triage import backfill as _backfill
 
 
 def register(cli: click.Group) -> None:
@@ -79,25 +78,20 @@ def backfill(app: App, fmt: str, output: Path | None, accept_file: Path | None, 
 
 
 def _apply(app: App, chosen: list[_backfill.Proposal], actor: str, to_jira: bool) -> None:
-    if to_jira:
-        settings = JiraSettings.from_config(app.config.jira, os.environ)
-        remote = _backfill.jira_tickets(app.store, chosen)
-        outcomes = _backfill.apply_to_jira(app.store, settings,
-                                           [p for p in chosen if p.ticket in remote],
-                                           actor=actor, at=app.now)
-        counts = Counter(o.status for o in outcomes)
-        click.echo(f"Jira {settings.site}: " + ", ".join(f"{n} {s}" for s, n in
-                                                         sorted(counts.items())) or "nothing")
-        chosen = [p for p in chosen if p.ticket not in remote]
-        failed = [o for o in outcomes if o.status == "failed"]
-        for o in failed:
-            click.echo(f"  {o.key}: {o.error}", err=True)
-        if failed:
-            raise SystemExit(EXIT_EXTERNAL)
     update, done = progress_callback(len(chosen), "applying")
     try:
-        result = _backfill.apply(app.store, chosen, actor=actor, at=app.now, progress=update)
+        result = _backfill.apply_approved(app.store, app.config, chosen, actor=actor,
+                                          at=app.now, to_jira=to_jira, env=os.environ,
+                                          progress=update)
     finally:
         done()
-    click.echo(f"applied {result.labels} labels to {result.tickets} tickets "
-               f"({result.skipped} already had them)")
+    if result.jira_site is not None:
+        counts = Counter(o.status for o in result.jira)
+        click.echo(f"Jira {result.jira_site}: "
+                   + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "nothing"))
+    for o in result.jira_failed:
+        click.echo(f"  {o.key}: {o.error}", err=True)
+    if result.applied is None:
+        raise SystemExit(EXIT_EXTERNAL)
+    a = result.applied
+    click.echo(f"applied {a.labels} labels to {a.tickets} tickets ({a.skipped} already had them)")

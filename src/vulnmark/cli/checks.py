@@ -8,7 +8,6 @@ from typing import Any
 
 import click
 
-from vulnmark import jql
 from vulnmark._csv import csv_text
 from vulnmark.check import kinds as finding_kinds
 from vulnmark.check import results
@@ -17,7 +16,7 @@ from vulnmark.check.results import CheckResult, Filters, check_json
 from vulnmark.cli.app import EXIT_FINDINGS, App, pass_app, progress_callback, table
 from vulnmark.config.policy import Policy
 from vulnmark.model import FINDING_KINDS, Finding
-from vulnmark.store import runs as store_runs
+from vulnmark.sources.jira import jql
 
 LISTING_FORMATS = click.Choice(["table", "json", "csv"])
 
@@ -57,7 +56,7 @@ def make_filters(policy: Policy, classes: tuple[str, ...], unclassified: bool, s
 def _evaluate(app: App, filters: Filters) -> CheckResult:
     update, done = progress_callback(None, "evaluating")
     try:
-        return results.check(app.store, app.policy, app.now, filters, progress=update)
+        return results.run_check(app.store, app.policy, app.now, filters, progress=update)
     finally:
         done()
 
@@ -83,9 +82,6 @@ def check(app: App, classes: tuple[str, ...], unclassified: bool, state: str,
     fail_kinds = _fail_kinds(fail_on)
     filters = make_filters(app.policy, classes, unclassified, state, kinds)
     result = _evaluate(app, filters)
-    store_runs.record_run(app.store, kind="check", at=app.now, policy_digest=app.policy.digest(),
-                    counts={"tickets": result.tickets, "vulnerabilities": result.vulnerabilities,
-                            **{f"kind.{k}": n for k, n in result.by_kind.items() if n}})
     if fmt == "json":
         click.echo(json.dumps(check_json(result, app.policy), indent=2, ensure_ascii=False))
     elif fmt == "csv":

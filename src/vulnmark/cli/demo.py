@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import click
 
-from vulnmark import daily
 from vulnmark.cli.app import App, pass_app
-from vulnmark.demo import sample_tickets
-from vulnmark.evidence.events import TicketsImported
-from vulnmark.store import Store
+from vulnmark.control import daily
 
 
 def register(cli: click.Group) -> None:
@@ -35,15 +31,7 @@ def demo(app: App, html_path: Path) -> None:
     Example:
       vulnmark demo --html /tmp/report.html
     """
-    with tempfile.TemporaryDirectory(prefix="vulnmark-demo-") as tmp:
-        store = Store.open(f"sqlite:///{Path(tmp) / 'demo.db'}")
-        try:
-            store.upsert_tickets(sample_tickets(app.now), actor="demo", at=app.now,
-                                 event=TicketsImported("demo samples"))
-            result = daily.DailyJob(store, app.config).run(app.now)
-            check = store.verify_evidence()
-        finally:
-            store.close()
+    result, check = daily.demo(app.config, app.now)
     click.echo(result.bodies["text"], nl=False)
     html_path.write_text(result.bodies["html"], encoding="utf-8")
     click.echo(f"\nHTML report written to {html_path}")

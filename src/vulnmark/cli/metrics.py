@@ -3,36 +3,18 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 import click
 
 from vulnmark._csv import csv_text
-from vulnmark.check.engine import refresh
 from vulnmark.cli.app import App, pass_app, table
-from vulnmark.config.policy import Policy
+from vulnmark.control.metrics import compute, period
 from vulnmark.store import metrics
 
 
 def register(cli: click.Group) -> None:
     cli.add_command(metrics_command)
-
-
-def period(policy: Policy, since: datetime | None, until: datetime | None,
-           now: datetime) -> tuple[datetime, datetime]:
-    """Inclusive dates in the policy timezone -> [start, end) instants (default: 90 days)."""
-    zone = ZoneInfo(policy.timezone)
-    end_day = until.date() if until else now.astimezone(zone).date()
-    start_day = since.date() if since else end_day - timedelta(days=89)
-    if start_day > end_day:
-        raise click.BadParameter(f"--from {start_day} is after --to {end_day}",
-                                 param_hint="--from/--to")
-    return _midnight(start_day, zone), _midnight(end_day + timedelta(days=1), zone)
-
-
-def _midnight(day: date, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=zone)
 
 
 @click.command("metrics")
@@ -58,9 +40,8 @@ def metrics_command(app: App, since: datetime | None, until: datetime | None, fm
       vulnmark metrics --from 2026-01-01 --to 2026-12-31
       vulnmark metrics --from 2026-11-01 --to 2026-11-30 --format csv > november.csv
     """
-    start, end = period(app.policy, since, until, app.now)
-    refresh(app.store, app.policy, now=app.now)
-    result = metrics.compute(app.store, start, end, app.now)
+    start, end = period(app.policy, since and since.date(), until and until.date(), app.now)
+    result = compute(app.store, app.policy, start, end, app.now)
     if fmt == "json":
         click.echo(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
         return

@@ -7,11 +7,12 @@ import json
 
 import click
 
-from vulnmark import outcomes
 from vulnmark._time import stored
 from vulnmark.cli.app import EXIT_USAGE, App, fatal, pass_app, table
 from vulnmark.model import NO_REMEDIATION_REASONS
 from vulnmark.store.outcomes import list_outcomes
+from vulnmark.triage import outcomes
+from vulnmark.triage.reclassify import reclassify as reclassify_ticket
 
 
 def register(cli: click.Group) -> None:
@@ -98,6 +99,6 @@ def reclassify(app: App, key: str, new_class: str, why: str, by: str | None) -> 
     Example:
       vulnmark reclassify VULN-3 HIGH --why "CVSS 3.1 re-scored 7.5 after vendor advisory"
     """
-    done = outcomes.reclassify(app.store, app.policy, key, new_class, why=why,
+    done = reclassify_ticket(app.store, app.policy, key, new_class, why=why,
                                by=by or getpass.getuser(), at=app.now)
     click.echo(f"{key}: {done.previous or 'unclassified'} -> {done.new}")

@@ -10,15 +10,14 @@ from pathlib import Path
 
 import click
 
-from vulnmark import daily
 from vulnmark._csv import csv_text
 from vulnmark._time import stored
-from vulnmark.check.engine import refresh
 from vulnmark.cli.app import EXIT_EXTERNAL, App, fatal, pass_app, table
-from vulnmark.cli.metrics import period
+from vulnmark.control import daily
+from vulnmark.control.metrics import period
+from vulnmark.deliver import SmtpNotifier, smtp_settings_from_env
 from vulnmark.errors import DeliveryFailed
 from vulnmark.evidence import pack
-from vulnmark.notify import SmtpNotifier, smtp_settings_from_env
 from vulnmark.report import ReportFormat
 from vulnmark.store import runs as store_runs
 
@@ -177,8 +176,7 @@ def evidence_export(app: App, since: datetime, until: datetime, output: Path) ->
       vulnmark evidence export --from 2026-01-01 --to 2026-12-31 --output evidence-2026.zip
       vulnmark evidence verify --pack evidence-2026.zip
     """
-    start, end = period(app.policy, since, until, app.now)
-    refresh(app.store, app.policy, now=app.now)
+    start, end = period(app.policy, since.date(), until.date(), app.now)
     result = pack.export(app.store, app.config, start, end, app.now, output)
     click.echo(f"wrote {result.path}: {result.files} files, {result.runs} runs, "
                f"{result.events} evidence records, head {result.head or '(none)'}")

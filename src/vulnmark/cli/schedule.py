@@ -10,13 +10,13 @@ from types import FrameType
 
 import click
 
-from vulnmark import daily
-from vulnmark import schedule as _schedule
 from vulnmark._time import stored
 from vulnmark.cli.app import EXIT_EXTERNAL, App, fatal, pass_app
 from vulnmark.config.schedule import parse as parse_schedule
+from vulnmark.control import daily
+from vulnmark.control import schedule as _schedule
+from vulnmark.deliver import SmtpNotifier, smtp_settings_from_env
 from vulnmark.errors import DeliveryFailed, NotifyError
-from vulnmark.notify import SmtpNotifier, smtp_settings_from_env
 from vulnmark.store import runs as store_runs
 
 

@@ -8,11 +8,9 @@ import sys
 import click
 
 from vulnmark.cli.app import App, pass_app
-from vulnmark.errors import SourceError, StoreUnavailable
-from vulnmark.sources.jira_progress import tty_progress
-from vulnmark.sources.jira_settings import JiraSettings
-from vulnmark.sources.jira_sync import run_sync
-from vulnmark.store import runs as store_runs
+from vulnmark.cli.progress import tty_progress
+from vulnmark.sources.jira.settings import JiraSettings
+from vulnmark.sources.jira.sync import sync_and_record
 
 
 def register(cli: click.Group) -> None:
@@ -41,23 +39,13 @@ def sync(app: App, full: bool) -> None:
     store = app.store
     progress = tty_progress(sys.stderr)
     try:
-        result = run_sync(store, settings, full=full, progress=progress)
+        result = sync_and_record(store, settings, full=full, progress=progress, at=app.now,
+                                 policy_digest=app.policy.digest())
     except KeyboardInterrupt:
         click.echo("\ninterrupted: the last page is checkpointed; run `vulnmark sync` again to "
                    "resume", err=True)
         raise SystemExit(130) from None
-    except (SourceError, StoreUnavailable) as e:
-        try:  # the next report shows the failed sync; if the store itself failed, it cannot
-            store_runs.record_run(store, kind="sync", at=app.now, policy_digest=app.policy.digest(),
-                            counts={}, error=f"{settings.site}: {e}")
-        except StoreUnavailable:
-            pass
-        raise
     finally:
         if progress:
             progress.close()
-    store_runs.record_run(store, kind="sync", at=app.now, policy_digest=app.policy.digest(),
-                    counts={"issues": result.issues, "inserted": result.inserted,
-                            "updated": result.updated, "unchanged": result.unchanged,
-                            "gone": result.gone, "requests": result.requests})
     click.echo(result.summary())

@@ -1,28 +1,19 @@
-"""``vulnmark import`` and the embedded tracker, ``vulnmark ticket …``."""
+"""``vulnmark import`` and the embedded tracker, ``vulnmark ticket …``
+(:mod:`vulnmark.sources.embedded`)."""
 
 from __future__ import annotations
 
 import getpass
-import hashlib
 import json
-from dataclasses import replace
 from pathlib import Path
 
 import click
 
 from vulnmark.cli.app import App, pass_app, table
-from vulnmark.errors import TicketNotFound
-from vulnmark.evidence.events import (
-    TicketCommented,
-    TicketCreated,
-    TicketRelabelled,
-    TicketResolved,
-    TicketsImported,
-)
-from vulnmark.model import Comment, LabelChange, Ticket, TicketKey
-from vulnmark.sources.files import load_file
+from vulnmark.sources import embedded
+from vulnmark.sources.files.jsonl import ticket_to_json
+from vulnmark.sources.files.load import import_files, load_files
 from vulnmark.sources.interface import check_labels
-from vulnmark.sources.jsonl import ticket_to_json
 
 
 def register(cli: click.Group) -> None:
@@ -48,16 +39,12 @@ def import_(app: App, files: tuple[Path, ...], base_url: str | None,
     Example:
       vulnmark import search_page_00.json search_page_01.json tickets.jsonl
     """
-    loaded = [(path, load_file(path, base_url=base_url, discovery_field=discovery_field))
-              for path in files]
-    app.creates_store = True
-    for path, items in loaded:
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        counts = app.store.upsert_tickets(
-            items, actor="import", at=app.now,
-            event=TicketsImported(path.name, sha256=digest, tickets=len(items)))
-        click.echo(f"{path}: {len(items)} tickets ({counts.inserted} new, {counts.updated} "
-                   f"updated, {counts.unchanged} unchanged)")
+    loaded = load_files(files, base_url=base_url, discovery_field=discovery_field)
+    app.creates_store = True  # only once every file was read and checked
+    for done in import_files(app.store, loaded, at=app.now):
+        c = done.counts
+        click.echo(f"{done.path}: {done.tickets} tickets ({c.inserted} new, {c.updated} "
+                   f"updated, {c.unchanged} unchanged)")
 
 
 @click.group()
@@ -73,17 +60,6 @@ def ticket() -> None:
 
 def _actor(by: str | None) -> str:
     return by or getpass.getuser()
-
-
-def _get(app: App, key: str) -> Ticket:
-    found = app.store.get_ticket(key)
-    if found is None:
-        raise TicketNotFound(key)
-    return found
-
-
-def _save(app: App, t: Ticket, event: type[TicketCreated], by: str) -> None:
-    app.store.upsert_tickets([t], actor=by, at=app.now, event=event(t.key, by))
 
 
 by_option = click.option("--by", default=None, help="Who does it [default: the login name].")
@@ -108,21 +84,10 @@ def ticket_new(app: App, title: str, description: str, labels: tuple[str, ...], 
         --label Vulnerability --label HIGH
     """
     app.creates_store = True
-    who = _actor(by)
-    checked = check_labels(list(labels), what="--label", field="label")
-    prefix = app.config.tracker.prefix
-    if key is not None and (not key.strip() or any(ch.isspace() for ch in key) or len(key) > 255):
-        raise click.BadParameter(f"{key!r}: a key has no spaces and at most 255 characters",
-                                 param_hint="--key")
-    new_key = TicketKey(key or app.store.next_key(prefix))
-    if app.store.get_ticket(new_key) is not None:
-        raise click.UsageError(f"ticket {new_key} exists")
-    history = (LabelChange(app.now, who, checked, ()),) if checked else ()
-    t = Ticket(key=new_key, title=title, description=description, labels=checked,
-               created=app.now, updated=app.now, reporter=reporter or who, url=url,
-               label_history=history)
-    _save(app, t, TicketCreated, who)
-    click.echo(new_key)
+    t = embedded.create(app.store, title=title, description=description, labels=labels,
+                        key=key, reporter=reporter, url=url, by=_actor(by), at=app.now,
+                        prefix=app.config.tracker.prefix)
+    click.echo(t.key)
 
 
 @ticket.command("show")
@@ -136,7 +101,7 @@ def ticket_show(app: App, key: str, fmt: str) -> None:
     Example:
       vulnmark ticket show VULN-1 --format json
     """
-    t = _get(app, key)
+    t = embedded.get(app.store, key)
     if fmt == "json":
         click.echo(json.dumps(ticket_to_json(t), indent=2, ensure_ascii=False))
         return
@@ -159,18 +124,11 @@ def ticket_show(app: App, key: str, fmt: str) -> None:
 
 def _relabel(app: App, key: str, add: tuple[str, ...], remove: tuple[str, ...],
              by: str | None) -> None:
-    who = _actor(by)
-    t = _get(app, key)
-    added = tuple(label for label in add if label not in t.labels)
-    removed = tuple(label for label in remove if label in t.labels)
-    if not (added or removed):
+    t = embedded.label(app.store, key, add=add, remove=remove, by=_actor(by), at=app.now)
+    if t is None:
         click.echo(f"{key}: nothing to change")
-        return
-    labels = tuple(label for label in t.labels if label not in removed) + added
-    change = LabelChange(app.now, who, added, removed)
-    _save(app, replace(t, labels=labels, updated=app.now,
-                       label_history=(*t.label_history, change)), TicketRelabelled, who)
-    click.echo(f"{key}: labels {', '.join(labels) or '(none)'}")
+    else:
+        click.echo(f"{key}: labels {', '.join(t.labels) or '(none)'}")
 
 
 @ticket.command("label")
@@ -215,11 +173,8 @@ def ticket_comment(app: App, key: str, text: str, by: str | None) -> None:
     Example:
       vulnmark ticket comment VULN-1 "Rated HIGH after review"
     """
-    who = _actor(by)
-    t = _get(app, key)
-    _save(app, replace(t, comments=(*t.comments, Comment(text, who, app.now)),
-                       updated=app.now), TicketCommented, who)
-    click.echo(f"{key}: comment {len(t.comments)} added")
+    t = embedded.comment(app.store, key, text, by=_actor(by), at=app.now)
+    click.echo(f"{key}: comment {len(t.comments) - 1} added")
 
 
 @ticket.command("resolve")
@@ -234,11 +189,5 @@ def ticket_resolve(app: App, key: str, resolution: str, by: str | None) -> None:
     Example:
       vulnmark ticket resolve VULN-1 --resolution Fixed
     """
-    who = _actor(by)
-    t = _get(app, key)
-    if t.resolved is not None:
-        # moving the resolution time would change whether the deadline was met
-        raise click.UsageError(f"{key} was already resolved at {t.resolved.isoformat()}")
-    _save(app, replace(t, resolved=app.now, resolution=resolution, status="Resolved",
-                       updated=app.now), TicketResolved, who)
+    embedded.resolve(app.store, key, resolution=resolution, by=_actor(by), at=app.now)
     click.echo(f"{key}: resolved ({resolution})")

@@ -8,8 +8,8 @@ The ``[schedule]`` table of ``vulnmark.toml`` says when the daily run is due::
     catch_up = true               # run a missed slot at start
 
 A slot is *covered* by a report run that starts at or after it and before the next slot; a
-slot that ends uncovered is a missed run (see :func:`vulnmark.runs.control_health`; the loop
-that runs the job at each slot is :mod:`vulnmark.schedule`). Cron
+slot that ends uncovered is a missed run (see :func:`vulnmark.control.health.control_health`;
+the loop that runs the job at each slot is :mod:`vulnmark.control.schedule`). Cron
 fields take ``*``, numbers, ranges ``a-b``, steps ``*/n`` and ``a-b/n``, lists, and
 ``mon``..``sun`` / ``jan``..``dec``; when both day fields are restricted a day matching either
 counts (as in Vixie cron). Local times that do not exist (the spring DST gap) run at the same

@@ -22,7 +22,7 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 @dataclass(frozen=True)
 class SmtpSettings:
-    """The ``[smtp]`` table (the environment may override it; see :mod:`vulnmark.notify.smtp`)."""
+    """The ``[smtp]`` table (the environment may override it; see :mod:`vulnmark.deliver.smtp`)."""
 
     host: str = "localhost"
     port: int = 25

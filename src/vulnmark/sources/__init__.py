@@ -7,11 +7,11 @@ The Jira HTTP sync lives in its own modules and reuses :func:`ticket_from_jira` 
 from __future__ import annotations
 
 from vulnmark.errors import InputError, SourceError
-from vulnmark.sources.adf import adf_to_text
-from vulnmark.sources.files import FileSource, load_file
+from vulnmark.sources.files.adf import adf_to_text
+from vulnmark.sources.files.jira_json import iter_jira_document, ticket_from_jira
+from vulnmark.sources.files.jsonl import ticket_from_json, ticket_to_json
+from vulnmark.sources.files.load import FileSource, load_file
 from vulnmark.sources.interface import TicketSource
-from vulnmark.sources.jira_json import iter_jira_document, ticket_from_jira
-from vulnmark.sources.jsonl import ticket_from_json, ticket_to_json
 
 __all__ = [
     "FileSource",

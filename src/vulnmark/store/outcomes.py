@@ -1,4 +1,4 @@
-"""Recorded outcomes: how a vulnerability was handled (see :mod:`vulnmark.outcomes`)."""
+"""Recorded outcomes: how a vulnerability was handled (see :mod:`vulnmark.triage.outcomes`)."""
 
 from __future__ import annotations
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine, func, select, update
@@ -88,13 +87,9 @@ class Store:
         the upsert's counts), all in one transaction (a checkpoint lands with its page)."""
         when = at or datetime.now(UTC)
         with self.transaction() as conn:
-            counts = _tickets.upsert(conn, items, at=when, actor=actor)
+            counts = _tickets.save(conn, items, at=when, actor=actor, event=event)
             for name, value in (state or {}).items():
                 _set_state(conn, name, value)
-            if event is not None:
-                events.record(conn, replace(event, inserted=counts.inserted,
-                                            updated=counts.updated,
-                                            unchanged=counts.unchanged), when)
         return counts
 
     def get_ticket(self, key: str, *, history: bool = True) -> Ticket | None:

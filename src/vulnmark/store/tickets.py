@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import islice
 from typing import Any
@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from vulnmark._time import stored
-from vulnmark.evidence.events import LabelChanged
+from vulnmark.evidence.events import LabelChanged, UpsertEvent
 from vulnmark.model import Comment, LabelChange, Ticket
 from vulnmark.store import driver, events
 from vulnmark.store.codec import (
@@ -104,6 +104,17 @@ def upsert(conn: Connection, items: Iterable[Ticket], *, at: datetime,
             _replace(conn, t, digest)
         total = total + UpsertCounts(inserted, updated, unchanged)
     return total
+
+
+def save(conn: Connection, items: Iterable[Ticket], *, at: datetime, actor: str | None,
+         event: UpsertEvent | None = None) -> UpsertCounts:
+    """:func:`upsert`, and ``event`` recorded with the upsert's counts, in the caller's
+    transaction."""
+    counts = upsert(conn, items, at=at, actor=actor)
+    if event is not None:
+        events.record(conn, replace(event, inserted=counts.inserted, updated=counts.updated,
+                                    unchanged=counts.unchanged), at)
+    return counts
 
 
 def _replace(conn: Connection, t: Ticket, digest: str) -> None:

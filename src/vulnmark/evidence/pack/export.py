@@ -21,6 +21,7 @@ from typing import Any
 
 from vulnmark._csv import csv_text
 from vulnmark._time import stored
+from vulnmark.check.engine import refresh
 from vulnmark.config.load import Config
 from vulnmark.config.policy import Policy
 from vulnmark.config.schedule import parse as parse_schedule
@@ -109,13 +110,15 @@ def control_days(report_runs: Sequence[Run], config: Config, since: datetime,
 
 def export(store: Store, config: Config, since: datetime, until: datetime, now: datetime,
            output: Path) -> PackResult:
-    """Write the pack for ``[since, until)`` to a directory or a ``.zip`` file."""
+    """Write the pack for ``[since, until)`` to a directory or a ``.zip`` file (the
+    evaluations are brought up to date first: the pack's metrics come from them)."""
     policy = config.policy
     is_zip = output.suffix.lower() == ".zip"
     if is_zip and output.exists():
         raise PackError(f"{output} exists; choose a new file name")
     if not is_zip and output.exists() and (not output.is_dir() or any(output.iterdir())):
         raise PackError(f"{output} exists and is not an empty directory")
+    refresh(store, policy, now=now)
     f = _Files()
     period_runs = sorted(store_runs.list_runs(store, since=since, until=until),
                          key=lambda r: r.id)

@@ -1,0 +1,124 @@
+"""The daily job: evaluate, build the report, keep it, deliver it, record everything.
+
+    job = DailyJob(store, config, notifier=SmtpNotifier(config.smtp, password))
+    run = job.run(now)          # the report is kept (and sent) and the run recorded
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from vulnmark.check import results
+from vulnmark.check.engine import CheckOptions, Progress, Reader, fewer_collections
+from vulnmark.config.load import Config
+from vulnmark.control import health as runs
+from vulnmark.deliver import Delivery, Notifier
+from vulnmark.errors import DeliveryFailed, NotifyError
+from vulnmark.evidence.chain import Verification
+from vulnmark.evidence.events import TicketsImported
+from vulnmark.report import DailyReport, ReportFormat, subject
+from vulnmark.sources.demo import sample_tickets
+from vulnmark.store import Store
+from vulnmark.store import runs as store_runs
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DailyRun:
+    report: DailyReport
+    run_id: int
+    bodies: dict[str, str]
+    delivery: Delivery | None = None
+
+
+class DailyJob:
+    """The daily control of one store under one configuration.
+
+    ``notifier`` sends the report (None: it is built and kept, not sent); ``recipients``
+    overrides the configured ones (``--to``). ``reader``, ``progress`` and ``options`` go to
+    the check (:func:`vulnmark.check.results.check`).
+    """
+
+    def __init__(self, store: Store, config: Config, *, notifier: Notifier | None = None,
+                 recipients: Sequence[str] = (), reader: Reader | None = None,
+                 progress: Progress | None = None, options: CheckOptions | None = None) -> None:
+        self.store = store
+        self.config = config
+        self.notifier = notifier
+        self.recipients = tuple(recipients) or config.recipients
+        self.reader = reader
+        self.progress = progress
+        self.options = options
+
+    def build(self, now: datetime) -> DailyReport:
+        """The report at ``now`` (the evaluations are brought up to date first)."""
+        policy = self.config.policy
+        result = results.check(self.store, policy, now, reader=self.reader,
+                               progress=self.progress, options=self.options)
+        return DailyReport.from_policy(
+            policy, generated_at=now, tickets=result.tickets,
+            vulnerabilities=result.vulnerabilities, by_class=result.by_class,
+            findings=result.findings,
+            health=runs.control_health(self.store, policy, now, self.config.schedule),
+            by_kind=result.by_kind,
+        )
+
+    def run(self, now: datetime) -> DailyRun:
+        """Build and keep the report; send it when there is a notifier.
+
+        The report is stored (text, HTML and JSON) before any delivery is tried, so a failed
+        delivery loses nothing: the run is recorded as undelivered, the next report shows it,
+        and :class:`~vulnmark.errors.DeliveryFailed` propagates for the caller's exit code.
+        """
+        store = self.store
+        with fewer_collections():  # thousands of findings, each several objects
+            report = self.build(now)
+            bodies = {fmt.value: fmt.to_format().format(report)
+                      for fmt in (ReportFormat.TEXT, ReportFormat.HTML, ReportFormat.JSON)}
+        digest = hashlib.sha256(bodies["json"].encode()).hexdigest()
+        counts = {"tickets": report.tickets, "vulnerabilities": report.vulnerabilities,
+                  **{f"kind.{k}": n for k, n in report.by_kind.items() if n},
+                  **{f"class.{k}": n for k, n in report.by_class.items()}}
+        run_id = store_runs.record_run(
+            store, kind="report", at=now, policy_digest=self.config.policy.digest(),
+            counts=counts, report_digest=digest, bodies=bodies,
+            delivery_status="pending" if self.notifier else "not_sent")
+        if self.notifier is None:
+            return DailyRun(report, run_id, bodies)
+        if not self.recipients:
+            store_runs.record_failed(store, run_id, at=now, error="no recipients configured")
+            raise NotifyError("no recipients: set 'recipients' in vulnmark.toml or pass --to")
+        try:
+            delivery = self.notifier.send(subject(report), bodies["text"], bodies["html"],
+                                          self.recipients)
+        except DeliveryFailed as e:
+            store_runs.record_failed(store, run_id, at=now,
+                                     error=f"{e} (last reply: {e.last_reply})",
+                                     attempts=e.attempts)
+            raise
+        except NotifyError as e:
+            store_runs.record_failed(store, run_id, at=now, error=str(e))
+            raise
+        store_runs.record_delivered(store, run_id, at=now, message_id=delivery.message_id,
+                                    server_reply=delivery.server_reply,
+                                    recipients=delivery.recipients, attempts=delivery.attempts,
+                                    sent_at=delivery.sent_at)
+        return DailyRun(report, run_id, bodies, delivery)
+
+
+def demo(config: Config, now: datetime) -> tuple[DailyRun, Verification]:
+    """``vulnmark demo``: the daily job over the sample tickets (:mod:`vulnmark.sources.demo`)
+    in a fresh temporary store; the run and the store's verified evidence log."""
+    with tempfile.TemporaryDirectory(prefix="vulnmark-demo-") as tmp:
+        with Store.open(f"sqlite:///{Path(tmp) / 'demo.db'}") as store:
+            store.upsert_tickets(sample_tickets(now), actor="demo", at=now,
+                                 event=TicketsImported("demo samples"))
+            run = DailyJob(store, config).run(now)
+            return run, store.verify_evidence()

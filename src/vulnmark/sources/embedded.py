@@ -1,0 +1,114 @@
+"""The embedded tracker: tickets kept in vulnmark's own store, for teams without Jira.
+
+Every change is one transaction with its evidence: the ticket (with its label history), a
+``label_change`` record when labels change, and the record of what was done
+(``ticket_created``, ``ticket_relabelled`` …). :func:`relabelled` is the one rule for changing
+a ticket's labels; the tracker's ``label``/``unlabel``, ``vulnmark reclassify`` and
+``vulnmark backfill`` all go through :func:`relabel`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from vulnmark.errors import InputError, TicketNotFound
+from vulnmark.evidence.events import (
+    TicketCommented,
+    TicketCreated,
+    TicketRelabelled,
+    TicketResolved,
+    UpsertEvent,
+)
+from vulnmark.model import Comment, LabelChange, Ticket, TicketKey
+from vulnmark.sources.interface import check_labels
+from vulnmark.store import Connection, Store
+from vulnmark.store import tickets as store_tickets
+
+logger = logging.getLogger(__name__)
+
+SOURCE = "embedded"
+
+
+def relabelled(t: Ticket, *, add: Sequence[str] = (), remove: Sequence[str] = (),
+               by: str | None, at: datetime) -> tuple[Ticket, LabelChange] | None:
+    """``t`` with ``remove`` taken off and then ``add`` put on (labels it already keeps are
+    not added twice), the change appended to its label history; None when nothing changes."""
+    kept = tuple(label for label in t.labels if label not in remove)
+    added = tuple(dict.fromkeys(label for label in add if label not in kept))
+    removed = tuple(label for label in remove if label in t.labels)
+    if not (added or removed):
+        return None
+    change = LabelChange(at, by, added, removed)
+    return replace(t, labels=kept + added, updated=at,
+                   label_history=(*t.label_history, change)), change
+
+
+def relabel(conn: Connection, t: Ticket, *, add: Sequence[str] = (),
+            remove: Sequence[str] = (), by: str | None, at: datetime,
+            event: UpsertEvent | None = None) -> LabelChange | None:
+    """Change ``t``'s labels (:func:`relabelled`) and store it, with ``event``, inside the
+    caller's transaction; returns the change (None: nothing to change, nothing written)."""
+    done = relabelled(t, add=add, remove=remove, by=by, at=at)
+    if done is None:
+        return None
+    store_tickets.save(conn, [done[0]], at=at, actor=by, event=event)
+    return done[1]
+
+
+def get(store: Store, key: str) -> Ticket:
+    found = store.get_ticket(key)
+    if found is None:
+        raise TicketNotFound(key)
+    return found
+
+
+def create(store: Store, *, title: str, by: str, at: datetime, prefix: str,
+           description: str = "", labels: Sequence[str] = (), key: str | None = None,
+           reporter: str | None = None, url: str | None = None) -> Ticket:
+    """A new ticket: ``key`` or the next free PREFIX-N; its labels are its first history."""
+    checked = check_labels(list(labels), what="--label", field="label")
+    if key is not None and (not key.strip() or any(ch.isspace() for ch in key) or len(key) > 255):
+        raise InputError(f"{key!r}: a key has no spaces and at most 255 characters",
+                         field="--key")
+    new_key = TicketKey(key or store.next_key(prefix))
+    if store.get_ticket(new_key) is not None:
+        raise InputError(f"ticket {new_key} exists", field="--key")
+    history = (LabelChange(at, by, checked, ()),) if checked else ()
+    t = Ticket(key=new_key, title=title, description=description, labels=checked, created=at,
+               updated=at, reporter=reporter or by, url=url, label_history=history)
+    store.upsert_tickets([t], actor=by, at=at, event=TicketCreated(t.key, by))
+    return t
+
+
+def label(store: Store, key: str, *, add: Sequence[str] = (), remove: Sequence[str] = (),
+          by: str, at: datetime) -> Ticket | None:
+    """Add and remove labels; None when the ticket already is so."""
+    with store.transaction() as conn:
+        t = store_tickets.get(conn, key)
+        if t is None:
+            raise TicketNotFound(key)
+        changed = relabel(conn, t, add=add, remove=remove, by=by, at=at,
+                          event=TicketRelabelled(t.key, by))
+        return None if changed is None else store_tickets.get(conn, key, history=False)
+
+
+def comment(store: Store, key: str, text: str, *, by: str, at: datetime) -> Ticket:
+    t = get(store, key)
+    new = replace(t, comments=(*t.comments, Comment(text, by, at)), updated=at)
+    store.upsert_tickets([new], actor=by, at=at, event=TicketCommented(t.key, by))
+    return new
+
+
+def resolve(store: Store, key: str, *, resolution: str, by: str, at: datetime) -> Ticket:
+    """Resolve a ticket (once: moving the resolution time would change whether its deadline
+    was met)."""
+    t = get(store, key)
+    if t.resolved is not None:
+        raise InputError(f"{key} was already resolved at {t.resolved.isoformat()}",
+                         field="KEY")
+    new = replace(t, resolved=at, resolution=resolution, status="Resolved", updated=at)
+    store.upsert_tickets([new], actor=by, at=at, event=TicketResolved(t.key, by))
+    return new

@@ -1,0 +1,272 @@
+"""A small async Jira REST client: auth, timeouts, retries, paging, errors that name the site.
+
+The HTTP layer is injectable (``transport=httpx.ASGITransport(app=emulator)`` in tests). Every
+request has a timeout; 429 and 503 (and 502/504, network errors) are retried, honouring
+``Retry-After`` (seconds or an HTTP date) and ``X-RateLimit-Reset`` (ISO 8601), otherwise with
+exponential backoff, full jitter and a cap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import random
+import ssl
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import httpx
+
+from vulnmark.sources.jira.settings import (
+    JiraAuthError,
+    JiraConfigError,
+    JiraHTTPError,
+    JiraNotFound,
+    JiraQueryError,
+    JiraResponseError,
+    JiraSettings,
+    JiraUnavailable,
+)
+
+logger = logging.getLogger(__name__)
+
+JSON = dict[str, Any]
+RETRY_STATUSES = {429, 502, 503, 504}
+
+
+@dataclass
+class Stats:
+    requests: int = 0
+    """HTTP requests sent, retries included."""
+    retries: int = 0
+    extra: int = 0
+    """Requests for comment / changelog pages that a search result cut off."""
+    waited: float = 0.0
+
+
+class JiraClient:
+    """Use as ``async with JiraClient(settings) as jira: ...``."""
+
+    def __init__(
+        self,
+        settings: JiraSettings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        rng: Callable[[], float] = random.random,
+    ) -> None:
+        self.settings = settings
+        self.stats = Stats()
+        self._sleep = sleep
+        self._rng = rng
+        self.flavour: Literal["cloud", "datacenter"] | None = (
+            None if settings.flavour == "auto" else settings.flavour
+        )
+        verify: ssl.SSLContext | bool = True
+        if settings.ca_bundle:
+            try:
+                verify = ssl.create_default_context(cafile=settings.ca_bundle)
+            except (OSError, ssl.SSLError) as e:
+                raise JiraConfigError(f"cannot load CA bundle {settings.ca_bundle}: {e}",
+                                      field="source.jira.ca_bundle") from e
+        headers = {"Accept": "application/json", "User-Agent": "vulnmark"}
+        auth: httpx.Auth | None = None
+        if settings.pat:
+            headers["Authorization"] = f"Bearer {settings.pat}"
+        elif settings.email and settings.token:
+            auth = httpx.BasicAuth(settings.email, settings.token)
+        self._http = httpx.AsyncClient(
+            base_url=settings.site, headers=headers, auth=auth, verify=verify,
+            timeout=httpx.Timeout(settings.timeout), transport=transport,
+            limits=httpx.Limits(max_connections=max(4, settings.concurrency * 2)),
+        )
+
+    async def __aenter__(self) -> JiraClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._http.aclose()
+
+    @property
+    def api(self) -> str:
+        return "/rest/api/3" if self.flavour == "cloud" else "/rest/api/2"
+
+    # ---- requests --------------------------------------------------------------------------
+    async def request(self, method: str, path: str, *, what: str, params: JSON | None = None,
+                      json: Any = None) -> Any:
+        """One call with retries; returns the decoded JSON (None for 204)."""
+        attempt = 0
+        if what.startswith(("comments of", "changelog of")):
+            self.stats.extra += 1
+        while True:
+            self.stats.requests += 1
+            try:
+                resp = await self._http.request(method, path, params=params, json=json)
+            except httpx.TimeoutException as e:
+                reason = f"timed out after {self.settings.timeout:g} s ({type(e).__name__})"
+                delay = None
+            except httpx.TransportError as e:
+                if _cert_error(e):
+                    raise JiraUnavailable(
+                        f"{self.settings.site}: {what}: TLS certificate verification failed "
+                        f"({e}); if the site uses a private CA, set source.jira.ca_bundle to "
+                        "its PEM file (verification is never turned off)") from e
+                reason, delay = f"connection failed: {e}", None
+            else:
+                if resp.status_code < 400:
+                    return self._decode(resp, what)
+                if resp.status_code not in RETRY_STATUSES:
+                    self._raise(resp, what)
+                reason = f"HTTP {resp.status_code}"
+                delay = self._server_delay(resp)
+            if attempt >= self.settings.max_retries:
+                raise JiraUnavailable(f"{self.settings.site}: {what}: {reason}; gave up after "
+                                      f"{attempt + 1} attempts")
+            if delay is None:
+                cap = min(self.settings.backoff_cap, self.settings.backoff_base * 2**attempt)
+                delay = cap * (0.5 + self._rng() / 2)
+            elif delay > self.settings.max_retry_after:
+                raise JiraUnavailable(f"{self.settings.site}: {what}: {reason}; Jira asks to wait "
+                                      f"{delay:.0f} s, more than {self.settings.max_retry_after:g}")
+            attempt += 1
+            self.stats.retries += 1
+            self.stats.waited += delay
+            logger.info("%s: %s: %s; retry %d in %.1f s", self.settings.site, what, reason,
+                        attempt, delay)
+            await self._sleep(delay)
+
+    @staticmethod
+    def _server_delay(resp: httpx.Response) -> float | None:
+        value = resp.headers.get("Retry-After")
+        if value:
+            try:
+                return max(0.0, float(value))
+            except ValueError:
+                try:
+                    when = email.utils.parsedate_to_datetime(value)
+                    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+                except (TypeError, ValueError):
+                    pass
+        reset = resp.headers.get("X-RateLimit-Reset")
+        if reset:
+            try:
+                when = datetime.fromisoformat(reset.replace("Z", "+00:00"))
+                if when.tzinfo is None:
+                    when = when.replace(tzinfo=UTC)
+                return max(0.0, (when - datetime.now(UTC)).total_seconds())
+            except ValueError:
+                pass
+        return None
+
+    def _decode(self, resp: httpx.Response, what: str) -> Any:
+        if resp.status_code == 204 or not resp.content:
+            return None
+        try:
+            return resp.json()
+        except ValueError:
+            raise JiraResponseError(
+                f"{self.settings.site}: {what}: the response is not JSON (HTTP "
+                f"{resp.status_code}, {resp.headers.get('content-type', 'no content type')}): "
+                f"{resp.text[:120]!r}") from None
+
+    def _raise(self, resp: httpx.Response, what: str) -> None:
+        site, status = self.settings.site, resp.status_code
+        detail = _messages(resp)
+        if status == 401:
+            how = ("JIRA_PAT (a Data Center personal access token)" if self.settings.pat
+                   else "JIRA_EMAIL and JIRA_TOKEN (an Atlassian API token for that account)")
+            raise JiraAuthError(f"{site}: authentication failed (401) for {what}: check {how}"
+                                + (f" — Jira says: {detail}" if detail else ""))
+        if status == 403:
+            need = ("'Edit Issues' on the project (and the labels field on the edit screen)"
+                    if what.startswith(("edit", "bulk")) else
+                    "'Browse Projects' on every project in the scope")
+            raise JiraAuthError(f"{site}: permission denied (403) for {what}: the account needs "
+                                f"{need}" + (f" — Jira says: {detail}" if detail else ""))
+        if status == 400 and what.startswith("search"):
+            raise JiraQueryError(f"{site}: Jira rejected the query: {detail}",
+                                 field="source.jira.jql")
+        if status == 404 and what.startswith(("comments of", "changelog of", "issue", "edit")):
+            raise JiraNotFound(f"{site}: {what}: not found (deleted or no permission)", 404)
+        if status == 410:
+            raise JiraHTTPError(f"{site}: {what}: 410 Gone — {detail}", 410)
+        raise JiraHTTPError(f"{site}: {what}: HTTP {status}" + (f": {detail}" if detail else ""),
+                            status)
+
+    # ---- endpoints -------------------------------------------------------------------------
+    async def detect_flavour(self) -> Literal["cloud", "datacenter"]:
+        if self.flavour is None:
+            info = await self.request("GET", "/rest/api/2/serverInfo", what="serverInfo")
+            kind = info.get("deploymentType") if isinstance(info, dict) else None
+            self.flavour = "cloud" if kind == "Cloud" else "datacenter"
+            logger.info("%s: deploymentType %s -> %s", self.settings.site, kind, self.flavour)
+        return self.flavour
+
+    async def search_cloud(self, body: JSON) -> JSON:
+        page = await self.request("POST", f"{self.api}/search/jql", what="search", json=body)
+        if not isinstance(page, dict) or not isinstance(page.get("issues"), list):
+            raise JiraResponseError(f"{self.settings.site}: search: response has no 'issues' "
+                                    "list")
+        return page
+
+    async def search_dc(self, params: JSON) -> JSON:
+        page = await self.request("POST", "/rest/api/2/search", what="search", json=params)
+        if not isinstance(page, dict) or not isinstance(page.get("issues"), list):
+            raise JiraResponseError(f"{self.settings.site}: search: response has no 'issues' "
+                                    "list")
+        for name in ("startAt", "maxResults", "total"):
+            if not isinstance(page.get(name), int):
+                raise JiraResponseError(f"{self.settings.site}: search: field {name!r} is "
+                                        f"missing or not an integer")
+        return page
+
+    async def paged(self, path: str, *, what: str, start: int, list_field: str,
+                    page_size: int = 100) -> AsyncIterator[JSON]:
+        """Yield items of a startAt-paged per-issue endpoint from ``start`` to the end."""
+        while True:
+            page = await self.request("GET", path, what=what,
+                                      params={"startAt": start, "maxResults": page_size})
+            items = page.get(list_field) if isinstance(page, dict) else None
+            if not isinstance(items, list):
+                raise JiraResponseError(f"{self.settings.site}: {what}: no {list_field!r} list")
+            for item in items:
+                yield item
+            start += len(items)
+            total = page.get("total")
+            if not items or page.get("isLast") is True or (
+                    isinstance(total, int) and start >= total):
+                return
+
+    async def edit_labels(self, key: str, add: list[str], remove: list[str]) -> None:
+        ops = [{"add": a} for a in add] + [{"remove": r} for r in remove]
+        await self.request("PUT", f"{self.api}/issue/{key}", what=f"edit labels of {key}",
+                           json={"update": {"labels": ops}})
+
+
+def _cert_error(error: BaseException) -> bool:
+    seen: BaseException | None = error
+    for _ in range(10):
+        if seen is None:
+            return False
+        if isinstance(seen, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(
+                seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _messages(resp: httpx.Response) -> str:
+    try:
+        body = resp.json()
+    except ValueError:
+        return resp.text[:200].strip()
+    if not isinstance(body, dict):
+        return ""
+    parts = [str(m) for m in body.get("errorMessages") or []]
+    errors = body.get("errors")
+    if isinstance(errors, dict):
+        parts += [f"{k}: {v}" for k, v in errors.items()]
+    return "; ".join(parts)
