@@ -80,3 +80,12 @@ def test_every_setting_has_help() -> None:
     assert all(s.help.strip() for s in SETTINGS)
     names = [s.name for s in SETTINGS]
     assert len(names) == len(set(names))
+
+
+def test_the_library_example_runs_and_prints_what_the_readme_shows(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    block = _readme().split("<!-- library-example -->")[1].split("<!-- /library-example -->")[0]
+    code = block.split("```python\n")[1].split("```")[0]
+    shown = block.split("```text\n")[1].split("```")[0]
+    exec(compile(code, "README.md (library example)", "exec"), {"__name__": "__readme__"})
+    assert capsys.readouterr().out == shown
