@@ -79,6 +79,9 @@ KINDS: tuple[Kind, ...] = (
          summary="resolved without a documented outcome"),
 )
 BY_NAME: dict[str, Kind] = {k.name: k for k in KINDS}
+NAMES: tuple[str, ...] = tuple(k.name for k in KINDS)
+"""The kinds in contract order: ``--kind`` choices, the JSON ``by_kind`` keys, the order of
+``check``'s findings."""
 
 
 def report_sections() -> tuple[tuple[str, tuple[str, ...]], ...]:

@@ -17,9 +17,10 @@ from typing import Any
 from vulnmark._time import iso, parse, stored
 from vulnmark.check import cache
 from vulnmark.check.engine import CheckOptions, Progress, Reader, refresh
+from vulnmark.check.kinds import NAMES as FINDING_KINDS
 from vulnmark.check.rules import deadline_findings
 from vulnmark.config.policy import Policy
-from vulnmark.model import FINDING_KINDS, Finding
+from vulnmark.model import Finding
 from vulnmark.store import Store, evaluations
 from vulnmark.store import runs as store_runs
 

@@ -12,10 +12,11 @@ from vulnmark._csv import csv_text
 from vulnmark.check import kinds as finding_kinds
 from vulnmark.check import results
 from vulnmark.check.engine import refresh
+from vulnmark.check.kinds import NAMES as FINDING_KINDS
 from vulnmark.check.results import CheckResult, Filters, check_json
 from vulnmark.cli.app import EXIT_FINDINGS, App, pass_app, progress_callback, table
 from vulnmark.config.policy import Policy
-from vulnmark.model import FINDING_KINDS, Finding
+from vulnmark.model import Finding
 from vulnmark.sources.jira import jql
 
 LISTING_FORMATS = click.Choice(["table", "json", "csv"])
