@@ -12,7 +12,7 @@
                                           vocabulary (typed events, the hash chain), and text
                                           inference (a pure function of a ticket and a policy)
       model, errors, _time, _csv,         records and the one helper of each kind
-      _version
+      _text, _version
 
 * No import cycles between modules (lazy imports included; importing ``a.b.c`` also runs the
   ``__init__`` of ``a.b``, so that counts as an import of ``a.b`` too).
@@ -41,7 +41,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("vulnmark.sources", "vulnmark.store"),
     ("vulnmark.config", "vulnmark.evidence", "vulnmark.check.infer"),
     ("vulnmark.model", "vulnmark.errors", "vulnmark._time", "vulnmark._csv",
-     "vulnmark._version"),
+     "vulnmark._text", "vulnmark._version"),
 )
 
 

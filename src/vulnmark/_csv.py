@@ -1,14 +1,16 @@
 """The one CSV writer: every cell defused, every row one row in a spreadsheet.
 
 Ticket text, labels, reporters and reasons are untrusted, and CSV files are opened in
-spreadsheets (OWASP "CSV injection"). Two rules hold for every file vulnmark writes:
+spreadsheets (OWASP "CSV injection"). Three rules hold for every file vulnmark writes:
 
 * a cell a spreadsheet would run as a formula (it starts with ``=``, ``+``, ``-``, ``@``, a tab
   or a carriage return) gets a leading ``'`` (:func:`defuse`);
 * a cell holding a line break (CR or LF) is quoted whatever the line ending, so the break stays
   inside the cell. Python's csv module quotes a bare CR only when CR is part of its line
   terminator; unquoted, a spreadsheet starts a new row at the CR, and that row's first cell
-  (``=cmd|…``) is not defused.
+  (``=cmd|…``) is not defused;
+* other control characters (ESC, NUL, C1, bidi overrides) are shown as U+FFFD, as in every
+  human output (a CSV printed to a terminal is one).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from typing import Any
+
+from vulnmark._text import clean
 
 __all__ = ["FORMULA_START", "cell", "csv_text", "defuse", "undefuse"]
 
@@ -34,12 +38,14 @@ def undefuse(text: str) -> str:
 
 
 def cell(value: Any) -> str:
-    """One cell: None is empty, a list or tuple is joined with ``;``, text is defused."""
+    """One cell: None is empty, a list or tuple is joined with ``;``, control characters are
+    shown as U+FFFD (:func:`vulnmark._text.clean`; TAB, CR and LF stay, quoted), text is
+    defused."""
     if value is None:
         return ""
     if isinstance(value, list | tuple):
         value = ";".join(str(v) for v in value)
-    return defuse(str(value))
+    return defuse(clean(str(value)))
 
 
 def csv_text(headers: Sequence[str], rows: Iterable[Sequence[Any]], *,

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from vulnmark._version import __version__
-from vulnmark.cli.app import App, errors_to_exit_codes
+from vulnmark.cli.app import App, TerminalFormatter, errors_to_exit_codes
 
 EPILOG = """\b
 Environment: VULNMARK_CONFIG, VULNMARK_DB, VULNMARK_NOW, VULNMARK_SMTP_HOST,
@@ -57,7 +57,9 @@ def cli(ctx: click.Context, config_path: Path | None, db_url: str, now_text: str
     """
     level = os.environ.get("VULNMARK_LOGLEVEL") or ("DEBUG" if verbose > 1 else
                                                      "INFO" if verbose else "WARNING")
-    logging.basicConfig(level=level.upper(), format="vulnmark: %(levelname)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(TerminalFormatter("vulnmark: %(levelname)s: %(message)s"))
+    logging.basicConfig(level=level.upper(), handlers=[handler])
     ctx.obj = App(
         config_path=config_path or Path("vulnmark.toml"),
         config_explicit=config_path is not None,

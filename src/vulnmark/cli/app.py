@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 
 import click
 
+from vulnmark._text import clean, for_terminal, json_safe
 from vulnmark.config.load import Config
 from vulnmark.config.load import load as load_config
 from vulnmark.config.policy import Policy
@@ -88,8 +89,30 @@ class App:
 pass_app = click.make_pass_decorator(App)
 
 
+def echo(message: object = None, *, err: bool = False, nl: bool = True) -> None:
+    """``click.echo`` for everything a person reads (F6): ticket keys, titles, comments, SMTP
+    replies and Jira error bodies are untrusted, so control characters (terminal escapes, a
+    bare CR, bidi overrides) are shown as U+FFFD (:func:`vulnmark._text.for_terminal`).
+    Every command prints through this or :func:`echo_data`, never ``click.echo`` itself."""
+    click.echo(None if message is None else for_terminal(str(message)), err=err, nl=nl)
+
+
+def echo_data(text: str, *, nl: bool = True) -> None:
+    """A machine format (JSON, CSV, a report body) on stdout, byte for byte what it means: JSON
+    escapes C0 controls itself and :func:`vulnmark._text.json_safe` escapes C1 and bidi ones;
+    CSV cells and human report bodies are cleaned when they are made."""
+    click.echo(json_safe(text), nl=nl)
+
+
+class TerminalFormatter(logging.Formatter):
+    """Log lines (they quote ticket keys and server replies) cleaned like :func:`echo`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return for_terminal(super().format(record))
+
+
 def fatal(message: str, code: int = EXIT_USAGE) -> NoReturn:
-    click.echo(f"vulnmark: error: {message}", err=True)
+    echo(f"vulnmark: error: {message}", err=True)
     sys.exit(code)
 
 
@@ -123,7 +146,7 @@ def _cell(value: Any, max_width: int) -> str:
         return "-"
     if isinstance(value, list | tuple):
         value = ",".join(str(v) for v in value)
-    text = " ".join(str(value).split())
+    text = clean(" ".join(str(value).split()))
     return text if len(text) <= max_width else text[: max_width - 1] + "…"
 
 

@@ -9,7 +9,15 @@ from pathlib import Path
 
 import click
 
-from vulnmark.cli.app import EXIT_EXTERNAL, App, pass_app, progress_callback, table
+from vulnmark.cli.app import (
+    EXIT_EXTERNAL,
+    App,
+    echo,
+    echo_data,
+    pass_app,
+    progress_callback,
+    table,
+)
 from vulnmark.triage import backfill as _backfill
 
 
@@ -61,20 +69,20 @@ def backfill(app: App, fmt: str, output: Path | None, accept_file: Path | None, 
         text = _backfill.review_text(proposals, fmt)
         if output:
             output.write_text(text, encoding="utf-8")
-            click.echo(f"wrote {len(proposals)} proposals to {output}", err=True)
+            echo(f"wrote {len(proposals)} proposals to {output}", err=True)
         else:
-            click.echo(text, nl=False)
+            echo_data(text, nl=False)
         return
     for group in ("high", "medium", "low"):
         rows = [[p.ticket, " ".join(p.add), p.kind, f"{p.confidence:.2f}",
                  p.evidence[0].text if p.evidence else "", p.title]
                 for p in proposals if p.group == group]
         if rows:
-            click.echo(f"\n{group} confidence ({len(rows)})")
-            click.echo(table(["ticket", "add", "kind", "confidence", "evidence", "title"], rows,
-                             max_width=50), nl=False)
-    click.echo(f"\n{len(proposals)} proposals (dry run: nothing written; use --apply or "
-               "--accept FILE)")
+            echo(f"\n{group} confidence ({len(rows)})")
+            echo(table(["ticket", "add", "kind", "confidence", "evidence", "title"], rows,
+                       max_width=50), nl=False)
+    echo(f"\n{len(proposals)} proposals (dry run: nothing written; use --apply or "
+         "--accept FILE)")
 
 
 def _apply(app: App, chosen: list[_backfill.Proposal], actor: str, to_jira: bool) -> None:
@@ -87,11 +95,11 @@ def _apply(app: App, chosen: list[_backfill.Proposal], actor: str, to_jira: bool
         done()
     if result.jira_site is not None:
         counts = Counter(o.status for o in result.jira)
-        click.echo(f"Jira {result.jira_site}: "
-                   + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "nothing"))
+        echo(f"Jira {result.jira_site}: "
+             + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "nothing"))
     for o in result.jira_failed:
-        click.echo(f"  {o.key}: {o.error}", err=True)
+        echo(f"  {o.key}: {o.error}", err=True)
     if result.applied is None:
         raise SystemExit(EXIT_EXTERNAL)
     a = result.applied
-    click.echo(f"applied {a.labels} labels to {a.tickets} tickets ({a.skipped} already had them)")
+    echo(f"applied {a.labels} labels to {a.tickets} tickets ({a.skipped} already had them)")

@@ -14,7 +14,7 @@ from vulnmark.check import results
 from vulnmark.check.engine import refresh
 from vulnmark.check.kinds import NAMES as FINDING_KINDS
 from vulnmark.check.results import CheckResult, Filters, check_json
-from vulnmark.cli.app import EXIT_FINDINGS, App, pass_app, progress_callback, table
+from vulnmark.cli.app import EXIT_FINDINGS, App, echo, echo_data, pass_app, progress_callback, table
 from vulnmark.config.policy import Policy
 from vulnmark.model import Finding
 from vulnmark.sources.jira import jql
@@ -84,17 +84,17 @@ def check(app: App, classes: tuple[str, ...], unclassified: bool, state: str,
     filters = make_filters(app.policy, classes, unclassified, state, kinds)
     result = _evaluate(app, filters)
     if fmt == "json":
-        click.echo(json.dumps(check_json(result, app.policy), indent=2, ensure_ascii=False))
+        echo_data(json.dumps(check_json(result, app.policy), indent=2, ensure_ascii=False))
     elif fmt == "csv":
-        click.echo(csv_text(FINDING_COLUMNS + ["labels", "url", "reporter", "evidence"],
-                            [_row(f) + [list(f.labels), f.url, f.reporter, _evidence(f)]
-                             for f in result.findings]), nl=False)
+        echo_data(csv_text(FINDING_COLUMNS + ["labels", "url", "reporter", "evidence"],
+                           [_row(f) + [list(f.labels), f.url, f.reporter, _evidence(f)]
+                            for f in result.findings]), nl=False)
     else:
         if result.findings:
-            click.echo(table(FINDING_COLUMNS, [_row(f) for f in result.findings]), nl=False)
-        click.echo(f"{result.tickets} tickets, {result.vulnerabilities} vulnerabilities, "
-                   f"{len(result.findings)} findings"
-                   + "".join(f", {n} {k}" for k, n in result.by_kind.items() if n))
+            echo(table(FINDING_COLUMNS, [_row(f) for f in result.findings]), nl=False)
+        echo(f"{result.tickets} tickets, {result.vulnerabilities} vulnerabilities, "
+             f"{len(result.findings)} findings"
+             + "".join(f", {n} {k}" for k, n in result.by_kind.items() if n))
     if any(result.by_kind.get(k) for k in fail_kinds):
         raise SystemExit(EXIT_FINDINGS)
 
@@ -141,15 +141,15 @@ def list_(app: App, classes: tuple[str, ...], unclassified: bool, state: str,
     data = [[v.ticket, v.classification, v.state, v.created.isoformat(),
              v.due_at.isoformat() if v.due_at else None, list(v.kinds), v.title] for v in rows]
     if fmt == "json":
-        click.echo(json.dumps([v.as_dict() for v in rows], indent=2, ensure_ascii=False))
+        echo_data(json.dumps([v.as_dict() for v in rows], indent=2, ensure_ascii=False))
     elif fmt == "csv":
-        click.echo(csv_text(headers + ["labels", "url"],
-                            [d + [list(v.labels), v.url] for d, v in zip(data, rows,
-                                                                         strict=True)]), nl=False)
+        echo_data(csv_text(headers + ["labels", "url"],
+                           [d + [list(v.labels), v.url] for d, v in zip(data, rows,
+                                                                        strict=True)]), nl=False)
     else:
         if data:
-            click.echo(table(headers, data), nl=False)
-        click.echo(f"{len(rows)} vulnerabilities")
+            echo(table(headers, data), nl=False)
+        echo(f"{len(rows)} vulnerabilities")
 
 
 @click.command("jql")
@@ -169,11 +169,11 @@ def jql_command(app: App, classes: tuple[str, ...], unclassified: bool, state: s
     unclassified = unclassified or "unclassified" in kinds
     other = [k for k in kinds if not finding_kinds.BY_NAME[k].in_jql]
     if other:
-        click.echo(f"vulnmark: note: kinds {', '.join(other)} depend on ticket text and cannot "
-                   "be expressed in JQL; the query lists the vulnerabilities to look at",
-                   err=True)
+        echo(f"vulnmark: note: kinds {', '.join(other)} depend on ticket text and cannot "
+             "be expressed in JQL; the query lists the vulnerabilities to look at",
+             err=True)
     scope = app.config.jira.jql if app.config.jira else None
-    click.echo(jql.filter_jql(
+    echo(jql.filter_jql(
         vulnerability_labels=policy.vulnerability_labels,
         class_labels=[label for c in policy.classes if c.name in classes for label in c.accepted],
         unclassified_classes=all_class_labels if unclassified else None,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from vulnmark.cli.app import App, pass_app
+from vulnmark.cli.app import App, echo, pass_app
 from vulnmark.control import daily
 
 
@@ -32,8 +32,8 @@ def demo(app: App, html_path: Path) -> None:
       vulnmark demo --html /tmp/report.html
     """
     result, check = daily.demo(app.config, app.now)
-    click.echo(result.bodies["text"], nl=False)
+    echo(result.bodies["text"], nl=False)
     html_path.write_text(result.bodies["html"], encoding="utf-8")
-    click.echo(f"\nHTML report written to {html_path}")
-    click.echo(f"Evidence log: {check.records} records, chain {'intact' if check.ok else 'BROKEN'}"
-               f" (head {check.head[:16]}…)")
+    echo(f"\nHTML report written to {html_path}")
+    echo(f"Evidence log: {check.records} records, chain {'intact' if check.ok else 'BROKEN'}"
+         f" (head {check.head[:16]}…)")

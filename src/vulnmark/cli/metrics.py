@@ -8,7 +8,7 @@ from datetime import datetime
 import click
 
 from vulnmark._csv import csv_text
-from vulnmark.cli.app import App, pass_app, table
+from vulnmark.cli.app import App, echo, echo_data, pass_app, table
 from vulnmark.control.metrics import compute, period
 from vulnmark.store import metrics
 
@@ -43,15 +43,15 @@ def metrics_command(app: App, since: datetime | None, until: datetime | None, fm
     start, end = period(app.policy, since and since.date(), until and until.date(), app.now)
     result = compute(app.store, app.policy, start, end, app.now)
     if fmt == "json":
-        click.echo(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
+        echo_data(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
         return
     rows = result.rows if by == "month" else result.totals()
     values = [[r.as_dict()[c] for c in metrics.COLUMNS] for r in rows]
     if fmt == "csv":
-        click.echo(csv_text(metrics.COLUMNS, values), nl=False)
+        echo_data(csv_text(metrics.COLUMNS, values), nl=False)
         return
     headers = ["month", "class", "n", "classified", "classify h (mean)", "classify h (max)",
                "outcome", "outcome h (mean)", "deadline", "met", "missed", "pending", "within"]
     pretty = [[*v[:-1], "-" if v[-1] is None else f"{v[-1]:.0%}"] for v in values]
-    click.echo(table(headers, pretty) if pretty else "no vulnerabilities discovered in the "
-               "period\n", nl=False)
+    echo(table(headers, pretty) if pretty else "no vulnerabilities discovered in the "
+         "period\n", nl=False)

@@ -8,7 +8,7 @@ import json
 import click
 
 from vulnmark._time import stored
-from vulnmark.cli.app import EXIT_USAGE, App, fatal, pass_app, table
+from vulnmark.cli.app import EXIT_USAGE, App, echo, echo_data, fatal, pass_app, table
 from vulnmark.model import NO_REMEDIATION_REASONS
 from vulnmark.store.outcomes import list_outcomes
 from vulnmark.triage import outcomes
@@ -54,14 +54,14 @@ def outcome(app: App, key: str, remediated: bool, plan: str | None, reason: str 
         with app.store.reading() as conn:
             found = list_outcomes(conn, keys=[key])
         if fmt == "json":
-            click.echo(json.dumps([{"ticket": o.ticket, "kind": o.kind, "reason": o.reason,
-                                    "text": o.text, "by": o.actor,
-                                    "recorded_at": stored(o.recorded_at)} for o in found],
-                                  indent=2, ensure_ascii=False))
+            echo_data(json.dumps([{"ticket": o.ticket, "kind": o.kind, "reason": o.reason,
+                                   "text": o.text, "by": o.actor,
+                                   "recorded_at": stored(o.recorded_at)} for o in found],
+                                 indent=2, ensure_ascii=False))
         else:
-            click.echo(table(["recorded_at", "kind", "reason", "by", "text"], [
-                [stored(o.recorded_at), o.kind, o.reason, o.actor, o.text] for o in found])
-                if found else f"{key}: no outcome recorded\n", nl=False)
+            echo(table(["recorded_at", "kind", "reason", "by", "text"], [
+          [stored(o.recorded_at), o.kind, o.reason, o.actor, o.text] for o in found])
+          if found else f"{key}: no outcome recorded\n", nl=False)
         return
     chosen = [name for name, on in (("--remediated", remediated), ("--mitigation-plan", plan),
                                     ("--no-remediation", reason)) if on]
@@ -78,9 +78,9 @@ def outcome(app: App, key: str, remediated: bool, plan: str | None, reason: str 
         kind, text = "remediated", basis or ""
     done = outcomes.record(app.store, key, kind, at=app.now, text=text, reason=reason,
                            actor=by or getpass.getuser())
-    click.echo(f"{key}: {done.kind.replace('_', ' ')}"
-               f"{' (' + done.reason + ')' if done.reason else ''} recorded at "
-               f"{stored(done.recorded_at)}")
+    echo(f"{key}: {done.kind.replace('_', ' ')}"
+         f"{' (' + done.reason + ')' if done.reason else ''} recorded at "
+         f"{stored(done.recorded_at)}")
 
 
 @click.command("reclassify")
@@ -101,4 +101,4 @@ def reclassify(app: App, key: str, new_class: str, why: str, by: str | None) -> 
     """
     done = reclassify_ticket(app.store, app.policy, key, new_class, why=why,
                                by=by or getpass.getuser(), at=app.now)
-    click.echo(f"{key}: {done.previous or 'unclassified'} -> {done.new}")
+    echo(f"{key}: {done.previous or 'unclassified'} -> {done.new}")

@@ -12,7 +12,7 @@ import click
 
 from vulnmark._csv import csv_text
 from vulnmark._time import stored
-from vulnmark.cli.app import EXIT_EXTERNAL, App, fatal, pass_app, table
+from vulnmark.cli.app import EXIT_EXTERNAL, App, echo, echo_data, fatal, pass_app, table
 from vulnmark.control import daily
 from vulnmark.control.metrics import period
 from vulnmark.deliver import SmtpNotifier, smtp_settings_from_env
@@ -72,12 +72,12 @@ def report_daily(app: App, fmt: str, output: Path | None, send: bool, to: tuple[
     body = result.bodies.get(fmt) or ReportFormat(fmt).to_format().format(result.report)
     if output:
         output.write_text(body, encoding="utf-8")
-        click.echo(f"wrote {output}", err=True)
+        echo(f"wrote {output}", err=True)
     elif not send or fmt != "text" or sys.stdout.isatty():
-        click.echo(body, nl=not body.endswith("\n"))
+        echo_data(body, nl=not body.endswith("\n"))  # formats clean what they show
     if result.delivery:
-        click.echo(f"sent to {', '.join(result.delivery.recipients)}: "
-                   f"{result.delivery.message_id} ({result.delivery.server_reply})", err=True)
+        echo(f"sent to {', '.join(result.delivery.recipients)}: "
+             f"{result.delivery.message_id} ({result.delivery.server_reply})", err=True)
 
 
 @click.command("runs")
@@ -97,14 +97,14 @@ def runs_command(app: App, kind: str | None, limit: int, fmt: str) -> None:
     rows = [[r.id, r.kind, stored(r.started_at), r.delivery_status, r.message_id,
              " ".join(f"{k}={v}" for k, v in sorted(r.counts.items())), r.error] for r in found]
     if fmt == "json":
-        click.echo(json.dumps([dict(zip(headers, row, strict=True)) | {
+        echo_data(json.dumps([dict(zip(headers, row, strict=True)) | {
             "policy_digest": r.policy_digest, "report_digest": r.report_digest,
             "server_reply": r.server_reply, "counts": r.counts}
             for row, r in zip(rows, found, strict=True)], indent=2))
     elif fmt == "csv":
-        click.echo(csv_text(headers, rows), nl=False)
+        echo_data(csv_text(headers, rows), nl=False)
     else:
-        click.echo(table(headers, rows, max_width=48) if rows else "no runs yet\n", nl=False)
+        echo(table(headers, rows, max_width=48) if rows else "no runs yet\n", nl=False)
 
 
 @click.group("evidence")
@@ -136,22 +136,22 @@ def evidence_verify(app: App, pack_path: Path | None) -> None:
     if pack_path is not None:
         checked = pack.verify(pack_path)
         if checked.ok:
-            click.echo(f"pack OK: {checked.files} files, {checked.events} evidence records, "
-                       f"head {checked.head}")
+            echo(f"pack OK: {checked.files} files, {checked.events} evidence records, "
+                 f"head {checked.head}")
             return
         for problem in checked.problems:
-            click.echo(f"pack BROKEN: {problem}", err=True)
+            echo(f"pack BROKEN: {problem}", err=True)
         raise SystemExit(1)
     result = app.store.verify_evidence()
     if result.ok:
-        click.echo(f"evidence log OK: {result.records} records, head {result.head}")
+        echo(f"evidence log OK: {result.records} records, head {result.head}")
         if result.backdated:
             shown = ", ".join(str(s) for s in result.backdated[:10])
-            click.echo(f"note: {len(result.backdated)} record(s) dated earlier than the record "
-                       f"before them (written with --now / VULNMARK_NOW in the past?): {shown}",
-                       err=True)
+            echo(f"note: {len(result.backdated)} record(s) dated earlier than the record "
+                 f"before them (written with --now / VULNMARK_NOW in the past?): {shown}",
+                 err=True)
         return
-    click.echo(f"evidence log BROKEN at record {result.first_bad}: {result.problem}", err=True)
+    echo(f"evidence log BROKEN at record {result.first_bad}: {result.problem}", err=True)
     raise SystemExit(1)
 
 
@@ -178,6 +178,6 @@ def evidence_export(app: App, since: datetime, until: datetime, output: Path) ->
     """
     start, end = period(app.policy, since.date(), until.date(), app.now)
     result = pack.export(app.store, app.config, start, end, app.now, output)
-    click.echo(f"wrote {result.path}: {result.files} files, {result.runs} runs, "
-               f"{result.events} evidence records, head {result.head or '(none)'}")
+    echo(f"wrote {result.path}: {result.files} files, {result.runs} runs, "
+         f"{result.events} evidence records, head {result.head or '(none)'}")
 

@@ -11,7 +11,7 @@ from types import FrameType
 import click
 
 from vulnmark._time import stored
-from vulnmark.cli.app import EXIT_EXTERNAL, App, fatal, pass_app
+from vulnmark.cli.app import EXIT_EXTERNAL, App, echo, fatal, pass_app
 from vulnmark.config.schedule import parse as parse_schedule
 from vulnmark.control import daily
 from vulnmark.control import schedule as _schedule
@@ -58,7 +58,7 @@ def schedule(app: App, once: bool, max_runs: int | None, send: bool, to: tuple[s
             slot = sched.next(at)
             if slot is None:
                 break
-            click.echo(f"{stored(slot)}  {slot.astimezone(sched.zone).isoformat()}")
+            echo(f"{stored(slot)}  {slot.astimezone(sched.zone).isoformat()}")
             at = slot
         return
     notifier = None
@@ -70,8 +70,8 @@ def schedule(app: App, once: bool, max_runs: int | None, send: bool, to: tuple[s
 
     def job(now: datetime) -> None:
         result = daily_job.run(now)
-        click.echo(f"{stored(now)}: report run {result.run_id}"
-                   + (f" sent {result.delivery.message_id}" if result.delivery else ""))
+        echo(f"{stored(now)}: report run {result.run_id}"
+             + (f" sent {result.delivery.message_id}" if result.delivery else ""))
 
     stop = threading.Event()
     loop = _schedule.Loop(sched, job, lambda s, n: store_runs.covered(store, s, n),
@@ -80,12 +80,12 @@ def schedule(app: App, once: bool, max_runs: int | None, send: bool, to: tuple[s
         loop.clock = lambda: app.now
     if once:
         if not loop.once():
-            click.echo(f"{stored(app.now)}: nothing due (the current slot is covered)")
+            echo(f"{stored(app.now)}: nothing due (the current slot is covered)")
         _exit_on(loop.last_error)
         return
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
-        click.echo(f"signal {signum}: stopping after the running job", err=True)
+        echo(f"signal {signum}: stopping after the running job", err=True)
         stop.set()
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
@@ -94,7 +94,7 @@ def schedule(app: App, once: bool, max_runs: int | None, send: bool, to: tuple[s
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
-    click.echo(f"stopped after {done} run{'s' if done != 1 else ''}", err=True)
+    echo(f"stopped after {done} run{'s' if done != 1 else ''}", err=True)
     _exit_on(loop.last_error)
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from vulnmark.cli.app import App, pass_app, table
+from vulnmark.cli.app import App, echo, echo_data, pass_app, table
 from vulnmark.config.presets import PRESETS, preset
 from vulnmark.config.settings import template
 from vulnmark.errors import ConfigError
@@ -49,7 +49,7 @@ def init(app: App, preset_name: str, output: Path | None, force: bool) -> None:
     app.creates_store = True
     path.write_text(template(preset(preset_name)), encoding="utf-8")
     app.store  # noqa: B018 - creates and migrates the store
-    click.echo(f"wrote {path} (preset {preset_name}); store {app.store.url} is ready")
+    echo(f"wrote {path} (preset {preset_name}); store {app.store.url} is ready")
 
 
 @click.group("policy")
@@ -84,17 +84,17 @@ def policy_show(app: App, fmt: str) -> None:
                         "catch_up": cfg.schedule.catch_up},
                     source_jira=None if cfg.jira is None else asdict(cfg.jira),
                     tracker=asdict(cfg.tracker), digest=p.digest())
-        click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+        echo_data(json.dumps(data, indent=2, ensure_ascii=False, default=str))
         return
-    click.echo(f"preset:               {p.preset}")
-    click.echo(f"digest:               {p.digest()}")
-    click.echo(f"vulnerability labels: {', '.join(p.vulnerability_labels)}")
-    click.echo(f"timezone:             {p.timezone}")
-    click.echo(f"due soon window:      {p.due_soon_hours:g} h")
-    click.echo(f"recipients:           {', '.join(cfg.recipients) or '(none)'}")
-    click.echo(f"smtp:                 {cfg.smtp.host}:{cfg.smtp.port} tls={cfg.smtp.tls}")
-    click.echo()
-    click.echo(table(["class", "accepted labels", "deadline"], [
+    echo(f"preset:               {p.preset}")
+    echo(f"digest:               {p.digest()}")
+    echo(f"vulnerability labels: {', '.join(p.vulnerability_labels)}")
+    echo(f"timezone:             {p.timezone}")
+    echo(f"due soon window:      {p.due_soon_hours:g} h")
+    echo(f"recipients:           {', '.join(cfg.recipients) or '(none)'}")
+    echo(f"smtp:                 {cfg.smtp.host}:{cfg.smtp.port} tls={cfg.smtp.tls}")
+    echo()
+    echo(table(["class", "accepted labels", "deadline"], [
         [c.name, list(c.accepted),
          "no fixed clock" if c.deadline_hours is None else f"{c.deadline_hours:g} h"]
         for c in p.classes

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from vulnmark.cli.app import App, pass_app
+from vulnmark.cli.app import App, echo, pass_app
 from vulnmark.cli.progress import tty_progress
 from vulnmark.sources.jira.settings import JiraSettings
 from vulnmark.sources.jira.sync import sync_and_record
@@ -42,10 +42,10 @@ def sync(app: App, full: bool) -> None:
         result = sync_and_record(store, settings, full=full, progress=progress, at=app.now,
                                  policy_digest=app.policy.digest())
     except KeyboardInterrupt:
-        click.echo("\ninterrupted: the last page is checkpointed; run `vulnmark sync` again to "
-                   "resume", err=True)
+        echo("\ninterrupted: the last page is checkpointed; run `vulnmark sync` again to "
+             "resume", err=True)
         raise SystemExit(130) from None
     finally:
         if progress:
             progress.close()
-    click.echo(result.summary())
+    echo(result.summary())

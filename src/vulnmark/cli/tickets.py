@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from vulnmark.cli.app import App, pass_app, table
+from vulnmark.cli.app import App, echo, echo_data, pass_app, table
 from vulnmark.sources import embedded
 from vulnmark.sources.files.jsonl import ticket_to_json
 from vulnmark.sources.files.load import import_files, load_files
@@ -43,8 +43,8 @@ def import_(app: App, files: tuple[Path, ...], base_url: str | None,
     app.creates_store = True  # only once every file was read and checked
     for done in import_files(app.store, loaded, at=app.now):
         c = done.counts
-        click.echo(f"{done.path}: {done.tickets} tickets ({c.inserted} new, {c.updated} "
-                   f"updated, {c.unchanged} unchanged)")
+        echo(f"{done.path}: {done.tickets} tickets ({c.inserted} new, {c.updated} "
+             f"updated, {c.unchanged} unchanged)")
 
 
 @click.group()
@@ -87,7 +87,7 @@ def ticket_new(app: App, title: str, description: str, labels: tuple[str, ...], 
     t = embedded.create(app.store, title=title, description=description, labels=labels,
                         key=key, reporter=reporter, url=url, by=_actor(by), at=app.now,
                         prefix=app.config.tracker.prefix)
-    click.echo(t.key)
+    echo(t.key)
 
 
 @ticket.command("show")
@@ -103,21 +103,21 @@ def ticket_show(app: App, key: str, fmt: str) -> None:
     """
     t = embedded.get(app.store, key)
     if fmt == "json":
-        click.echo(json.dumps(ticket_to_json(t), indent=2, ensure_ascii=False))
+        echo_data(json.dumps(ticket_to_json(t), indent=2, ensure_ascii=False))
         return
-    click.echo(f"{t.key}  {t.title}")
-    click.echo(f"state: {t.state} ({t.status})  created: {t.created.isoformat()}  "
-               f"reporter: {t.reporter or '-'}")
-    click.echo(f"labels: {', '.join(t.labels) or '(none)'}")
+    echo(f"{t.key}  {t.title}")
+    echo(f"state: {t.state} ({t.status})  created: {t.created.isoformat()}  "
+         f"reporter: {t.reporter or '-'}")
+    echo(f"labels: {', '.join(t.labels) or '(none)'}")
     if t.description:
-        click.echo("\n" + t.description)
+        echo("\n" + t.description)
     for i, c in enumerate(t.comments):
         when = c.created.isoformat() if c.created else ""
-        click.echo(f"\n[comment {i}] {c.author or '-'} {when}")
-        click.echo(c.body)
+        echo(f"\n[comment {i}] {c.author or '-'} {when}")
+        echo(c.body)
     if t.label_history:
-        click.echo()
-        click.echo(table(["when", "who", "added", "removed"], [
+        echo()
+        echo(table(["when", "who", "added", "removed"], [
             [h.at.isoformat(), h.author, list(h.added), list(h.removed)]
             for h in t.label_history]), nl=False)
 
@@ -126,9 +126,9 @@ def _relabel(app: App, key: str, add: tuple[str, ...], remove: tuple[str, ...],
              by: str | None) -> None:
     t = embedded.label(app.store, key, add=add, remove=remove, by=_actor(by), at=app.now)
     if t is None:
-        click.echo(f"{key}: nothing to change")
+        echo(f"{key}: nothing to change")
     else:
-        click.echo(f"{key}: labels {', '.join(t.labels) or '(none)'}")
+        echo(f"{key}: labels {', '.join(t.labels) or '(none)'}")
 
 
 @ticket.command("label")
@@ -174,7 +174,7 @@ def ticket_comment(app: App, key: str, text: str, by: str | None) -> None:
       vulnmark ticket comment VULN-1 "Rated HIGH after review"
     """
     t = embedded.comment(app.store, key, text, by=_actor(by), at=app.now)
-    click.echo(f"{key}: comment {len(t.comments) - 1} added")
+    echo(f"{key}: comment {len(t.comments) - 1} added")
 
 
 @ticket.command("resolve")
@@ -190,4 +190,4 @@ def ticket_resolve(app: App, key: str, resolution: str, by: str | None) -> None:
       vulnmark ticket resolve VULN-1 --resolution Fixed
     """
     embedded.resolve(app.store, key, resolution=resolution, by=_actor(by), at=app.now)
-    click.echo(f"{key}: resolved ({resolution})")
+    echo(f"{key}: resolved ({resolution})")

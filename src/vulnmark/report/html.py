@@ -13,6 +13,7 @@ from markupsafe import Markup
 from vulnmark.model import Finding
 from vulnmark.report.interface import (
     ReportFormatter,
+    clean,
     confidence,
     health_summary,
     labels,
@@ -71,7 +72,7 @@ def _rows(report: DailyReport, findings: tuple[Finding, ...]) -> Markup:
     for f in findings:
         v = shown(report, f)
         link = safe_url(f.url)
-        ticket = escape(f.ticket)
+        ticket = escape(v.ticket)
         if link:
             ticket = f'<a href="{escape(link)}" style="color:#0b57d0;">{ticket}</a>'
         text = f"<strong>{escape(v.title)}</strong>"
@@ -104,9 +105,11 @@ class HtmlFormat(ReportFormatter):
     def format(self, report: DailyReport) -> str:
         template = _environment().get_template(TEMPLATE)
         sections = report.sections()
-        return template.render(
+        # Escaped values are not cleaned values: a control character is legal in HTML text and
+        # reaches the reader (and a terminal that shows the mail source). None leaves here.
+        return clean(template.render(
             report=report,
             sections=sections,
             rows={s.number: _rows(report, s.findings) for s in sections},
             health_lines=health_summary(report),
-        )
+        ))

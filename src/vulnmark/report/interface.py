@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from abc import ABC, abstractmethod
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+from vulnmark._text import clean
 from vulnmark.model import Evidence, Run
 from vulnmark.report.model import DailyReport
 
 logger = logging.getLogger(__name__)
+
+__all__ = ["SNIPPET_CHARS", "ReportFormatter", "clean", "confidence", "health_summary", "labels",
+           "one_line", "run_line", "safe_url", "snippet", "where"]
 
 #: Longest evidence snippet shown in human formats (JSON keeps the full text).
 SNIPPET_CHARS = 200
@@ -27,20 +30,6 @@ class ReportFormatter(ABC):
     @abstractmethod
     def format(self, report: DailyReport) -> str:
         """The whole report as one string."""
-
-
-#: Bidirectional overrides and isolates ("Trojan Source"): they reorder what people read.
-_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
-#: Unicode category Cc is exactly U+0000-U+001F and U+007F-U+009F.
-_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f" + "".join(sorted(_BIDI)) + "]")
-
-
-def clean(text: str) -> str:
-    """``text`` with control characters (terminal escapes, NUL) and bidi overrides shown as
-    U+FFFD, so hostile ticket text cannot rewrite a terminal or reorder a line."""
-    return _UNSAFE.sub("\ufffd", text)
 
 
 def one_line(text: str, limit: int = SNIPPET_CHARS) -> str:

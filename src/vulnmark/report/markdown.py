@@ -12,6 +12,7 @@ import logging
 from vulnmark.model import Finding
 from vulnmark.report.interface import (
     ReportFormatter,
+    clean,
     confidence,
     health_summary,
     labels,
@@ -92,7 +93,7 @@ class MarkdownFormat(ReportFormatter):
                 ]
                 out += [self._finding(report, f) for f in section.findings]
             out.append("")
-        return "\n".join(out).rstrip() + "\n"
+        return clean("\n".join(out).rstrip() + "\n")  # the net under escape(): no control char
 
     def _finding(self, report: DailyReport, f: Finding) -> str:
         suggested = "-"

@@ -7,6 +7,7 @@ import logging
 from vulnmark.model import Finding
 from vulnmark.report.interface import (
     ReportFormatter,
+    clean,
     health_summary,
     one_line,
     run_line,
@@ -47,7 +48,9 @@ class TextFormat(ReportFormatter):
             else:
                 out += self._findings(report, section)
             out.append("")
-        return "\n".join(out).rstrip() + "\n"
+        # Every line is built from cleaned values; this is the net for whatever is added later
+        # (a key, a class name, a configured policy name): no control character leaves here.
+        return clean("\n".join(out).rstrip() + "\n")
 
     def _findings(self, report: DailyReport, section: Section) -> list[str]:
         if not section.findings:
@@ -59,7 +62,7 @@ class TextFormat(ReportFormatter):
 
     def _finding(self, report: DailyReport, f: Finding) -> list[str]:
         v = shown(report, f)
-        lines = [f"- {f.ticket} [{f.kind}] {v.title}"]
+        lines = [f"- {v.ticket} [{f.kind}] {v.title}"]
         lines.append(f"    Labels: {v.labels}; class: {f.classification or '-'}")
         if f.suggested is not None or f.confidence is not None:
             lines.append(f"    Suggested: {f.suggested or '-'} (confidence {v.confidence})")

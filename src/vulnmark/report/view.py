@@ -18,6 +18,7 @@ from vulnmark.report.model import DailyReport
 class Shown(NamedTuple):
     """(A named tuple: one is built per finding.)"""
 
+    ticket: str
     title: str
     labels: str
     detail: str
@@ -36,7 +37,7 @@ def shown(report: DailyReport, f: Finding) -> Shown:
     found = memo.get(id(f))
     if found is None:
         found = memo[id(f)] = Shown(
-            title=one_line(f.title), labels=labels(f.labels),
+            ticket=one_line(f.ticket, 300), title=one_line(f.title), labels=labels(f.labels),
             detail=one_line(f.detail) if f.detail else "",
             evidence=tuple(snippet(e) for e in f.evidence), confidence=confidence(f.confidence),
             due=report.local(f.due_at), reporter=one_line(f.reporter or "-", 80),
