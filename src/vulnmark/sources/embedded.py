@@ -22,8 +22,8 @@ from vulnmark.evidence.events import (
     TicketResolved,
     UpsertEvent,
 )
-from vulnmark.model import Comment, LabelChange, Ticket, TicketKey
-from vulnmark.sources.interface import check_labels
+from vulnmark.model import Comment, LabelChange, Ticket
+from vulnmark.sources.interface import check_key, check_labels
 from vulnmark.store import Connection, Store
 from vulnmark.store import tickets as store_tickets
 
@@ -70,10 +70,11 @@ def create(store: Store, *, title: str, by: str, at: datetime, prefix: str,
            reporter: str | None = None, url: str | None = None) -> Ticket:
     """A new ticket: ``key`` or the next free PREFIX-N; its labels are its first history."""
     checked = check_labels(list(labels), what="--label", field="label")
-    if key is not None and (not key.strip() or any(ch.isspace() for ch in key) or len(key) > 255):
-        raise InputError(f"{key!r}: a key has no spaces and at most 255 characters",
-                         field="--key")
-    new_key = TicketKey(key or store.next_key(prefix))
+    if key is not None:
+        new_key = check_key(key, field="--key")
+    else:
+        new_key = check_key(store.next_key(prefix), what=f"tracker.prefix {prefix!r}",
+                            field="tracker.prefix")
     if store.get_ticket(new_key) is not None:
         raise InputError(f"ticket {new_key} exists", field="--key")
     history = (LabelChange(at, by, checked, ()),) if checked else ()

@@ -7,24 +7,36 @@ Errors::
 
 Shared checks (used by the Jira JSON and JSON Lines readers so both accept the same tickets):
 :func:`parse_time` (ISO 8601 and Jira's ``+0000`` offsets -> aware UTC), :func:`check_labels`
-(Jira's label rules: a non-empty string without whitespace, at most 255 UTF-16 units) and
-:func:`cap_text` (text fields above :data:`MAX_TEXT_CHARS` are cut with a visible marker).
+(Jira's label rules: a non-empty string without whitespace, at most 255 UTF-16 units),
+:func:`check_key` (a ticket key is an identifier in its source's syntax: :data:`JIRA_KEY`,
+:data:`EMBEDDED_KEY`) and :func:`cap_text` (text fields above :data:`MAX_TEXT_CHARS` are cut
+with a visible marker).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from vulnmark.errors import InputError
-from vulnmark.model import Ticket
+from vulnmark.model import Ticket, TicketKey
 
 logger = logging.getLogger(__name__)
 
 #: Jira refuses labels longer than this (counted as Java ``String.length()``, UTF-16 units).
 MAX_LABEL_LENGTH = 255
+#: A Jira issue key: the project key (a capital letter, then capitals, digits or ``_``; Jira's
+#: own project-key rule) and the issue number. Keys go into request paths (m3): nothing else
+#: is ever sent to Jira as a key.
+JIRA_KEY = re.compile(r"[A-Z][A-Z0-9_]+-[0-9]+")
+#: A key of vulnmark's own tracker (``PREFIX-N``) and of its JSON Lines files, which carry
+#: those and Jira keys: a letter, then letters, digits or ``_``, a dash and a number.
+EMBEDDED_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*-[0-9]+")
+#: Longest key accepted (the store keeps up to 255 characters).
+MAX_KEY_LENGTH = 255
 #: Text fields (description, comment bodies) longer than this are cut to this length,
 #: keeping the start and ending with :data:`TRUNCATION_MARKER`.
 MAX_TEXT_CHARS = 1_000_000
@@ -62,6 +74,24 @@ def parse_time(value: object, *, what: str, field: str) -> datetime:
         return parsed.astimezone(UTC)
     except OverflowError:  # 0001-01-01T00:00+01:00, 9999-12-31T23:59-01:00
         raise InputError(f"{what}: time out of range: {value[:60]!r}", field=field) from None
+
+
+def check_key(key: object, *, syntax: re.Pattern[str] = EMBEDDED_KEY, what: str = "",
+              field: str = "key") -> TicketKey:
+    """Return ``key`` if it is a key in ``syntax`` (and at most :data:`MAX_KEY_LENGTH`
+    characters), else raise :class:`InputError` showing it escaped (it may hold controls);
+    ``what`` prefixes the message."""
+    kind, example = (("a Jira issue key", "PROJ-123") if syntax is JIRA_KEY
+                     else ("a ticket key", "PREFIX-123"))
+    prefix = f"{what}: " if what else ""
+    if not isinstance(key, str) or not key:
+        got = "an empty string" if key == "" else type_name(key)
+        raise InputError(f"{prefix}{kind} must be a non-empty string, got {got}", field=field)
+    if len(key) > MAX_KEY_LENGTH or not syntax.fullmatch(key):
+        shown = ascii(key[:60]) + ("..." if len(key) > 60 else "")
+        raise InputError(f"{prefix}{shown} is not {kind} (like {example}: {syntax.pattern}, "
+                         f"at most {MAX_KEY_LENGTH} characters)", field=field)
+    return TicketKey(key)
 
 
 def check_label(label: object, *, what: str, field: str) -> str:

@@ -90,7 +90,7 @@ def test_base_url_wins_and_resolution_is_mapped(v2_issue: dict[str, Any]) -> Non
 
 def test_null_and_absent_optional_fields_are_fine() -> None:
     issue = {
-        "key": "X-1",
+        "key": "XY-1",
         "fields": {
             "summary": "",
             "created": "2026-01-01T00:00:00.000+0000",

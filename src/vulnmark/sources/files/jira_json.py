@@ -37,9 +37,16 @@ from datetime import datetime
 from typing import Any, cast
 
 from vulnmark.errors import InputError
-from vulnmark.model import Comment, LabelChange, Ticket, TicketKey
+from vulnmark.model import Comment, LabelChange, Ticket
 from vulnmark.sources.files.adf import adf_to_text
-from vulnmark.sources.interface import cap_text, check_labels, parse_time, type_name
+from vulnmark.sources.interface import (
+    JIRA_KEY,
+    cap_text,
+    check_key,
+    check_labels,
+    parse_time,
+    type_name,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -80,11 +87,13 @@ def ticket_from_jira(
     """Map one Jira issue (v2 or v3 JSON) to a Ticket; bad input raises :class:`InputError`."""
     if not isinstance(issue, dict):
         raise InputError("issue is not a JSON object")
-    key = issue.get("key")
-    if not isinstance(key, str) or not key:
+    raw_key = issue.get("key")
+    if not isinstance(raw_key, str) or not raw_key:
         raise InputError(
-            f"issue {_describe(issue)} has no 'key' string (got {type_name(key)})", field="key"
+            f"issue {_describe(issue)} has no 'key' string (got {type_name(raw_key)})",
+            field="key",
         )
+    key = check_key(raw_key, syntax=JIRA_KEY, what=f"issue {_describe(issue)}")
     fields = issue.get("fields")
     if not isinstance(fields, dict):
         raise InputError(
@@ -101,7 +110,7 @@ def ticket_from_jira(
         discovered = parse_time(fields[discovery_field], what=key, field=discovery_field)
     resolution = _name(fields.get("resolution"), key, "resolution")
     return Ticket(
-        key=TicketKey(key),
+        key=key,
         title=summary,
         created=parse_time(fields.get("created"), what=key, field="created"),
         description=_text(fields.get("description"), key, "description"),

@@ -30,8 +30,14 @@ from datetime import datetime
 
 from vulnmark._time import iso
 from vulnmark.errors import InputError
-from vulnmark.model import Comment, LabelChange, Ticket, TicketKey
-from vulnmark.sources.interface import cap_text, check_labels, parse_time, type_name
+from vulnmark.model import Comment, LabelChange, Ticket
+from vulnmark.sources.interface import (
+    cap_text,
+    check_key,
+    check_labels,
+    parse_time,
+    type_name,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -104,15 +110,13 @@ def ticket_from_json(obj: object, *, file: str, line: int) -> Ticket:
 def _ticket(obj: object) -> Ticket:
     if not isinstance(obj, dict):
         raise InputError(f"a ticket must be a JSON object, got {type_name(obj)}")
-    key = obj.get("key")
-    if not isinstance(key, str) or not key:
-        raise InputError(f"'key' must be a non-empty string, got {type_name(key)}", field="key")
+    key = check_key(obj.get("key"))
     _no_unknown_keys(obj, TICKET_KEYS, key, "")
     title = obj.get("title")
     if not isinstance(title, str):
         raise InputError(f"{key}: title must be a string, got {type_name(title)}", field="title")
     return Ticket(
-        key=TicketKey(key),
+        key=key,
         title=title,
         created=parse_time(obj.get("created"), what=key, field="created"),
         description=cap_text(_opt_str(obj, "description", key) or "", what=f"{key} description"),

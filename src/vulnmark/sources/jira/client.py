@@ -17,9 +17,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
+from urllib.parse import quote
 
 import httpx
 
+from vulnmark.errors import InputError
+from vulnmark.sources.interface import JIRA_KEY, check_key
 from vulnmark.sources.jira.settings import (
     JiraAuthError,
     JiraConfigError,
@@ -45,6 +48,24 @@ class Stats:
     extra: int = 0
     """Requests for comment / changelog pages that a search result cut off."""
     waited: float = 0.0
+
+
+def issue_path(api: str, key: str, *rest: str) -> str:
+    """``{api}/issue/{key}[/rest...]`` for a valid Jira issue key (:data:`JIRA_KEY`), every
+    segment percent-encoded: a key from an import file or an old store never becomes a path of
+    its own choosing (m3: ``../../secure/admin/...`` took the token there)."""
+    check_key(key, syntax=JIRA_KEY)
+    return "/".join([api, "issue", *(quote(part, safe="") for part in (key, *rest))])
+
+
+def _safe_path(path: str) -> str:
+    """``path`` if it is a plain absolute path (no dot segments, query or fragment); the last
+    line of defence before the credentials go out with a request."""
+    if (not path.startswith("/") or "?" in path or "#" in path or "\\" in path
+            or any(seg in (".", "..") or "%2e" in seg.lower() for seg in path.split("/"))):
+        raise InputError(f"refusing to send a request to the path {ascii(path[:80])}",
+                         field="key")
+    return path
 
 
 class JiraClient:
@@ -104,7 +125,8 @@ class JiraClient:
         while True:
             self.stats.requests += 1
             try:
-                resp = await self._http.request(method, path, params=params, json=json)
+                resp = await self._http.request(method, _safe_path(path), params=params,
+                                                json=json)
             except httpx.TimeoutException as e:
                 reason = f"timed out after {self.settings.timeout:g} s ({type(e).__name__})"
                 delay = None
@@ -242,7 +264,7 @@ class JiraClient:
 
     async def edit_labels(self, key: str, add: list[str], remove: list[str]) -> None:
         ops = [{"add": a} for a in add] + [{"remove": r} for r in remove]
-        await self.request("PUT", f"{self.api}/issue/{key}", what=f"edit labels of {key}",
+        await self.request("PUT", issue_path(self.api, key), what=f"edit labels of {key}",
                            json={"update": {"labels": ops}})
 
 

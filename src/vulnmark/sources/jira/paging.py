@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any, TypeVar
 
-from vulnmark.sources.jira.client import JSON, JiraClient
+from vulnmark.sources.jira.client import JSON, JiraClient, issue_path
 from vulnmark.sources.jira.jql import quote, sync_jql
 from vulnmark.sources.jira.settings import JiraNotFound, JiraResponseError, JiraSettings
 
@@ -240,7 +240,7 @@ class Pager:
             assert isinstance(comment, dict)
             have = list(comment["comments"])
             start = int(comment.get("startAt") or 0) + len(have)
-            async for c in jira.paged(f"{jira.api}/issue/{key}/comment",
+            async for c in jira.paged(issue_path(jira.api, key, "comment"),
                                       what=f"comments of {key}", start=start,
                                       list_field="comments"):
                 have.append(c)
@@ -252,10 +252,10 @@ class Pager:
                 return
             if flavour == "cloud":
                 histories = [h async for h in jira.paged(
-                    f"{jira.api}/issue/{key}/changelog", what=f"changelog of {key}", start=0,
+                    issue_path(jira.api, key, "changelog"), what=f"changelog of {key}", start=0,
                     list_field="values")]
             else:
-                full = await jira.request("GET", f"{jira.api}/issue/{key}",
+                full = await jira.request("GET", issue_path(jira.api, key),
                                           what=f"changelog of {key}",
                                           params={"fields": "labels", "expand": "changelog"})
                 histories = list(((full or {}).get("changelog") or {}).get("histories", []))

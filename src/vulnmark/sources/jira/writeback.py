@@ -26,8 +26,8 @@ import httpx
 
 from vulnmark.errors import InputError
 from vulnmark.evidence.events import LabelChanged
-from vulnmark.sources.interface import check_label
-from vulnmark.sources.jira.client import JSON, JiraClient
+from vulnmark.sources.interface import JIRA_KEY, MAX_KEY_LENGTH, check_label
+from vulnmark.sources.jira.client import JSON, JiraClient, issue_path
 from vulnmark.sources.jira.settings import (
     JiraAuthError,
     JiraError,
@@ -96,10 +96,15 @@ async def _apply(store: Store, settings: JiraSettings, edits: list[LabelEdit], *
                  actor: str | None, bulk_threshold: int,
                  transport: httpx.AsyncBaseTransport | None,
                  sleep: Callable[[float], Awaitable[None]]) -> list[LabelOutcome]:
+    # m3: a key that is not a Jira issue key is never sent (not in a path, not in a body).
+    bad = [e for e in edits if not JIRA_KEY.fullmatch(e.key) or len(e.key) > MAX_KEY_LENGTH]
+    edits = [e for e in edits if e not in bad]
     async with JiraClient(settings, transport=transport, sleep=sleep) as jira:
         flavour = await jira.detect_flavour()
         current = await _current(jira, flavour, [e.key for e in edits])
-        plan: list[LabelOutcome] = []
+        plan: list[LabelOutcome] = [
+            LabelOutcome(e.key, "failed", error="not a Jira issue key (like PROJ-123); "
+                                                "nothing sent") for e in bad]
         for e in edits:
             if e.key not in current:
                 plan.append(LabelOutcome(e.key, "not_found", error="not in Jira or not visible"))
@@ -179,7 +184,7 @@ async def _current(jira: JiraClient, flavour: str,
         async def one(key: str) -> JSON | None:
             async with sem:
                 try:
-                    issue = await jira.request("GET", f"{jira.api}/issue/{key}",
+                    issue = await jira.request("GET", issue_path(jira.api, key),
                                                what=f"issue {key}", params={"fields": "labels"})
                 except JiraNotFound:
                     return None
