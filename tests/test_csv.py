@@ -73,7 +73,7 @@ def test_f7_check_list_and_report_csv_have_no_formula_cell(hostile: Cli,
     assert any(CR_FORMULA in r for r in rows)  # defused only where it starts, kept otherwise
 
 
-def test_d2_backfill_review_csv_is_defused_and_reads_back(hostile: Cli, tmp_path: Path) -> None:
+def test_f7_d2_backfill_review_csv_is_defused_and_reads_back(hostile: Cli, tmp_path: Path) -> None:
     text = hostile.ok("backfill", "--format", "csv").stdout
     assert formula_cells(text) == []
     rows = spreadsheet_rows(text)
@@ -87,7 +87,7 @@ def test_d2_backfill_review_csv_is_defused_and_reads_back(hostile: Cli, tmp_path
     assert shown["labels"] == ["Vulnerability", "HIGH"] and shown["title"] == FORMULA
 
 
-def test_d2_evidence_pack_csvs_are_defused(vm: Cli, tmp_path: Path) -> None:
+def test_f7_d2_evidence_pack_csvs_are_defused(vm: Cli, tmp_path: Path) -> None:
     vm.ok("ticket", "new", "--title", "t", "--label", "Vulnerability", "--label", "LOW",
           "--by", FORMULA)
     vm.ok("reclassify", "VULN-1", "HIGH", "--why", "=cmd|' /C calc'!A0", "--by", "-1+1")
@@ -104,3 +104,11 @@ def test_d2_evidence_pack_csvs_are_defused(vm: Cli, tmp_path: Path) -> None:
     assert "'" + FORMULA in cells["label_changes.csv"]
     assert "'+1+cmd|x!A1" in cells["outcomes.csv"]
     assert "'=cmd|' /C calc'!A0" in cells["reclassifications.csv"]
+
+
+def test_f6_f7_control_characters_in_a_cell_are_shown_not_sent() -> None:
+    """A CSV printed to a terminal is a human output too: ESC, NUL, C1 and bidi overrides are
+    replaced; TAB, CR and LF stay inside their quoted cell."""
+    text = csv_text(["title"], [["\x1b]0;PWNED\x07x\x00\x9b\u202e"], ["a\r\nb\tc"]])
+    assert spreadsheet_rows(text) == [["title"], ["\ufffd]0;PWNED\ufffdx\ufffd\ufffd\ufffd"],
+                                      ["a\r\nb\tc"]]

@@ -28,6 +28,8 @@ class SmtpSettings:
     port: int = 25
     tls: TlsMode = "none"
     user: str | None = None
+    allow_plaintext_auth: bool = False
+    """Log in over a connection without TLS to a host that is not loopback (F8)."""
     sender: str = "vulnmark@localhost"
     timeout: float = 30.0
     retries: int = 3
@@ -37,7 +39,8 @@ class SmtpSettings:
 #: The keys of ``[smtp]``: (accepted types, SmtpSettings field).
 SMTP_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "host": (str, "host"), "port": (int, "port"), "tls": (str, "tls"),
-    "user": (str, "user"), "from": (str, "sender"), "timeout": ((int, float), "timeout"),
+    "user": (str, "user"), "allow_plaintext_auth": (bool, "allow_plaintext_auth"),
+    "from": (str, "sender"), "timeout": ((int, float), "timeout"),
     "retries": (int, "retries"), "backoff": ((int, float), "backoff"),
 }
 
@@ -52,7 +55,7 @@ def parse_smtp(table: Mapping[str, Any]) -> SmtpSettings:
         if key not in kinds:
             raise ConfigError(f"unknown key 'smtp.{key}'")
         kind, attr = kinds[key]
-        if isinstance(value, bool) or not isinstance(value, kind):
+        if (isinstance(value, bool) and kind is not bool) or not isinstance(value, kind):
             raise ConfigError(f"smtp.{key}: wrong type {type(value).__name__}")
         values[attr] = value
     if values.get("tls", "none") not in TLS_MODES:

@@ -60,6 +60,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("smtp.tls", "none", "none, starttls or ssl (env VULNMARK_SMTP_TLS).", set=True),
     Setting("smtp.user", None, "SMTP login; the password only from VULNMARK_SMTP_PASSWORD.",
             example="vulnmark"),
+    Setting("smtp.allow_plaintext_auth", False,
+            "Log in (smtp.user) over a connection without TLS to a host that is not loopback; "
+            "off, such a login is refused and the report says so."),
     Setting("smtp.from", "vulnmark@localhost", "Sender address (env VULNMARK_REPORT_FROM).",
             set=True),
     Setting("smtp.timeout", 30, "Seconds before an SMTP operation times out."),

@@ -10,7 +10,7 @@ import hashlib
 import logging
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -62,12 +62,13 @@ class DailyJob:
         policy = self.config.policy
         result = results.check(self.store, policy, now, reader=self.reader,
                                progress=self.progress, options=self.options)
+        health = runs.control_health(self.store, policy, now, self.config.schedule)
+        if self.notifier is not None and (notes := self.notifier.health_notes()):
+            health = replace(health, notes=(*health.notes, *notes))
         return DailyReport.from_policy(
             policy, generated_at=now, tickets=result.tickets,
             vulnerabilities=result.vulnerabilities, by_class=result.by_class,
-            findings=result.findings,
-            health=runs.control_health(self.store, policy, now, self.config.schedule),
-            by_kind=result.by_kind,
+            findings=result.findings, health=health, by_kind=result.by_kind,
         )
 
     def run(self, now: datetime) -> DailyRun:

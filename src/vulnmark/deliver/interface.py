@@ -38,3 +38,8 @@ class Notifier(ABC):
     @abstractmethod
     def send(self, subject: str, text: str, html: str, recipients: Sequence[str]) -> Delivery:
         """Deliver or raise :class:`NotifyError` (:class:`DeliveryFailed` for delivery)."""
+
+    def health_notes(self) -> tuple[str, ...]:
+        """Sentences for the report's control-health section about how this notifier will
+        deliver (e.g. a login without TLS); none by default."""
+        return ()

@@ -16,11 +16,18 @@ deliver a duplicate with the same Message-ID; that is preferred to losing the re
 
 The password is never logged and is removed (also in its base64 AUTH forms) from every reply,
 log line and exception text; exceptions are not chained to smtplib errors that may quote it.
+
+The password never crosses the network in clear text by accident (F8): with ``tls = "none"``
+and a ``user``, the login is refused unless the server is on a loopback address or
+``smtp.allow_plaintext_auth = true`` says it is wanted; either way the report's health section
+says so (:meth:`SmtpNotifier.health_notes`). A refused login is a :class:`NotifyError`: the
+run is recorded as not delivered, with the reason.
 """
 
 from __future__ import annotations
 
 import base64
+import ipaddress
 import logging
 import smtplib
 import ssl
@@ -40,6 +47,27 @@ logger = logging.getLogger(__name__)
 TLS_MODES = ("none", "starttls", "ssl")
 #: Message-ID domain when the sender address has none.
 FALLBACK_DOMAIN = "vulnmark.invalid"
+
+
+def is_loopback(host: str) -> bool:
+    """``localhost`` or a loopback address (127.0.0.0/8, ::1); no name is resolved."""
+    name = host.strip().rstrip(".").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def plaintext_login(settings: SmtpSettings) -> str | None:
+    """How a login without TLS stands: None (no login, or TLS), ``"loopback"``, ``"allowed"``
+    (``smtp.allow_plaintext_auth``) or ``"refused"``."""
+    if not settings.user or settings.tls != "none":
+        return None
+    if is_loopback(settings.host):
+        return "loopback"
+    return "allowed" if settings.allow_plaintext_auth else "refused"
 
 
 def _utcnow() -> datetime:
@@ -131,6 +159,30 @@ class SmtpNotifier(Notifier):
         self._local_hostname = local_hostname
         self._sender = _addr(settings.sender, "sender")
 
+    def health_notes(self) -> tuple[str, ...]:
+        s = self.settings
+        where = f"{s.host}:{s.port}"
+        state = plaintext_login(s)
+        if state == "refused":
+            return (f"SMTP LOGIN REFUSED: smtp.user is set and tls = \"none\": the password would "
+                    f"go to {where} in clear text, so this report is not sent (set smtp.tls = "
+                    "\"starttls\" or \"ssl\"; smtp.allow_plaintext_auth = true only if the "
+                    "network to the server is trusted)",)
+        if state == "allowed":
+            return (f"SMTP: the password goes to {where} without TLS "
+                    "(smtp.allow_plaintext_auth = true)",)
+        if state == "loopback":
+            return (f"SMTP: login without TLS to the loopback address {where}",)
+        return ()
+
+    def _refuse_plaintext_login(self) -> None:
+        if plaintext_login(self.settings) == "refused":
+            s = self.settings
+            raise NotifyError(
+                f"SMTP {s.host}:{s.port}: refusing to send the password of smtp.user without "
+                "TLS: set smtp.tls = \"starttls\" or \"ssl\" (VULNMARK_SMTP_TLS), or "
+                "smtp.allow_plaintext_auth = true if the network to the server is trusted")
+
     def __repr__(self) -> str:  # never show the password
         s = self.settings
         return f"SmtpNotifier({s.host}:{s.port}, tls={s.tls}, user={s.user!r})"
@@ -161,6 +213,7 @@ class SmtpNotifier(Notifier):
     def send(self, subject: str, text: str, html: str, recipients: Sequence[str]) -> Delivery:
         if not recipients:
             raise NotifyError("no recipients: set recipients in the policy or pass --to")
+        self._refuse_plaintext_login()
         msg = self.build_message(subject, text, html, recipients)
         envelope = [parseaddr(r)[1] for r in recipients]
         # Headers up to RFC 5322's 998 octets: Python folds some long subjects before their
@@ -231,6 +284,7 @@ class SmtpNotifier(Notifier):
                 client.starttls(context=self._context())
                 client.ehlo()
             if s.user:
+                self._refuse_plaintext_login()  # (checked in send(); kept next to the login)
                 client.login(s.user, self._password or "")
             code, resp = client.mail(self._sender)
             if code != 250:
