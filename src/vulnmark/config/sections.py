@@ -145,8 +145,20 @@ def parse_jira(table: Mapping[str, Any]) -> JiraSection:
     return section
 
 
+def check_no_credentials(url: str, where: str) -> None:
+    """Refuse a URL that carries credentials (``user:password@``, m8): secrets come only from
+    the environment, and a URL is printed, stored in runs and shown in reports. The message
+    shows the URL with the credentials cut out."""
+    netloc = urlsplit(url).netloc
+    if "@" in netloc:
+        shown = url.replace(netloc, "***@" + netloc.rpartition("@")[2], 1)
+        raise ConfigError(f"{where}: {shown!r} has credentials in it (user:password@); "
+                          "remove them: secrets come only from the environment")
+
+
 def check_jira_url(url: str) -> None:
     """An http(s) URL without credentials; plain http only for loopback test servers."""
+    check_no_credentials(url, f"{_JIRA}.url")
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.netloc:
         raise ConfigError(f"{_JIRA}.url: {url!r} is not an http(s) URL")

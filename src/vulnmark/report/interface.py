@@ -69,16 +69,19 @@ def confidence(value: float | None) -> str:
 
 
 def safe_url(url: str | None) -> str | None:
-    """The URL if it is plain http(s) without whitespace or quotes; else None (never a link)."""
+    """The URL if it is plain http(s) without whitespace, quotes or user info (``x@``); else
+    None (never a link)."""
     if not url:
         return None
     if any(c.isspace() or c in "\"'<>`" for c in url):
         return None
     try:
-        scheme = urlsplit(url).scheme.lower()
+        parts = urlsplit(url)
     except ValueError:
         return None
-    return url if scheme in ("http", "https") else None
+    if "@" in parts.netloc:  # https://jira.example.org@evil.example/ or leaked credentials
+        return None
+    return url if parts.scheme.lower() in ("http", "https") else None
 
 
 def run_line(report: DailyReport, run: Run) -> str:

@@ -23,8 +23,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from vulnmark.config.sections import Flavour, JiraSection
-from vulnmark.errors import ExternalError, InputError, SourceError
+from vulnmark.config.sections import Flavour, JiraSection, check_no_credentials
+from vulnmark.errors import ConfigError, ExternalError, InputError, SourceError
 
 logger = logging.getLogger(__name__)
 
@@ -103,6 +103,14 @@ class JiraSettings:
     100 at a time with ``POST /rest/api/3/issue/bulkfetch``, ``concurrency`` at once — a few
     more requests, several times less wall time on a slow link. Off: one search page at a
     time (token paging cannot be parallelised)."""
+
+    def __post_init__(self) -> None:
+        # m8: also when built by a library user, not only from vulnmark.toml (a URL is printed
+        # and stored in runs, evidence and reports).
+        try:
+            check_no_credentials(self.url, f"{SECTION}.url")
+        except ConfigError as e:
+            raise JiraConfigError(str(e)) from None
 
     @property
     def site(self) -> str:
