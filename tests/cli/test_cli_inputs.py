@@ -89,7 +89,7 @@ def test_label_with_spaces_in_json_lines(seeded: Cli, tmp_path: Path) -> None:
 
 def test_label_with_spaces_in_jira_json(seeded: Cli, tmp_path: Path) -> None:
     bad = tmp_path / "jira.json"
-    bad.write_text(json.dumps({"issues": [{"key": "J-1", "fields": {
+    bad.write_text(json.dumps({"issues": [{"key": "JJ-1", "fields": {
         "summary": "x", "created": "2026-11-01T10:00:00.000+0000",
         "labels": ["Sérülékenység", "nagyon magas"]}}]}), encoding="utf-8")
     assert_rejected(seeded, ["import", str(bad)], "jira.json", "nagyon magas")

@@ -23,7 +23,7 @@ from vulnmark.evidence.events import (
     UpsertEvent,
 )
 from vulnmark.model import Comment, LabelChange, Ticket
-from vulnmark.sources.interface import check_key, check_labels
+from vulnmark.sources.interface import EMBEDDED_KEY, check_key, check_labels
 from vulnmark.store import Connection, Store
 from vulnmark.store import tickets as store_tickets
 
@@ -71,10 +71,10 @@ def create(store: Store, *, title: str, by: str, at: datetime, prefix: str,
     """A new ticket: ``key`` or the next free PREFIX-N; its labels are its first history."""
     checked = check_labels(list(labels), what="--label", field="label")
     if key is not None:
-        new_key = check_key(key, field="--key")
+        new_key = check_key(key, syntax=EMBEDDED_KEY, field="--key")
     else:
-        new_key = check_key(store.next_key(prefix), what=f"tracker.prefix {prefix!r}",
-                            field="tracker.prefix")
+        new_key = check_key(store.next_key(prefix), syntax=EMBEDDED_KEY,
+                            what=f"tracker.prefix {prefix!r}", field="tracker.prefix")
     if store.get_ticket(new_key) is not None:
         raise InputError(f"ticket {new_key} exists", field="--key")
     history = (LabelChange(at, by, checked, ()),) if checked else ()

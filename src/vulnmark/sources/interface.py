@@ -32,9 +32,14 @@ MAX_LABEL_LENGTH = 255
 #: own project-key rule) and the issue number. Keys go into request paths (m3): nothing else
 #: is ever sent to Jira as a key.
 JIRA_KEY = re.compile(r"[A-Z][A-Z0-9_]+-[0-9]+")
-#: A key of vulnmark's own tracker (``PREFIX-N``) and of its JSON Lines files, which carry
-#: those and Jira keys: a letter, then letters, digits or ``_``, a dash and a number.
+#: A key of vulnmark's own tracker (``PREFIX-N``, ``ticket new --key``): a letter, then
+#: letters, digits or ``_``, a dash and a number.
 EMBEDDED_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*-[0-9]+")
+#: A key in vulnmark's JSON Lines files, which carry the tracker's keys, Jira keys and keys of
+#: other trackers (``INC0012345``, ``CVE-2026-1234``): an identifier of letters, digits and
+#: ``_ . : -`` that starts with a letter or digit — no ``/``, ``%``, space or control
+#: character, so never a path, a URL part or a terminal sequence.
+FILE_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]*")
 #: Longest key accepted (the store keeps up to 255 characters).
 MAX_KEY_LENGTH = 255
 #: Text fields (description, comment bodies) longer than this are cut to this length,
@@ -76,13 +81,14 @@ def parse_time(value: object, *, what: str, field: str) -> datetime:
         raise InputError(f"{what}: time out of range: {value[:60]!r}", field=field) from None
 
 
-def check_key(key: object, *, syntax: re.Pattern[str] = EMBEDDED_KEY, what: str = "",
+def check_key(key: object, *, syntax: re.Pattern[str] = FILE_KEY, what: str = "",
               field: str = "key") -> TicketKey:
     """Return ``key`` if it is a key in ``syntax`` (and at most :data:`MAX_KEY_LENGTH`
     characters), else raise :class:`InputError` showing it escaped (it may hold controls);
     ``what`` prefixes the message."""
-    kind, example = (("a Jira issue key", "PROJ-123") if syntax is JIRA_KEY
-                     else ("a ticket key", "PREFIX-123"))
+    kind, example = {JIRA_KEY: ("a Jira issue key", "PROJ-123"),
+                     EMBEDDED_KEY: ("a tracker key", "PREFIX-123")}.get(
+                         syntax, ("a ticket key", "SEC-123"))
     prefix = f"{what}: " if what else ""
     if not isinstance(key, str) or not key:
         got = "an empty string" if key == "" else type_name(key)

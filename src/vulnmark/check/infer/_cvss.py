@@ -35,7 +35,8 @@ _V2_BODY = re.compile(
 # What may stand right before a bare vector: "CVSS2#", "CVSS:2.0/", "(", a space...
 _V2_PREFIX = re.compile(r"CVSS(?::?2(?:\.0)?)?[#/:]\s*$")
 _SCORE = re.compile(
-    r"\b(?:cvss[ \t]*(?::|v|version)?[ \t]*(?P<ver>[234](?:\.[01])?)?|base[ \t]*score)"
+    # possessive blanks (*+): backtracking into a long run of blanks took cubic time (m12)
+    r"\b(?:cvss[ \t]*+(?::|v|version)?[ \t]*+(?P<ver>[234](?:\.[01])?)?|base[ \t]*score)"
     r"(?P<fill>[^\d\n/]{0,32}?)"
     r"(?<![\d.])(?P<score>10(?:[.,]0)?|\d[.,]\d)(?![\d.,]\d|\.\d)"
 )  # runs on lower-cased text

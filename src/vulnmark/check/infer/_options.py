@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from vulnmark.check.infer._linear import why_not_linear
 from vulnmark.check.infer._vocab import CANONICAL
 from vulnmark.config.policy import Policy
 from vulnmark.errors import ConfigError as PolicyError
@@ -89,6 +90,8 @@ def parse_section(
             raise PolicyError(f"{where}.regex: invalid regular expression: {e}") from e
         if pattern.match(""):
             raise PolicyError(f"{where}.regex: matches the empty string")
+        if (unsafe := why_not_linear(regex, re.IGNORECASE)) is not None:  # m12: ReDoS
+            raise PolicyError(f"{where}.regex: {unsafe}: ticket text could make it hang")
         compiled.append((pattern, _resolve_class(item["class"], f"{where}.class", names)))
     return Options(tuple(compiled), flag, names)
 

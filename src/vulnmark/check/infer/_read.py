@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from vulnmark.check.infer import _signals, _statements
 from vulnmark.check.infer._cvss import ratings
+from vulnmark.check.infer._linear import search
 from vulnmark.check.infer._options import Options, options_for
 from vulnmark.check.infer._scan import StemIndex, Stems, scan
 from vulnmark.check.infer._text import Segment, lowered, snippet, split
@@ -118,11 +119,8 @@ def _segment_candidates(
         for r in rated
     )
     for pattern, cls in options.patterns:
-        for m in pattern.finditer(text):
-            if m.end() > m.start():
-                found.append(
-                    _Candidate(cls, seg.order, m.start(), 0.9, _evidence(seg, *m.span()))
-                )
+        for m in search(pattern, text):  # m12: a bounded stretch at a time (see _linear)
+            found.append(_Candidate(cls, seg.order, m.start(), 0.9, _evidence(seg, *m.span())))
     return found
 
 

@@ -23,6 +23,20 @@ _COMMENTED = re.compile(r"^[ \t]*#[ \t]*[\w.-]+[ \t]*=.*$", re.MULTILINE)
 _LINE_GATE = re.compile(r"\n[ \t]*(?:>|bq\.|#)")
 _SENTENCE_END = re.compile(r"[.!?;](?=\s)|\n|\|\||\t")
 _MAX_SNIPPET = 200
+#: m12 (ReDoS): inference reads at most this much of one field (of a longer one its start and
+#: its end, where templates and the latest word are), and of one ticket (title and description
+#: first, then the newest comments), so that attacker-written text costs bounded time whatever
+#: the patterns do with it (benchmarks/redos.py measures the worst inputs).
+FIELD_CHARS = 50_000
+TICKET_CHARS = 200_000
+
+
+def capped(text: str) -> str:
+    """``text``, or of a text longer than :data:`FIELD_CHARS` its start and end (a line apart)."""
+    if len(text) <= FIELD_CHARS:
+        return text
+    half = FIELD_CHARS // 2
+    return text[:half] + "\n" + text[-half + 1:]
 
 
 class Segment(NamedTuple):
@@ -60,12 +74,17 @@ def split(ticket: Ticket) -> tuple[list[Segment], str]:
     """The segments, and the lower-cased text of all of them joined by newlines (one string to
     scan; segment ``i`` starts right after the ``i``-th newline). Text without any quote
     mark-up is lower-cased in one piece and not unquoted piecewise."""
-    parts: list[tuple[int, EvidenceField, int | None, str]] = [(0, "title", None, ticket.title)]
+    parts: list[tuple[int, EvidenceField, int | None, str]] = [
+        (0, "title", None, capped(ticket.title))]
     if ticket.description:
-        parts.append((1, "description", None, ticket.description))
-    for i, comment in enumerate(ticket.comments):
-        if comment.body:
-            parts.append((2 + i, "comment", i, comment.body))
+        parts.append((1, "description", None, capped(ticket.description)))
+    budget = TICKET_CHARS - sum(len(p[3]) for p in parts)
+    comments: list[tuple[int, EvidenceField, int | None, str]] = []
+    for i in range(len(ticket.comments) - 1, -1, -1):  # the newest first, while they fit
+        body = capped(ticket.comments[i].body)
+        if body and (budget := budget - len(body)) >= 0:
+            comments.append((2 + i, "comment", i, body))
+    parts += reversed(comments)
     # One look at all the text: a quote line at the start of a piece shows as one after a
     # newline (or at the very start); without any mark-up, unquote() returns each piece itself.
     everything = "\n".join([raw for _, _, _, raw in parts])

@@ -93,7 +93,7 @@ def ticket_from_jira(
             f"issue {_describe(issue)} has no 'key' string (got {type_name(raw_key)})",
             field="key",
         )
-    key = check_key(raw_key, syntax=JIRA_KEY, what=f"issue {_describe(issue)}")
+    key = check_key(raw_key, syntax=JIRA_KEY)
     fields = issue.get("fields")
     if not isinstance(fields, dict):
         raise InputError(
