@@ -74,6 +74,8 @@ from vulnmark.cli import (  # noqa: E402  (the commands need cli)
     backfill,
     checks,
     demo,
+    incident,
+    incident_posts,
     metrics,
     outcomes,
     reporting,
@@ -84,7 +86,8 @@ from vulnmark.cli import (  # noqa: E402  (the commands need cli)
 )
 
 for _module in (setup, tickets, sync, checks, reporting, backfill, outcomes, metrics, schedule,
-                demo):
+                demo, incident):
     _module.register(cli)
+del incident_posts  # (its commands join the ``incident`` group when it is imported)
 
 __all__ = ["cli", "main"]
