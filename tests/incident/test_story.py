@@ -96,3 +96,12 @@ def test_hostile_titles_are_neutralised_in_the_markdown(vm: Cli) -> None:
     assert "| A \\| B" in md and "\x1b" not in md and "\u202e" not in md
     row = next(line for line in md.splitlines() if line.startswith("| A"))
     assert row.count(" | ") == 5  # six cells under IRG 3.2, the pipe in the title escaped
+
+
+def test_the_clock_rule_applies_to_incident_writes(vm: Cli) -> None:
+    strict = Cli(vm.db_url, vm.workdir, override=False)
+    r = strict("incident", "new", "--title", "T", "--ca-owner", "CA")
+    assert r.exit_code == 2 and "VULNMARK_ALLOW_CLOCK_OVERRIDE" in r.output + r.stderr
+    assert strict.ok("incident", "list", "--format", "json").output.strip() == "[]"
+    done = strict.ok("incident", "new", "--title", "T", "--ca-owner", "CA", now="")
+    assert done.output.strip() == "1"

@@ -24,10 +24,17 @@ class _Day(click.ParamType[date]):
                 ctx: click.Context | None) -> date:
         if isinstance(value, date):
             return value
+        text = str(value).strip()
         try:
-            return date.fromisoformat(str(value).strip())
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
+        try:  # a time (--effective TIME, as the other commands take it): its UTC day
+            found = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
             self.fail(f"{value!r} is not a date (YYYY-MM-DD)", param, ctx)
+        return (found.replace(tzinfo=UTC) if found.tzinfo is None
+                else found.astimezone(UTC)).date()
 
 
 class _Instant(click.ParamType[datetime]):
@@ -56,8 +63,8 @@ why_option = click.option("--why", default=None, metavar="TEXT",
 
 def when(app: App, by: str | None, effective: date | None = None,
          why: str | None = None) -> When:
-    """Who writes, and when: the write time is the evaluation instant (``--now``)."""
-    return When(at=app.now, by=by or getpass.getuser(), effective=effective, why=why)
+    """Who writes, and when: the wall clock (``--now`` only under the clock override)."""
+    return When(at=app.write_now, by=by or getpass.getuser(), effective=effective, why=why)
 
 
 def register(cli: click.Group) -> None:
