@@ -74,6 +74,7 @@ from vulnmark.cli import (  # noqa: E402  (the commands need cli)
     backfill,
     checks,
     demo,
+    dismissals,
     metrics,
     outcomes,
     reporting,
@@ -83,8 +84,8 @@ from vulnmark.cli import (  # noqa: E402  (the commands need cli)
     tickets,
 )
 
-for _module in (setup, tickets, sync, checks, reporting, backfill, outcomes, metrics, schedule,
-                demo):
+for _module in (setup, tickets, sync, checks, reporting, backfill, outcomes, dismissals,
+                metrics, schedule, demo):
     _module.register(cli)
 
 __all__ = ["cli", "main"]

@@ -113,6 +113,10 @@ SETTINGS: tuple[Setting, ...] = (
             example="Europe/Budapest"),
     Setting("schedule.catch_up", True,
             "`vulnmark schedule` runs an uncovered slot at start (after downtime)."),
+    Setting("report.suspected_scope", "new",
+            "Suspected tickets the daily report lists: new (open ones, and ones created or "
+            "changed since the last delivered report), open, or all; the rest is counted, "
+            "with the command that lists it."),
     Setting("outcomes.remediated", ["Fixed", "Done"],
             "Resolution names that mean the vulnerability was remediated (Jira)."),
     Setting("outcomes.mitigation_plan", [],
@@ -160,12 +164,18 @@ def _toml(value: object) -> str:
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{_key(str(k))} = {_toml(v)}" for k, v in value.items()) + "}"
     if isinstance(value, list):
         return "[" + ", ".join(_toml(v) for v in value) + "]"
     if isinstance(value, float):
         return f"{value:g}"
     return json.dumps(value, ensure_ascii=False)
+
+
+def _key(name: str) -> str:
+    """A TOML key: bare where it can be, else quoted."""
+    bare = name and all(c.isascii() and (c.isalnum() or c in "_-") for c in name)
+    return name if bare else json.dumps(name, ensure_ascii=False)
 
 
 def _value(s: Setting, policy: Policy, cls: str | None) -> object:

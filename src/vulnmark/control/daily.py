@@ -18,6 +18,7 @@ from vulnmark.check import results
 from vulnmark.check.engine import CheckOptions, Progress, Reader, fewer_collections
 from vulnmark.config.load import Config
 from vulnmark.control import health as runs
+from vulnmark.control import scope
 from vulnmark.deliver import Delivery, Notifier
 from vulnmark.errors import DeliveryFailed, NotifyError
 from vulnmark.evidence.chain import Verification
@@ -62,12 +63,14 @@ class DailyJob:
         policy = self.config.policy
         result = results.check(self.store, policy, now, reader=self.reader,
                                progress=self.progress, options=self.options)
+        listed = scope.scoped(self.store, result.findings, now,
+                              self.config.report.suspected_scope)
         return DailyReport.from_policy(
             policy, generated_at=now, tickets=result.tickets,
             vulnerabilities=result.vulnerabilities, by_class=result.by_class,
-            findings=result.findings,
+            findings=listed.findings,
             health=runs.control_health(self.store, policy, now, self.config.schedule),
-            by_kind=result.by_kind,
+            by_kind=result.by_kind, left_out=scope.left_out(listed, policy.timezone),
         )
 
     def run(self, now: datetime) -> DailyRun:
