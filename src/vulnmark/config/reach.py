@@ -69,7 +69,7 @@ def _addresses(value: object, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
-REPORT_KEYS: tuple[str, ...] = ("suspected_scope",)
+REPORT_KEYS: tuple[str, ...] = ("suspected_scope", "mail_items")
 
 
 def parse_report(table: Mapping[str, Any]) -> ReportSettings:
@@ -77,7 +77,8 @@ def parse_report(table: Mapping[str, Any]) -> ReportSettings:
     scope = table.get("suspected_scope", "new")
     if scope not in SCOPES:
         raise ConfigError(f"report.suspected_scope: {scope!r}: choose new, open or all")
-    return ReportSettings(scope)
+    items = int(_number(table, "report", "mail_items", 1, 1000, 25))
+    return ReportSettings(scope, items)
 
 
 def parse_alert(table: Mapping[str, Any]) -> AlertSettings:

@@ -117,6 +117,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Suspected tickets the daily report lists: new (open ones, and ones created or "
             "changed since the last delivered report), open, or all; the rest is counted, "
             "with the command that lists it."),
+    Setting("report.mail_items", 25,
+            "Findings listed per section in the email before \"and K more\"; fewer when the "
+            "HTML part would pass 100 KB. The full report is attached (HTML and CSV)."),
     Setting("outcomes.remediated", ["Fixed", "Done"],
             "Resolution names that mean the vulnerability was remediated (Jira)."),
     Setting("outcomes.mitigation_plan", [],

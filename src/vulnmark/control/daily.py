@@ -24,6 +24,7 @@ from vulnmark.errors import DeliveryFailed, NotifyError
 from vulnmark.evidence.chain import Verification
 from vulnmark.evidence.events import TicketsImported
 from vulnmark.report import DailyReport, ReportFormat, subject
+from vulnmark.report.mail import attachments, mail_bodies
 from vulnmark.sources.demo import sample_tickets
 from vulnmark.store import Store
 from vulnmark.store import runs as store_runs
@@ -98,9 +99,11 @@ class DailyJob:
         if not self.recipients:
             store_runs.record_failed(store, run_id, at=now, error="no recipients configured")
             raise NotifyError("no recipients: set 'recipients' in vulnmark.toml or pass --to")
+        mail = mail_bodies(report, self.config.report.mail_items)
         try:
-            delivery = self.notifier.send(subject(report), bodies["text"], bodies["html"],
-                                          self.recipients)
+            delivery = self.notifier.send(subject(report), mail.text, mail.html,
+                                          self.recipients,
+                                          attachments=attachments(report, bodies["html"]))
         except DeliveryFailed as e:
             store_runs.record_failed(store, run_id, at=now,
                                      error=f"{e} (last reply: {e.last_reply})",
