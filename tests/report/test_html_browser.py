@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from canned_report import canned_findings, canned_health
 
-from conftest import canned_findings, canned_health
 from vulnmark.config.load import Config
 from vulnmark.config.policy import Policy
 from vulnmark.control.daily import DailyJob

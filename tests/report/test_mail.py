@@ -9,7 +9,8 @@ import zipfile
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from conftest import HOSTILE, XSS, canned_findings, canned_health
+from canned_report import HOSTILE, XSS, canned_findings, canned_health
+
 from vulnmark.config.policy import Policy
 from vulnmark.model import Evidence, Finding, TicketKey
 from vulnmark.report.mail import BUDGET, attachments, mail_bodies

@@ -31,7 +31,25 @@ def count(conn: Connection, channel: str) -> int:
                             .where(notices.c.channel == channel)).scalar_one())
 
 
-def first_sent(conn: Connection, channel: str, ticket: str) -> datetime | None:
-    """When the first notice about ``ticket`` went out on ``channel``."""
-    return parse(conn.execute(select(func.min(notices.c.sent_at)).where(
-        notices.c.channel == channel, notices.c.ticket_key == ticket)).scalar())
+def recipients_on(conn: Connection, channel: str, reason: str) -> set[str]:
+    """Who got a notice on ``channel`` for ``reason`` (e.g. a reminder on a given day)."""
+    return {str(r) for (r,) in conn.execute(
+        select(notices.c.recipient).where(notices.c.channel == channel,
+                                          notices.c.reason == reason).distinct())}
+
+
+def first_sent_by_ticket(conn: Connection, channel: str,
+                         keys: Sequence[str]) -> dict[str, datetime]:
+    """When the first notice about each ticket of ``keys`` went out on ``channel``."""
+    out: dict[str, datetime] = {}
+    unique = sorted(set(keys))
+    for i in range(0, len(unique), 2000):
+        for key, at in conn.execute(
+                select(notices.c.ticket_key, func.min(notices.c.sent_at))
+                .where(notices.c.channel == channel,
+                       notices.c.ticket_key.in_(unique[i:i + 2000]))
+                .group_by(notices.c.ticket_key)):
+            when = parse(at)
+            if when is not None:
+                out[str(key)] = when
+    return out
