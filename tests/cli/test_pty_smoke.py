@@ -120,6 +120,7 @@ INVOCATIONS: list[tuple[tuple[str, ...], list[str], set[int], str]] = [
     (("undismiss",), ["CA-101"], {0}, "no longer dismissed"),
     (("report", "daily"), [], {0}, "daily classification report"),
     (("report", "daily"), ["--send"], {0}, "report"),
+    (("report", "remind"), ["--dry-run"], {0}, "reminder"),
     (("schedule",), ["--once"], {0}, "Z: "),
     (("runs",), [], {0}, "report"),
     (("metrics",), ["--from", TODAY, "--to", TODAY], {0}, "classified"),

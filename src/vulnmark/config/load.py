@@ -26,6 +26,7 @@ from vulnmark.config.reach import (
     AlertSettings,
     ReminderSettings,
     ReportSettings,
+    parse_reminders,
     parse_report,
 )
 from vulnmark.config.schedule import Schedule
@@ -68,7 +69,7 @@ class Config:
 
 
 _TOP = known_keys("") | {"labels", "classes", "smtp", "source", "dates", "tracker", "inference",
-                        "schedule", "outcomes", "report"}
+                        "schedule", "outcomes", "report", "reminders"}
 MAX_HOURS = 24 * 366 * 10
 """The longest handling time or due-soon window accepted (ten years): longer ones are typos
 (1e300 would overflow every deadline)."""
@@ -166,6 +167,7 @@ def from_mapping(raw: Mapping[str, Any]) -> Config:
         jira=parse_jira(jira) if "source" in raw and "jira" in raw["source"] else None,
         tracker=parse_tracker(_table(raw, "tracker")),
         report=parse_report(_table(raw, "report")),
+        reminders=parse_reminders(_table(raw, "reminders")),
     )
 
 

@@ -88,8 +88,11 @@ def parse_alert(table: Mapping[str, Any]) -> AlertSettings:
     return AlertSettings(hours, recipients)
 
 
+REMINDER_KEYS: tuple[str, ...] = ("enabled", "escalate_after_days", "addresses")
+
+
 def parse_reminders(table: Mapping[str, Any]) -> ReminderSettings:
-    _keys(table, "reminders", ("enabled", "escalate_after_days", "addresses"))
+    _keys(table, "reminders", REMINDER_KEYS)
     enabled = table.get("enabled", False)
     if not isinstance(enabled, bool):
         raise ConfigError(f"reminders.enabled: expected true or false, got {enabled!r}")

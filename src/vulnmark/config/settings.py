@@ -120,6 +120,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("report.mail_items", 25,
             "Findings listed per section in the email before \"and K more\"; fewer when the "
             "HTML part would pass 100 KB. The full report is attached (HTML and CSV)."),
+    Setting("reminders.enabled", False,
+            "Mail each reporter of a ticket that needs classification once a day (with the "
+            "daily report), listing the labels to add."),
+    Setting("reminders.escalate_after_days", 3,
+            "After this many days of reminders about a ticket, the recipients are copied."),
+    Setting("reminders.addresses", {},
+            "Reporter display name or account id = email address, where the source shows none.",
+            example={"Jane Doe": "jane.doe@example.org"}),
     Setting("outcomes.remediated", ["Fixed", "Done"],
             "Resolution names that mean the vulnerability was remediated (Jira)."),
     Setting("outcomes.mitigation_plan", [],

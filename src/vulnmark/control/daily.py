@@ -10,7 +10,7 @@ import hashlib
 import logging
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -18,7 +18,7 @@ from vulnmark.check import results
 from vulnmark.check.engine import CheckOptions, Progress, Reader, fewer_collections
 from vulnmark.config.load import Config
 from vulnmark.control import health as runs
-from vulnmark.control import scope
+from vulnmark.control import reminders, scope
 from vulnmark.deliver import Delivery, Notifier
 from vulnmark.errors import DeliveryFailed, NotifyError
 from vulnmark.evidence.chain import Verification
@@ -66,11 +66,16 @@ class DailyJob:
                                progress=self.progress, options=self.options)
         listed = scope.scoped(self.store, result.findings, now,
                               self.config.report.suspected_scope)
+        health = runs.control_health(self.store, policy, now, self.config.schedule)
+        if self.config.reminders.enabled:
+            note = reminders.unreachable_note(
+                reminders.plan(self.store, self.config, listed.findings, now))
+            if note:
+                health = replace(health, notes=(*health.notes, note))
         return DailyReport.from_policy(
             policy, generated_at=now, tickets=result.tickets,
             vulnerabilities=result.vulnerabilities, by_class=result.by_class,
-            findings=listed.findings,
-            health=runs.control_health(self.store, policy, now, self.config.schedule),
+            findings=listed.findings, health=health,
             by_kind=result.by_kind, left_out=scope.left_out(listed, policy.timezone),
         )
 
@@ -116,6 +121,10 @@ class DailyJob:
                                     server_reply=delivery.server_reply,
                                     recipients=delivery.recipients, attempts=delivery.attempts,
                                     sent_at=delivery.sent_at)
+        if self.config.reminders.enabled:
+            reminders.send(store, self.config, self.notifier,
+                           reminders.plan(store, self.config, report.findings, now), now,
+                           self.recipients)
         return DailyRun(report, run_id, bodies, delivery)
 
 
