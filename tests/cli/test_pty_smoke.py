@@ -122,6 +122,7 @@ INVOCATIONS: list[tuple[tuple[str, ...], list[str], set[int], str]] = [
     (("report", "daily"), ["--send"], {0}, "report"),
     (("report", "remind"), ["--dry-run"], {0}, "reminder"),
     (("schedule",), ["--once"], {0}, "Z: "),
+    (("watch",), ["--once", "--no-send"], {0}, "first tick"),
     (("runs",), [], {0}, "report"),
     (("metrics",), ["--from", TODAY, "--to", TODAY], {0}, "classified"),
     (("evidence", "export"), ["--from", TODAY, "--to", TODAY, "-o", "pack.zip"], {0},

@@ -29,7 +29,7 @@ def test_the_readme_table_is_generated_from_settings() -> None:
 
 @pytest.mark.parametrize("table", ["smtp", "source.jira", "schedule", "outcomes", "tracker",
                                    "dates", "labels", "classes.NAME", "inference", "report",
-                                   "reminders", ""])
+                                   "reminders", "alert", ""])
 def test_every_parser_knows_exactly_the_declared_keys(table: str) -> None:
     parsed = {
         "smtp": set(sections.SMTP_KEYS), "source.jira": set(sections.JIRA_KEYS),
@@ -39,9 +39,10 @@ def test_every_parser_knows_exactly_the_declared_keys(table: str) -> None:
         "inference": set(inference_options._KEYS),
         "report": set(reach.REPORT_KEYS),
         "reminders": set(reach.REMINDER_KEYS),
+        "alert": set(reach.ALERT_KEYS),
         "": {k for k in _TOP if k not in ("labels", "classes", "smtp", "source", "dates",
                                           "tracker", "inference", "schedule", "outcomes",
-                                          "report", "reminders")},
+                                          "report", "reminders", "alert")},
     }[table]
     assert parsed == set(known_keys(table))
 

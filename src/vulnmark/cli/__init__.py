@@ -82,10 +82,11 @@ from vulnmark.cli import (  # noqa: E402  (the commands need cli)
     setup,
     sync,
     tickets,
+    watch,
 )
 
 for _module in (setup, tickets, sync, checks, reporting, backfill, outcomes, dismissals,
-                metrics, schedule, demo):
+                metrics, schedule, watch, demo):
     _module.register(cli)
 
 __all__ = ["cli", "main"]

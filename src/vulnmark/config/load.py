@@ -26,6 +26,7 @@ from vulnmark.config.reach import (
     AlertSettings,
     ReminderSettings,
     ReportSettings,
+    parse_alert,
     parse_reminders,
     parse_report,
 )
@@ -69,7 +70,7 @@ class Config:
 
 
 _TOP = known_keys("") | {"labels", "classes", "smtp", "source", "dates", "tracker", "inference",
-                        "schedule", "outcomes", "report", "reminders"}
+                        "schedule", "outcomes", "report", "reminders", "alert"}
 MAX_HOURS = 24 * 366 * 10
 """The longest handling time or due-soon window accepted (ten years): longer ones are typos
 (1e300 would overflow every deadline)."""
@@ -168,6 +169,7 @@ def from_mapping(raw: Mapping[str, Any]) -> Config:
         tracker=parse_tracker(_table(raw, "tracker")),
         report=parse_report(_table(raw, "report")),
         reminders=parse_reminders(_table(raw, "reminders")),
+        alert=parse_alert(_table(raw, "alert")),
     )
 
 

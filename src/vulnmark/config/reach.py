@@ -81,8 +81,11 @@ def parse_report(table: Mapping[str, Any]) -> ReportSettings:
     return ReportSettings(scope, items)
 
 
+ALERT_KEYS: tuple[str, ...] = ("max_deadline_hours", "recipients")
+
+
 def parse_alert(table: Mapping[str, Any]) -> AlertSettings:
-    _keys(table, "alert", ("max_deadline_hours", "recipients"))
+    _keys(table, "alert", ALERT_KEYS)
     hours = float(_number(table, "alert", "max_deadline_hours", 0, 24 * 366, 48))
     recipients = _addresses(table.get("recipients", []), "alert.recipients")
     return AlertSettings(hours, recipients)

@@ -120,6 +120,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("report.mail_items", 25,
             "Findings listed per section in the email before \"and K more\"; fewer when the "
             "HTML part would pass 100 KB. The full report is attached (HTML and CSV)."),
+    Setting("alert.max_deadline_hours", 48,
+            "`vulnmark watch` alerts on an open ticket whose class's deadline is this short or "
+            "shorter (CRITICAL under ETSI)."),
+    Setting("alert.recipients", [], "Who gets alerts (default: recipients).",
+            example=["soc@example.org"]),
     Setting("reminders.enabled", False,
             "Mail each reporter of a ticket that needs classification once a day (with the "
             "daily report), listing the labels to add."),
