@@ -76,7 +76,7 @@ def dismiss(app: App, key: str | None, kind: str | None, reason: str | None, why
         zone = ZoneInfo(app.policy.timezone)
         end = datetime.combine(until.date() + timedelta(days=1), time(), zone)
     done = triage.dismiss(app.store, key, kind, reason=reason, why=why, by=getpass.getuser(),
-                          at=app.now, until=end)
+                          at=app.write_now, until=end)
     click.echo(f"{key}: {kind} dismissed ({reason}) by {done.actor}"
                f"{' until ' + until.date().isoformat() if until else ''}; "
                "undo with `vulnmark undismiss " + key + "`")
@@ -117,5 +117,6 @@ def undismiss(app: App, key: str, kind: str | None, why: str) -> None:
     Example:
       vulnmark undismiss AMQ-1239 --why "the reporter found a real bypass"
     """
-    ended = triage.undismiss(app.store, key, kind, by=getpass.getuser(), at=app.now, why=why)
+    ended = triage.undismiss(app.store, key, kind, by=getpass.getuser(), at=app.write_now,
+                             why=why)
     click.echo(f"{key}: {', '.join(d.kind for d in ended)} no longer dismissed")

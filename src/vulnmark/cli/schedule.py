@@ -62,6 +62,7 @@ def schedule(app: App, once: bool, max_runs: int | None, send: bool, to: tuple[s
             click.echo(f"{stored(slot)}  {slot.astimezone(sched.zone).isoformat()}")
             at = slot
         return
+    app.write_now  # noqa: B018  (reports are recorded and sent: --now only under the override)
     notifier = None
     if send:
         settings = smtp_settings_from_env(app.config.smtp, os.environ)

@@ -82,7 +82,7 @@ def watch(app: App, interval: str, once: bool, max_ticks: int | None, send: bool
     try:
         while not stop.is_set():
             started = time.monotonic()
-            now = app.now if app.now_text else datetime.now(UTC)
+            now = (app.write_now if send else app.now) if app.now_text else datetime.now(UTC)
             done = _watch.tick(store, config, notifier, recipients, now, sync=sync)
             ticks += 1
             _report(done, send)

@@ -4,8 +4,8 @@ A dismissal keeps who, when, why and until when, plus the ticket's content hash 
 fingerprint of its text and labels at that moment: a material change lifts it. ``notices``
 remembers each alert (one per ticket and reason) and reminder (one per author and day).
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
