@@ -21,6 +21,7 @@ key at fault and never contain a secret. Only the CLI turns them into exit codes
     ├── OutcomeError             an outcome or reclassification cannot be recorded
     ├── IncidentError            an incident, action item or update is invalid or unknown
     │   └── BugzillaError        Bugzilla refused or could not be reached          (external)
+    ├── DismissError             a dismissal cannot be recorded or ended
     └── PackError                an evidence pack cannot be written or read
     ExternalError                an external system failed (a second base of the three above)
 """
@@ -31,6 +32,7 @@ __all__ = [
     "BugzillaError",
     "ConfigError",
     "DeliveryFailed",
+    "DismissError",
     "ExternalError",
     "IncidentError",
     "InputError",
@@ -152,3 +154,7 @@ class BugzillaError(IncidentError, ExternalError):
 
 class PackError(VulnmarkError):
     """An evidence pack cannot be written or read (bad path, not a pack)."""
+
+
+class DismissError(VulnmarkError):
+    """A dismissal cannot be recorded or ended; the message says why."""

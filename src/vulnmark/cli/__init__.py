@@ -76,6 +76,7 @@ from vulnmark.cli import (  # noqa: E402  (the commands need cli)
     backfill,
     checks,
     demo,
+    dismissals,
     incident,
     incident_posts,
     metrics,
@@ -85,10 +86,11 @@ from vulnmark.cli import (  # noqa: E402  (the commands need cli)
     setup,
     sync,
     tickets,
+    watch,
 )
 
-for _module in (setup, tickets, sync, checks, reporting, backfill, outcomes, metrics, schedule,
-                demo, incident):
+for _module in (setup, tickets, sync, checks, reporting, backfill, outcomes, dismissals,
+                metrics, schedule, watch, demo, incident):
     _module.register(cli)
 del incident_posts  # (its commands join the ``incident`` group when it is imported)
 
