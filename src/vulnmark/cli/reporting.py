@@ -12,13 +12,24 @@ import click
 
 from vulnmark._csv import csv_text
 from vulnmark._time import stored
-from vulnmark.cli.app import EXIT_EXTERNAL, App, echo, echo_data, fatal, pass_app, table
-from vulnmark.control import daily
+from vulnmark.cli.app import (
+    CLOCK_OVERRIDE_ENV,
+    EXIT_EXTERNAL,
+    App,
+    echo,
+    echo_data,
+    fatal,
+    pass_app,
+    table,
+)
+from vulnmark.control import daily, reminders
 from vulnmark.control.metrics import period
 from vulnmark.deliver import SmtpNotifier, smtp_settings_from_env
 from vulnmark.errors import DeliveryFailed
-from vulnmark.evidence import pack
+from vulnmark.evidence import backdating, pack
 from vulnmark.report import ReportFormat
+from vulnmark.report.interface import clean, one_line
+from vulnmark.store import events as store_events
 from vulnmark.store import runs as store_runs
 
 
@@ -60,12 +71,13 @@ def report_daily(app: App, fmt: str, output: Path | None, send: bool, to: tuple[
       VULNMARK_SMTP_HOST=mail.example.org vulnmark report daily --send --to mso@example.org
     """
     notifier = None
+    now = app.write_now if send else app.now  # a preview may be evaluated at any instant
     if send:
         settings = smtp_settings_from_env(app.config.smtp, os.environ)
         notifier = SmtpNotifier(settings, os.environ.get("VULNMARK_SMTP_PASSWORD"))
     try:
         result = daily.DailyJob(app.store, app.config, notifier=notifier,
-                                recipients=to).run(app.now)
+                                recipients=to).run(now)
     except DeliveryFailed as e:
         fatal(f"report not delivered after {e.attempts} attempts: {e} — kept as undelivered; "
               "the next report shows it", EXIT_EXTERNAL)
@@ -78,6 +90,43 @@ def report_daily(app: App, fmt: str, output: Path | None, send: bool, to: tuple[
     if result.delivery:
         echo(f"sent to {', '.join(result.delivery.recipients)}: "
              f"{result.delivery.message_id} ({result.delivery.server_reply})", err=True)
+
+
+@report.command("remind")
+@click.option("--dry-run", is_flag=True, help="Show who would get what; send nothing.")
+@pass_app
+def report_remind(app: App, dry_run: bool) -> None:
+    """Send today's reminders to the reporters of tickets that need classification.
+
+    Each reporter gets one short email a day listing their tickets, the suggestion with its
+    evidence and the exact labels to add; after [reminders] escalate_after_days the report's
+    recipients are copied. The daily report sends them too when [reminders] enabled = true.
+    Addresses come from the reporter field when it is an address, else [reminders.addresses].
+
+    \b
+    Example:
+      vulnmark report remind --dry-run
+      VULNMARK_SMTP_HOST=mail.example.org vulnmark report remind
+    """
+    job = daily.DailyJob(app.store, app.config)
+    planned = reminders.plan(app.store, app.config, job.build(app.now).findings, app.now)
+    if not planned:
+        echo("no ticket needs classification: no reminder")
+        return
+    for r in planned:
+        status = ("NOT REACHABLE (add [reminders.addresses])" if r.address is None else
+                  "already reminded today" if r.already_sent else
+                  "to " + r.address + (" cc the recipients" if r.escalate else ""))
+        echo(f"{clean(r.author)}: {len(r.findings)} ticket(s), {status}")
+        for f in r.findings:
+            echo(f"  {clean(f.ticket)}: {reminders.labels_to_add(f, app.config)}")
+    if dry_run:
+        return
+    settings = smtp_settings_from_env(app.config.smtp, os.environ)
+    notifier = SmtpNotifier(settings, os.environ.get("VULNMARK_SMTP_PASSWORD"))
+    sent = reminders.send(app.store, app.config, notifier, planned, app.write_now,
+                          app.config.recipients)
+    echo(f"sent {len(sent)} reminder(s)", err=True)
 
 
 @click.command("runs")
@@ -145,14 +194,28 @@ def evidence_verify(app: App, pack_path: Path | None) -> None:
     result = app.store.verify_evidence()
     if result.ok:
         echo(f"evidence log OK: {result.records} records, head {result.head}")
-        if result.backdated:
-            shown = ", ".join(str(s) for s in result.backdated[:10])
-            echo(f"note: {len(result.backdated)} record(s) dated earlier than the record "
-                 f"before them (written with --now / VULNMARK_NOW in the past?): {shown}",
-                 err=True)
+        with app.store.reading() as conn:
+            _show_backdated(backdating.scan(store_events.iter_events(conn)))
         return
     echo(f"evidence log BROKEN at record {result.first_bad}: {result.problem}", err=True)
     raise SystemExit(1)
+
+
+def _show_backdated(found: list[backdating.Backdated], shown_overrides: int = 10) -> None:
+    """Every declared backdated change, and the first clock-overridden records."""
+    declared = [b for b in found if b.declared]
+    overridden = [b for b in found if not b.declared]
+    if declared:
+        echo(f"BACKDATED: {len(declared)} change(s) entered after they took effect:")
+        for b in declared:
+            echo(f"  {one_line(backdating.describe(b), 400)}")
+    if overridden:
+        echo(f"BACKDATED: {len(overridden)} record(s) dated before they were written "
+             f"(a clock override, {CLOCK_OVERRIDE_ENV}=1):")
+        for b in overridden[:shown_overrides]:
+            echo(f"  {one_line(backdating.describe(b), 400)}")
+        if len(overridden) > shown_overrides:
+            echo(f"  … and {len(overridden) - shown_overrides} more")
 
 
 @evidence_group.command("export")
@@ -176,8 +239,9 @@ def evidence_export(app: App, since: datetime, until: datetime, output: Path) ->
       vulnmark evidence export --from 2026-01-01 --to 2026-12-31 --output evidence-2026.zip
       vulnmark evidence verify --pack evidence-2026.zip
     """
-    start, end = period(app.policy, since.date(), until.date(), app.now)
-    result = pack.export(app.store, app.config, start, end, app.now, output)
+    now = app.write_now  # the export is recorded in the evidence log
+    start, end = period(app.policy, since.date(), until.date(), now)
+    result = pack.export(app.store, app.config, start, end, now, output)
     echo(f"wrote {result.path}: {result.files} files, {result.runs} runs, "
          f"{result.events} evidence records, head {result.head or '(none)'}")
 
