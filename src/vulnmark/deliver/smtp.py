@@ -38,6 +38,7 @@ from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses, make_msgid, parseaddr
 
+from vulnmark._text import clean
 from vulnmark.config.sections import SmtpSettings
 from vulnmark.deliver.interface import Attachment, Delivery, Notifier
 from vulnmark.errors import DeliveryFailed, NotifyError
@@ -196,7 +197,9 @@ class SmtpNotifier(Notifier):
         attachments: Sequence[Attachment] = (), cc: Sequence[str] = (),
     ) -> EmailMessage:
         """The MIME message: multipart/alternative with a text/plain and a text/html part
-        (inside multipart/mixed with the attachments, if any)."""
+        (inside multipart/mixed with the attachments, if any). Whatever composed the bodies,
+        no control character reaches a mail reader (F6)."""
+        subject, text, html = clean(subject), clean(text), clean(html)
         for r in (*recipients, *cc):
             _addr(r, "recipient")
         domain = self._sender.rpartition("@")[2] or FALLBACK_DOMAIN

@@ -21,7 +21,7 @@ from vulnmark.deliver.interface import Attachment
 from vulnmark.model import Finding
 from vulnmark.report.csv import CsvFormat
 from vulnmark.report.html import HtmlFormat
-from vulnmark.report.interface import health_summary, one_line, run_line, safe_url
+from vulnmark.report.interface import clean, health_summary, one_line, run_line, safe_url
 from vulnmark.report.model import COUNTS_TITLE, EMPTY_MESSAGE, HEALTH_TITLE, DailyReport, Section
 from vulnmark.report.view import shown
 
@@ -82,7 +82,7 @@ def mail_text(report: DailyReport, items: int) -> str:
         out += [heading, "=" * len(heading)]
         for f in s.findings[:items]:
             v = shown(report, f)
-            out.append(f"- {f.ticket} [{f.kind}] {v.title}")
+            out.append(f"- {v.ticket} [{f.kind}] {v.title}")
             out.append(f"    {_facts(report, f)}")
             out += [f"    Evidence: {e}" for e in v.evidence[:EVIDENCE_SHOWN]]
         if s.count > items:
@@ -92,7 +92,7 @@ def mail_text(report: DailyReport, items: int) -> str:
     out += [COUNTS_TITLE, "=" * len(COUNTS_TITLE)]
     out += [f"  {name}: {n}" for name, n in report.counts_table]
     out += ["", "The full report is attached (HTML, and CSV for spreadsheets)."]
-    return "\n".join(out) + "\n"
+    return clean("\n".join(out) + "\n")  # F6: the net under the cleaned values
 
 
 def _health(report: DailyReport) -> list[str]:
@@ -174,13 +174,13 @@ def mail_html(report: DailyReport, items: int) -> str:
     out.append('<p style="margin-top:18px;font-size:11px;color:#777777;">The full report is '
                "attached (HTML, and CSV for spreadsheets). Suggestions need a person to confirm "
                "them.</p></div></body></html>")
-    return "\n".join(out) + "\n"
+    return clean("\n".join(out) + "\n")  # F6: escaped is not cleaned
 
 
 def _finding_html(report: DailyReport, f: Finding) -> str:
     e = escape
     v = shown(report, f)
-    ticket = e(f.ticket)
+    ticket = e(v.ticket)
     link = safe_url(f.url)
     if link:
         ticket = f'<a href="{e(link)}" style="color:#0b57d0;">{ticket}</a>'
