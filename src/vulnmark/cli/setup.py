@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import click
 from vulnmark.cli.app import App, echo, echo_data, pass_app, table
 from vulnmark.config.presets import PRESETS, preset
 from vulnmark.config.settings import template
+from vulnmark.deliver.smtp import effective_smtp, plaintext_login
 from vulnmark.errors import ConfigError
 
 
@@ -62,6 +64,10 @@ def policy_group() -> None:
     """
 
 
+#: Setting names as vulnmark.toml spells them.
+_SMTP_NAMES = {"sender": "from"}
+
+
 @policy_group.command("show")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
@@ -75,10 +81,12 @@ def policy_show(app: App, fmt: str) -> None:
     """
     cfg = app.config
     p = cfg.policy
+    # What a send would use: the environment overrides vulnmark.toml (newcomer report m3).
+    smtp, origins = effective_smtp(cfg.smtp, os.environ)
     if fmt == "json":
         data = asdict(p)
         data["inference"] = p.inference.mapping()
-        data.update(recipients=list(cfg.recipients), smtp=asdict(cfg.smtp),
+        data.update(recipients=list(cfg.recipients), smtp=asdict(smtp), smtp_origin=origins,
                     schedule=None if cfg.schedule is None else {
                         "cron": cfg.schedule.cron.expr, "timezone": cfg.schedule.timezone,
                         "catch_up": cfg.schedule.catch_up},
@@ -92,7 +100,14 @@ def policy_show(app: App, fmt: str) -> None:
     echo(f"timezone:             {p.timezone}")
     echo(f"due soon window:      {p.due_soon_hours:g} h")
     echo(f"recipients:           {', '.join(cfg.recipients) or '(none)'}")
-    echo(f"smtp:                 {cfg.smtp.host}:{cfg.smtp.port} tls={cfg.smtp.tls}")
+    echo(f"smtp:                 {smtp.host}:{smtp.port} tls={smtp.tls} "
+         f"(login without TLS: {plaintext_login(smtp) or 'no'})")
+    for name, value in asdict(smtp).items():
+        shown = "(none)" if value is None else str(value).lower() if isinstance(value, bool) \
+            else value
+        echo(f"  {_SMTP_NAMES.get(name, name):<20} {shown!s:<28} {origins[name]}")
+    echo(f"  {'password':<20} {'(set, not shown)' if origins['password'] != 'not set' else '-':<28}"
+         f" {origins['password']}")
     echo()
     echo(table(["class", "accepted labels", "deadline"], [
         [c.name, list(c.accepted),

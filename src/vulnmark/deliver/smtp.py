@@ -362,3 +362,30 @@ def smtp_settings_from_env(base: SmtpSettings, env: Mapping[str, str]) -> SmtpSe
             ) from None
         changes["sender"] = sender.strip()
     return replace(base, **changes)  # type: ignore[arg-type]
+
+
+#: The environment variable of each SmtpSettings field that has one.
+SMTP_ENV = {"host": "VULNMARK_SMTP_HOST", "port": "VULNMARK_SMTP_PORT",
+            "tls": "VULNMARK_SMTP_TLS", "user": "VULNMARK_SMTP_USER",
+            "sender": "VULNMARK_REPORT_FROM"}
+
+
+def effective_smtp(base: SmtpSettings,
+                   env: Mapping[str, str]) -> tuple[SmtpSettings, dict[str, str]]:
+    """The settings a send would use (``base`` from vulnmark.toml, overridden by the
+    environment) and where each value comes from: ``env VULNMARK_…``, ``vulnmark.toml`` or
+    ``default`` (a value equal to the default is shown as the default). The password is
+    reported only as set or not, under ``password``."""
+    settings = smtp_settings_from_env(base, env)
+    default = SmtpSettings()
+    origins: dict[str, str] = {}
+    for name in SmtpSettings.__dataclass_fields__:
+        var = SMTP_ENV.get(name)
+        if var is not None and env.get(var) is not None:
+            origins[name] = f"env {var}"
+        else:
+            same = getattr(base, name) == getattr(default, name)
+            origins[name] = "default" if same else "vulnmark.toml"
+    origins["password"] = ("env VULNMARK_SMTP_PASSWORD" if env.get("VULNMARK_SMTP_PASSWORD")
+                           else "not set")
+    return settings, origins
