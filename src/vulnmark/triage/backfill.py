@@ -43,7 +43,14 @@ SUSPECTED_CONFIDENCE = 0.5
 """Confidence of adding the vulnerability label to a suspected ticket whose text states no class:
 the signals show a vulnerability is discussed, not that the ticket is one. Never above the
 default auto-apply threshold."""
-ACCEPT_WORDS = frozenset({"yes", "y", "x", "true", "1", "accept", "accepted"})
+#: What a reviewer may write in the ``accept`` column, in the policy's languages (English,
+#: Hungarian, German, French); anything else is refused naming the line, never ignored.
+ACCEPT_WORDS = frozenset({"yes", "y", "x", "true", "1", "accept", "accepted",
+                          "igen", "i", "ja", "j", "oui", "o"})
+REJECT_WORDS = frozenset({"", "no", "n", "false", "0", "-", "reject", "rejected",
+                          "nem", "nein", "non"})
+#: Delimiters a spreadsheet saves CSV with (Hungarian, German and French Excel use ";").
+DELIMITERS = (",", ";", "\t")
 REVIEW_COLUMNS = ("ticket", "add", "kind", "suggested", "confidence", "group", "title",
                   "evidence", "accept")
 
@@ -112,12 +119,50 @@ def review_text(proposals: Sequence[Proposal], fmt: str) -> str:
         for p in proposals])
 
 
+def _review_text(path: Path) -> str:
+    """The file as text: UTF-8 with or without BOM, else Windows-1250 (what Excel in a Central
+    European locale saves as "CSV"), with a warning."""
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise InputError(f"cannot read: {e.strerror}", file=str(path)) from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        start = e.start
+    try:
+        text = raw.decode("cp1250")
+    except UnicodeDecodeError:
+        raise InputError(f"neither UTF-8 nor Windows-1250 (byte at offset {start})",
+                         file=str(path)) from None
+    logger.warning("%s: not UTF-8 (byte at offset %d); read as Windows-1250 (cp1250). "
+                   "Save it as \"CSV UTF-8\" to be sure of every character", path, start)
+    return text
+
+
+def _csv_rows(text: str, path: Path) -> list[dict[str, str]]:
+    """The rows of a review CSV whatever delimiter the spreadsheet used (``,`` ``;`` tab, or
+    Excel's ``sep=`` first line)."""
+    lines = text.splitlines(keepends=True)
+    first = lines[0].strip() if lines else ""
+    candidates: tuple[str, ...] = DELIMITERS
+    if first.lower().startswith("sep=") and len(first) == 5:
+        candidates, text = (first[4],), "".join(lines[1:])
+    required = {"ticket", "add", "accept"}
+    for delimiter in candidates:
+        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+        header = {(name or "").strip().lower() for name in reader.fieldnames or ()}
+        if required <= header:
+            return [{(k or "").strip().lower(): v for k, v in row.items()} for row in reader]
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=candidates[0])
+    missing = required - {(name or "").strip().lower() for name in reader.fieldnames or ()}
+    raise InputError(f"missing column(s) {', '.join(sorted(missing))} (looked for a header "
+                     "separated by ',', ';' or tab)", file=str(path), line=1)
+
+
 def read_review(path: Path) -> list[Proposal]:
     """The accepted proposals of an edited review file (JSON or CSV)."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise InputError(f"not UTF-8 (byte at offset {e.start})", file=str(path)) from None
+    text = _review_text(path)
     rows: list[dict[str, object]]
     if text.lstrip().startswith("["):
         try:
@@ -128,19 +173,21 @@ def read_review(path: Path) -> list[Proposal]:
             raise InputError("expected a list of proposals", file=str(path))
         rows = loaded
     else:
-        reader = csv.DictReader(io.StringIO(text))
-        missing = {"ticket", "add", "accept"} - set(reader.fieldnames or ())
-        if missing:
-            raise InputError(f"missing column(s) {', '.join(sorted(missing))}", file=str(path))
         # the review file vulnmark wrote has its cells defused: read back what was defused
         rows = [{k: undefuse(v) if isinstance(v, str) else v for k, v in r.items()}
-                for r in reader]
+                for r in _csv_rows(text, path)]
     is_csv = not text.lstrip().startswith("[")
     accepted = []
     for i, row in enumerate(rows):
-        if str(row.get("accept") or "").strip().lower() not in ACCEPT_WORDS:
-            continue
         line = i + 2 if is_csv else None  # CSV line numbers count the header
+        answer = str(row.get("accept") or "").strip().lower()
+        if answer in REJECT_WORDS:
+            continue
+        if answer not in ACCEPT_WORDS:
+            raise InputError(
+                f"{str(row.get('accept'))[:40]!r} is neither yes nor no (accepted: yes/no, "
+                "igen/nem, ja/nein, oui/non, x, 1/0, true/false, or empty)",
+                file=str(path), line=line, field="accept" if is_csv else f"[{i}].accept")
         key, add = row.get("ticket"), row.get("add")
         if not isinstance(key, str) or not key.strip():
             raise InputError("missing ticket key", file=str(path), line=line,

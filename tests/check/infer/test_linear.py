@@ -72,7 +72,10 @@ def test_m12_pathological_text_through_accepted_patterns_and_the_builtins() -> N
     assert read(make(PATHOLOGICAL), policy).suggested == "HIGH"
     for text in ["a" * 200_000, " " * 200_000 + "x", "cvss" + " " * 20_000 + "x",
                  "severity: " * 20_000, "{quote}" * 20_000, "high | " * 20_000,
-                 "besorolás" + " \n" * 20_000, "(high" + "\u00a0" * 20_000]:
+                 "besorolás" + " \n" * 20_000, "(high" + "\u00a0" * 20_000,
+                 # a cue, then blanks and line breaks: 30 s a ticket before (atomic steps now)
+                 "severity" + " \n" * 20_000 + "x", "schweregrad" + " \n" * 20_000 + "x",
+                 ("criticité" + " \n" * 13 + "x ") * 2_000]:
         read(make(text, text, title=text[:500]), policy)
     long_line = "x" * 5_000 + " rated  critical " + "y" * 5_000
     assert read(make(long_line), policy).suggested == "CRITICAL"
@@ -105,10 +108,10 @@ AUDITED = {
     "_cvss._V2_BODY": "each repetition starts with '/': one way to split the text",
     "_cvss._SCORE": "blanks are possessive; the fill is bounded ({0,32})",
     "_signals._STRONG": "the repeated group is bounded ({3}) and starts with '-'",
-    "_statements._EN_CUE_FIRST": "the filler group is bounded ({0,12}?), runs at cue words",
-    "_statements._HU_CUE_FIRST": "the filler group is bounded ({0,12}?), runs at cue words",
-    "_statements._DE_CUE_FIRST": "the filler group is bounded ({0,12}?), runs at cue words",
-    "_statements._FR_CUE_FIRST": "the filler group is bounded ({0,12}?), runs at cue words",
+    "_statements._EN_CUE_FIRST": "filler steps bounded ({0,12}?), blank steps atomic, at cues",
+    "_statements._HU_CUE_FIRST": "filler steps bounded ({0,12}?), blank steps atomic, at cues",
+    "_statements._DE_CUE_FIRST": "filler steps bounded ({0,12}?), blank steps atomic, at cues",
+    "_statements._FR_CUE_FIRST": "filler steps bounded ({0,12}?), blank steps atomic, at cues",
     "_statements._HU_CLASS_FIRST": "bounded optional groups; runs at class words",
     "_statements._DE_CLASS_FIRST": "runs at class words; [\\s\\-]+ then an optional group",
     "_statements._FROM": "\\W{0,2} is bounded; anchored at the end of a short prefix",

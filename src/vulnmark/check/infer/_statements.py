@@ -35,7 +35,11 @@ logger = logging.getLogger(__name__)
 _F = re.NOFLAG  # patterns run on lower-cased text
 # Punctuation and mark-up between a cue and its class ("*Severity:* High", "||Severity|High|").
 _P = r"[ \t*_:=|>\-–—\u00a0\u202f\"'`]"
-_NL = r"(?:[ \t]*\n[ \t]*)?"
+_NL = r"(?:[ \t]*\n[ \t]*)"
+# m12 (ReDoS): a step of blanks or mark-up between a cue and its class is atomic (a line break
+# with its blanks, else one character), and the blanks before the class are possessive.
+# Before, the optional line break (it could match nothing) and the blanks it shares with _P
+# let a cue followed by " \n" * 12 try every way to split them: 30 s for one ticket.
 # The "from" side of a change is not the class: "from HIGH to MEDIUM", "von hoch auf mittel".
 _NOT_FROM = r"(?<!from )(?<!\bde )(?<!von )"
 
@@ -52,7 +56,7 @@ _EN_FILL = (
     rf"|from\s+\W{{0,2}}{EN_CLASS}\W{{0,2}})"
 )
 _EN_CUE_FIRST = re.compile(
-    rf"\b(?:{_EN_CUE})\b(?:{_P}|{_NL}|\s+{_EN_FILL}\b){{0,12}}?{_P}*\s*\(?{_NOT_FROM}(?P<cls>{EN_CLASS})\b",
+    rf"\b(?:{_EN_CUE})\b(?:\s+{_EN_FILL}\b|(?>{_NL}|{_P})){{0,12}}?{_P}*+\s*+\(?{_NOT_FROM}(?P<cls>{EN_CLASS})\b",
     _F,
 )
 _EN_CLASS_FIRST = re.compile(
@@ -73,7 +77,7 @@ _HU_CUE = (
 )
 _HU_FILL = r"(?:a|az|egy|is|most|már|lett|lettek|volt|szint\w*|nem|sem|ként|pedig|\w+r[óő]l)"
 _HU_CUE_FIRST = re.compile(
-    rf"(?<!\w)(?:{_HU_CUE})(?:{_P}|{_NL}|\s+{_HU_FILL}(?!\w)){{0,12}}?{_P}*\s*(?P<cls>{HU_CLASS})(?!\w)",
+    rf"(?<!\w)(?:{_HU_CUE})(?:\s+{_HU_FILL}(?!\w)|(?>{_NL}|{_P})){{0,12}}?{_P}*+\s*+(?P<cls>{HU_CLASS})(?!\w)",
     _F,
 )
 _HU_CLASS_FIRST = re.compile(
@@ -93,7 +97,7 @@ _DE_FILL = (
     rf"|von\s+{DE_CLASS}(?=\s+auf))"
 )
 _DE_CUE_FIRST = re.compile(
-    rf"(?<!\w)(?:{_DE_CUE})(?:{_P}|{_NL}|\s+{_DE_FILL}(?!\w)){{0,12}}?{_P}*\s*{_NOT_FROM}(?P<cls>{DE_CLASS})(?!\w)",
+    rf"(?<!\w)(?:{_DE_CUE})(?:\s+{_DE_FILL}(?!\w)|(?>{_NL}|{_P})){{0,12}}?{_P}*+\s*+{_NOT_FROM}(?P<cls>{DE_CLASS})(?!\w)",
     _F,
 )
 _DE_CLASS_FIRST = re.compile(
@@ -112,7 +116,7 @@ _FR_FILL = (
     rf"|de\s+{FR_CLASS}(?=\s+à))"
 )
 _FR_CUE_FIRST = re.compile(
-    rf"(?<!\w)(?:{_FR_CUE})(?:{_P}|{_NL}|\s+{_FR_FILL}(?!\w)){{0,12}}?{_P}*\s*{_NOT_FROM}(?P<cls>{FR_CLASS})(?!\w)",
+    rf"(?<!\w)(?:{_FR_CUE})(?:\s+{_FR_FILL}(?!\w)|(?>{_NL}|{_P})){{0,12}}?{_P}*+\s*+{_NOT_FROM}(?P<cls>{FR_CLASS})(?!\w)",
     _F,
 )
 _FR_CLASS_FIRST = re.compile(
