@@ -17,6 +17,8 @@ from vulnmark._time import stored
 from vulnmark.evidence import bound
 from vulnmark.evidence.chain import Record
 from vulnmark.evidence.events import (
+    DismissalEnded,
+    FindingDismissed,
     OutcomeRecorded,
     PolicyChanged,
     Reclassified,
@@ -26,7 +28,7 @@ from vulnmark.evidence.events import (
 )
 
 DERIVED = ("runs.csv", "deliveries.csv", "outcomes.csv", "reclassifications.csv",
-           "policy_changes.csv")
+           "policy_changes.csv", "dismissals.csv")
 
 
 def _csv(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
@@ -67,5 +69,12 @@ def derived_files(records: Sequence[Record]) -> dict[str, bytes]:
             [[r.at, e.digest, e.previous, e.preset, json.dumps(e.deadlines_hours,
                                                                sort_keys=True), r.seq]
              for r, e in typed if isinstance(e, PolicyChanged)]),
+        "dismissals.csv": _csv(
+            ["at", "ticket", "kind", "action", "reason", "by", "until", "why", "record"],
+            [[r.at, e.ticket, e.finding, "dismissed", e.reason, e.by,
+              stored(e.until) if e.until else None, e.why, r.seq]
+             if isinstance(e, FindingDismissed) else
+             [r.at, e.ticket, e.finding, "ended", None, e.by, None, e.why, r.seq]
+             for r, e in typed if isinstance(e, FindingDismissed | DismissalEnded)]),
     }
     return out
