@@ -79,6 +79,8 @@ from vulnmark.cli import (  # noqa: E402  (the commands need cli)
     demo,
     dismissals,
     evidence,
+    incident,
+    incident_posts,
     metrics,
     outcomes,
     reporting,
@@ -90,7 +92,8 @@ from vulnmark.cli import (  # noqa: E402  (the commands need cli)
 )
 
 for _module in (setup, tickets, sync, checks, reporting, evidence, backfill, outcomes,
-                dismissals, metrics, schedule, watch, demo):
+                dismissals, metrics, schedule, watch, demo, incident):
     _module.register(cli)
+del incident_posts  # (its commands join the ``incident`` group when it is imported)
 
 __all__ = ["cli", "main"]
