@@ -112,3 +112,13 @@ def test_f6_f7_control_characters_in_a_cell_are_shown_not_sent() -> None:
     text = csv_text(["title"], [["\x1b]0;PWNED\x07x\x00\x9b\u202e"], ["a\r\nb\tc"]])
     assert spreadsheet_rows(text) == [["title"], ["\ufffd]0;PWNED\ufffdx\ufffd\ufffd\ufffd"],
                                       ["a\r\nb\tc"]]
+
+
+def test_f7_every_csv_vulnmark_writes_goes_through_the_one_writer() -> None:
+    """A new CSV output cannot bypass ``vulnmark._csv`` (defused, quoted, cleaned)."""
+    src = Path(__file__).resolve().parents[1] / "src" / "vulnmark"
+    offenders = [str(p.relative_to(src)) for p in sorted(src.rglob("*.py"))
+                 if p.name != "_csv.py" and any(
+                     w in p.read_text(encoding="utf-8")
+                     for w in ("csv.writer(", "csv.DictWriter(", "csv.excel"))]
+    assert not offenders, offenders
