@@ -45,3 +45,25 @@ def test_m8_reports_never_link_a_url_with_user_info() -> None:
     for url in (f"https://u:{SECRET}@jira.example.org/browse/SEC-1",
                 "https://jira.example.org@evil.example/browse/SEC-1"):
         assert safe_url(url) is None
+
+
+@pytest.mark.parametrize("toml", [
+    f'recipients = ["mso@example.org"]\n[intake]\nurl = "https://bot:{SECRET}@chat.example"\n',
+    f'[inference]\npatterns = [{{regex = "x", class = "HIGH"}}]\nnote = "ftp://u:{SECRET}@h/"\n',
+])
+def test_m8_any_url_in_the_file_with_credentials_is_refused(tmp_path: Path, toml: str) -> None:
+    from vulnmark.config.load import load
+    from vulnmark.errors import ConfigError
+    path = tmp_path / "vulnmark.toml"
+    path.write_text(toml, encoding="utf-8")
+    with pytest.raises(ConfigError, match="credentials") as info:
+        load(path, required=True)
+    assert SECRET not in str(info.value)
+
+
+def test_m8_a_regex_that_mentions_a_url_is_not_a_url(tmp_path: Path) -> None:
+    from vulnmark.config.load import load
+    path = tmp_path / "vulnmark.toml"
+    path.write_text('[inference]\npatterns = [{regex = "https?://[a-z]+@", class = "HIGH"}]\n',
+                    encoding="utf-8")
+    load(path, required=True)

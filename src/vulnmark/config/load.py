@@ -10,6 +10,7 @@ Every key is declared in :data:`vulnmark.config.settings.SETTINGS`.
 
 from __future__ import annotations
 
+import re
 import tomllib
 import zoneinfo
 from collections.abc import Mapping
@@ -36,6 +37,7 @@ from vulnmark.config.sections import (
     JiraSection,
     SmtpSettings,
     TrackerSettings,
+    check_no_credentials,
     parse_jira,
     parse_smtp,
     parse_tracker,
@@ -95,8 +97,25 @@ def load(path: Path | None, *, required: bool = False) -> Config:
         raise ConfigError(f"{path}: {e}") from e
 
 
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def _no_credentials_in_urls(value: object, where: str) -> None:
+    """m8: no value anywhere in the file is a URL with ``user:password@`` in it (secrets come
+    only from the environment; URLs are printed and stored), whatever the key."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            _no_credentials_in_urls(item, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _no_credentials_in_urls(item, f"{where}[{i}]")
+    elif isinstance(value, str) and _URL.match(value.strip()):
+        check_no_credentials(value.strip(), where)
+
+
 def from_mapping(raw: Mapping[str, Any]) -> Config:
     """The configuration of a parsed ``vulnmark.toml``."""
+    _no_credentials_in_urls(raw, "")
     for key in raw:
         if key not in _TOP:
             raise ConfigError(f"unknown key {key!r}")
