@@ -74,6 +74,7 @@ from vulnmark.cli import (  # noqa: E402  (the commands need cli)
     backfill,
     checks,
     demo,
+    intake,
     metrics,
     outcomes,
     reporting,
@@ -84,7 +85,7 @@ from vulnmark.cli import (  # noqa: E402  (the commands need cli)
 )
 
 for _module in (setup, tickets, sync, checks, reporting, backfill, outcomes, metrics, schedule,
-                demo):
+                intake, demo):
     _module.register(cli)
 
 __all__ = ["cli", "main"]
