@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 
 import pytest
-from intake_support import cve, write_nvd
 
 from core_support import Cli
+from intake_support import cve, write_nvd
 
 
 @pytest.fixture

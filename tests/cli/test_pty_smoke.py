@@ -26,8 +26,8 @@ from pathlib import Path
 import click
 import pytest
 from aiosmtpd.controller import Controller
-from intake_support import cve, write_nvd
 
+from intake_support import cve, write_nvd
 from vulnmark.cli import cli
 from vulnmark.sources.demo import sample_tickets
 from vulnmark.sources.files.jsonl import ticket_to_json

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from intake_support import cve, write_nvd
 
+from intake_support import cve, write_nvd
 from vulnmark.config.load import from_mapping
 from vulnmark.errors import IntakeError, OutcomeError
 from vulnmark.evidence.events import IntakeAssessed, Reclassified, read

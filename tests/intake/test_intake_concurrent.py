@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 from intake_support import cve, write_nvd
-
 from vulnmark.store import Store
 from vulnmark.store import intake as records
 

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from intake_support import cve, write_nvd
 
+from intake_support import cve, write_nvd
 from vulnmark.config.load import from_mapping
 from vulnmark.errors import FeedError, IntakeError
 from vulnmark.evidence.events import IntakeOpened, IntakeUpdated, read
@@ -160,7 +160,8 @@ def test_aliases_join_feeds_into_one_ticket(store: Store, tmp_path: Path) -> Non
     key = _run(store, write_nvd(tmp_path / "a.json", [cve(1)])).opened[0]  # type: ignore[attr-defined]
     osv = tmp_path / "GHSA-1.json"
     osv.write_text(json.dumps({
-        "id": "GHSA-aaaa-bbbb-cccc", "aliases": ["CVE-2026-0001"], "modified": "2026-11-04T00:00:00Z",
+        "id": "GHSA-aaaa-bbbb-cccc", "aliases": ["CVE-2026-0001"],
+        "modified": "2026-11-04T00:00:00Z",
         "summary": "OpenSSL flaw", "details": "OpenSSL reads memory.",
         "severity": [{"type": "CVSS_V3",
                       "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N"}]}),
