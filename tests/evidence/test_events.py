@@ -55,6 +55,17 @@ CONTRACT = [
     (ev.ReportNotDelivered(1, "451 later", 3), "delivery", {"run", "status", "error", "attempts"}),
     (ev.PackExported("2026-11-01", "2026-12-01", "p.zip", 20, "m" * 64, "h" * 64),
      "evidence_export", {"from", "to", "output", "files", "manifest_sha256", "head"}),
+    (ev.IntakeOpened("VULN-2", "CVE-2026-1", ("GHSA-x",), "nvd", "HIGH", "nvd 3.1 -> HIGH",
+                     "intake: vendor 'OpenSSL'", None, "vulnmark-intake"), "intake_opened",
+     {"ticket", "record", "aliases", "feed", "class", "basis", "matched", "owner", "by",
+      "inserted", "updated", "unchanged"}),
+    (ev.IntakeUpdated("VULN-2", "CVE-2026-1", "kev", ("added to KEV",), "LOW", "HIGH", "HIGH",
+                      False, "vulnmark-intake"), "intake_update",
+     {"ticket", "record", "feed", "changes", "from", "to", "proposed", "rejected", "by"}),
+    (ev.IntakeAssessed("VULN-2", "CVE-2026-1", "reclassified", "MEDIUM", "HIGH", None,
+                       "admin LAN only", "mso", AT, False), "assessment",
+     {"ticket", "record", "verdict", "class", "from", "reason", "basis", "by", "due_at",
+      "late"}),
 ]
 
 
