@@ -74,3 +74,28 @@ def test_a_bad_feed_names_file_record_and_field(vm: Cli, tmp_path: Path,
     strange.write_text('{"hello": 1}', encoding="utf-8")
     r = vm("intake", "run", "--from", str(strange), config=config)
     assert r.exit_code == 2 and "name it with --feed" in r.output
+
+
+def test_run_reads_the_live_nvd_api_with_the_key_from_the_environment(
+        vm: Cli, tmp_path: Path) -> None:
+    from vulnmark.testing import NvdEmulator
+    from vulnmark.testing.server import serve_in_thread
+
+    emu = NvdEmulator(api_keys={"s3cret-key"})
+    emu.add([cve(1, modified="2026-11-26T00:00:00.000"), cve(2)])
+    with serve_in_thread(emu) as url:
+        config = tmp_path / "live.toml"
+        config.write_text(f'[intake]\nvendors = ["OpenSSL"]\nnvd_url = "{url}/rest/json/cves/'
+                          '2.0"\n', encoding="utf-8")
+        r = vm.ok("intake", "run", config=config, env={"VULNMARK_NVD_API_KEY": "s3cret-key"})
+        assert "records modified 2026-11-20T07:00:00Z .. 2026-11-27T07:00:00Z" in r.output
+        assert "opened VULN-1 for CVE-2026-0001" in r.output and "s3cret" not in r.output
+        assert all(q.keyed for q in emu.requests)
+        refused = vm("intake", "run", config=config, env={"VULNMARK_NVD_API_KEY": "wrong"},
+                     now="2026-11-28T07:00:00Z")
+        assert refused.exit_code == 3 and "refused the API key" in refused.output
+        assert "wrong" not in refused.output.replace("VULNMARK_NVD_API_KEY", "")
+    secret = tmp_path / "secret.toml"
+    secret.write_text('[intake]\nvendors = ["x"]\napi_key = "abc"\n', encoding="utf-8")
+    r = vm("intake", "status", config=secret)
+    assert r.exit_code == 2 and "only from the environment" in r.output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,6 +16,8 @@ from vulnmark.intake.assess import assess as record_assessment
 from vulnmark.intake.classify import original
 from vulnmark.intake.feeds import FEEDS
 from vulnmark.intake.feeds.detect import detect
+from vulnmark.intake.feeds.nvd_api import NvdApi
+from vulnmark.intake.live import run_live
 from vulnmark.intake.run import Intake, IntakeOptions, read_feed, settings_of
 from vulnmark.intake.status import states, summary
 from vulnmark.intake.watchlist import explain
@@ -55,15 +58,16 @@ def _since(value: str | None) -> datetime | None:
 @click.option("--feed", type=click.Choice(sorted(FEEDS)), default=None,
               help="What --from holds [default: told from the first file].")
 @click.option("--from", "source", type=click.Path(exists=True, path_type=Path),
-              required=True, help="A feed file or folder (NVD 2.0 JSON[.gz], CVE 5 records, "
-                                  "the KEV catalog, OSV JSON/YAML).")
+              default=None, help="A feed file or folder (NVD 2.0 JSON[.gz], CVE 5 records, "
+                                 "the KEV catalog, OSV JSON/YAML) [default: the live NVD API].")
 @click.option("--since", default=None, metavar="DATE",
-              help="Only publications modified (else published) at or after DATE.")
+              help="Only publications modified (else published) at or after DATE (the live "
+                   "NVD: read from DATE instead of the end of the last run).")
 @click.option("--dry-run", is_flag=True, help="Show what would be opened or updated; write "
                                               "nothing.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 @pass_app
-def run(app: App, feed: str | None, source: Path, since: str | None, dry_run: bool,
+def run(app: App, feed: str | None, source: Path | None, since: str | None, dry_run: bool,
         fmt: str) -> None:
     """Open one classified ticket per matching publication; update those already open.
 
@@ -71,18 +75,31 @@ def run(app: App, feed: str | None, source: Path, since: str | None, dry_run: bo
     nothing). Each ticket carries the vulnerability label and the class of the publication's
     original classification; a re-run opens nothing new, and a later change of the
     publication is a comment and, for a new class, a proposal (`vulnmark assess`).
+    Without --from it reads the NVD CVE API 2.0 (intake.nvd_url; key from
+    VULNMARK_NVD_API_KEY) from the end of the last run, checkpointed page by page.
 
     \b
     Example:
       vulnmark intake run --from known_exploited_vulnerabilities.json
       vulnmark intake run --feed cve5 --from cvelistV5/cves --since 2026-11-01 --dry-run
+      VULNMARK_NVD_API_KEY=… vulnmark intake run
     """
-    settings_of(app.config)
-    name = feed or detect(source)
+    settings = settings_of(app.config)
     options = IntakeOptions(dry_run=dry_run, since=_since(since))
     app.creates_store = not dry_run
-    result = Intake(app.store, app.config, options).run(read_feed(name, source), feed=name,
-                                                        now=app.now)
+    if source is None:
+        if feed not in (None, "nvd"):
+            fatal(f"--feed {feed} needs --from PATH (only the NVD is read live)", EXIT_USAGE)
+        api = NvdApi(settings.nvd_url, os.environ.get("VULNMARK_NVD_API_KEY"))
+        live = run_live(app.store, app.config, api, now=app.now, options=options)
+        result, name = live.result, "nvd"
+        click.echo(f"NVD API: {'resumed ' if live.resumed else ''}records modified "
+                   f"{iso(live.since)} .. {iso(live.until)}: {live.pages} pages, "
+                   f"{live.requests} requests")
+    else:
+        name = feed or detect(source)
+        result = Intake(app.store, app.config, options).run(read_feed(name, source),
+                                                            feed=name, now=app.now)
     if fmt == "json":
         click.echo(json.dumps({
             "feed": name, "dry_run": dry_run, "read": result.read, "matched": result.matched,

@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from vulnmark.errors import ConfigError
 
@@ -24,7 +25,9 @@ DEFAULT_ASSESSMENT_HOURS = {"CRITICAL": 24.0, "HIGH": 72.0, "MEDIUM": 168.0, "LO
 ENTRY_KEYS = frozenset({"vendors", "products", "cpe_prefixes", "packages", "keywords"})
 WATCH_KEYS = ENTRY_KEYS | {"owner", "labels", "name"}
 INTAKE_KEYS = ENTRY_KEYS | {"watch", "precedence", "v2_rule", "unrated", "kev_min_class",
-                            "clock_from", "assessment_hours"}
+                            "clock_from", "assessment_hours", "nvd_url"}
+NVD_URL = "https://services.nvd.nist.gov/rest/json/cves/2.0"
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,8 @@ class IntakeSettings:
     clock_from: str = "published"
     assessment_hours: tuple[tuple[str, float | None], ...] = tuple(
         DEFAULT_ASSESSMENT_HOURS.items())
+    nvd_url: str = NVD_URL
+    """The CVE API 2.0 endpoint of ``vulnmark intake run`` without ``--from``."""
 
     def hours(self, cls: str | None) -> float | None:
         return dict(self.assessment_hours).get(cls) if cls else None
@@ -74,6 +79,9 @@ class IntakeSettings:
 
 def parse_intake(table: Mapping[str, Any], classes: Sequence[str]) -> IntakeSettings:
     for key in table:
+        if key in ("api_key", "apikey", "nvd_api_key"):
+            raise ConfigError(f"intake.{key}: the NVD API key comes only from the environment "
+                              "(VULNMARK_NVD_API_KEY), never from the file")
         if key not in INTAKE_KEYS:
             raise ConfigError(f"unknown key 'intake.{key}'; known keys: "
                               f"{', '.join(sorted(INTAKE_KEYS))}")
@@ -130,8 +138,14 @@ def parse_intake(table: Mapping[str, Any], classes: Sequence[str]) -> IntakeSett
             raise ConfigError(f"intake.assessment_hours.{cls}: expected a positive number of "
                               f"hours or \"none\", got {value!r}")
         checked.append((cls, float(value)))
+    url = table.get("nvd_url", NVD_URL)
+    parts = urlsplit(url) if isinstance(url, str) else None
+    if parts is None or parts.scheme not in ("https", "http") or not parts.netloc or \
+            (parts.scheme == "http" and parts.hostname not in LOOPBACK):
+        raise ConfigError(f"intake.nvd_url: {url!r}: an https:// URL (plain http only for "
+                          "loopback test servers)")
     return IntakeSettings(tuple(entries), precedence, v2, str(unrated), kev, clock,
-                          tuple(checked))
+                          tuple(checked), url)
 
 
 def _entry(table: Mapping[str, Any], where: str, name: str) -> WatchEntry:

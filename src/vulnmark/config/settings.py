@@ -156,6 +156,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("intake.assessment_hours", {"CRITICAL": 24, "HIGH": 72, "MEDIUM": 168, "LOW": 720},
             "Hours per class within which an intake ticket's impact must be assessed "
             "(`vulnmark assess`); \"none\" for no clock."),
+    Setting("intake.nvd_url", "https://services.nvd.nist.gov/rest/json/cves/2.0",
+            "The NVD CVE API 2.0 endpoint `vulnmark intake run` reads without --from; the "
+            "API key only from VULNMARK_NVD_API_KEY."),
 )
 
 

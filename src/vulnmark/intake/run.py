@@ -28,6 +28,7 @@ from vulnmark.errors import IntakeError
 from vulnmark.evidence.events import IntakeOpened, IntakeUpdated
 from vulnmark.intake.classify import Original, original
 from vulnmark.intake.feeds import FEEDS, Advisory, KevEntry, Rating
+from vulnmark.intake.ticket import body, clip, title, url
 from vulnmark.intake.watchlist import Match, matches
 from vulnmark.model import Comment, LabelChange, Ticket, TicketKey
 from vulnmark.store import Connection, Store, events
@@ -38,7 +39,6 @@ from vulnmark.store.intake import IntakeRecord
 logger = logging.getLogger(__name__)
 
 ACTOR = "vulnmark-intake"
-MAX_TEXT = 20_000
 
 
 @dataclass(frozen=True)
@@ -176,9 +176,9 @@ class Intake:
         key = TicketKey(records.next_key(conn, self.config.tracker.prefix))
         actor = self.options.actor
         ticket = Ticket(
-            key=key, title=_title(primary, a), created=now, updated=now,
-            description=_body(a, o, due, owner, now), labels=tuple(labels), reporter=actor,
-            url=_url(a), comments=(Comment(f"Opened by threat intake: the watchlist matched "
+            key=key, title=title(primary, a), created=now, updated=now,
+            description=body(a, o, due, owner, now), labels=tuple(labels), reporter=actor,
+            url=url(a), comments=(Comment(f"Opened by threat intake: the watchlist matched "
                                            f"({reason}).", actor, now),),
             label_history=(LabelChange(now, actor, tuple(labels), ()),))
         rec = IntakeRecord(
@@ -245,7 +245,7 @@ class Intake:
         if changes:
             ticket = store_tickets.get(conn, r.ticket, history=False)
             if ticket is not None:
-                note = Comment(_clip(f"Threat intake ({a.feed}): " + "; ".join(changes) + "."),
+                note = Comment(clip(f"Threat intake ({a.feed}): " + "; ".join(changes) + "."),
                                self.options.actor, now)
                 store_tickets.save(conn, [replace(ticket, comments=(*ticket.comments, note),
                                                   updated=now)], at=now,
@@ -303,40 +303,3 @@ def _digest(a: Advisory, o: Original) -> str:
     blob = json.dumps([_ratings_json(a.ratings), o.cls, a.rejected,
                        a.kev.due_date.isoformat() if a.kev and a.kev.due_date else None])
     return hashlib.sha256(blob.encode()).hexdigest()
-
-
-def _title(primary: str, a: Advisory) -> str:
-    text = a.title or a.description.split(". ")[0]
-    return _clip(f"{primary}: {' '.join(text.split())}", 250)
-
-
-def _url(a: Advisory) -> str | None:
-    if a.cve:
-        return f"https://nvd.nist.gov/vuln/detail/{a.cve}"
-    return a.references[0] if a.references else None
-
-
-def _body(a: Advisory, o: Original, due: datetime | None, owner: str | None,
-          now: datetime) -> str:
-    lines = [f"Published vulnerability {a.cve or a.id} (feed {a.feed}), opened by vulnmark "
-             f"threat intake at {now:%Y-%m-%d %H:%M} UTC.",
-             f"Original classification: {o.cls or 'none (unrated)'} - {o.basis}",
-             f"Published: {a.published:%Y-%m-%d %H:%M} UTC" if a.published else "Published: -",
-             f"Assessment due: {due:%Y-%m-%d %H:%M} UTC" if due else "Assessment due: -"]
-    if len(a.ids) > 1:
-        lines.append(f"Also known as: {', '.join(a.ids[1:])}")
-    if a.kev is not None:
-        lines.append(f"CISA KEV: added {a.kev.date_added}, due {a.kev.due_date or '-'}"
-                     f"{'; ' + a.kev.required_action if a.kev.required_action else ''}")
-    if owner:
-        lines.append(f"Owner: {owner}")
-    lines += ["", a.description.strip() or "(no description)", "", "Ratings:"]
-    lines += [f"- {r.source} ({r.scorer or '-'}) {r.version}: "
-              f"{r.severity or '-'} {r.score if r.score is not None else ''} {r.vector or ''}"
-              .rstrip() for r in a.ratings] or ["- none"]
-    lines += ["", "References:", *(f"- {u}" for u in a.references[:50])]
-    return _clip("\n".join(lines), MAX_TEXT)
-
-
-def _clip(text: str, limit: int = MAX_TEXT) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
