@@ -99,3 +99,16 @@ def test_run_reads_the_live_nvd_api_with_the_key_from_the_environment(
     secret.write_text('[intake]\nvendors = ["x"]\napi_key = "abc"\n', encoding="utf-8")
     r = vm("intake", "status", config=secret)
     assert r.exit_code == 2 and "only from the environment" in r.output
+
+
+def test_run_and_assess_follow_the_clock_rule(vm: Cli, tmp_path: Path, config: Path) -> None:
+    feed = write_nvd(tmp_path / "nvd.json", [cve(1)])
+    vm.ok("intake", "run", "--from", str(feed), config=config)
+    operator = Cli(vm.db_url, vm.workdir, override=False)
+    for args in (["intake", "run", "--from", str(feed)], ["assess", "VULN-1", "--affected"]):
+        r = operator(*args, config=config)
+        assert r.exit_code == 2 and "VULNMARK_ALLOW_CLOCK_OVERRIDE" in r.output, args
+    assert "would open 0" in operator.ok("intake", "run", "--from", str(feed), "--dry-run",
+                                         config=config).output
+    assert "affected" in operator.ok("assess", "VULN-1", "--affected", now="",
+                                     config=config).output

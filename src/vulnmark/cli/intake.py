@@ -87,11 +87,12 @@ def run(app: App, feed: str | None, source: Path | None, since: str | None, dry_
     settings = settings_of(app.config)
     options = IntakeOptions(dry_run=dry_run, since=_since(since))
     app.creates_store = not dry_run
+    now = app.now if dry_run else app.write_now
     if source is None:
         if feed not in (None, "nvd"):
             fatal(f"--feed {feed} needs --from PATH (only the NVD is read live)", EXIT_USAGE)
         api = NvdApi(settings.nvd_url, os.environ.get("VULNMARK_NVD_API_KEY"))
-        live = run_live(app.store, app.config, api, now=app.now, options=options)
+        live = run_live(app.store, app.config, api, now=now, options=options)
         result, name = live.result, "nvd"
         click.echo(f"NVD API: {'resumed ' if live.resumed else ''}records modified "
                    f"{iso(live.since)} .. {iso(live.until)}: {live.pages} pages, "
@@ -99,7 +100,7 @@ def run(app: App, feed: str | None, source: Path | None, since: str | None, dry_
     else:
         name = feed or detect(source)
         result = Intake(app.store, app.config, options).run(read_feed(name, source),
-                                                            feed=name, now=app.now)
+                                                            feed=name, now=now)
     if fmt == "json":
         click.echo(json.dumps({
             "feed": name, "dry_run": dry_run, "read": result.read, "matched": result.matched,
@@ -224,7 +225,7 @@ def assess(app: App, key: str, affected: bool, not_affected: bool, new_class: st
     else:
         verdict, text = "affected", basis or ""
     done = record_assessment(app.store, app.policy, key, verdict, text=text,
-                             by=by or getpass.getuser(), at=app.now, new_class=new_class,
+                             by=by or getpass.getuser(), at=app.write_now, new_class=new_class,
                              reason=reason)
     change = f" ({done.previous or 'unclassified'} -> {done.cls})" \
         if done.verdict == "reclassified" else ""

@@ -81,7 +81,7 @@ def assess(store: Store, policy: Policy, key: str, verdict: str, *, text: str, b
         if verdict == "not_affected":
             code = reason or "other"
             store_outcomes.add(conn, Outcome(TicketKey(key), "no_remediation", at, text, code,
-                                             by))
+                                             by, entered_at=at))
             events.record(conn, OutcomeRecorded(key, "no_remediation", code, text, by, at), at)
         late = r.assess_due_at is not None and at > r.assess_due_at
         events.record(conn, IntakeAssessed(key, r.id, verdict, cls, previous,

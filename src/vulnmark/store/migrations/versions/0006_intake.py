@@ -1,8 +1,8 @@
 """Threat intake: the published vulnerabilities that opened tickets, their ids, and the KEV
-catalog (issue 15).
+catalog (issue 15; after 0005 of the clock rule).
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
