@@ -100,3 +100,17 @@ def test_what_cannot_be_assessed(opened: tuple[Store, list[str]]) -> None:
     with pytest.raises(IntakeError, match="already assessed"):
         assess(store, POLICY, keys[0], "affected", text="", by="x", at=NOW)
     assert len([e for e in _events(store) if isinstance(e, IntakeAssessed)]) == 1
+
+
+def test_the_daily_report_has_an_intake_section(opened: tuple[Store, list[str]]) -> None:
+    from vulnmark.control.daily import DailyJob
+    from vulnmark.report import ReportFormat
+
+    store, keys = opened
+    assess(store, POLICY, keys[0], "affected", text="", by="mso", at=NOW)
+    report = DailyJob(store, CONFIG).build(NOW + timedelta(hours=30))
+    assert report.intake is not None
+    assert (report.intake.new, report.intake.overdue, report.intake.assessed) == (0, 1, 1)
+    text = ReportFormat.TEXT.to_format().format(report)
+    assert f"- {keys[1]} CVE-2026-0002 [overdue] CRITICAL" in text
+    assert keys[0] not in text.split("Intake\n")[1]  # assessed, nothing to do

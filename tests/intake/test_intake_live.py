@@ -66,3 +66,28 @@ def test_incremental_resumable_runs(served: tuple[NvdEmulator, str], tmp_path: P
     assert later.result.updated == [later.result.updated[0]]
     assert later.result.proposals and later.result.proposals[0].endswith("CRITICAL")
     assert store.count_tickets() == 150 and emu.violations == 0
+
+
+def test_the_rate_limit_counts_the_requests_of_the_run_before(tmp_path: Path) -> None:
+    """Two runs in a row (two processes) stay within 5 requests per 30 s together."""
+    now = {"t": 5000.0}
+
+    def clock() -> float:
+        return now["t"]
+
+    def sleep(s: float) -> None:
+        now["t"] += s
+
+    emu = NvdEmulator(clock=clock)
+    emu.add([cve(n, modified=(START + timedelta(days=n)).strftime("%Y-%m-%dT%H:%M:%S.000"))
+             for n in range(1, 41)])
+    store = Store.open(f"sqlite:///{tmp_path / 'v.db'}")
+    with serve_in_thread(emu) as url:
+        config = from_mapping({"intake": {"vendors": ["OpenSSL"], "nvd_url": url}})
+        api = f"{url}/rest/json/cves/2.0"
+        run_live(store, config, NvdApi(api, page_size=10, clock=clock, sleep=sleep), now=NOW,
+                 options=IntakeOptions(since=START))
+        run_live(store, config, NvdApi(api, page_size=10, clock=clock, sleep=sleep),
+                 now=NOW, options=IntakeOptions(since=START))
+    assert len(emu.requests) >= 10 and emu.violations == 0
+    assert emu.max_in_window(keyed=False) == 5

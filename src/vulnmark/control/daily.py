@@ -22,6 +22,7 @@ from vulnmark.deliver import Delivery, Notifier
 from vulnmark.errors import DeliveryFailed, NotifyError
 from vulnmark.evidence.chain import Verification
 from vulnmark.evidence.events import TicketsImported
+from vulnmark.intake.status import digest as intake_digest
 from vulnmark.report import DailyReport, ReportFormat, subject
 from vulnmark.sources.demo import sample_tickets
 from vulnmark.store import Store
@@ -68,6 +69,7 @@ class DailyJob:
             findings=result.findings,
             health=runs.control_health(self.store, policy, now, self.config.schedule),
             by_kind=result.by_kind,
+            intake=intake_digest(self.store, policy, now),
         )
 
     def run(self, now: datetime) -> DailyRun:

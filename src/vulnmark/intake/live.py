@@ -24,6 +24,8 @@ from vulnmark.store import Store
 logger = logging.getLogger(__name__)
 
 CURSOR = "intake.nvd.cursor"
+SENT = "intake.nvd.sent"
+"""The times of the last requests (the rate limit is a rolling 30 s across runs)."""
 UNTIL = "intake.nvd.until"
 FIRST_RUN = timedelta(days=7)
 
@@ -52,6 +54,9 @@ def run_live(store: Store, config: Config, api: NvdApi, *, now: datetime,
         last = store.get_state(UNTIL)
         since = options.since or (datetime.fromisoformat(last) if last else now - FIRST_RUN)
         until = now
+    saved_sent = store.get_state(SENT)
+    if saved_sent and not api.sent:  # a new client: go on counting from the run before
+        api.sent.extend(sorted(json.loads(saved_sent)))
     intake = Intake(store, config, options)
     total = IntakeResult("nvd")
     pages = 0
@@ -62,6 +67,7 @@ def run_live(store: Store, config: Config, api: NvdApi, *, now: datetime,
         if progress is not None:
             progress(len(page.advisories))
         if not options.dry_run:
+            store.set_state(SENT, json.dumps(list(api.sent)))
             store.set_state(CURSOR, json.dumps(page.next.as_dict()) if page.next else "")
     if not options.dry_run:
         store.set_state(UNTIL, until.isoformat())

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from vulnmark.config.policy import Policy
+from vulnmark.report.model import IntakeDigest, IntakeItem
 from vulnmark.store import Store
 from vulnmark.store import intake as records
 from vulnmark.store.intake import IntakeRecord
@@ -58,3 +59,29 @@ def summary(found: list[IntakeState], *, since: datetime | None = None) -> dict[
     if since is not None:
         out["new"] = sum(1 for s in found if s.record.first_seen_at >= since)
     return out
+
+
+def escalated(r: IntakeRecord) -> bool:
+    """In CISA KEV, raised by it, or a later publication proposes another class."""
+    return r.kev_due is not None or "KEV" in r.basis or r.proposed_class is not None
+
+
+def digest(store: Store, policy: Policy, now: datetime, *,
+           new_within: timedelta = timedelta(hours=24)) -> IntakeDigest | None:
+    """The report's Intake section (None when intake never opened a ticket)."""
+    found = states(store, policy, now)
+    if not found:
+        return None
+    since = now - new_within
+    counts = summary(found, since=since)
+    items = tuple(
+        IntakeItem(s.record.ticket, s.record.id, s.state, s.record.published_class,
+                   s.record.assess_due_at, s.record.first_seen_at >= since,
+                   escalated(s.record), s.record.proposed_class, s.record.rejected)
+        for s in found if s.state != "assessed" or s.record.first_seen_at >= since
+        or s.record.proposed_class)
+    return IntakeDigest(
+        new=counts["new"], escalated=sum(escalated(s.record) for s in found),
+        awaiting=counts["awaiting"], due_soon=counts["due_soon"], overdue=counts["overdue"],
+        assessed=counts["assessed"], proposals=counts["proposals"],
+        rejected=counts["rejected"], items=items)

@@ -4,7 +4,8 @@
   read with ``resultsPerPage=2000`` from ``startIndex`` 0 until ``totalResults``;
 * the API key from ``VULNMARK_NVD_API_KEY`` only, sent in the ``apiKey`` header (never logged);
 * the published rate limits, kept by the client itself: 5 requests in a rolling 30 s without a
-  key, 50 with one;
+  key, 50 with one (:attr:`NvdApi.sent` holds the times of the recent requests, on the wall
+  clock, so that the next run, in another process, can go on counting from them);
 * 403 and 429 (the NVD's answer to too many requests), 502, 503 and 504 and network errors
   are retried after ``Retry-After`` (else a backoff) up to ``max_retries``; an invalid key
   (404 naming it) stops at once;
@@ -19,7 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -90,8 +91,9 @@ class NvdApi:
     def __init__(self, url: str = URL, api_key: str | None = None, *,
                  client: httpx.Client | None = None, timeout: float = 60.0,
                  max_retries: int = 6, page_size: int = PAGE_SIZE,
-                 clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 clock: Callable[[], float] = time.time,
+                 sleep: Callable[[float], None] = time.sleep,
+                 sent: Iterable[float] = ()) -> None:
         self.url = url
         self.api_key = api_key or None
         self.client = client or httpx.Client(timeout=timeout)
@@ -100,7 +102,9 @@ class NvdApi:
         self.clock = clock
         self.sleep = sleep
         self.limit = LIMIT_WITH_KEY if self.api_key else LIMIT_WITHOUT_KEY
-        self.sent: deque[float] = deque()
+        now = clock()
+        self.sent: deque[float] = deque(sorted(t for t in sent if now - RATE_WINDOW < t <= now))
+        """When the requests of the last 30 s were sent (also those of an earlier run)."""
         self.requests = 0
 
     def pages(self, since: datetime, until: datetime, *, resume: Cursor | None = None
