@@ -22,6 +22,7 @@ key at fault and never contain a secret. Only the CLI turns them into exit codes
     ├── IntakeError              threat intake cannot run as asked (a record, an assessment)
     │   ├── FeedError            a feed record is invalid; names the file, record and field
     │   └── FeedUnavailable      the NVD API failed or refused                    (external)
+    ├── DismissError             a dismissal cannot be recorded or ended
     └── PackError                an evidence pack cannot be written or read
     ExternalError                an external system failed (a second base of the three above)
 """
@@ -31,6 +32,7 @@ from __future__ import annotations
 __all__ = [
     "ConfigError",
     "DeliveryFailed",
+    "DismissError",
     "ExternalError",
     "FeedError",
     "FeedUnavailable",
@@ -173,3 +175,5 @@ class FeedError(IntakeError):
 
 class FeedUnavailable(IntakeError, ExternalError):
     """A live feed (the NVD API) failed, refused the key or kept rate-limiting."""
+class DismissError(VulnmarkError):
+    """A dismissal cannot be recorded or ended; the message says why."""

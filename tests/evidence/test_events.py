@@ -66,6 +66,14 @@ CONTRACT = [
                        "admin LAN only", "mso", AT, False), "assessment",
      {"ticket", "record", "verdict", "class", "from", "reason", "basis", "by", "due_at",
       "late"}),
+    (ev.FindingDismissed("T-1", "suspected", "duplicate", "same as T-0", "ann", AT, "f" * 64),
+     "dismissal", {"ticket", "kind", "reason", "why", "by", "until", "fingerprint"}),
+    (ev.FindingDismissed("T-1", "suspected", "other", "x", "ann", None, "f" * 64),
+     "dismissal", {"ticket", "kind", "reason", "why", "by", "until", "fingerprint"}),
+    (ev.DismissalEnded("T-1", "suspected", "the ticket's text or labels changed", None),
+     "dismissal_end", {"ticket", "kind", "why", "by"}),
+    (ev.NoticeSent("alert", ("T-1",), ("short_deadline",), ("soc@x",), "<m@x>", ()),
+     "notice", {"channel", "tickets", "reasons", "recipients", "message_id", "copied"}),
 ]
 
 

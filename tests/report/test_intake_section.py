@@ -8,7 +8,6 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from conftest import NOW, XSS
-
 from vulnmark.report import DailyReport, IntakeDigest, IntakeItem, ReportFormat
 
 DIGEST = IntakeDigest(

@@ -77,6 +77,7 @@ from vulnmark.cli import (  # noqa: E402  (the commands need cli)
     backfill,
     checks,
     demo,
+    dismissals,
     intake,
     metrics,
     outcomes,
@@ -85,10 +86,11 @@ from vulnmark.cli import (  # noqa: E402  (the commands need cli)
     setup,
     sync,
     tickets,
+    watch,
 )
 
-for _module in (setup, tickets, sync, checks, reporting, backfill, outcomes, metrics, schedule,
-                intake, demo):
+for _module in (setup, tickets, sync, checks, reporting, backfill, outcomes, dismissals,
+                metrics, schedule, watch, intake, demo):
     _module.register(cli)
 
 __all__ = ["cli", "main"]

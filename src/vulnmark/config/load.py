@@ -23,6 +23,14 @@ from vulnmark.config.intake import IntakeSettings, parse_intake
 from vulnmark.config.outcomes import OutcomeRules, parse_rules
 from vulnmark.config.policy import ClassDef, InferenceTable, Policy, fold_label
 from vulnmark.config.presets import preset
+from vulnmark.config.reach import (
+    AlertSettings,
+    ReminderSettings,
+    ReportSettings,
+    parse_alert,
+    parse_reminders,
+    parse_report,
+)
 from vulnmark.config.schedule import Schedule
 from vulnmark.config.schedule import parse as parse_schedule
 from vulnmark.config.sections import (
@@ -53,6 +61,9 @@ class Config:
     tracker: TrackerSettings = TrackerSettings()
     intake: IntakeSettings | None = None
     """The ``[intake]`` table (watchlist, original classification); None without one."""
+    report: ReportSettings = ReportSettings()
+    alert: AlertSettings = AlertSettings()
+    reminders: ReminderSettings = ReminderSettings()
     path: Path | None = None
     """The file it was read from (None: no file, the default preset)."""
 
@@ -62,7 +73,7 @@ class Config:
 
 
 _TOP = known_keys("") | {"labels", "classes", "smtp", "source", "dates", "tracker", "inference",
-                        "schedule", "outcomes", "intake"}
+                        "schedule", "outcomes", "report", "reminders", "alert", "intake"}
 MAX_HOURS = 24 * 366 * 10
 """The longest handling time or due-soon window accepted (ten years): longer ones are typos
 (1e300 would overflow every deadline)."""
@@ -160,6 +171,9 @@ def from_mapping(raw: Mapping[str, Any]) -> Config:
         jira=parse_jira(jira) if "source" in raw and "jira" in raw["source"] else None,
         tracker=parse_tracker(_table(raw, "tracker")),
         intake=parse_intake(_table(raw, "intake"), order) if "intake" in raw else None,
+        report=parse_report(_table(raw, "report")),
+        reminders=parse_reminders(_table(raw, "reminders")),
+        alert=parse_alert(_table(raw, "alert")),
     )
 
 

@@ -127,6 +127,9 @@ class DailyReport:
     """Policy order for the counts table."""
     intake: IntakeDigest | None = None
     """Threat intake (None: no intake ticket, no Intake section)."""
+    left_out: tuple[str, ...] = ()
+    """What the report counts but does not list, each with the command that lists it
+    ("3 dismissed findings: see `vulnmark dismiss --list`")."""
 
     def __post_init__(self) -> None:
         if self.generated_at.tzinfo is None:
@@ -149,6 +152,7 @@ class DailyReport:
         health: ControlHealth,
         by_kind: Mapping[str, int] | None = None,
         intake: IntakeDigest | None = None,
+        left_out: tuple[str, ...] = (),
     ) -> DailyReport:
         """A report with name, digest, timezone and class order taken from ``policy``.
 
@@ -169,6 +173,7 @@ class DailyReport:
             health=health,
             class_names=policy.class_names,
             intake=intake,
+            left_out=left_out,
         )
 
     # -- grouping -------------------------------------------------------------------------

@@ -1,8 +1,8 @@
 """Threat intake: the published vulnerabilities that opened tickets, their ids, and the KEV
-catalog (issue 15; after 0005 of the clock rule).
+catalog (issue 15).
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006"
-down_revision = "0005"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
