@@ -7,7 +7,8 @@ import json
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from conftest import NOW, XSS
+from canned_report import NOW, XSS
+
 from vulnmark.report import DailyReport, IntakeDigest, IntakeItem, ReportFormat
 
 DIGEST = IntakeDigest(
