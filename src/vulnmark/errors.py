@@ -22,6 +22,8 @@ key at fault and never contain a secret. Only the CLI turns them into exit codes
     ├── IntakeError              threat intake cannot run as asked (a record, an assessment)
     │   ├── FeedError            a feed record is invalid; names the file, record and field
     │   └── FeedUnavailable      the NVD API failed or refused                    (external)
+    ├── IncidentError            an incident, action item or update is invalid or unknown
+    │   └── BugzillaError        Bugzilla refused or could not be reached          (external)
     ├── DismissError             a dismissal cannot be recorded or ended
     └── PackError                an evidence pack cannot be written or read
     ExternalError                an external system failed (a second base of the three above)
@@ -30,12 +32,14 @@ key at fault and never contain a secret. Only the CLI turns them into exit codes
 from __future__ import annotations
 
 __all__ = [
+    "BugzillaError",
     "ConfigError",
     "DeliveryFailed",
     "DismissError",
     "ExternalError",
     "FeedError",
     "FeedUnavailable",
+    "IncidentError",
     "InputError",
     "IntakeError",
     "NotifyError",
@@ -143,6 +147,15 @@ class ReportError(VulnmarkError):
 
 class OutcomeError(VulnmarkError):
     """An outcome or reclassification cannot be recorded; the message says why."""
+
+
+class IncidentError(VulnmarkError):
+    """An incident, action item, finding or update is invalid or unknown; the message says
+    which (and the option or field at fault)."""
+
+
+class BugzillaError(IncidentError, ExternalError):
+    """Bugzilla refused a request or could not be reached; never contains the API key."""
 
 
 class PackError(VulnmarkError):
