@@ -59,7 +59,9 @@ LOOSE = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 VECTOR = re.compile(r"CVSS:[234]\.\d/|AV:[NALP]/|CVSS.{0,30}\d\.\d", re.IGNORECASE)
-BASELINE = re.compile(r"security|vulnerab|CVE-", re.IGNORECASE)
+#: The keyword list issue 14 measures `suspected` against.
+BASELINE = re.compile(r"security|vulnerab\w*|xss|csrf|cve-\d{4}-\d+|injection|exploit",
+                      re.IGNORECASE)
 
 
 @dataclass

@@ -27,6 +27,7 @@ from vulnmark.check.infer import _signals, _statements
 from vulnmark.check.infer._cvss import ratings
 from vulnmark.check.infer._grammar import MID_WORD
 from vulnmark.check.infer._options import Options, options_for
+from vulnmark.check.infer._prose import Prose
 from vulnmark.check.infer._scan import StemIndex, Stems, scan
 from vulnmark.check.infer._text import Segment, lowered, snippet, split
 from vulnmark.check.infer._vocab import ANY_CLASS, CANONICAL, canonical_class
@@ -160,13 +161,16 @@ class _Signals:
             low = lowered(seg.raw)
             index = _ASCII_SIGNAL_INDEX if low.isascii() else _SIGNAL_INDEX
             strong, weak = scan(low, index, (_signals.MARGIN, _signals.MARGIN))
-        for start, end, _is_id in _signals.strong_spans(low, strong):
+        prose = Prose(low)
+        for start, end, is_id in _signals.strong_spans(low, strong):
+            if not is_id and not prose(start, end):
+                continue
             term = low[start:end]
             if term not in self._seen and len(self.strong) < _MAX_SIGNALS:
                 self._seen.add(term)
                 self.strong.append(Evidence(seg.field, snippet(seg, start, end), seg.comment))
         for start, end, name in _signals.weak_spans(low, weak):
-            if name not in self.weak:
+            if name not in self.weak and prose(start, end):
                 self.weak[name] = Evidence(seg.field, snippet(seg, start, end), seg.comment)
 
     def result(self) -> tuple[Evidence, ...]:
