@@ -76,6 +76,9 @@ from vulnmark.cli import (  # noqa: E402  (the commands need cli)
     backfill,
     checks,
     demo,
+    dismissals,
+    incident,
+    incident_posts,
     metrics,
     outcomes,
     reporting,
@@ -83,10 +86,12 @@ from vulnmark.cli import (  # noqa: E402  (the commands need cli)
     setup,
     sync,
     tickets,
+    watch,
 )
 
-for _module in (setup, tickets, sync, checks, reporting, backfill, outcomes, metrics, schedule,
-                demo):
+for _module in (setup, tickets, sync, checks, reporting, backfill, outcomes, dismissals,
+                metrics, schedule, watch, demo, incident):
     _module.register(cli)
+del incident_posts  # (its commands join the ``incident`` group when it is imported)
 
 __all__ = ["cli", "main"]
