@@ -51,7 +51,7 @@ def test_everyday_ca_text_is_not_suspected(text: str, policy: Policy) -> None:
 
 
 def test_two_weak_concepts_make_a_signal(policy: Policy) -> None:
-    ticket = make("The export ignores the security settings and permissions of the operator.")
+    ticket = make("A security gap: the export ignores the permissions of the operator role.")
     reading = read(ticket, policy)
     assert reading.is_suspect
     assert len(reading.signals) == 2
@@ -92,8 +92,12 @@ def test_signals_are_capped(policy: Policy) -> None:
         # negation
         "This isn't a security issue, the permission check works as documented.",
         "Not a vulnerability: the password is only shown to the admin who typed it.",
-        # ordinary senses
+        # ordinary senses: a leak of memory, security as a switch or a component
         "The export leaks memory after a long session.",
+        "Job credentials are not transmitted if security is turned off.",
+        "With Kerberos security enabled the password prompt hangs.",
+        "See the License for the specific language governing permissions and\n"
+        "limitations under the License. The credentials file is read twice.",
     ],
 )
 def test_signal_words_outside_prose_do_not_count(text: str, policy: Policy) -> None:

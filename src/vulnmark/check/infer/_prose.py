@@ -20,17 +20,19 @@ logger = logging.getLogger(__name__)
 
 # A line that is code, configuration, a log entry, a stack frame or a header, not prose.
 _NOT_PROSE_LINE = re.compile(
-    r"[ \t]*(?:"
-    r"at [\w$.<>]+\(|caused by:|exception in thread|\.{3} \d+ more"  # stack traces
+    r"[ \t]{0,40}(?:"
+    r"at [\w$.<>]{1,200}\(|caused by:|exception in thread|\.{3} \d+ more"  # stack traces
     r"|\d{4}-\d\d-\d\d[ t]\d\d:\d\d|\d\d:\d\d:\d\d[,.]\d"  # log lines
-    r"|\[?(?:error|warn|warning|info|debug|trace|fatal|severe)\]?[ \t]*[:\]\[]"
-    r"|<[\w:-]+[ \t][^\n>]*=|</|<\?xml|<!--|<[\w:-]+>[^\s<]*</"  # XML elements
-    r"|[\[{][\w. \"-]*[\]}]?[ \t]*$|\"[\w.-]+\"[ \t]*:"  # INI sections, JSON keys
-    r"|[\w.-]+[ \t]*=[ \t]*[\"'\[{]?[\w.$/-]*[\"'\]}]?[ \t]*[,;]?[ \t]*$"  # key = value
-    r"|x-[\w-]+:|[\w-]+-(?:policy|protection|options)[ \t]*:"  # HTTP headers
-    r"|(?:select|insert|update|delete|grant|revoke|create|alter|drop)[ \t]+\S.*;[ \t]*$"  # SQL
+    r"|\[?(?:error|warn|warning|info|debug|trace|fatal|severe)\]?[ \t]{0,8}[:\]\[]"
+    r"|<[\w:-]{1,60}[ \t][^\n>=]{0,200}=|</|<\?xml|<!--|<[\w:-]{1,60}>[^\s<]{0,200}</"  # XML
+    r"|[\[{][\w. \"-]{0,60}[\]}]?[ \t]{0,8}$|\"[\w.-]{1,60}\"[ \t]{0,8}:"  # INI, JSON
+    r"|[\w.-]{1,60}[ \t]{0,8}=[ \t]{0,8}[\"'\[{]?[\w.$/-]{0,200}[\"'\]}]?[ \t]{0,8}[,;]?"
+    r"[ \t]{0,8}$"  # key = value
+    r"|x-[\w-]{1,60}:|[\w-]{1,60}-(?:policy|protection|options)[ \t]{0,8}:"  # HTTP headers
+    r"|(?:select|insert|update|delete|grant|revoke|create|alter|drop)[ \t]+\S[^\n;]{0,400};"  # SQL
     r"|(?:sqlstate|sqlcode|errno|error code)\b"
     r"|[#*][ \t]*(?:licensed|copyright|apache license)"  # licence headers
+    r"|(?:see the license|licensed under|distributed under the license|limitations under)"
     r"|(?:\$|>>>)[ \t]+\S"  # shell prompts
     r")",
 )
@@ -43,6 +45,17 @@ _NEGATED = re.compile(
 )
 
 
+# "security" as a switch or a component, not a property of this ticket: "if security is turned
+# off", "with security enabled", "in secure mode", "the Security Wizard".
+_SWITCH_AFTER = re.compile(
+    r"(?:[ \t]{1,4}(?:is|was|are|were|has been|being|gets?))?(?:[ \t]{1,4}turned)?[ \t]{1,4}"
+    r"(?:on|off|enabled|disabled|mode|wizard|extensions?|context|settings?|features?|realm"
+    r"|configuration|config)\b"
+)
+_SWITCH_BEFORE = re.compile(
+    r"\b(?:enabl\w{0,6}|disabl\w{0,6}|turn\w{0,3} (?:on|off)|with|without|kerberos|ldap|hadoop"
+    r"|ha)(?: the)? ?$"
+)
 _LONGEST_LINE = 2000  # a longer "line" is prose: no code, config or log line is that long
 
 
@@ -53,6 +66,7 @@ class Prose:
     def __init__(self, low: str) -> None:
         self.low = low
         self._fences: list[int] | None = None
+        self._lines: dict[int, bool] = {}  # line start -> whether the line is not prose
 
     def _inside_fence(self, pos: int) -> bool:
         """Whether ``pos`` lies inside a fenced code block (an odd number of fences before)."""
@@ -76,8 +90,15 @@ class Prose:
         floor = max(0, start - _LONGEST_LINE)
         line_start = low.rfind("\n", floor, start) + 1 or floor
         if line_start > floor or floor == 0:
-            if _NOT_PROSE_LINE.match(low, line_start):
+            code = self._lines.get(line_start)
+            if code is None:
+                code = self._lines[line_start] = bool(_NOT_PROSE_LINE.match(low, line_start))
+            if code:
                 return False
         if _NEGATED.search(low, max(line_start, start - 40), start):
+            return False
+        if low.startswith(("secur", "sicherheit"), start) and (
+                _SWITCH_AFTER.match(low, end)
+                or _SWITCH_BEFORE.search(low, max(line_start, start - 30), start)):
             return False
         return not self._inside_fence(start)

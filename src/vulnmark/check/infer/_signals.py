@@ -67,11 +67,12 @@ STRONG_STEMS: tuple[str, ...] = (
     "élévation", "rechteausweitung", "jogosult", "traversal", "after-free", "after free",
     "denial", "déni", "corruption", "overflow", "bounds", "disclosure", "clickjack", "origin",
     "exploit", "attacker", "angreifer", "támadó", "malicious", "spoof", "secur",
-    "redirect", "path disclosure", "in-the-middle", "in the middle", "mitm", "enumeration",
-    "session fix", "session hij", "xxe",
-    "external entit", "ssrf", "request forgery", "sandbox", "smash", "leak", "dos ", "in clear",
-    "in the clear", "cleartext", "clear text", "clear-text", "plaintext", "plain text",
-    "plain-text",
+    "open redirect", "path disclosure", "in-the-middle", "in the middle", "mitm",
+    "enumeration", "session fix", "session hij", "xxe", "external entit", "ssrf",
+    "request forgery", "sandbox", "smash", "privacy leak", "information leak", "credential leak",
+    "password leak", "token leak", "remote dos", "local dos", "dos attack", "dos via",
+    "dos vuln", "dos condition", "in clear", "in the clear", "cleartext", "clear text",
+    "clear-text", "plaintext", "plain text", "plain-text",
 )
 WEAK_STEMS: tuple[str, ...] = (
     "secur", "sicherheit", "biztonság", "sécurité", "permission", "berechtigung", "jogosult",
@@ -90,6 +91,7 @@ _CONCEPTS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("credential",), "credential"),
     (("saniti",), "sanitizing"),
     (("grant", "revoke"), "access"),
+    (("bypass",), "bypass"),
 )
 
 

@@ -33,12 +33,12 @@ _F = re.NOFLAG  # patterns run on lower-cased text
 
 GROUP_STEMS: tuple[tuple[str, ...], ...] = tuple(stems for stems, _ in GROUPS)
 #: How far a group's windows reach before and after a stem.
-MARGIN = (90, 140)
+MARGIN = (48, 120)
 #: The class words a title ends with in parentheses ("Path traversal (High)"), lower-cased.
 PAREN_WORDS = ("critical", "high", "medium", "moderate", "low")
 _PAREN = re.compile(rf"\((?:{'|'.join(PAREN_WORDS)})\)")
 
-_FROM = re.compile(r"\b(?:from|von|ről|ról)\s*\W{0,2}$", _F)
+_FROM = re.compile(r"\b(?:from|von|ről|ról)\s{0,4}\W{0,2}$", _F)
 # Conditional and hypothetical statements are evidence of nothing: "could be upgraded to
 # Critical", "would be critical", "if … then critical", "könnte kritisch sein", "pourrait être
 # critique", "ha …, kritikus lenne" (checked from the sentence start to the class word).
@@ -58,9 +58,11 @@ _REVISION = re.compile(
 _HU_FROM = re.compile(r"(?:ról|ről)$", _F)
 # A range ("low to medium severity") states no single class; a change ("from high to low")
 # does, so a range is only one without "from" before it.
-_RANGE_AFTER = re.compile(rf"\s*(?:to|bis|à|-|–)\s*{ANY_CLASS}\b", _F)
-_RANGE_BEFORE = re.compile(rf"\b{ANY_CLASS}\s*(?:to|bis|à|-|–)\s*$", _F)
-_CHANGE_BEFORE = re.compile(rf"\b(?:from|von|de)\s+\W?{ANY_CLASS}\W?\s*(?:to|auf|à)\s*$", _F)
+_RANGE_AFTER = re.compile(rf"\s{{0,4}}(?:to|bis|à|-|–)\s{{0,4}}{ANY_CLASS}\b", _F)
+_RANGE_BEFORE = re.compile(rf"\b{ANY_CLASS}\s{{0,4}}(?:to|bis|à|-|–)\s{{0,4}}$", _F)
+_CHANGE_BEFORE = re.compile(
+    rf"\b(?:from|von|de)\s{{1,4}}\W?{ANY_CLASS}\W?\s{{0,4}}(?:to|auf|à)\s{{0,4}}$", _F
+)
 # Words that make a class word mean something else when they follow it.
 _WORD_NEXT = {
     "important": re.compile(r"\s+(?:to|that|for|because|enough|when|than|in)\b", _F),

@@ -114,7 +114,7 @@ def severity_from_score(score: float, version: int) -> str:
 
 #: Words that turn a class word into something else when they follow it ("high availability").
 FALSE_FRIEND_NEXT = re.compile(
-    r"[\s\-]*(?:availability|available|load|loads|memory|cpu|traffic|volume|priority|"
+    r"[\s\-]{0,8}(?:availability|available|load|loads|memory|cpu|traffic|volume|priority|"
     r"performance|level|end|quality|speed|latency|complexity|privileges?|usage|throughput|resolution|level\s+of\s+"
     r"detail|rendelkezésre|terhelés\w*|prioritás\w*|verfügbarkeit|last|priorität|"
     r"disponibilité|charge|priorité)\b",
@@ -129,8 +129,10 @@ NEGATION = re.compile(
 
 #: A class word offered next to another one: "[CRITICAL|HIGH|MEDIUM|LOW]", "high or low".
 TEMPLATE_AFTER = re.compile(
-    rf"\s*(?:\||/|,|\bor\b|\boder\b|\bou\b|\bvagy\b)\s*\W{{0,2}}{ANY_CLASS}\b", re.IGNORECASE
+    rf"\s{{0,8}}(?:\||/|,|\bor\b|\boder\b|\bou\b|\bvagy\b)\s{{0,8}}\W{{0,2}}{ANY_CLASS}\b",
+    re.IGNORECASE
 )
 TEMPLATE_BEFORE = re.compile(
-    rf"\b{ANY_CLASS}\W{{0,2}}\s*(?:\||/|,|\bor|\boder|\bou|\bvagy)\s*\W{{0,2}}$", re.IGNORECASE
+    rf"\b{ANY_CLASS}\W{{0,2}}\s{{0,8}}(?:\||/|,|\bor|\boder|\bou|\bvagy)\s{{0,8}}\W{{0,2}}$",
+    re.IGNORECASE
 )
