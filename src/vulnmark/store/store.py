@@ -15,7 +15,7 @@ from vulnmark.errors import StoreError, StoreUnavailable
 from vulnmark.evidence.chain import Record, Verification
 from vulnmark.evidence.events import Event, TicketsGone, UpsertEvent
 from vulnmark.model import Ticket
-from vulnmark.store import events
+from vulnmark.store import events, locks
 from vulnmark.store import tickets as _tickets
 from vulnmark.store.engine import make_engine, migrate
 from vulnmark.store.schema import state, tickets
@@ -69,6 +69,13 @@ class Store:
             raise StoreError(f"database constraint failed: {e.orig}") from e
         except OperationalError as e:
             raise StoreUnavailable(f"database {self.url}: {e.orig}") from e
+
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        """Hold the store-wide lock ``name`` across processes (:mod:`vulnmark.store.locks`);
+        call it outside any transaction."""
+        with locks.exclusive(self.engine, name):
+            yield
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
