@@ -237,3 +237,44 @@ def test_resolving_twice_does_not_move_the_resolution_time(seeded: Cli) -> None:
     assert_rejected(seeded, ["ticket", "resolve", "VULN-1", "--by", "ann"], "already resolved")
     shown = json.loads(seeded.ok("ticket", "show", "VULN-1", "--format", "json").stdout)
     assert shown["resolved"] == "2026-11-27T07:00:00Z"
+
+
+# -- m2 / m4: what Python's json lets through, refused naming the line and member ----------
+
+@pytest.mark.parametrize("line, named", [
+    ('{"key":"DK-1","title":"a","created":"2026-01-01T00:00:00Z",'
+     '"labels":["Vulnerability","CRITICAL"],"labels":[]}', "duplicate member name 'labels'"),
+    ('{"key":"DK-1","key":"DK-2","title":"a","created":"2026-01-01T00:00:00Z"}',
+     "duplicate member name 'key'"),
+])
+def test_m2_duplicate_json_members_are_refused(seeded: Cli, tmp_path: Path, line: str,
+                                               named: str) -> None:
+    bad = tmp_path / "dup.jsonl"
+    bad.write_text(line + "\n", encoding="utf-8")
+    assert_rejected(seeded, ["import", str(bad)], "dup.jsonl", "line 1", named)
+
+
+def test_m2_duplicate_members_in_jira_json_are_refused(seeded: Cli, tmp_path: Path) -> None:
+    bad = tmp_path / "dup.json"
+    bad.write_text('{"issues":[{"key":"J-1","fields":{"summary":"s","created":'
+                   '"2026-01-01T00:00:00.000+0000","labels":["Vulnerability","HIGH"],'
+                   '"labels":[]}}]}', encoding="utf-8")
+    assert_rejected(seeded, ["import", str(bad)], "dup.json", "duplicate member name 'labels'")
+
+
+@pytest.mark.parametrize("name, text, named", [
+    ("bigint.json", '{"key":"BI-1","title":"a","created":"2026-01-01","priority":'
+     + "9" * 5000 + "}", "integer of 5000 digits"),
+    ("surrogate.jsonl", '{"key":"LS-1","title":"a\\ud800b","created":"2026-01-01"}\n',
+     "lone surrogate"),
+    ("nul.jsonl", '{"key":"NU-1","title":"a\\u0000b","created":"2026-01-01"}\n', "NUL"),
+    ("tz1.jsonl", '{"key":"TZ-1","title":"a","created":"0001-01-01T00:00:00+01:00"}\n',
+     "time out of range"),
+    ("tz9.jsonl", '{"key":"TZ-9","title":"a","created":"9999-12-31T23:59:59-01:00"}\n',
+     "time out of range"),
+])
+def test_m4_input_python_cannot_hold_is_exit_2_not_a_traceback(
+        seeded: Cli, tmp_path: Path, name: str, text: str, named: str) -> None:
+    bad = tmp_path / name
+    bad.write_text(text, encoding="utf-8")
+    assert_rejected(seeded, ["import", str(bad)], name, named)

@@ -36,7 +36,8 @@ def make_engine(url: str, *, create: bool = True) -> Engine:
         if database and database != ":memory:":
             parent = Path(database).expanduser().resolve().parent
             if not parent.is_dir():
-                raise StoreError(f"--db: directory {parent} does not exist")
+                raise StoreError(f"--db: directory {parent} does not exist" + _absolute_hint(
+                    database))
             if not create and not Path(database).expanduser().exists():
                 raise StoreError(
                     f"--db: no store at {database}; create one with `vulnmark init` or "
@@ -52,6 +53,29 @@ def make_engine(url: str, *, create: bool = True) -> Engine:
         raise StoreError(
             "PostgreSQL needs the driver: pip install 'vulnmark[postgres]'"
         ) from e
+
+
+def refuse_ephemeral(url: str) -> None:
+    """Refuse a store URL that names no file (F5): ``sqlite://``, ``sqlite:///`` (what
+    ``sqlite:///$UNSET`` becomes) or ``sqlite:///:memory:`` would give an empty store that
+    vanishes at exit, and a reassuring "No findings" report."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as e:
+        raise StoreError(f"--db: not a database URL: {url!r}") from e
+    if parsed.get_backend_name() == "sqlite" and (parsed.database or ":memory:") == ":memory:":
+        raise StoreError(
+            f"--db {url!r} names no database file (an unset variable?); an in-memory store "
+            "would be empty and lost at exit. Use sqlite:///FILE (relative to the working "
+            "directory), sqlite:////ABSOLUTE/PATH, or postgresql://…")
+
+
+def _absolute_hint(database: str) -> str:
+    """A hint when ``sqlite:///x/y.db`` (relative) was probably meant as ``/x/y.db``."""
+    if Path(database).is_absolute() or database.startswith("~"):
+        return ""
+    return (f" (sqlite:///{database} is relative to the working directory; an absolute path "
+            f"takes four slashes: sqlite:////{database})")
 
 
 def _sqlite_pragmas(engine: Engine) -> None:

@@ -25,6 +25,7 @@ from pathlib import Path
 from vulnmark.errors import InputError
 from vulnmark.evidence.events import TicketsImported
 from vulnmark.model import Ticket
+from vulnmark.sources import strict_json
 from vulnmark.sources.files.jira_json import iter_jira_document, ticket_from_jira
 from vulnmark.sources.files.jsonl import ticket_from_json
 from vulnmark.sources.interface import TicketSource
@@ -51,14 +52,14 @@ def load_file(
         tickets = list(_jsonl(text, name))
     else:
         try:
-            doc = json.loads(text)
+            doc = strict_json.loads(text)
         except json.JSONDecodeError as err:
             if err.msg == "Extra data" and _looks_like_jsonl(text):
                 tickets = list(_jsonl(text, name))
             else:
                 raise _json_error(err, name) from None
-        except RecursionError:
-            raise InputError("JSON nested too deeply", file=name) from None
+        except InputError as err:
+            raise err.located(file=name) from None
         else:
             tickets = _from_document(doc, name, base_url, discovery_field)
     logger.info("%s: %d tickets", name, len(tickets))
@@ -129,11 +130,11 @@ def _jsonl(text: str, name: str) -> Iterator[Ticket]:
         if not raw.strip():
             continue
         try:
-            obj = json.loads(raw)
+            obj = strict_json.loads(raw)
         except json.JSONDecodeError as err:
             raise _json_error(err, name, line=number) from None
-        except RecursionError:
-            raise InputError("JSON nested too deeply", file=name, line=number) from None
+        except InputError as err:
+            raise err.located(file=name, line=number) from None
         ticket = ticket_from_json(obj, file=name, line=number)
         if ticket.key in seen:
             raise InputError(
