@@ -223,3 +223,17 @@ def test_d5_a_jira_secret_in_the_file_is_refused(vm: Cli, tmp_path: Path, key: s
     assert result.exit_code == 2
     assert f"source.jira.{key}" in result.stderr and "environment" in result.stderr
     assert "s3cr3t" not in result.output
+
+
+@pytest.mark.parametrize("text, key", [
+    ("[smtp]\ntimeout = 0\n", "smtp.timeout"), ("[smtp]\ntimeout = -1\n", "smtp.timeout"),
+    ("[smtp]\ntimeout = nan\n", "smtp.timeout"), ("[smtp]\nbackoff = -1.0\n", "smtp.backoff"),
+    ("[smtp]\nbackoff = nan\n", "smtp.backoff"), ("[smtp]\nbackoff = inf\n", "smtp.backoff"),
+    ("[smtp]\nport = 99999\n", "smtp.port"), ("[smtp]\nport = 0\n", "smtp.port"),
+    ("[smtp]\ndeadline = 0\n", "smtp.deadline"), ("[smtp]\nretries = 0\n", "smtp.retries"),
+])
+def test_m7_smtp_numbers_that_crashed_the_send_are_refused_at_load(
+        vm: Cli, tmp_path: Path, text: str, key: str) -> None:
+    result = vm("check", config=write(tmp_path, text))  # any command, not only a send
+    assert result.exit_code == 2, result.output
+    assert key in result.stderr and "Traceback" not in result.output

@@ -62,7 +62,10 @@ SETTINGS: tuple[Setting, ...] = (
             example="vulnmark"),
     Setting("smtp.from", "vulnmark@localhost", "Sender address (env VULNMARK_REPORT_FROM).",
             set=True),
-    Setting("smtp.timeout", 30, "Seconds before an SMTP operation times out."),
+    Setting("smtp.timeout", 30, "Seconds before one SMTP network operation times out "
+            "(above 0, up to 600)."),
+    Setting("smtp.deadline", 300, "Most seconds one delivery attempt may take in all, however "
+            "slowly the server answers (above 0, up to 3600)."),
     Setting("smtp.retries", 3, "Delivery attempts before a report counts as undelivered.",
             set=True),
     Setting("smtp.backoff", 2.0,
