@@ -118,6 +118,7 @@ class JiraSection:
     overlap_minutes: int | None = None
     concurrency: int | None = None
     max_retries: int | None = None
+    max_response_mb: int | None = None
     hydrate: bool = False
 
 
@@ -125,7 +126,7 @@ _JIRA = "source.jira"
 #: The numeric keys of ``[source.jira]`` and their ranges.
 JIRA_RANGES: dict[str, tuple[int, int]] = {
     "page_size": (1, 5000), "timeout": (1, 600), "overlap_minutes": (0, 1440),
-    "concurrency": (1, 32), "max_retries": (0, 20)}
+    "concurrency": (1, 32), "max_retries": (0, 20), "max_response_mb": (1, 1024)}
 _JIRA_TEXT = ("url", "jql", "flavour", "discovery_field", "ca_bundle")
 JIRA_KEYS = frozenset({*_JIRA_TEXT, *JIRA_RANGES, "hydrate"})
 _JIRA_SECRETS = ("token", "pat", "password", "api_token", "email")

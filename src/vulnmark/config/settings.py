@@ -100,7 +100,10 @@ SETTINGS: tuple[Setting, ...] = (
             example=100),
     Setting("source.jira.ca_bundle", None, "PEM file of a private CA; TLS is always verified.",
             example="/etc/vulnmark/private-ca.pem"),
-    Setting("source.jira.timeout", 30, "Seconds for every request."),
+    Setting("source.jira.timeout", 30, "Seconds for every request in all, however slowly "
+            "the server answers."),
+    Setting("source.jira.max_response_mb", 64, "The largest response read from Jira, in MiB "
+            "(decompressed); a larger one fails the sync instead of filling the memory."),
     Setting("source.jira.max_retries", 6,
             "Retries on 429/503/network errors (Retry-After honoured, else backoff+jitter)."),
     Setting("source.jira.overlap_minutes", 15,
