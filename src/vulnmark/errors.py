@@ -19,6 +19,7 @@ key at fault and never contain a secret. Only the CLI turns them into exit codes
     │   └── DeliveryFailed       the mail server refused or could not be reached (external)
     ├── ReportError              a report cannot be built or rendered
     ├── OutcomeError             an outcome or reclassification cannot be recorded
+    ├── DismissError             a dismissal cannot be recorded or ended
     └── PackError                an evidence pack cannot be written or read
     ExternalError                an external system failed (a second base of the three above)
 """
@@ -28,6 +29,7 @@ from __future__ import annotations
 __all__ = [
     "ConfigError",
     "DeliveryFailed",
+    "DismissError",
     "ExternalError",
     "InputError",
     "NotifyError",
@@ -139,3 +141,7 @@ class OutcomeError(VulnmarkError):
 
 class PackError(VulnmarkError):
     """An evidence pack cannot be written or read (bad path, not a pack)."""
+
+
+class DismissError(VulnmarkError):
+    """A dismissal cannot be recorded or ended; the message says why."""

@@ -81,6 +81,7 @@ from vulnmark.cli import (  # noqa: E402  (the commands need cli)
     backfill,
     checks,
     demo,
+    dismissals,
     metrics,
     outcomes,
     reporting,
@@ -88,10 +89,11 @@ from vulnmark.cli import (  # noqa: E402  (the commands need cli)
     setup,
     sync,
     tickets,
+    watch,
 )
 
-for _module in (setup, tickets, sync, checks, reporting, backfill, outcomes, metrics, schedule,
-                demo):
+for _module in (setup, tickets, sync, checks, reporting, backfill, outcomes, dismissals,
+                metrics, schedule, watch, demo):
     _module.register(cli)
 
 __all__ = ["cli", "main"]

@@ -22,6 +22,14 @@ from vulnmark.check.infer import validate_section
 from vulnmark.config.outcomes import OutcomeRules, parse_rules
 from vulnmark.config.policy import ClassDef, InferenceTable, Policy, fold_label
 from vulnmark.config.presets import preset
+from vulnmark.config.reach import (
+    AlertSettings,
+    ReminderSettings,
+    ReportSettings,
+    parse_alert,
+    parse_reminders,
+    parse_report,
+)
 from vulnmark.config.schedule import Schedule
 from vulnmark.config.schedule import parse as parse_schedule
 from vulnmark.config.sections import (
@@ -50,6 +58,9 @@ class Config:
     jira: JiraSection | None = None
     """The ``[source.jira]`` table; None without one."""
     tracker: TrackerSettings = TrackerSettings()
+    report: ReportSettings = ReportSettings()
+    alert: AlertSettings = AlertSettings()
+    reminders: ReminderSettings = ReminderSettings()
     path: Path | None = None
     """The file it was read from (None: no file, the default preset)."""
 
@@ -59,7 +70,7 @@ class Config:
 
 
 _TOP = known_keys("") | {"labels", "classes", "smtp", "source", "dates", "tracker", "inference",
-                        "schedule", "outcomes"}
+                        "schedule", "outcomes", "report", "reminders", "alert"}
 MAX_HOURS = 24 * 366 * 10
 """The longest handling time or due-soon window accepted (ten years): longer ones are typos
 (1e300 would overflow every deadline)."""
@@ -156,6 +167,9 @@ def from_mapping(raw: Mapping[str, Any]) -> Config:
         schedule=parse_schedule(_table(raw, "schedule"), tz) if "schedule" in raw else None,
         jira=parse_jira(jira) if "source" in raw and "jira" in raw["source"] else None,
         tracker=parse_tracker(_table(raw, "tracker")),
+        report=parse_report(_table(raw, "report")),
+        reminders=parse_reminders(_table(raw, "reminders")),
+        alert=parse_alert(_table(raw, "alert")),
     )
 
 
