@@ -41,7 +41,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("vulnmark.sources", "vulnmark.store"),
     ("vulnmark.config", "vulnmark.evidence", "vulnmark.check.infer"),
     ("vulnmark.model", "vulnmark.errors", "vulnmark._time", "vulnmark._csv",
-     "vulnmark._version"),
+     "vulnmark._files", "vulnmark._version"),
 )
 
 

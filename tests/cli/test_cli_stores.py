@@ -74,9 +74,10 @@ def test_m4_a_corrupted_store_file_is_exit_3_naming_the_damage(tmp_path: Path) -
     db = tmp_path / "c.db"
     vm = Cli(f"sqlite:///{db}", tmp_path)
     vm.ok("import", str(APACHE_SAMPLE))
-    with db.open("r+b") as f:  # a run of garbage over pages in the middle of the file
-        f.seek(40_000)
-        f.write(b"\xde\xad\xbe\xef" * 2000)
+    size = db.stat().st_size
+    with db.open("r+b") as f:  # garbage over every page but the header and the schema
+        f.seek(8192)
+        f.write(b"\xde\xad\xbe\xef" * ((size - 8192) // 4))
     for command in (("check",), ("list",), ("report", "daily"), ("import", str(APACHE_SAMPLE))):
         result = vm(*command)
         assert result.exit_code == 3, (command, result.output)

@@ -62,6 +62,9 @@ def cli(ctx: click.Context, config_path: Path | None, db_url: str, now_text: str
     except OSError:
         fatal("the working directory no longer exists (was it deleted?): cd to an existing "
               "directory, or give --db and --config as absolute paths")
+    # Everything vulnmark creates (the store and its -wal/-shm files, reports, packs, the
+    # config) is private: 0600 files, 0700 folders (m12).
+    os.umask(0o077)
     level = os.environ.get("VULNMARK_LOGLEVEL") or ("DEBUG" if verbose > 1 else
                                                      "INFO" if verbose else "WARNING")
     logging.basicConfig(level=level.upper(), format="vulnmark: %(levelname)s: %(message)s")

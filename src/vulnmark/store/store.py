@@ -17,7 +17,7 @@ from vulnmark.evidence.events import Event, TicketsGone, UpsertEvent
 from vulnmark.model import Ticket
 from vulnmark.store import events, locks
 from vulnmark.store import tickets as _tickets
-from vulnmark.store.engine import make_engine, migrate, refuse_ephemeral
+from vulnmark.store.engine import explain, make_engine, migrate, refuse_ephemeral
 from vulnmark.store.schema import state, tickets
 
 logger = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ class Store:
         ``in_memory=False`` refuses a SQLite URL naming no file (the CLI's ``--db``)."""
         if not in_memory:
             refuse_ephemeral(url)
-        engine = make_engine(url, create=create)
+        engine = make_engine(url, create=create, check_mode=not migrated)
         if not migrated:
             migrate(engine)
         return cls(engine)
@@ -100,10 +100,7 @@ class Store:
             return StoreError(f"database constraint failed: {reason}")
         if isinstance(e, DataError) or name in ("DataError", "StringDataRightTruncation"):
             return StoreError(f"database {self.url} refused a value: {reason}".strip())
-        text = str(reason).strip()
-        if "malformed" in text or "not a database" in text:
-            text += " (the store file is damaged: restore it from a backup)"
-        return StoreUnavailable(f"database {self.url}: {text}")
+        return StoreUnavailable(f"database {self.url}: {explain(reason)}")
 
     @contextmanager
     def exclusive(self, name: str) -> Iterator[None]:
