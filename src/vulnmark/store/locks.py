@@ -12,7 +12,8 @@ then finds the queue (nearly) empty. It holds no transaction, so writers that do
   store locked.
 - PostgreSQL: a session-level advisory lock on a connection of its own, released at the end
   (or by the server when that connection drops).
-- In-memory SQLite (``demo``): one process only; nothing to lock.
+- In-memory SQLite (``demo``): one process only; a lock between its threads suffices (every
+  store also takes it, so threads of one process queue before the file or advisory lock).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import threading
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -44,16 +46,28 @@ def lock_file(engine: Engine, name: str) -> Path | None:
 
 @contextmanager
 def exclusive(engine: Engine, name: str) -> Iterator[None]:
-    """Hold the store-wide lock ``name`` (one per purpose) while the block runs."""
-    path = lock_file(engine, name)
-    if path is not None:
-        with _file_lock(path):
+    """Hold the store-wide lock ``name`` (one per purpose) while the block runs: against other
+    processes, and against other threads of this one."""
+    with _thread_lock(engine, name):
+        path = lock_file(engine, name)
+        if path is not None:
+            with _file_lock(path):
+                yield
+        elif engine.url.get_backend_name() == "postgresql":
+            with _advisory_lock(engine, name):
+                yield
+        else:
             yield
-    elif engine.url.get_backend_name() == "postgresql":
-        with _advisory_lock(engine, name):
-            yield
-    else:
-        yield
+
+
+_thread_locks: dict[tuple[str, str], threading.Lock] = {}
+_guard = threading.Lock()
+
+
+def _thread_lock(engine: Engine, name: str) -> threading.Lock:
+    key = (engine.url.render_as_string(hide_password=False), name)
+    with _guard:
+        return _thread_locks.setdefault(key, threading.Lock())
 
 
 @contextmanager
