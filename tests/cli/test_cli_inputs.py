@@ -278,3 +278,37 @@ def test_m4_input_python_cannot_hold_is_exit_2_not_a_traceback(
     bad = tmp_path / name
     bad.write_text(text, encoding="utf-8")
     assert_rejected(seeded, ["import", str(bad)], name, named)
+
+
+# -- m1: stored fields have limits; a cut is visible, warned about and in the evidence -------
+
+def test_m1_a_huge_title_is_capped_warned_and_recorded(seeded: Cli, tmp_path: Path) -> None:
+    from vulnmark.sources.interface import MAX_NAME_CHARS, MAX_TITLE_CHARS
+
+    big = tmp_path / "bigtitle.jsonl"
+    big.write_text(json.dumps({"key": "TT-1", "title": "T" * (20 * 1024 * 1024),
+                               "created": "2026-11-26T00:00:00Z", "labels": ["Vulnerability"],
+                               "reporter": "r" * 5000, "url": "https://x/" + "u" * 5000,
+                               "comments": [{"body": "ok", "author": "a" * 1000}]}) + "\n",
+                   encoding="utf-8")
+    result = seeded.ok("import", str(big))
+    assert "1 field(s) longer than their limit were cut" in result.stderr
+    with Store.open(seeded.db_url) as store:
+        t = store.get_ticket("TT-1")
+        assert t is not None and len(t.title) == MAX_TITLE_CHARS
+        assert t.title.endswith("more characters not stored]")
+        assert t.reporter is not None and len(t.reporter) == MAX_NAME_CHARS
+        assert t.url is None and len(t.comments[0].author or "") == MAX_NAME_CHARS
+        with store.reading() as conn:
+            last = list(store_events.iter_events(conn))[-1]
+    assert last.kind == "import" and last.payload["truncated"] == ["TT-1 title"]
+    report = seeded.ok("report", "daily", "--format", "json").stdout
+    assert len(report) < 200_000  # the title is not copied into every report whole
+
+
+def test_m1_a_key_over_255_characters_is_refused(seeded: Cli, tmp_path: Path) -> None:
+    bad = tmp_path / "longkey.jsonl"
+    bad.write_text(json.dumps({"key": "K" * 300 + "-1", "title": "t",
+                               "created": "2026-11-26T00:00:00Z"}) + "\n", encoding="utf-8")
+    assert_rejected(seeded, ["import", str(bad)], "longkey.jsonl", "field key",
+                    "longer than 255")
