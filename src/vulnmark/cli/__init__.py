@@ -85,6 +85,8 @@ from vulnmark.cli import (  # noqa: E402  (the commands need cli)
     checks,
     demo,
     dismissals,
+    incident,
+    incident_posts,
     metrics,
     outcomes,
     reporting,
@@ -96,7 +98,8 @@ from vulnmark.cli import (  # noqa: E402  (the commands need cli)
 )
 
 for _module in (setup, tickets, sync, checks, reporting, backfill, outcomes, dismissals,
-                metrics, schedule, watch, demo):
+                metrics, schedule, watch, demo, incident):
     _module.register(cli)
+del incident_posts  # (its commands join the ``incident`` group when it is imported)
 
 __all__ = ["cli", "main"]
