@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from core_support import APACHE_SAMPLE, Cli
 from vulnmark.cli import cli
+from vulnmark.store import Store
 
 
 def test_the_daily_loop_on_each_store(store_url: str, tmp_path: Path) -> None:
@@ -115,3 +116,29 @@ def test_m4_an_unforeseen_error_is_one_line_not_a_traceback(
     assert result.exit_code == 2
     assert "unexpected ValueError: something nobody foresaw" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_m4_nul_and_over_long_values_are_handled_alike_on_each_store(
+        store_url: str, tmp_path: Path) -> None:
+    """PostgreSQL refused what SQLite stored (NUL, a key or reporter over 255, a source over
+    64) with a DataError traceback: now the input is checked before either sees it."""
+    vm = Cli(store_url, tmp_path)
+    refused = {
+        "nul_key.jsonl": {"key": "N-1\u0000", "title": "t", "created": "2026-11-01"},
+        "nul_title.jsonl": {"key": "N-2", "title": "a\u0000b", "created": "2026-11-01"},
+        "long_key.jsonl": {"key": "K" * 300, "title": "t", "created": "2026-11-01"},
+    }
+    for name, obj in refused.items():
+        (tmp_path / name).write_text(json.dumps(obj) + "\n", encoding="utf-8")
+        result = vm("import", str(tmp_path / name))
+        assert result.exit_code == 2, (name, result.output)
+        assert name in result.stderr and "Traceback" not in result.output
+    cut = tmp_path / "long_names.jsonl"
+    cut.write_text(json.dumps({"key": "L-1", "title": "t", "created": "2026-11-01",
+                               "reporter": "r" * 300, "source": "s" * 100,
+                               "status": "x" * 300}) + "\n", encoding="utf-8")
+    vm.ok("import", str(cut))
+    vm.ok("check")
+    with Store.open(store_url) as store:
+        t = store.get_ticket("L-1")
+    assert t is not None and len(t.reporter or "") == 255 and len(t.source) == 64

@@ -237,3 +237,20 @@ def test_m7_smtp_numbers_that_crashed_the_send_are_refused_at_load(
     result = vm("check", config=write(tmp_path, text))  # any command, not only a send
     assert result.exit_code == 2, result.output
     assert key in result.stderr and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("text, named", [
+    ('[source.jira]\nurl = "https://x.atlassian.net"\njql = "project = A"\ntoken = "hunter2"\n',
+     "source.jira.token: credentials come only from the environment"),
+    ('[source.jira]\nurl = "https://x.atlassian.net"\njql = "project = A"\ntypo = 1\n',
+     "unknown key 'source.jira.typo'"),
+    ("[classes.CRITICAL]\ndeadline_hours = nan\n", "classes.CRITICAL.deadline_hours"),
+    ("due_soon_hours = inf\n", "due_soon_hours"),
+])
+@pytest.mark.parametrize("command", [("check",), ("list",), ("report", "daily"), ("runs",)])
+def test_m12_the_whole_file_is_checked_at_load_for_every_command(
+        vm: Cli, tmp_path: Path, text: str, named: str, command: tuple[str, ...]) -> None:
+    result = vm(*command, config=write(tmp_path, text))
+    assert result.exit_code == 2, result.output
+    assert named in result.stderr and "hunter2" not in result.output
+    assert "Traceback" not in result.output
