@@ -19,8 +19,10 @@ key at fault and never contain a secret. Only the CLI turns them into exit codes
     │   └── DeliveryFailed       the mail server refused or could not be reached (external)
     ├── ReportError              a report cannot be built or rendered
     ├── OutcomeError             an outcome or reclassification cannot be recorded
-    └── PackError                an evidence pack cannot be written or read
-    ExternalError                an external system failed (a second base of the three above)
+    ├── PackError                an evidence pack cannot be written or read
+    └── PublishError             the policy page cannot be built or published as configured
+        └── PublishFailed        Confluence refused or could not be reached     (external)
+    ExternalError                an external system failed (a second base of the four above)
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ __all__ = [
     "NotifyError",
     "OutcomeError",
     "PackError",
+    "PublishError",
+    "PublishFailed",
     "ReportError",
     "ScheduleError",
     "SourceError",
@@ -139,3 +143,17 @@ class OutcomeError(VulnmarkError):
 
 class PackError(VulnmarkError):
     """An evidence pack cannot be written or read (bad path, not a pack)."""
+
+
+class PublishError(VulnmarkError):
+    """The policy page cannot be built or published as configured (names the setting)."""
+
+
+class PublishFailed(PublishError, ExternalError):
+    """Confluence refused the page or could not be reached; the message never holds a secret.
+
+    ``status`` is the HTTP status (None when no answer came)."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status

@@ -101,6 +101,8 @@ INVOCATIONS: list[tuple[tuple[str, ...], list[str], set[int], str]] = [
     (("init",), ["--preset", "etsi-319-401"], {0}, "vulnmark.toml"),
     (("import",), ["sample.jsonl"], {0}, "8 tickets"),
     (("policy", "show"), [], {0}, "CRITICAL"),
+    (("policy", "page"), ["--lang", "hu"], {0}, "Sérülékenységi jegyek jelölése"),
+    (("policy", "page"), ["--format", "html", "-o", "page.html"], {0}, "page.html"),
     (("check",), [], {0}, "CA-101"),
     (("list",), [], {0}, "CA-102"),
     (("jql",), [], {0}, "labels"),

@@ -76,6 +76,7 @@ from vulnmark.cli import (  # noqa: E402  (the commands need cli)
     demo,
     metrics,
     outcomes,
+    publish,
     reporting,
     schedule,
     setup,
@@ -83,8 +84,8 @@ from vulnmark.cli import (  # noqa: E402  (the commands need cli)
     tickets,
 )
 
-for _module in (setup, tickets, sync, checks, reporting, backfill, outcomes, metrics, schedule,
-                demo):
+for _module in (setup, publish, tickets, sync, checks, reporting, backfill, outcomes, metrics,
+                schedule, demo):
     _module.register(cli)
 
 __all__ = ["cli", "main"]

@@ -22,6 +22,7 @@ from vulnmark.check.infer import validate_section
 from vulnmark.config.outcomes import OutcomeRules, parse_rules
 from vulnmark.config.policy import ClassDef, InferenceTable, Policy, fold_label
 from vulnmark.config.presets import preset
+from vulnmark.config.publish import PublishSettings, parse_publish
 from vulnmark.config.schedule import Schedule
 from vulnmark.config.schedule import parse as parse_schedule
 from vulnmark.config.sections import (
@@ -50,6 +51,8 @@ class Config:
     jira: JiraSection | None = None
     """The ``[source.jira]`` table; None without one."""
     tracker: TrackerSettings = TrackerSettings()
+    publish: PublishSettings | None = None
+    """The ``[publish]`` table (where the policy page goes); None without one."""
     path: Path | None = None
     """The file it was read from (None: no file, the default preset)."""
 
@@ -59,7 +62,7 @@ class Config:
 
 
 _TOP = known_keys("") | {"labels", "classes", "smtp", "source", "dates", "tracker", "inference",
-                        "schedule", "outcomes"}
+                        "schedule", "outcomes", "publish"}
 MAX_HOURS = 24 * 366 * 10
 """The longest handling time or due-soon window accepted (ten years): longer ones are typos
 (1e300 would overflow every deadline)."""
@@ -156,6 +159,7 @@ def from_mapping(raw: Mapping[str, Any]) -> Config:
         schedule=parse_schedule(_table(raw, "schedule"), tz) if "schedule" in raw else None,
         jira=parse_jira(jira) if "source" in raw and "jira" in raw["source"] else None,
         tracker=parse_tracker(_table(raw, "tracker")),
+        publish=parse_publish(_table(raw, "publish")) if "publish" in raw else None,
     )
 
 

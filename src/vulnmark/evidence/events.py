@@ -251,6 +251,25 @@ class PolicyChanged(Event):
     due_soon_hours: float
 
 
+@dataclass(frozen=True)
+class PolicyPagePublished(Event):
+    """The policy page created or updated on Confluence (``vulnmark policy publish``)."""
+
+    kind: ClassVar[str] = "policy_page"
+    site: str
+    flavour: str
+    space: str | None
+    page_id: str
+    title: str
+    version: int
+    """The page's version number after the publication (1 when it was created)."""
+    digest: str
+    """The digest of the policy the page states."""
+    lang: str
+    page_sha256: str
+    """SHA-256 of the storage-format body sent."""
+
+
 # -- runs and deliveries ---------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -308,8 +327,8 @@ class PackExported(Event):
 KINDS: dict[str, type[Event]] = {
     k.kind: k for k in (TicketsImported, TicketCreated, TicketRelabelled, TicketCommented,
                         TicketResolved, Reclassified, LabelChanged, TicketsGone, JiraSynced,
-                        BackfillApplied, OutcomeRecorded, PolicyChanged, RunRecorded,
-                        ReportDelivered, PackExported)}
+                        BackfillApplied, OutcomeRecorded, PolicyChanged, PolicyPagePublished,
+                        RunRecorded, ReportDelivered, PackExported)}
 
 
 def read(record: Record) -> Event | None:
