@@ -1,4 +1,5 @@
-"""``vulnmark policy page`` and ``vulnmark policy publish``: the marking rules as a page."""
+"""``vulnmark policy page`` and ``vulnmark policy publish``: the marking rules as a
+page, written to a file or published on Confluence."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from pathlib import Path
 import click
 
 from vulnmark.cli.app import App, pass_app
-from vulnmark.errors import StoreError, StoreUnavailable
+from vulnmark.errors import PublishError, StoreError, StoreUnavailable
 from vulnmark.publish import Lang, PageFormat, build_page
+from vulnmark.publish.confluence import site_for
 from vulnmark.publish.page import PolicyPage
+from vulnmark.publish.publisher import Publisher
 from vulnmark.publish.state import effective_since
 
 
@@ -19,6 +22,7 @@ def register(cli: click.Group) -> None:
     group = cli.commands["policy"]
     assert isinstance(group, click.Group)
     group.add_command(policy_page)
+    group.add_command(policy_publish)
 
 
 def _effective(app: App, digest: str) -> datetime | None:
@@ -66,3 +70,40 @@ def policy_page(app: App, fmt: str, lang: str | None, output: Path | None) -> No
         f.write(text)
     click.echo(f"wrote {output} ({fmt}, {chosen.value}, policy digest "
                f"{app.policy.digest()[:16]}…)", err=True)
+
+
+@click.command("publish")
+@click.option("--force", is_flag=True,
+              help="Publish a new version even when the page already says the same.")
+@click.option("--dry-run", is_flag=True, help="Say what would be published; send nothing.")
+@pass_app
+def policy_publish(app: App, force: bool, dry_run: bool) -> None:
+    """Create or update the policy page on Confluence ([publish] table; credentials from
+    VULNMARK_CONFLUENCE_USER and VULNMARK_CONFLUENCE_TOKEN) and record the version and the
+    policy digest in the evidence log. Nothing is sent when the page is already current.
+
+    \b
+    Example:
+      vulnmark policy publish --dry-run
+      vulnmark policy publish
+    """
+    settings = app.config.publish
+    if settings is None:
+        raise PublishError("no [publish] table in the configuration: set publish.url and "
+                           "publish.space")
+    site = site_for(settings)
+    try:
+        done = Publisher(app.store, app.config, site).publish(app.now, force=force,
+                                                              dry_run=dry_run)
+    finally:
+        site.close()
+    where = f"page {done.page_id}" if done.page_id else f"a new page in space {settings.space}"
+    if done.action == "current":
+        click.echo(f"{where} version {done.version} already states policy {done.digest[:16]}…;"
+                   " nothing published")
+    elif done.action == "dry-run":
+        click.echo(f"would publish {where} as version {done.version} ({done.title!r}, policy "
+                   f"{done.digest[:16]}…)")
+    else:
+        click.echo(f"{done.action} {where} version {done.version} on {settings.url} "
+                   f"(policy {done.digest[:16]}…); recorded in the evidence log")

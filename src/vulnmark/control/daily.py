@@ -66,7 +66,8 @@ class DailyJob:
             policy, generated_at=now, tickets=result.tickets,
             vulnerabilities=result.vulnerabilities, by_class=result.by_class,
             findings=result.findings,
-            health=runs.control_health(self.store, policy, now, self.config.schedule),
+            health=runs.control_health(self.store, policy, now, self.config.schedule,
+                                       page_configured=self.config.publish is not None),
             by_kind=result.by_kind,
         )
 

@@ -267,7 +267,8 @@ class PolicyPagePublished(Event):
     """The digest of the policy the page states."""
     lang: str
     page_sha256: str
-    """SHA-256 of the storage-format body sent."""
+    """SHA-256 of the storage-format body sent, with its generation time left out (two
+    publications that differ only in when they were made have the same hash)."""
 
 
 # -- runs and deliveries ---------------------------------------------------------------------

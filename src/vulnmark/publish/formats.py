@@ -6,10 +6,10 @@ import enum
 from typing import assert_never
 
 from vulnmark.errors import PublishError
-from vulnmark.publish.confluence import ConfluencePage
 from vulnmark.publish.html import HtmlPage
 from vulnmark.publish.interface import PageFormatter
 from vulnmark.publish.markdown import MarkdownPage
+from vulnmark.publish.storage import StoragePage
 
 
 class PageFormat(enum.StrEnum):
@@ -34,5 +34,5 @@ class PageFormat(enum.StrEnum):
         if self is PageFormat.HTML:
             return HtmlPage()
         if self is PageFormat.CONFLUENCE:
-            return ConfluencePage()
+            return StoragePage()
         assert_never(self)

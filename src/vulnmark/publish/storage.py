@@ -9,7 +9,7 @@ from vulnmark.publish.interface import PageFormatter
 from vulnmark.publish.page import PolicyPage
 
 
-class ConfluencePage(PageFormatter):
+class StoragePage(PageFormatter):
     media_type = "application/xhtml+xml"
 
     def format(self, page: PolicyPage) -> str:
