@@ -18,6 +18,7 @@ DATA = Path(__file__).resolve().parent / "data"
 APACHE_SAMPLE = DATA / "jira_apache_sample" / "search_page.json"
 APACHE_SAMPLE_SIZE = 30
 NOW = "2026-11-27T07:00:00Z"
+CLOCK_OVERRIDE = "VULNMARK_ALLOW_CLOCK_OVERRIDE"
 NOW_DT = datetime(2026, 11, 27, 7, 0, tzinfo=UTC)
 
 # -- tickets -----------------------------------------------------------------------------------
@@ -42,11 +43,17 @@ class Cli:
     workdir: Path
     now: str = NOW
 
+    override: bool = True
+    """Set VULNMARK_ALLOW_CLOCK_OVERRIDE=1, so that --now also dates changes (as tests do)."""
+
     def __call__(self, *args: str, now: str | None = None, config: Path | None = None,
                  env: dict[str, str] | None = None, input: str | None = None) -> Result:
-        argv = ["--db", self.db_url, "--now", now or self.now]
+        when = self.now if now is None else now  # "" runs on the wall clock (no --now)
+        argv = ["--db", self.db_url, *(["--now", when] if when else [])]
         if config is not None:
             argv += ["--config", str(config)]
+        if self.override:
+            env = {CLOCK_OVERRIDE: "1", **(env or {})}
         return CliRunner().invoke(cli, [*argv, *args], env=env, input=input,
                                   catch_exceptions=False)
 

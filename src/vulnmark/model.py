@@ -217,9 +217,22 @@ class Outcome:
     ticket: TicketKey
     kind: Literal["remediated", "mitigation_plan", "no_remediation"]
     recorded_at: datetime
+    """When it took effect: the deadline is judged by it."""
     text: str = ""
     reason: str | None = None
     actor: str | None = None
+    entered_at: datetime | None = None
+    """The wall clock when it was entered (None: inferred, or entered before it was kept)."""
+    entered_by: str | None = None
+    """The operating-system user who entered it (``actor`` is ``--by`` when given)."""
+    why: str | None = None
+    """Why it was entered after it took effect (``--effective TIME --why TEXT``)."""
+
+    @property
+    def backdated(self) -> bool:
+        """Entered with an effective time earlier than the time it was entered."""
+        return self.why is not None and self.entered_at is not None \
+            and self.entered_at > self.recorded_at
 
 
 @dataclass(frozen=True)

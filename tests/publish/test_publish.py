@@ -150,3 +150,15 @@ def test_without_a_publish_table_publish_says_what_to_set(vm: Cli) -> None:
     vm.ok("init", "--force")
     result = vm("policy", "publish", env=ENV)
     assert result.exit_code == 2 and "no [publish] table" in result.stderr
+
+
+def test_publish_refuses_now_without_the_clock_override(
+        tmp_path: Path, site: tuple[ConfluenceEmulator, str]) -> None:
+    emu, url = site
+    config = write_config(tmp_path / "vulnmark.toml", url, emu.flavour)
+    vm = Cli(f"sqlite:///{tmp_path / 'c.db'}", tmp_path, override=False)
+    vm.ok("init", "--force", "-o", str(tmp_path / "other.toml"), now="")
+    refused = vm("policy", "publish", config=config, env=ENV)
+    assert refused.exit_code == 2 and "--now" in refused.stderr and not emu.pages
+    assert vm.ok("policy", "publish", "--dry-run", config=config, env=ENV)  # a preview may
+    assert "created page" in vm.ok("policy", "publish", config=config, env=ENV, now="").stdout

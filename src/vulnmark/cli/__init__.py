@@ -16,9 +16,9 @@ from vulnmark._version import __version__
 from vulnmark.cli.app import App, errors_to_exit_codes
 
 EPILOG = """\b
-Environment: VULNMARK_CONFIG, VULNMARK_DB, VULNMARK_NOW, VULNMARK_SMTP_HOST,
-VULNMARK_SMTP_PORT, VULNMARK_SMTP_TLS, VULNMARK_SMTP_USER, VULNMARK_SMTP_PASSWORD,
-VULNMARK_REPORT_FROM, VULNMARK_LOGLEVEL, JIRA_EMAIL, JIRA_TOKEN, JIRA_PAT,
+Environment: VULNMARK_CONFIG, VULNMARK_DB, VULNMARK_NOW, VULNMARK_ALLOW_CLOCK_OVERRIDE,
+VULNMARK_SMTP_HOST, VULNMARK_SMTP_PORT, VULNMARK_SMTP_TLS, VULNMARK_SMTP_USER,
+VULNMARK_SMTP_PASSWORD, VULNMARK_REPORT_FROM, VULNMARK_LOGLEVEL, JIRA_EMAIL, JIRA_TOKEN, JIRA_PAT,
 VULNMARK_CONFLUENCE_USER, VULNMARK_CONFLUENCE_TOKEN.
 Exit codes: 0 ok, 1 findings (--fail-on), 2 usage/config/input error, 3 external failure.
 """
@@ -42,7 +42,9 @@ class _Group(click.Group):
 @click.option("--db", "db_url", envvar="VULNMARK_DB", default="sqlite:///vulnmark.db",
               show_default=True, help="Store URL: sqlite:///FILE or postgresql://…")
 @click.option("--now", "now_text", envvar="VULNMARK_NOW", default=None, metavar="ISO-8601",
-              help="Evaluation instant, for reproducible reports (default: the clock).")
+              help="Evaluation instant of read commands, for reproducible reports (default: "
+                   "the clock); write commands refuse it unless "
+                   "VULNMARK_ALLOW_CLOCK_OVERRIDE=1 (demos, tests).")
 @click.option("-v", "--verbose", count=True, help="More logging (-vv for debug).")
 @click.version_option(__version__, prog_name="vulnmark")
 @click.pass_context

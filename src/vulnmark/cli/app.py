@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -25,6 +26,9 @@ logger = logging.getLogger("vulnmark")
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_EXTERNAL = 0, 1, 2, 3
 #: The evaluation instants --now accepts: deadlines and windows around it must stay inside
 #: datetime's range (year 9999 would overflow them).
+CLOCK_OVERRIDE_ENV = "VULNMARK_ALLOW_CLOCK_OVERRIDE"
+"""Set to 1 (demos and tests only) to let --now / VULNMARK_NOW date the changes of write
+commands too; every evidence record still carries the real wall clock."""
 NOW_RANGE = (datetime(1970, 1, 1, tzinfo=UTC), datetime(9000, 1, 1, tzinfo=UTC))
 
 
@@ -54,21 +58,23 @@ class App:
     def now(self) -> datetime:
         if not self.now_text:
             return datetime.now(UTC)
-        try:
-            value = datetime.fromisoformat(self.now_text.replace("Z", "+00:00"))
-        except ValueError:
-            raise click.BadParameter(
-                f"{self.now_text!r} is not an ISO-8601 time (e.g. 2026-11-27T07:00:00Z)",
-                param_hint="--now / VULNMARK_NOW") from None
-        try:
-            value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-        except OverflowError:
-            value = datetime.max.replace(tzinfo=UTC)
-        if not NOW_RANGE[0] <= value <= NOW_RANGE[1]:
-            raise click.BadParameter(
-                f"{self.now_text!r} is not between {NOW_RANGE[0]:%Y-%m-%d} and "
-                f"{NOW_RANGE[1]:%Y-%m-%d}", param_hint="--now / VULNMARK_NOW")
-        return value
+        return parse_instant(self.now_text, "--now / VULNMARK_NOW")
+
+    @property
+    def write_now(self) -> datetime:
+        """The time of a change a command writes: the wall clock. ``--now``/``VULNMARK_NOW``
+        is refused here unless ``VULNMARK_ALLOW_CLOCK_OVERRIDE=1`` (demos and tests): a change
+        that took effect earlier is entered with ``--effective TIME --why TEXT`` instead, and
+        shown as backdated."""
+        if self.now_text and os.environ.get(CLOCK_OVERRIDE_ENV) != "1":
+            ctx = click.get_current_context(silent=True)
+            command = ctx.command_path if ctx else "this command"
+            fatal(f"{command} writes to the store, and --now / VULNMARK_NOW only sets the "
+                  "evaluation instant of read commands (check, list, report previews): a "
+                  "change is recorded at the wall clock. Enter a change that took effect "
+                  "earlier with --effective TIME --why TEXT (shown as backdated); demos and "
+                  f"tests set {CLOCK_OVERRIDE_ENV}=1.", EXIT_USAGE)
+        return self.now
 
     @property
     def store(self) -> Store:
@@ -86,6 +92,25 @@ class App:
 
 
 pass_app = click.make_pass_decorator(App)
+
+
+def parse_instant(text: str, hint: str) -> datetime:
+    """An ISO-8601 time given on the command line (naive: UTC), within :data:`NOW_RANGE`."""
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(
+            f"{text!r} is not an ISO-8601 time (e.g. 2026-11-27T07:00:00Z)",
+            param_hint=hint) from None
+    try:
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:
+        value = datetime.max.replace(tzinfo=UTC)
+    if not NOW_RANGE[0] <= value <= NOW_RANGE[1]:
+        raise click.BadParameter(
+            f"{text!r} is not between {NOW_RANGE[0]:%Y-%m-%d} and {NOW_RANGE[1]:%Y-%m-%d}",
+            param_hint=hint)
+    return value
 
 
 def fatal(message: str, code: int = EXIT_USAGE) -> NoReturn:

@@ -49,6 +49,8 @@ def backfill(app: App, fmt: str, output: Path | None, accept_file: Path | None, 
       vulnmark backfill --accept review.csv --to-jira
     """
     actor = by or getpass.getuser()
+    if accept_file is not None or do_apply:
+        app.write_now  # noqa: B018  (refuses --now before anything is read)
     if accept_file is not None:
         chosen = _backfill.read_review(accept_file)
         _apply(app, chosen, actor, to_jira)
@@ -81,7 +83,7 @@ def _apply(app: App, chosen: list[_backfill.Proposal], actor: str, to_jira: bool
     update, done = progress_callback(len(chosen), "applying")
     try:
         result = _backfill.apply_approved(app.store, app.config, chosen, actor=actor,
-                                          at=app.now, to_jira=to_jira, env=os.environ,
+                                          at=app.write_now, to_jira=to_jira, env=os.environ,
                                           progress=update)
     finally:
         done()

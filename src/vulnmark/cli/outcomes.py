@@ -8,8 +8,10 @@ import json
 import click
 
 from vulnmark._time import stored
-from vulnmark.cli.app import EXIT_USAGE, App, fatal, pass_app, table
+from vulnmark.cli.app import EXIT_USAGE, App, fatal, parse_instant, pass_app, table
+from vulnmark.evidence.backdating import backdated_note
 from vulnmark.model import NO_REMEDIATION_REASONS
+from vulnmark.report.interface import one_line
 from vulnmark.store.outcomes import list_outcomes
 from vulnmark.triage import outcomes
 from vulnmark.triage.reclassify import reclassify as reclassify_ticket
@@ -30,17 +32,26 @@ def register(cli: click.Group) -> None:
               help="No remediation is needed, for this reason (needs --basis).")
 @click.option("--basis", default=None, metavar="TEXT",
               help="The factual basis for no remediation (or a note on a remediation).")
-@click.option("--by", default=None, help="Who records it [default: the login name].")
+@click.option("--by", default=None,
+              help="Who decided it [default: the login name]; the login name is kept beside it.")
+@click.option("--effective", default=None, metavar="TIME",
+              help="When it took effect, if before now (ISO-8601; needs --why): judged by it "
+                   "and shown as backdated.")
+@click.option("--why", default=None, metavar="TEXT",
+              help="Why it is entered only now (with --effective).")
 @click.option("--list", "show", is_flag=True, help="List the ticket's outcomes instead.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 @pass_app
 def outcome(app: App, key: str, remediated: bool, plan: str | None, reason: str | None,
-            basis: str | None, by: str | None, show: bool, fmt: str) -> None:
+            basis: str | None, by: str | None, effective: str | None, why: str | None,
+            show: bool, fmt: str) -> None:
     """Record how a vulnerability was handled (NCSSR v1 4.f, ETSI EN 319 401 REQ-7.9.2-10).
 
     Exactly one of --remediated, --mitigation-plan TEXT or --no-remediation REASON --basis TEXT.
     The outcome is kept with its time and author and appended to the evidence log in the same
-    transaction. A deadline is met when an outcome is recorded at or before it.
+    transaction. A deadline is met when an outcome is recorded at or before it. An outcome
+    that took effect earlier than it is entered takes --effective TIME --why TEXT: it is
+    judged by TIME and shown as backdated (reason and gap) in reports, metrics and packs.
 
     \b
     Example:
@@ -48,6 +59,8 @@ def outcome(app: App, key: str, remediated: bool, plan: str | None, reason: str 
       vulnmark outcome VULN-8 --mitigation-plan "WAF rule blocks the path; patch in 2026-12"
       vulnmark outcome VULN-9 --no-remediation false_positive \\
         --basis "the affected module is not installed on any CA host"
+      vulnmark outcome VULN-5 --remediated --effective 2026-11-27T14:00:00Z \\
+        --why "patched during the outage; the tracker was down"
       vulnmark outcome VULN-9 --list
     """
     if show:
@@ -56,11 +69,15 @@ def outcome(app: App, key: str, remediated: bool, plan: str | None, reason: str 
         if fmt == "json":
             click.echo(json.dumps([{"ticket": o.ticket, "kind": o.kind, "reason": o.reason,
                                     "text": o.text, "by": o.actor,
-                                    "recorded_at": stored(o.recorded_at)} for o in found],
+                                    "recorded_at": stored(o.recorded_at),
+                                    "entered_at": stored(o.entered_at),
+                                    "entered_by": o.entered_by, "backdated": o.backdated,
+                                    "why": o.why} for o in found],
                                   indent=2, ensure_ascii=False))
         else:
-            click.echo(table(["recorded_at", "kind", "reason", "by", "text"], [
-                [stored(o.recorded_at), o.kind, o.reason, o.actor, o.text] for o in found])
+            click.echo(table(["recorded_at", "kind", "reason", "by", "text", "backdated"], [
+                [stored(o.recorded_at), o.kind, o.reason, o.actor, o.text,
+                 one_line(backdated_note(o), 200)] for o in found])
                 if found else f"{key}: no outcome recorded\n", nl=False)
         return
     chosen = [name for name, on in (("--remediated", remediated), ("--mitigation-plan", plan),
@@ -76,11 +93,14 @@ def outcome(app: App, key: str, remediated: bool, plan: str | None, reason: str 
         kind, text = "mitigation_plan", plan
     else:
         kind, text = "remediated", basis or ""
-    done = outcomes.record(app.store, key, kind, at=app.now, text=text, reason=reason,
-                           actor=by or getpass.getuser())
+    when = parse_instant(effective, "--effective") if effective is not None else None
+    done = outcomes.record(app.store, key, kind, at=app.write_now, text=text, reason=reason,
+                           actor=by or getpass.getuser(), effective=when, why=why)
     click.echo(f"{key}: {done.kind.replace('_', ' ')}"
                f"{' (' + done.reason + ')' if done.reason else ''} recorded at "
-               f"{stored(done.recorded_at)}")
+               f"{stored(done.recorded_at)}"
+               + (f" — BACKDATED: {one_line(backdated_note(done), 400)}"
+                  if done.backdated else ""))
 
 
 @click.command("reclassify")
@@ -100,5 +120,5 @@ def reclassify(app: App, key: str, new_class: str, why: str, by: str | None) -> 
       vulnmark reclassify VULN-3 HIGH --why "CVSS 3.1 re-scored 7.5 after vendor advisory"
     """
     done = reclassify_ticket(app.store, app.policy, key, new_class, why=why,
-                               by=by or getpass.getuser(), at=app.now)
+                               by=by or getpass.getuser(), at=app.write_now)
     click.echo(f"{key}: {done.previous or 'unclassified'} -> {done.new}")

@@ -93,8 +93,9 @@ def policy_publish(app: App, force: bool, dry_run: bool) -> None:
                            "publish.space")
     site = site_for(settings)
     try:
-        done = Publisher(app.store, app.config, site).publish(app.now, force=force,
-                                                              dry_run=dry_run)
+        # a publication is recorded: --now only under the clock override (a dry run may preview)
+        now = app.now if dry_run else app.write_now
+        done = Publisher(app.store, app.config, site).publish(now, force=force, dry_run=dry_run)
     finally:
         site.close()
     where = f"page {done.page_id}" if done.page_id else f"a new page in space {settings.space}"

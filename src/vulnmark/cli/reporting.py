@@ -12,13 +12,15 @@ import click
 
 from vulnmark._csv import csv_text
 from vulnmark._time import stored
-from vulnmark.cli.app import EXIT_EXTERNAL, App, fatal, pass_app, table
+from vulnmark.cli.app import CLOCK_OVERRIDE_ENV, EXIT_EXTERNAL, App, fatal, pass_app, table
 from vulnmark.control import daily
 from vulnmark.control.metrics import period
 from vulnmark.deliver import SmtpNotifier, smtp_settings_from_env
 from vulnmark.errors import DeliveryFailed
-from vulnmark.evidence import pack
+from vulnmark.evidence import backdating, pack
 from vulnmark.report import ReportFormat
+from vulnmark.report.interface import one_line
+from vulnmark.store import events as store_events
 from vulnmark.store import runs as store_runs
 
 
@@ -60,12 +62,13 @@ def report_daily(app: App, fmt: str, output: Path | None, send: bool, to: tuple[
       VULNMARK_SMTP_HOST=mail.example.org vulnmark report daily --send --to mso@example.org
     """
     notifier = None
+    now = app.write_now if send else app.now  # a preview may be evaluated at any instant
     if send:
         settings = smtp_settings_from_env(app.config.smtp, os.environ)
         notifier = SmtpNotifier(settings, os.environ.get("VULNMARK_SMTP_PASSWORD"))
     try:
         result = daily.DailyJob(app.store, app.config, notifier=notifier,
-                                recipients=to).run(app.now)
+                                recipients=to).run(now)
     except DeliveryFailed as e:
         fatal(f"report not delivered after {e.attempts} attempts: {e} — kept as undelivered; "
               "the next report shows it", EXIT_EXTERNAL)
@@ -145,14 +148,28 @@ def evidence_verify(app: App, pack_path: Path | None) -> None:
     result = app.store.verify_evidence()
     if result.ok:
         click.echo(f"evidence log OK: {result.records} records, head {result.head}")
-        if result.backdated:
-            shown = ", ".join(str(s) for s in result.backdated[:10])
-            click.echo(f"note: {len(result.backdated)} record(s) dated earlier than the record "
-                       f"before them (written with --now / VULNMARK_NOW in the past?): {shown}",
-                       err=True)
+        with app.store.reading() as conn:
+            _show_backdated(backdating.scan(store_events.iter_events(conn)))
         return
     click.echo(f"evidence log BROKEN at record {result.first_bad}: {result.problem}", err=True)
     raise SystemExit(1)
+
+
+def _show_backdated(found: list[backdating.Backdated], shown_overrides: int = 10) -> None:
+    """Every declared backdated change, and the first clock-overridden records."""
+    declared = [b for b in found if b.declared]
+    overridden = [b for b in found if not b.declared]
+    if declared:
+        click.echo(f"BACKDATED: {len(declared)} change(s) entered after they took effect:")
+        for b in declared:
+            click.echo(f"  {one_line(backdating.describe(b), 400)}")
+    if overridden:
+        click.echo(f"BACKDATED: {len(overridden)} record(s) dated before they were written "
+                   f"(a clock override, {CLOCK_OVERRIDE_ENV}=1):")
+        for b in overridden[:shown_overrides]:
+            click.echo(f"  {one_line(backdating.describe(b), 400)}")
+        if len(overridden) > shown_overrides:
+            click.echo(f"  … and {len(overridden) - shown_overrides} more")
 
 
 @evidence_group.command("export")
@@ -176,8 +193,9 @@ def evidence_export(app: App, since: datetime, until: datetime, output: Path) ->
       vulnmark evidence export --from 2026-01-01 --to 2026-12-31 --output evidence-2026.zip
       vulnmark evidence verify --pack evidence-2026.zip
     """
-    start, end = period(app.policy, since.date(), until.date(), app.now)
-    result = pack.export(app.store, app.config, start, end, app.now, output)
+    now = app.write_now  # the export is recorded in the evidence log
+    start, end = period(app.policy, since.date(), until.date(), now)
+    result = pack.export(app.store, app.config, start, end, now, output)
     click.echo(f"wrote {result.path}: {result.files} files, {result.runs} runs, "
                f"{result.events} evidence records, head {result.head or '(none)'}")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from types import FrameType
 
@@ -61,6 +62,7 @@ def schedule(app: App, once: bool, max_runs: int | None, send: bool, to: tuple[s
             click.echo(f"{stored(slot)}  {slot.astimezone(sched.zone).isoformat()}")
             at = slot
         return
+    app.write_now  # noqa: B018  (reports are recorded and sent: --now only under the override)
     notifier = None
     if send:
         settings = smtp_settings_from_env(app.config.smtp, os.environ)
@@ -84,10 +86,7 @@ def schedule(app: App, once: bool, max_runs: int | None, send: bool, to: tuple[s
         _exit_on(loop.last_error)
         return
 
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
-        click.echo(f"signal {signum}: stopping after the running job", err=True)
-        stop.set()
-
+    on_signal = stop_on_signal(stop)
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         done = loop.serve()
@@ -105,3 +104,19 @@ def _exit_on(error: Exception | None) -> None:
         fatal(str(error))
     if error is not None:
         raise error
+
+
+def stop_on_signal(stop: threading.Event) -> Callable[[int, FrameType | None], None]:
+    """A SIGTERM/SIGINT handler that sets ``stop`` without deadlocking.
+
+    The handler runs in the main thread, which may be inside ``Event.wait`` holding the event's
+    non-reentrant lock; ``stop.set()`` called from there would wait for that lock forever (the
+    daemon then ignored SIGTERM under load). A short-lived thread sets the event once the main
+    thread has released the lock.
+    """
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        click.echo(f"signal {signum}: stopping after the running job", err=True)
+        threading.Thread(target=stop.set, name="vulnmark-stop", daemon=True).start()
+
+    return on_signal

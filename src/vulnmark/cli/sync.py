@@ -34,12 +34,13 @@ def sync(app: App, full: bool) -> None:
       JIRA_EMAIL=mso@example.org JIRA_TOKEN=… vulnmark sync
       vulnmark sync --full
     """
+    at = app.write_now
     settings = JiraSettings.from_config(app.config.jira, os.environ)
     app.creates_store = True
     store = app.store
     progress = tty_progress(sys.stderr)
     try:
-        result = sync_and_record(store, settings, full=full, progress=progress, at=app.now,
+        result = sync_and_record(store, settings, full=full, progress=progress, at=at,
                                  policy_digest=app.policy.digest())
     except KeyboardInterrupt:
         click.echo("\ninterrupted: the last page is checkpointed; run `vulnmark sync` again to "

@@ -41,7 +41,7 @@ def import_(app: App, files: tuple[Path, ...], base_url: str | None,
     """
     loaded = load_files(files, base_url=base_url, discovery_field=discovery_field)
     app.creates_store = True  # only once every file was read and checked
-    for done in import_files(app.store, loaded, at=app.now):
+    for done in import_files(app.store, loaded, at=app.write_now):
         c = done.counts
         click.echo(f"{done.path}: {done.tickets} tickets ({c.inserted} new, {c.updated} "
                    f"updated, {c.unchanged} unchanged)")
@@ -85,7 +85,7 @@ def ticket_new(app: App, title: str, description: str, labels: tuple[str, ...], 
     """
     app.creates_store = True
     t = embedded.create(app.store, title=title, description=description, labels=labels,
-                        key=key, reporter=reporter, url=url, by=_actor(by), at=app.now,
+                        key=key, reporter=reporter, url=url, by=_actor(by), at=app.write_now,
                         prefix=app.config.tracker.prefix)
     click.echo(t.key)
 
@@ -124,7 +124,7 @@ def ticket_show(app: App, key: str, fmt: str) -> None:
 
 def _relabel(app: App, key: str, add: tuple[str, ...], remove: tuple[str, ...],
              by: str | None) -> None:
-    t = embedded.label(app.store, key, add=add, remove=remove, by=_actor(by), at=app.now)
+    t = embedded.label(app.store, key, add=add, remove=remove, by=_actor(by), at=app.write_now)
     if t is None:
         click.echo(f"{key}: nothing to change")
     else:
@@ -173,7 +173,7 @@ def ticket_comment(app: App, key: str, text: str, by: str | None) -> None:
     Example:
       vulnmark ticket comment VULN-1 "Rated HIGH after review"
     """
-    t = embedded.comment(app.store, key, text, by=_actor(by), at=app.now)
+    t = embedded.comment(app.store, key, text, by=_actor(by), at=app.write_now)
     click.echo(f"{key}: comment {len(t.comments) - 1} added")
 
 
@@ -189,5 +189,5 @@ def ticket_resolve(app: App, key: str, resolution: str, by: str | None) -> None:
     Example:
       vulnmark ticket resolve VULN-1 --resolution Fixed
     """
-    embedded.resolve(app.store, key, resolution=resolution, by=_actor(by), at=app.now)
+    embedded.resolve(app.store, key, resolution=resolution, by=_actor(by), at=app.write_now)
     click.echo(f"{key}: resolved ({resolution})")

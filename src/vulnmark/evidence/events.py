@@ -236,6 +236,9 @@ class OutcomeRecorded(Event):
     text: str
     by: str | None
     recorded_at: datetime
+    """When it took effect (the record's own time is when it was entered)."""
+    why: str | None = field(default=None, metadata={"omit": True})
+    """Why it was entered after it took effect (``--effective TIME --why TEXT``)."""
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,11 @@ and the verifier are :mod:`vulnmark.evidence.chain`'s.
 
 from __future__ import annotations
 
+import getpass
 import json
+import os
 from collections.abc import Iterator, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, select, text, update
@@ -31,6 +33,14 @@ from vulnmark.evidence.events import Event
 from vulnmark.store.schema import events, state
 
 
+def os_user() -> str:
+    """The operating-system user running vulnmark (what ``--by`` cannot change)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no login name and no passwd entry (a bare container)
+        return f"uid:{os.getuid()}" if hasattr(os, "getuid") else "unknown"
+
+
 def record(conn: Connection, event: Event, at: datetime) -> Record:
     """Record ``event`` at ``at`` inside the caller's transaction: the one writer."""
     return append(conn, event.kind, event.payload(), at)
@@ -47,18 +57,20 @@ def append(conn: Connection, kind: str, payload: Mapping[str, Any], at: datetime
     seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS)
     when = stored(at)
     assert when is not None
+    # The wall clock and the OS user, taken here and nowhere else: no option changes them.
+    recorded_at, recorded_by = stored(datetime.now(UTC)), os_user()
     body = canonical(dict(payload))
-    digest = chain_hash(prev, seq, when, kind, body)
+    digest = chain_hash(prev, seq, when, kind, body, recorded_at, recorded_by)
     conn.execute(
         events.insert().values(seq=seq, at=when, kind=kind, payload=body, prev_hash=prev,
-                               hash=digest)
+                               hash=digest, recorded_at=recorded_at, recorded_by=recorded_by)
     )
     # The head is kept apart so that deleting records from the end is detected too.
     head_value = canonical([seq, digest])
     if not conn.execute(update(state).where(state.c.name == HEAD).values(value=head_value)
                         ).rowcount:
         conn.execute(state.insert().values(name=HEAD, value=head_value))
-    return Record(seq, when, kind, json.loads(body), prev, digest)
+    return Record(seq, when, kind, json.loads(body), prev, digest, recorded_at, recorded_by)
 
 
 def iter_events(conn: Connection, *, since: str | None = None,
@@ -71,7 +83,7 @@ def iter_events(conn: Connection, *, since: str | None = None,
         query = query.where(events.c.at < until)
     for row in conn.execute(query).mappings():
         yield Record(row["seq"], row["at"], row["kind"], json.loads(row["payload"]),
-                     row["prev_hash"], row["hash"])
+                     row["prev_hash"], row["hash"], row["recorded_at"], row["recorded_by"])
 
 
 def verify(conn: Connection) -> Verification:
@@ -79,10 +91,10 @@ def verify(conn: Connection) -> Verification:
     kept apart (records deleted from the end)."""
     rows = conn.execute(
         select(events.c.seq, events.c.at, events.c.kind, events.c.payload,
-               events.c.prev_hash, events.c.hash).order_by(events.c.seq)
+               events.c.prev_hash, events.c.hash, events.c.recorded_at, events.c.recorded_by
+               ).order_by(events.c.seq)
     )
-    result = verify_rows((seq, at, kind, payload, prev, digest)
-                         for seq, at, kind, payload, prev, digest in rows)
+    result = verify_rows(tuple(r) for r in rows)
     recorded = conn.execute(select(state.c.value).where(state.c.name == HEAD)).scalar()
     return check_head(result, recorded)
 

@@ -18,7 +18,8 @@ def add(conn: Connection, outcome: Outcome) -> None:
     """Insert an outcome; the ticket's evaluation keeps the earliest outcome."""
     conn.execute(outcomes.insert().values(
         ticket_key=outcome.ticket, kind=outcome.kind, reason=outcome.reason, text=outcome.text,
-        actor=outcome.actor, recorded_at=stored(outcome.recorded_at)))
+        actor=outcome.actor, recorded_at=stored(outcome.recorded_at),
+        entered_at=stored(outcome.entered_at), entered_by=outcome.entered_by, why=outcome.why))
     evaluations.set_outcome(conn, outcome.ticket, outcome.recorded_at, outcome.kind)
 
 
@@ -45,5 +46,6 @@ def list_outcomes(conn: Connection, *, keys: Sequence[str] | None = None,
         assert when is not None
         out.append(Outcome(ticket=TicketKey(r["ticket_key"]), kind=cast(Any, r["kind"]),
                            recorded_at=when, text=r["text"], reason=r["reason"],
-                           actor=r["actor"]))
+                           actor=r["actor"], entered_at=parse(r["entered_at"]),
+                           entered_by=r["entered_by"], why=r["why"]))
     return out

@@ -113,7 +113,10 @@ outcomes = Table(
     Column("reason", String(64)),
     Column("text", Text, nullable=False, server_default=""),
     Column("actor", String(255)),
-    Column("recorded_at", TS, nullable=False),
+    Column("recorded_at", TS, nullable=False),  # when it took effect (judged by it)
+    Column("entered_at", TS),  # the wall clock when it was entered (0005)
+    Column("entered_by", String(255)),  # the OS user who entered it (0005)
+    Column("why", Text),  # why it was entered after it took effect (--effective, 0005)
 )
 
 policy_versions = Table(
@@ -158,6 +161,8 @@ events = Table(
     Column("payload", Text, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    Column("recorded_at", TS),  # the wall clock when written (0005; None before)
+    Column("recorded_by", String(255)),  # the OS user who wrote it (0005)
 )
 
 state = Table(

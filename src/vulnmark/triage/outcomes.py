@@ -19,6 +19,7 @@ import logging
 from datetime import datetime
 from typing import Any, cast
 
+from vulnmark._time import stored
 from vulnmark.errors import OutcomeError
 from vulnmark.evidence.events import OutcomeRecorded
 from vulnmark.model import (
@@ -57,14 +58,29 @@ def validate(kind: str, text: str, reason: str | None) -> None:
 
 
 def record(store: Store, key: str, kind: str, *, at: datetime, text: str = "",
-           reason: str | None = None, actor: str | None = None) -> Outcome:
-    """Record an outcome, its evidence and the cached evaluation, in one transaction."""
+           reason: str | None = None, actor: str | None = None,
+           effective: datetime | None = None, why: str | None = None) -> Outcome:
+    """Record an outcome, its evidence and the cached evaluation, in one transaction.
+
+    ``at`` is when it is entered; ``effective`` (with ``why``) when it took effect, if
+    earlier: the deadline is judged by the effective time and the outcome is shown as
+    backdated, with the reason and the gap, wherever it appears.
+    """
     validate(kind, text, reason)
-    outcome = Outcome(ticket=TicketKey(key), kind=cast(Any, kind), recorded_at=at, text=text,
-                      reason=reason, actor=actor)
+    if (effective is None) != (why is None or not why.strip()):
+        raise OutcomeError("--effective TIME and --why TEXT go together (why the outcome is "
+                           "entered after it took effect)")
+    if effective is not None and effective > at:
+        raise OutcomeError(f"--effective {stored(effective)} is later than now "
+                           f"({stored(at)}): an outcome cannot take effect in the future")
+    outcome = Outcome(ticket=TicketKey(key), kind=cast(Any, kind),
+                      recorded_at=effective or at, text=text, reason=reason, actor=actor,
+                      entered_at=at, entered_by=events.os_user(),
+                      why=why.strip() if effective is not None and why else None)
     with store.transaction() as conn:
         if not store_tickets.exists(conn, key):
             raise OutcomeError(f"no ticket {key!r} in the store")
         store_outcomes.add(conn, outcome)
-        events.record(conn, OutcomeRecorded(key, kind, reason, text, actor, at), at)
+        events.record(conn, OutcomeRecorded(key, kind, reason, text, actor,
+                                            outcome.recorded_at, outcome.why), at)
     return outcome

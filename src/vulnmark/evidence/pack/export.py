@@ -132,7 +132,9 @@ def export(store: Store, config: Config, since: datetime, until: datetime, now: 
         started = store_runs.first_report_at(conn)
     f.add(EVENTS, "".join(json.dumps(
         {"seq": e.seq, "at": e.at, "kind": e.kind, "payload": e.payload,
-         "prev_hash": e.prev_hash, "hash": e.hash}, ensure_ascii=False, sort_keys=True) + "\n"
+         "prev_hash": e.prev_hash, "hash": e.hash}
+        | ({"recorded_at": e.recorded_at, "recorded_by": e.recorded_by}
+           if e.recorded_at is not None else {}), ensure_ascii=False, sort_keys=True) + "\n"
         for e in events))
     head = events[-1].hash if events else ""
     run_rows = [[r.id, r.kind, stored(r.started_at), r.policy_digest, r.report_digest,

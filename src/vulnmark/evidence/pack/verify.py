@@ -101,7 +101,8 @@ def _verify_events(raw: bytes, chain: dict[str, Any],
         try:
             e = json.loads(line)
             row: Row = (int(e["seq"]), str(e["at"]), str(e["kind"]), canonical(e["payload"]),
-                        str(e.get("prev_hash")), str(e.get("hash")))
+                        str(e.get("prev_hash")), str(e.get("hash")),
+                        _optional(e.get("recorded_at")), _optional(e.get("recorded_by")))
             payload = e["payload"]
             if row[2] == "run" and payload.get("report_digest"):
                 digests[int(payload["run"])] = str(payload["report_digest"])
@@ -118,3 +119,7 @@ def _verify_events(raw: bytes, chain: dict[str, Any],
         problems.append(f"{EVENTS}: chain head {result.head[:16]}… is not the manifest's head "
                         "(records deleted from the end)")
     return len(rows), result.head, digests
+
+
+def _optional(value: Any) -> str | None:
+    return None if value is None else str(value)
