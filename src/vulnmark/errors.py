@@ -19,6 +19,7 @@ key at fault and never contain a secret. Only the CLI turns them into exit codes
     │   └── DeliveryFailed       the mail server refused or could not be reached (external)
     ├── ReportError              a report cannot be built or rendered
     ├── OutcomeError             an outcome or reclassification cannot be recorded
+    ├── DismissError             a dismissal cannot be recorded or ended
     ├── PackError                an evidence pack cannot be written or read
     └── PublishError             the policy page cannot be built or published as configured
         └── PublishFailed        Confluence refused or could not be reached     (external)
@@ -30,6 +31,7 @@ from __future__ import annotations
 __all__ = [
     "ConfigError",
     "DeliveryFailed",
+    "DismissError",
     "ExternalError",
     "InputError",
     "NotifyError",
@@ -143,6 +145,10 @@ class OutcomeError(VulnmarkError):
 
 class PackError(VulnmarkError):
     """An evidence pack cannot be written or read (bad path, not a pack)."""
+
+
+class DismissError(VulnmarkError):
+    """A dismissal cannot be recorded or ended; the message says why."""
 
 
 class PublishError(VulnmarkError):

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from core_support import NOW, NOW_DT, Cli
 from vulnmark.cli import cli
-from vulnmark.deliver import Delivery, Notifier
+from vulnmark.deliver import Attachment, Delivery, Notifier
 from vulnmark.report.model import EMPTY_MESSAGE
 
 SCRIPT = "<script>alert(1)</script>"
@@ -84,10 +84,22 @@ def smtp() -> Iterator[Callable[..., Smtp]]:
 
 
 def parts(msg: EmailMessage) -> dict[str, str]:
+    """The text and HTML bodies (not the attachments), by content type."""
     out: dict[str, str] = {}
-    for part in msg.iter_parts():
+    for part in msg.walk():
         assert isinstance(part, EmailMessage)
-        out[part.get_content_type()] = str(part.get_content())
+        if not part.is_multipart() and not part.is_attachment():
+            out[part.get_content_type()] = str(part.get_content())
+    return out
+
+
+def attached(msg: EmailMessage) -> dict[str, bytes]:
+    """The attachments by file name."""
+    out: dict[str, bytes] = {}
+    for part in msg.iter_attachments():
+        content = part.get_payload(decode=True)
+        assert isinstance(content, bytes)
+        out[str(part.get_filename())] = content
     return out
 
 
@@ -109,7 +121,7 @@ def test_send_delivers_a_multipart_report(hostile: Cli, smtp: Callable[..., Smtp
     assert result.exit_code == 0, result.stderr
     assert len(server.handler.messages) == 1
     msg = server.handler.parsed()
-    assert msg.get_content_type() == "multipart/alternative"
+    assert msg.get_content_type() == "multipart/mixed"
     assert msg["From"] == "vulnmark@ca.example"
     assert msg["To"] == "mso@ca.example"
     assert "2026-11-27" in msg["Subject"] and "1 need classification" in msg["Subject"]
@@ -120,8 +132,14 @@ def test_send_delivers_a_multipart_report(hostile: Cli, smtp: Callable[..., Smtp
     assert SCRIPT not in body["text/html"]
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body["text/html"]
     assert "<html" in body["text/html"].lower()
-    assert "1. Needs classification" in body["text/plain"] and SCRIPT in body["text/plain"]
+    assert "Needs classification (1)" in body["text/plain"] and SCRIPT in body["text/plain"]
     assert message_id in result.stderr
+    files = attached(msg)
+    assert set(files) == {"vulnmark-report-2026-11-27.html", "vulnmark-report-2026-11-27.csv"}
+    full = files["vulnmark-report-2026-11-27.html"].decode()
+    assert "1. Needs classification (1)" in full and "Title and evidence" in full  # the full one
+    assert "&lt;script&gt;" in full and SCRIPT not in full
+    assert SCRIPT in files["vulnmark-report-2026-11-27.csv"].decode()
 
     (run, *_) = runs(hostile)
     assert run["kind"] == "report" and run["delivery"] == "delivered"
@@ -282,7 +300,8 @@ class _Killed(BaseException):
 
 
 class _DyingNotifier(Notifier):
-    def send(self, subject: str, text: str, html: str, recipients: Sequence[str]) -> Delivery:
+    def send(self, subject: str, text: str, html: str, recipients: Sequence[str], *,
+             attachments: Sequence[Attachment] = (), cc: Sequence[str] = ()) -> Delivery:
         raise _Killed
 
 

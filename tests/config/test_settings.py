@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from vulnmark.check.infer import _options as inference_options
-from vulnmark.config import publish, sections
+from vulnmark.config import publish, reach, sections
 from vulnmark.config.load import _TOP, from_mapping, load
 from vulnmark.config.outcomes import RULE_KEYS
 from vulnmark.config.presets import PRESETS, preset
@@ -28,18 +28,22 @@ def test_the_readme_table_is_generated_from_settings() -> None:
 
 
 @pytest.mark.parametrize("table", ["smtp", "source.jira", "schedule", "outcomes", "tracker",
-                                   "dates", "labels", "classes.NAME", "inference", "publish",
-                                   ""])
+                                   "dates", "labels", "classes.NAME", "inference", "report",
+                                   "reminders", "alert", "publish", ""])
 def test_every_parser_knows_exactly_the_declared_keys(table: str) -> None:
     parsed = {
         "smtp": set(sections.SMTP_KEYS), "source.jira": set(sections.JIRA_KEYS),
         "schedule": set(SCHEDULE_KEYS), "outcomes": set(RULE_KEYS), "tracker": {"prefix"},
         "dates": {"earliest", "future_days"}, "labels": {"vulnerability"},
         "classes.NAME": {"aliases", "deadline_hours"},
-        "inference": set(inference_options._KEYS), "publish": set(publish.KEYS),
+        "inference": set(inference_options._KEYS),
+        "report": set(reach.REPORT_KEYS),
+        "reminders": set(reach.REMINDER_KEYS),
+        "alert": set(reach.ALERT_KEYS),
+        "publish": set(publish.KEYS),
         "": {k for k in _TOP if k not in ("labels", "classes", "smtp", "source", "dates",
                                           "tracker", "inference", "schedule", "outcomes",
-                                          "publish")},
+                                          "report", "reminders", "alert", "publish")},
     }[table]
     assert parsed == set(known_keys(table))
 

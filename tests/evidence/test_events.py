@@ -60,6 +60,14 @@ CONTRACT = [
     (ev.ReportNotDelivered(1, "451 later", 3), "delivery", {"run", "status", "error", "attempts"}),
     (ev.PackExported("2026-11-01", "2026-12-01", "p.zip", 20, "m" * 64, "h" * 64),
      "evidence_export", {"from", "to", "output", "files", "manifest_sha256", "head"}),
+    (ev.FindingDismissed("T-1", "suspected", "duplicate", "same as T-0", "ann", AT, "f" * 64),
+     "dismissal", {"ticket", "kind", "reason", "why", "by", "until", "fingerprint"}),
+    (ev.FindingDismissed("T-1", "suspected", "other", "x", "ann", None, "f" * 64),
+     "dismissal", {"ticket", "kind", "reason", "why", "by", "until", "fingerprint"}),
+    (ev.DismissalEnded("T-1", "suspected", "the ticket's text or labels changed", None),
+     "dismissal_end", {"ticket", "kind", "why", "by"}),
+    (ev.NoticeSent("alert", ("T-1",), ("short_deadline",), ("soc@x",), "<m@x>", ()),
+     "notice", {"channel", "tickets", "reasons", "recipients", "message_id", "copied"}),
 ]
 
 

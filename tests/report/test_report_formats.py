@@ -139,7 +139,8 @@ def test_json_shape(report: DailyReport) -> None:
     assert data["policy"] == {
         "name": "etsi-319-401", "digest": report.policy_digest, "timezone": "Europe/Budapest",
     }
-    assert list(data["summary"]) == ["tickets", "vulnerabilities", "by_class", "by_kind"]
+    assert list(data["summary"]) == ["tickets", "vulnerabilities", "by_class", "by_kind",
+                                     "left_out"]
     assert list(data["summary"]["by_class"]) == [
         "CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIVE", "unclassified",
     ]

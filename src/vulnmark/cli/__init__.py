@@ -77,6 +77,7 @@ from vulnmark.cli import (  # noqa: E402  (the commands need cli)
     backfill,
     checks,
     demo,
+    dismissals,
     metrics,
     outcomes,
     publish,
@@ -85,10 +86,11 @@ from vulnmark.cli import (  # noqa: E402  (the commands need cli)
     setup,
     sync,
     tickets,
+    watch,
 )
 
-for _module in (setup, publish, tickets, sync, checks, reporting, backfill, outcomes, metrics,
-                schedule, demo):
+for _module in (setup, publish, tickets, sync, checks, reporting, backfill, outcomes, dismissals,
+                metrics, schedule, watch, demo):
     _module.register(cli)
 
 __all__ = ["cli", "main"]

@@ -13,13 +13,13 @@ import click
 from vulnmark._csv import csv_text
 from vulnmark._time import stored
 from vulnmark.cli.app import CLOCK_OVERRIDE_ENV, EXIT_EXTERNAL, App, fatal, pass_app, table
-from vulnmark.control import daily
+from vulnmark.control import daily, reminders
 from vulnmark.control.metrics import period
 from vulnmark.deliver import SmtpNotifier, smtp_settings_from_env
 from vulnmark.errors import DeliveryFailed
 from vulnmark.evidence import backdating, pack
 from vulnmark.report import ReportFormat
-from vulnmark.report.interface import one_line
+from vulnmark.report.interface import clean, one_line
 from vulnmark.store import events as store_events
 from vulnmark.store import runs as store_runs
 
@@ -81,6 +81,43 @@ def report_daily(app: App, fmt: str, output: Path | None, send: bool, to: tuple[
     if result.delivery:
         click.echo(f"sent to {', '.join(result.delivery.recipients)}: "
                    f"{result.delivery.message_id} ({result.delivery.server_reply})", err=True)
+
+
+@report.command("remind")
+@click.option("--dry-run", is_flag=True, help="Show who would get what; send nothing.")
+@pass_app
+def report_remind(app: App, dry_run: bool) -> None:
+    """Send today's reminders to the reporters of tickets that need classification.
+
+    Each reporter gets one short email a day listing their tickets, the suggestion with its
+    evidence and the exact labels to add; after [reminders] escalate_after_days the report's
+    recipients are copied. The daily report sends them too when [reminders] enabled = true.
+    Addresses come from the reporter field when it is an address, else [reminders.addresses].
+
+    \b
+    Example:
+      vulnmark report remind --dry-run
+      VULNMARK_SMTP_HOST=mail.example.org vulnmark report remind
+    """
+    job = daily.DailyJob(app.store, app.config)
+    planned = reminders.plan(app.store, app.config, job.build(app.now).findings, app.now)
+    if not planned:
+        click.echo("no ticket needs classification: no reminder")
+        return
+    for r in planned:
+        status = ("NOT REACHABLE (add [reminders.addresses])" if r.address is None else
+                  "already reminded today" if r.already_sent else
+                  "to " + r.address + (" cc the recipients" if r.escalate else ""))
+        click.echo(f"{clean(r.author)}: {len(r.findings)} ticket(s), {status}")
+        for f in r.findings:
+            click.echo(f"  {clean(f.ticket)}: {reminders.labels_to_add(f, app.config)}")
+    if dry_run:
+        return
+    settings = smtp_settings_from_env(app.config.smtp, os.environ)
+    notifier = SmtpNotifier(settings, os.environ.get("VULNMARK_SMTP_PASSWORD"))
+    sent = reminders.send(app.store, app.config, notifier, planned, app.write_now,
+                          app.config.recipients)
+    click.echo(f"sent {len(sent)} reminder(s)", err=True)
 
 
 @click.command("runs")

@@ -23,6 +23,14 @@ from vulnmark.config.outcomes import OutcomeRules, parse_rules
 from vulnmark.config.policy import ClassDef, InferenceTable, Policy, fold_label
 from vulnmark.config.presets import preset
 from vulnmark.config.publish import PublishSettings, parse_publish
+from vulnmark.config.reach import (
+    AlertSettings,
+    ReminderSettings,
+    ReportSettings,
+    parse_alert,
+    parse_reminders,
+    parse_report,
+)
 from vulnmark.config.schedule import Schedule
 from vulnmark.config.schedule import parse as parse_schedule
 from vulnmark.config.sections import (
@@ -51,6 +59,9 @@ class Config:
     jira: JiraSection | None = None
     """The ``[source.jira]`` table; None without one."""
     tracker: TrackerSettings = TrackerSettings()
+    report: ReportSettings = ReportSettings()
+    alert: AlertSettings = AlertSettings()
+    reminders: ReminderSettings = ReminderSettings()
     publish: PublishSettings | None = None
     """The ``[publish]`` table (where the policy page goes); None without one."""
     path: Path | None = None
@@ -62,7 +73,7 @@ class Config:
 
 
 _TOP = known_keys("") | {"labels", "classes", "smtp", "source", "dates", "tracker", "inference",
-                        "schedule", "outcomes", "publish"}
+                        "schedule", "outcomes", "report", "reminders", "alert", "publish"}
 MAX_HOURS = 24 * 366 * 10
 """The longest handling time or due-soon window accepted (ten years): longer ones are typos
 (1e300 would overflow every deadline)."""
@@ -159,6 +170,9 @@ def from_mapping(raw: Mapping[str, Any]) -> Config:
         schedule=parse_schedule(_table(raw, "schedule"), tz) if "schedule" in raw else None,
         jira=parse_jira(jira) if "source" in raw and "jira" in raw["source"] else None,
         tracker=parse_tracker(_table(raw, "tracker")),
+        report=parse_report(_table(raw, "report")),
+        reminders=parse_reminders(_table(raw, "reminders")),
+        alert=parse_alert(_table(raw, "alert")),
         publish=parse_publish(_table(raw, "publish")) if "publish" in raw else None,
     )
 

@@ -113,6 +113,26 @@ SETTINGS: tuple[Setting, ...] = (
             example="Europe/Budapest"),
     Setting("schedule.catch_up", True,
             "`vulnmark schedule` runs an uncovered slot at start (after downtime)."),
+    Setting("report.suspected_scope", "new",
+            "Suspected tickets the daily report lists: new (open ones, and ones created or "
+            "changed since the last delivered report), open, or all; the rest is counted, "
+            "with the command that lists it."),
+    Setting("report.mail_items", 25,
+            "Findings listed per section in the email before \"and K more\"; fewer when the "
+            "HTML part would pass 100 KB. The full report is attached (HTML and CSV)."),
+    Setting("alert.max_deadline_hours", 48,
+            "`vulnmark watch` alerts on an open ticket whose class's deadline is this short or "
+            "shorter (CRITICAL under ETSI)."),
+    Setting("alert.recipients", [], "Who gets alerts (default: recipients).",
+            example=["soc@example.org"]),
+    Setting("reminders.enabled", False,
+            "Mail each reporter of a ticket that needs classification once a day (with the "
+            "daily report), listing the labels to add."),
+    Setting("reminders.escalate_after_days", 3,
+            "After this many days of reminders about a ticket, the recipients are copied."),
+    Setting("reminders.addresses", {},
+            "Reporter display name or account id = email address, where the source shows none.",
+            example={"Jane Doe": "jane.doe@example.org"}),
     Setting("outcomes.remediated", ["Fixed", "Done"],
             "Resolution names that mean the vulnerability was remediated (Jira)."),
     Setting("outcomes.mitigation_plan", [],
@@ -177,12 +197,18 @@ def _toml(value: object) -> str:
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{_key(str(k))} = {_toml(v)}" for k, v in value.items()) + "}"
     if isinstance(value, list):
         return "[" + ", ".join(_toml(v) for v in value) + "]"
     if isinstance(value, float):
         return f"{value:g}"
     return json.dumps(value, ensure_ascii=False)
+
+
+def _key(name: str) -> str:
+    """A TOML key: bare where it can be, else quoted."""
+    bare = name and all(c.isascii() and (c.isalnum() or c in "_-") for c in name)
+    return name if bare else json.dumps(name, ensure_ascii=False)
 
 
 def _value(s: Setting, policy: Policy, cls: str | None) -> object:

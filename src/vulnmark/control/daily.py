@@ -10,7 +10,7 @@ import hashlib
 import logging
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -18,11 +18,13 @@ from vulnmark.check import results
 from vulnmark.check.engine import CheckOptions, Progress, Reader, fewer_collections
 from vulnmark.config.load import Config
 from vulnmark.control import health as runs
+from vulnmark.control import reminders, scope
 from vulnmark.deliver import Delivery, Notifier
 from vulnmark.errors import DeliveryFailed, NotifyError
 from vulnmark.evidence.chain import Verification
 from vulnmark.evidence.events import TicketsImported
 from vulnmark.report import DailyReport, ReportFormat, subject
+from vulnmark.report.mail import attachments, mail_bodies
 from vulnmark.sources.demo import sample_tickets
 from vulnmark.store import Store
 from vulnmark.store import runs as store_runs
@@ -62,13 +64,20 @@ class DailyJob:
         policy = self.config.policy
         result = results.check(self.store, policy, now, reader=self.reader,
                                progress=self.progress, options=self.options)
+        listed = scope.scoped(self.store, result.findings, now,
+                              self.config.report.suspected_scope)
+        health = runs.control_health(self.store, policy, now, self.config.schedule,
+                                     page_configured=self.config.publish is not None)
+        if self.config.reminders.enabled:
+            note = reminders.unreachable_note(
+                reminders.plan(self.store, self.config, listed.findings, now))
+            if note:
+                health = replace(health, notes=(*health.notes, note))
         return DailyReport.from_policy(
             policy, generated_at=now, tickets=result.tickets,
             vulnerabilities=result.vulnerabilities, by_class=result.by_class,
-            findings=result.findings,
-            health=runs.control_health(self.store, policy, now, self.config.schedule,
-                                       page_configured=self.config.publish is not None),
-            by_kind=result.by_kind,
+            findings=listed.findings, health=health,
+            by_kind=result.by_kind, left_out=scope.left_out(listed, policy.timezone),
         )
 
     def run(self, now: datetime) -> DailyRun:
@@ -96,9 +105,11 @@ class DailyJob:
         if not self.recipients:
             store_runs.record_failed(store, run_id, at=now, error="no recipients configured")
             raise NotifyError("no recipients: set 'recipients' in vulnmark.toml or pass --to")
+        mail = mail_bodies(report, self.config.report.mail_items)
         try:
-            delivery = self.notifier.send(subject(report), bodies["text"], bodies["html"],
-                                          self.recipients)
+            delivery = self.notifier.send(subject(report), mail.text, mail.html,
+                                          self.recipients,
+                                          attachments=attachments(report, bodies["html"]))
         except DeliveryFailed as e:
             store_runs.record_failed(store, run_id, at=now,
                                      error=f"{e} (last reply: {e.last_reply})",
@@ -111,6 +122,10 @@ class DailyJob:
                                     server_reply=delivery.server_reply,
                                     recipients=delivery.recipients, attempts=delivery.attempts,
                                     sent_at=delivery.sent_at)
+        if self.config.reminders.enabled:
+            reminders.send(store, self.config, self.notifier,
+                           reminders.plan(store, self.config, report.findings, now), now,
+                           self.recipients)
         return DailyRun(report, run_id, bodies, delivery)
 
 

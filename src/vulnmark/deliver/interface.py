@@ -32,9 +32,20 @@ class Delivery:
     """When the server accepted the message (UTC)."""
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with a message (the full report, its CSV)."""
+
+    filename: str
+    content: bytes
+    mime: str
+    """``maintype/subtype``."""
+
+
 class Notifier(ABC):
-    """Sends one report (plain text plus HTML alternative) to the recipients."""
+    """Sends one message (plain text plus HTML alternative, optional attachments)."""
 
     @abstractmethod
-    def send(self, subject: str, text: str, html: str, recipients: Sequence[str]) -> Delivery:
+    def send(self, subject: str, text: str, html: str, recipients: Sequence[str], *,
+             attachments: Sequence[Attachment] = (), cc: Sequence[str] = ()) -> Delivery:
         """Deliver or raise :class:`NotifyError` (:class:`DeliveryFailed` for delivery)."""

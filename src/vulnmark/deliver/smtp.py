@@ -32,7 +32,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses, make_msgid, parseaddr
 
 from vulnmark.config.sections import SmtpSettings
-from vulnmark.deliver.interface import Delivery, Notifier
+from vulnmark.deliver.interface import Attachment, Delivery, Notifier
 from vulnmark.errors import DeliveryFailed, NotifyError
 
 logger = logging.getLogger(__name__)
@@ -140,15 +140,19 @@ class SmtpNotifier(Notifier):
         return max(1, self.settings.retries)
 
     def build_message(
-        self, subject: str, text: str, html: str, recipients: Sequence[str]
+        self, subject: str, text: str, html: str, recipients: Sequence[str], *,
+        attachments: Sequence[Attachment] = (), cc: Sequence[str] = (),
     ) -> EmailMessage:
-        """The MIME message: multipart/alternative with a text/plain and a text/html part."""
-        for r in recipients:
+        """The MIME message: multipart/alternative with a text/plain and a text/html part
+        (inside multipart/mixed with the attachments, if any)."""
+        for r in (*recipients, *cc):
             _addr(r, "recipient")
         domain = self._sender.rpartition("@")[2] or FALLBACK_DOMAIN
         msg = EmailMessage()
         msg["From"] = self.settings.sender
         msg["To"] = ", ".join(recipients)
+        if cc:
+            msg["Cc"] = ", ".join(cc)
         msg["Subject"] = " ".join(subject.split())
         msg["Date"] = format_datetime(self._now().astimezone(UTC))
         msg["Message-ID"] = make_msgid(domain=domain)
@@ -156,13 +160,19 @@ class SmtpNotifier(Notifier):
         msg["X-Mailer"] = "vulnmark"
         msg.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
         msg.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+        for a in attachments:
+            maintype, _, subtype = a.mime.partition("/")
+            msg.add_attachment(a.content, maintype=maintype, subtype=subtype,
+                               filename=a.filename)
         return msg
 
-    def send(self, subject: str, text: str, html: str, recipients: Sequence[str]) -> Delivery:
+    def send(self, subject: str, text: str, html: str, recipients: Sequence[str], *,
+             attachments: Sequence[Attachment] = (), cc: Sequence[str] = ()) -> Delivery:
         if not recipients:
             raise NotifyError("no recipients: set recipients in the policy or pass --to")
-        msg = self.build_message(subject, text, html, recipients)
-        envelope = [parseaddr(r)[1] for r in recipients]
+        msg = self.build_message(subject, text, html, recipients, attachments=attachments,
+                                 cc=cc)
+        envelope = [parseaddr(r)[1] for r in (*recipients, *cc)]
         # Headers up to RFC 5322's 998 octets: Python folds some long subjects before their
         # first word, which readers then show with a leading space. Bodies are already QP.
         data = msg.as_bytes(policy=msg.policy.clone(linesep="\r\n", max_line_length=998))

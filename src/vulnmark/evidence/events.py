@@ -223,6 +223,49 @@ class BackfillApplied(Event):
     """``jira`` when written back to Jira."""
 
 
+# -- dismissals, alerts and reminders ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class FindingDismissed(Event):
+    """A person decided a finding needs no action (``vulnmark dismiss``)."""
+
+    kind: ClassVar[str] = "dismissal"
+    ticket: str
+    finding: str = field(metadata={"key": "kind"})
+    reason: str
+    why: str
+    by: str
+    until: datetime | None
+    fingerprint: str
+    """SHA-256 of the ticket's text and labels when dismissed: a material change lifts it."""
+
+
+@dataclass(frozen=True)
+class DismissalEnded(Event):
+    """A dismissal that no longer applies: undismissed by a person, or lifted because the
+    ticket's text or labels changed."""
+
+    kind: ClassVar[str] = "dismissal_end"
+    ticket: str
+    finding: str = field(metadata={"key": "kind"})
+    why: str
+    by: str | None
+
+
+@dataclass(frozen=True)
+class NoticeSent(Event):
+    """An alert (``vulnmark watch``) or a reminder to a ticket's author, accepted by the mail
+    server: which tickets, why, to whom."""
+
+    kind: ClassVar[str] = "notice"
+    channel: str
+    tickets: tuple[str, ...]
+    reasons: tuple[str, ...]
+    recipients: tuple[str, ...]
+    message_id: str
+    copied: tuple[str, ...] = ()
+
+
 # -- outcomes and policy -----------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -332,7 +375,8 @@ KINDS: dict[str, type[Event]] = {
     k.kind: k for k in (TicketsImported, TicketCreated, TicketRelabelled, TicketCommented,
                         TicketResolved, Reclassified, LabelChanged, TicketsGone, JiraSynced,
                         BackfillApplied, OutcomeRecorded, PolicyChanged, PolicyPagePublished,
-                        RunRecorded, ReportDelivered, PackExported)}
+                        RunRecorded, ReportDelivered, PackExported, FindingDismissed,
+                        DismissalEnded, NoticeSent)}
 
 
 def read(record: Record) -> Event | None:

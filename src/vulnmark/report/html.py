@@ -54,7 +54,8 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-_CELL = '<td style="border:1px solid #dddddd;{}">{}</td>'
+_CELL = ('<td style="border:1px solid #dddddd;overflow-wrap:anywhere;word-break:break-word;{}">'
+         '{}</td>')
 _SMALL = '<br><span style="{}font-size:12px;">{}</span>'
 _SNIPPET = ('<br><span style="color:#444444;font-size:12px;font-family:Consolas,Menlo,'
             'monospace;">{}</span>')
@@ -85,13 +86,13 @@ def _rows(report: DailyReport, findings: tuple[Finding, ...]) -> Markup:
             cls += _SMALL.format("", escape(f"suggested {f.suggested or '-'} ({v.confidence})"))
         out.append("\n".join((
             '<tr style="vertical-align:top;">',
-            _CELL.format("white-space:nowrap;", ticket),
+            _CELL.format("", ticket),
             _CELL.format("", escape(f.kind)),
             _CELL.format("", text),
-            _CELL.format("white-space:nowrap;", cls),
-            _CELL.format("white-space:nowrap;", escape(v.due)),
+            _CELL.format("", cls),
+            _CELL.format("", escape(v.due)),
             _CELL.format("", escape(v.reporter)),
-            _CELL.format("white-space:nowrap;", escape(v.age)),
+            _CELL.format("", escape(v.age)),
             "</tr>\n")))
     return Markup("".join(out))
 

@@ -46,6 +46,7 @@ def report_dict(report: DailyReport) -> dict[str, object]:
             "vulnerabilities": report.vulnerabilities,
             "by_class": dict(report.counts_table),
             "by_kind": dict(report.by_kind),
+            "left_out": list(report.left_out),
         },
         "findings": [f.as_dict(iso) for f in report.findings],
         "sections": [

@@ -67,6 +67,7 @@ class MarkdownFormat(ReportFormatter):
             f"- Generated: {escape(report.local(report.generated_at))}",
             f"- Policy: {escape(report.policy_name)} (digest `{report.policy_digest[:12]}`)",
             f"- Tickets: {report.tickets}; vulnerabilities: {report.vulnerabilities}",
+            *(f"- Not listed: {escape(line)}" for line in report.left_out),
             "",
         ]
         if report.is_empty:

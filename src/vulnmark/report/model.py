@@ -91,6 +91,9 @@ class DailyReport:
     health: ControlHealth
     class_names: tuple[str, ...]
     """Policy order for the counts table."""
+    left_out: tuple[str, ...] = ()
+    """What the report counts but does not list, each with the command that lists it
+    ("3 dismissed findings: see `vulnmark dismiss --list`")."""
 
     def __post_init__(self) -> None:
         if self.generated_at.tzinfo is None:
@@ -112,6 +115,7 @@ class DailyReport:
         findings: tuple[Finding, ...],
         health: ControlHealth,
         by_kind: Mapping[str, int] | None = None,
+        left_out: tuple[str, ...] = (),
     ) -> DailyReport:
         """A report with name, digest, timezone and class order taken from ``policy``.
 
@@ -131,6 +135,7 @@ class DailyReport:
             findings=tuple(findings),
             health=health,
             class_names=policy.class_names,
+            left_out=left_out,
         )
 
     # -- grouping -------------------------------------------------------------------------

@@ -31,6 +31,7 @@ class TextFormat(ReportFormatter):
             f"Generated: {report.local(report.generated_at)}",
             f"Policy: {report.policy_name} (digest {report.policy_digest[:12]})",
             f"Tickets: {report.tickets}; vulnerabilities: {report.vulnerabilities}",
+            *(f"Not listed: {line}" for line in report.left_out),
             "",
         ]
         if report.is_empty:

@@ -115,3 +115,10 @@ def _run(r: Any) -> Run:
 
 def _opt(value: object) -> str | None:
     return None if value is None else str(value)
+
+
+def last_delivered_at(conn: Connection, before: datetime) -> datetime | None:
+    """When the newest report run before ``before`` that was delivered started."""
+    return parse(conn.execute(select(func.max(runs.c.started_at)).where(
+        runs.c.kind == "report", runs.c.delivery_status == "delivered",
+        runs.c.started_at < stored(before))).scalar())

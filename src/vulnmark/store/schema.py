@@ -171,3 +171,38 @@ state = Table(
     Column("name", String(255), primary_key=True),
     Column("value", Text, nullable=False),
 )
+
+dismissals = Table(
+    "dismissals",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ticket_key", String(255), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("reason", String(32), nullable=False),
+    Column("why", Text, nullable=False),
+    Column("actor", String(255), nullable=False),
+    Column("at", TS, nullable=False),
+    Column("until", TS),
+    Column("fingerprint", String(64), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("ended_at", TS),
+    Column("ended_why", Text),
+)
+"""Findings a person dismissed (``vulnmark dismiss``); active while ``ended_at`` is NULL, not
+past ``until`` and the ticket's text and labels are as they were (``fingerprint``)."""
+Index("ix_dismissals_active", dismissals.c.ticket_key, dismissals.c.kind,
+      sqlite_where=text("ended_at IS NULL"), postgresql_where=text("ended_at IS NULL"))
+
+notices = Table(
+    "notices",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("channel", String(16), nullable=False),
+    Column("ticket_key", String(255), nullable=False),
+    Column("reason", String(64), nullable=False),
+    Column("recipient", Text, nullable=False, server_default=""),
+    Column("sent_at", TS, nullable=False),
+)
+"""Alerts (``vulnmark watch``) and reminders sent: one alert per ticket and reason, one
+reminder per author and day."""
+Index("ix_notices_ticket", notices.c.channel, notices.c.ticket_key, notices.c.reason)

@@ -28,6 +28,8 @@ from vulnmark.config.schedule import parse as parse_schedule
 from vulnmark.errors import PackError
 from vulnmark.evidence.chain import GENESIS
 from vulnmark.evidence.events import (
+    DismissalEnded,
+    FindingDismissed,
     PackExported,
     PolicyChanged,
     Reclassified,
@@ -161,6 +163,12 @@ def export(store: Store, config: Config, since: datetime, until: datetime, now: 
     f.add("policy_changes.csv", _csv(["at", "digest", "previous", "preset", "deadlines_hours"], [
         [at, e.digest, e.previous, e.preset, json.dumps(e.deadlines_hours, sort_keys=True)]
         for at, e in policy_changes]))
+    f.add("dismissals.csv", _csv(["at", "ticket", "kind", "action", "reason", "by", "until",
+                                  "why"], [
+        [at, e.ticket, e.finding, "dismissed", e.reason, e.by, stored(e.until) if e.until
+         else None, e.why] if isinstance(e, FindingDismissed) else
+        [at, e.ticket, e.finding, "ended", None, e.by, None, e.why]
+        for at, e in typed if isinstance(e, FindingDismissed | DismissalEnded)]))
     report_runs = [r for r in period_runs if r.kind == "report"]
     days = control_days(report_runs, config, since, min(until, now), started)
     f.add("control_days.csv", _csv(["slot", "local_date", "status", "run", "message_id"], [

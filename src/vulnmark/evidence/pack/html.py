@@ -18,7 +18,10 @@ from vulnmark.store.metrics import Metrics
 STYLE = """body{font-family:sans-serif;max-width:70em;margin:2em auto;color:#222}
 table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:2px 6px;
 font-size:90%;text-align:left;vertical-align:top}th{background:#f0f0f0}.bad{color:#b2182b;
-font-weight:bold}.ok{color:#1b7837;font-weight:bold}code{font-size:85%}img{max-width:100%}"""
+font-weight:bold}.ok{color:#1b7837;font-weight:bold}code{font-size:85%}img{max-width:100%}
+body,td,th{overflow-wrap:anywhere;word-break:break-word}
+@media (max-width:640px){body{margin:.5em}table,tbody,tr,td,th{display:block}
+tr:first-child{display:none}tr{border-bottom:2px solid #ccc;margin-bottom:4px}}"""
 
 
 def _e(value: object) -> str:

@@ -1,0 +1,113 @@
+"""``vulnmark watch``: minute-level alerts on new vulnerabilities (see
+:mod:`vulnmark.control.watch`)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from datetime import UTC, datetime
+from types import FrameType
+
+import click
+
+from vulnmark._time import stored
+from vulnmark.cli.app import EXIT_USAGE, App, fatal, pass_app
+from vulnmark.control import watch as _watch
+from vulnmark.deliver import SmtpNotifier, smtp_settings_from_env
+from vulnmark.sources.jira.settings import JiraSettings
+from vulnmark.sources.jira.sync import sync_and_record
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(watch)
+
+
+@click.command("watch")
+@click.option("--interval", default="5m", show_default=True, metavar="TIME",
+              help="Time between ticks: 30s, 5m, 1h.")
+@click.option("--once", is_flag=True, help="One tick, then exit (for cron or a timer).")
+@click.option("--max-ticks", type=click.IntRange(min=1), default=None,
+              help="Stop after this many ticks.")
+@click.option("--send/--no-send", default=True, show_default=True,
+              help="Email the alerts (--no-send: print them only).")
+@click.option("--to", "to", multiple=True, metavar="ADDR",
+              help="Recipient, overriding [alert] recipients and recipients (repeatable).")
+@pass_app
+def watch(app: App, interval: str, once: bool, max_ticks: int | None, send: bool,
+          to: tuple[str, ...]) -> None:
+    """Alert within minutes on tickets that newly need attention.
+
+    Every interval: an incremental Jira sync (with [source.jira]), then one email for every
+    ticket that newly became a vulnerability without a classification, got a class whose
+    deadline is [alert] max_deadline_hours or shorter (CRITICAL under ETSI), or became due
+    soon. Each ticket alerts once per reason; alerts are evidence records. The first tick on
+    a store takes what is there as known. SIGTERM or Ctrl-C stops it after the running tick.
+
+    \b
+    Example:
+      vulnmark watch --interval 5m --to soc@example.org
+      vulnmark watch --once --no-send
+    """
+    try:
+        every = _watch.parse_interval(interval)
+    except ValueError as e:
+        fatal(str(e), EXIT_USAGE)
+    config = app.config
+    recipients = to or config.alert.recipients or config.recipients
+    notifier = None
+    if send:
+        if not recipients:
+            fatal("no recipients: set [alert] recipients or recipients, or pass --to",
+                  EXIT_USAGE)
+        notifier = SmtpNotifier(smtp_settings_from_env(config.smtp, os.environ),
+                                os.environ.get("VULNMARK_SMTP_PASSWORD"))
+    store = app.store
+    sync = None
+    if config.jira is not None:
+        settings = JiraSettings.from_config(config.jira, os.environ)
+
+        def sync() -> object:
+            return sync_and_record(store, settings, full=False, at=datetime.now(UTC),
+                                   policy_digest=config.policy.digest())
+
+    stop = threading.Event()
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        threading.Thread(target=stop.set, daemon=True).start()
+
+    previous = signal.signal(signal.SIGTERM, on_signal)
+    ticks = 0
+    try:
+        while not stop.is_set():
+            started = time.monotonic()
+            now = (app.write_now if send else app.now) if app.now_text else datetime.now(UTC)
+            done = _watch.tick(store, config, notifier, recipients, now, sync=sync)
+            ticks += 1
+            _report(done, send)
+            if once or (max_ticks is not None and ticks >= max_ticks):
+                break
+            stop.wait(max(0.0, every.total_seconds() - (time.monotonic() - started)))
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _report(done: _watch.Tick, send: bool) -> None:
+    at = stored(done.at)
+    if done.first:
+        click.echo(f"{at}: first tick: {done.baseline} alert(s) taken as known (the daily "
+                   "report lists them); alerting on what comes next")
+    elif not done.alerts:
+        click.echo(f"{at}: nothing new")
+    for a in done.alerts:
+        click.echo(f"{at}: ALERT {a.ticket} {_watch.REASONS[a.reason]}"
+                   f" (class {a.classification or '-'})")
+    if done.delivery:
+        click.echo(f"{at}: sent {done.delivery.message_id}")
+    elif done.error:
+        click.echo(f"{at}: alert NOT delivered ({done.error}); retried next tick", err=True)
+    elif done.alerts and not send:
+        click.echo(f"{at}: not sent (--no-send)")
