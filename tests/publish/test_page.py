@@ -10,8 +10,8 @@ from html.parser import HTMLParser
 
 import pytest
 from markdown_it import MarkdownIt
+from publish_support import NOW
 
-from conftest import NOW
 from vulnmark.config.load import Config
 from vulnmark.config.policy import Policy
 from vulnmark.config.presets import PRESETS, preset

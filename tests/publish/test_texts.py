@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from publish_support import NOW
 
-from conftest import NOW
 from vulnmark.config.load import Config
 from vulnmark.config.presets import PRESETS, preset
 from vulnmark.publish import Lang, PageFormat, build_page
