@@ -330,6 +330,10 @@ class RunRecorded(Event):
     counts: dict[str, int]
     report_digest: str | None
     error: str | None = field(default=None, metadata={"omit": True})
+    bodies: dict[str, str] | None = field(default=None, metadata={"omit": True})
+    """The SHA-256 of each stored report body, by format: an edited body is named."""
+    status: str | None = field(default=None, metadata={"omit": True})
+    """The run row's delivery status when recorded (``pending``, ``not_sent`` …)."""
 
 
 @dataclass(frozen=True)
@@ -368,6 +372,23 @@ class PackExported(Event):
     files: int
     manifest_sha256: str
     head: str
+    signed_by: str | None = field(default=None, metadata={"omit": True})
+    """The signing key's id (SHA-256 of the raw Ed25519 public key); None: unsigned."""
+
+
+@dataclass(frozen=True)
+class IncidentChanged(Event):
+    """An incident created or changed, an action item added or changed, a report or update
+    recorded or posted (``vulnmark incident …``). ``effective`` and ``why`` say when a backdated
+    change took effect and why it was entered late; ``detail`` holds the new values."""
+
+    kind: ClassVar[str] = "incident"
+    incident: int
+    change: str
+    detail: dict[str, Any]
+    by: str | None = None
+    effective: str | None = field(default=None, metadata={"omit": True})
+    why: str | None = field(default=None, metadata={"omit": True})
 
 
 #: Every kind, by its stored name (``delivery`` has two shapes, told apart by ``status``).
@@ -376,7 +397,7 @@ KINDS: dict[str, type[Event]] = {
                         TicketResolved, Reclassified, LabelChanged, TicketsGone, JiraSynced,
                         BackfillApplied, OutcomeRecorded, PolicyChanged, PolicyPagePublished,
                         RunRecorded, ReportDelivered, PackExported, FindingDismissed,
-                        DismissalEnded, NoticeSent)}
+                        DismissalEnded, NoticeSent, IncidentChanged)}
 
 
 def read(record: Record) -> Event | None:
