@@ -62,7 +62,10 @@ SETTINGS: tuple[Setting, ...] = (
             example="vulnmark"),
     Setting("smtp.from", "vulnmark@localhost", "Sender address (env VULNMARK_REPORT_FROM).",
             set=True),
-    Setting("smtp.timeout", 30, "Seconds before an SMTP operation times out."),
+    Setting("smtp.timeout", 30, "Seconds before one SMTP network operation times out "
+            "(above 0, up to 600)."),
+    Setting("smtp.deadline", 300, "Most seconds one delivery attempt may take in all, however "
+            "slowly the server answers (above 0, up to 3600)."),
     Setting("smtp.retries", 3, "Delivery attempts before a report counts as undelivered.",
             set=True),
     Setting("smtp.backoff", 2.0,
@@ -97,7 +100,10 @@ SETTINGS: tuple[Setting, ...] = (
             example=100),
     Setting("source.jira.ca_bundle", None, "PEM file of a private CA; TLS is always verified.",
             example="/etc/vulnmark/private-ca.pem"),
-    Setting("source.jira.timeout", 30, "Seconds for every request."),
+    Setting("source.jira.timeout", 30, "Seconds for every request in all, however slowly "
+            "the server answers."),
+    Setting("source.jira.max_response_mb", 64, "The largest response read from Jira, in MiB "
+            "(decompressed); a larger one fails the sync instead of filling the memory."),
     Setting("source.jira.max_retries", 6,
             "Retries on 429/503/network errors (Retry-After honoured, else backoff+jitter)."),
     Setting("source.jira.overlap_minutes", 15,

@@ -107,6 +107,8 @@ class TicketsImported(UpsertEvent):
     file: str
     sha256: str | None = field(default=None, metadata={"omit": True})
     tickets: int | None = field(default=None, metadata={"omit": True})
+    truncated: tuple[str, ...] | None = field(default=None, metadata={"omit": True})
+    """The fields cut to their stored limit (``KEY title``, ``KEY comments[2]``), m1."""
 
 
 @dataclass(frozen=True)
