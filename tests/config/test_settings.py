@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from vulnmark.check.infer import _options as inference_options
-from vulnmark.config import intake, reach, sections
+from vulnmark.config import intake, publish, reach, sections
 from vulnmark.config.load import _TOP, from_mapping, load
 from vulnmark.config.outcomes import RULE_KEYS
 from vulnmark.config.presets import PRESETS, preset
@@ -29,7 +29,7 @@ def test_the_readme_table_is_generated_from_settings() -> None:
 
 @pytest.mark.parametrize("table", ["smtp", "source.jira", "schedule", "outcomes", "tracker",
                                    "dates", "labels", "classes.NAME", "inference", "report",
-                                   "reminders", "alert", "intake", ""])
+                                   "reminders", "alert", "publish", "intake", ""])
 def test_every_parser_knows_exactly_the_declared_keys(table: str) -> None:
     parsed = {
         "smtp": set(sections.SMTP_KEYS), "source.jira": set(sections.JIRA_KEYS),
@@ -39,10 +39,11 @@ def test_every_parser_knows_exactly_the_declared_keys(table: str) -> None:
         "inference": set(inference_options._KEYS),
         "report": set(reach.REPORT_KEYS),
         "reminders": set(reach.REMINDER_KEYS),
-        "alert": set(reach.ALERT_KEYS), "intake": set(intake.INTAKE_KEYS),
+        "alert": set(reach.ALERT_KEYS),
+        "publish": set(publish.KEYS), "intake": set(intake.INTAKE_KEYS),
         "": {k for k in _TOP if k not in ("labels", "classes", "smtp", "source", "dates",
                                           "tracker", "inference", "schedule", "outcomes",
-                                          "report", "reminders", "alert", "intake")},
+                                          "report", "reminders", "alert", "publish", "intake")},
     }[table]
     assert parsed == set(known_keys(table))
 

@@ -150,6 +150,23 @@ SETTINGS: tuple[Setting, ...] = (
             "Reason code given to an outcome inferred from a no_remediation resolution."),
     Setting("outcomes.required", True,
             "A resolved vulnerability without any outcome is a no_outcome finding."),
+    Setting("publish.url", None,
+            "Confluence site of the policy page (`vulnmark policy publish`): "
+            "https://…atlassian.net or your Data Center base URL. Not in the policy digest.",
+            example="https://example.atlassian.net"),
+    Setting("publish.flavour", "auto",
+            "cloud (/wiki/api/v2/pages), datacenter (/rest/api/content) or auto (cloud for "
+            "*.atlassian.net)."),
+    Setting("publish.space", None, "Key of the space the page lives in (to create it or find "
+            "it by title).", example="SEC"),
+    Setting("publish.page_id", None, "Id of the page to update; without it the page is found "
+            "by title in the space, or created.", example="123456"),
+    Setting("publish.parent_id", None, "Id of the parent page of a page created.",
+            example="654321"),
+    Setting("publish.title", "(the page title in its language)", "Title of the page.",
+            example="Marking vulnerability tickets"),
+    Setting("publish.lang", "en", "Language of the published page: en, hu, de or fr."),
+    Setting("publish.timeout", 30, "Seconds for every request to Confluence."),
     Setting("intake.vendors", [], "Watchlist: vendor names (CVE 5 affected, KEV, CPE vendor), "
             "case-insensitive.", example=["OpenSSL"]),
     Setting("intake.products", [], "Watchlist: product or vendor/product names, "
