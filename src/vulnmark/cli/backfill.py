@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from vulnmark._files import write_atomic
 from vulnmark.cli.app import (
     EXIT_EXTERNAL,
     App,
@@ -70,7 +71,7 @@ def backfill(app: App, fmt: str, output: Path | None, accept_file: Path | None, 
     if fmt in ("json", "csv"):
         text = _backfill.review_text(proposals, fmt)
         if output:
-            output.write_text(text, encoding="utf-8")
+            write_atomic(output, text)
             echo(f"wrote {len(proposals)} proposals to {output}", err=True)
         else:
             echo_data(text, nl=False)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from vulnmark._files import write_atomic
 from vulnmark.cli.app import App, echo, echo_data, pass_app, table
 from vulnmark.config.presets import PRESETS, preset
 from vulnmark.config.settings import template
@@ -49,7 +50,7 @@ def init(app: App, preset_name: str, output: Path | None, force: bool) -> None:
     if path.exists() and not force:
         raise click.UsageError(f"{path} exists; use --force to overwrite")
     app.creates_store = True
-    path.write_text(template(preset(preset_name)), encoding="utf-8")
+    write_atomic(path, template(preset(preset_name)))  # 0600, whole or not at all
     app.store  # noqa: B018 - creates and migrates the store
     echo(f"wrote {path} (preset {preset_name}); store {app.store.url} is ready")
 
@@ -80,9 +81,9 @@ def policy_show(app: App, fmt: str) -> None:
       vulnmark --config vulnmark.toml policy show --format json
     """
     cfg = app.config
-    p = cfg.policy
     # What a send would use: the environment overrides vulnmark.toml (newcomer report m3).
     smtp, origins = effective_smtp(cfg.smtp, os.environ)
+    p = cfg.policy
     if fmt == "json":
         data = asdict(p)
         data["inference"] = p.inference.mapping()

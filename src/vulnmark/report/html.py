@@ -12,10 +12,12 @@ from markupsafe import Markup
 
 from vulnmark.model import Finding
 from vulnmark.report.interface import (
+    INTAKE_TITLE,
     ReportFormatter,
     clean,
     confidence,
     health_summary,
+    intake_lines,
     labels,
     one_line,
     run_line,
@@ -113,4 +115,6 @@ class HtmlFormat(ReportFormatter):
             sections=sections,
             rows={s.number: _rows(report, s.findings) for s in sections},
             health_lines=health_summary(report),
+            intake=intake_lines(report),
+            INTAKE_TITLE=INTAKE_TITLE,
         ))

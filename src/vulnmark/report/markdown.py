@@ -11,10 +11,12 @@ import logging
 
 from vulnmark.model import Finding
 from vulnmark.report.interface import (
+    INTAKE_TITLE,
     ReportFormatter,
     clean,
     confidence,
     health_summary,
+    intake_lines,
     labels,
     one_line,
     run_line,
@@ -94,6 +96,10 @@ class MarkdownFormat(ReportFormatter):
                 ]
                 out += [self._finding(report, f) for f in section.findings]
             out.append("")
+        summary, items = intake_lines(report)
+        if summary:
+            out += [f"## {INTAKE_TITLE}", "", *(f"- {escape(line)}" for line in summary), "",
+                    *(f"- {escape(line)}" for line in items), ""]
         return clean("\n".join(out).rstrip() + "\n")  # the net under escape(): no control char
 
     def _finding(self, report: DailyReport, f: Finding) -> str:

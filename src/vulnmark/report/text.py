@@ -6,9 +6,11 @@ import logging
 
 from vulnmark.model import Finding
 from vulnmark.report.interface import (
+    INTAKE_TITLE,
     ReportFormatter,
     clean,
     health_summary,
+    intake_lines,
     one_line,
     run_line,
 )
@@ -49,6 +51,10 @@ class TextFormat(ReportFormatter):
             else:
                 out += self._findings(report, section)
             out.append("")
+        summary, items = intake_lines(report)
+        if summary:
+            out += [INTAKE_TITLE, "=" * len(INTAKE_TITLE), *summary,
+                    *(f"- {line}" for line in items), ""]
         # Every line is built from cleaned values; this is the net for whatever is added later
         # (a key, a class name, a configured policy name): no control character leaves here.
         return clean("\n".join(out).rstrip() + "\n")

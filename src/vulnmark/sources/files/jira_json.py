@@ -42,6 +42,7 @@ from vulnmark.sources.files.adf import adf_to_text
 from vulnmark.sources.interface import (
     JIRA_KEY,
     cap_text,
+    cap_ticket,
     check_key,
     check_labels,
     parse_time,
@@ -109,7 +110,7 @@ def ticket_from_jira(
     if discovery_field is not None and fields.get(discovery_field) is not None:
         discovered = parse_time(fields[discovery_field], what=key, field=discovery_field)
     resolution = _name(fields.get("resolution"), key, "resolution")
-    return Ticket(
+    return cap_ticket(Ticket(
         key=key,
         title=summary,
         created=parse_time(fields.get("created"), what=key, field="created"),
@@ -127,7 +128,7 @@ def ticket_from_jira(
         discovered=discovered,
         comments=_comments(fields.get("comment"), key),
         label_history=_label_history(issue.get("changelog"), key),
-    )
+    ))
 
 
 def _describe(issue: dict[str, object]) -> str:

@@ -33,6 +33,7 @@ from vulnmark.errors import InputError
 from vulnmark.model import Comment, LabelChange, Ticket
 from vulnmark.sources.interface import (
     cap_text,
+    cap_ticket,
     check_key,
     check_labels,
     parse_time,
@@ -115,7 +116,7 @@ def _ticket(obj: object) -> Ticket:
     title = obj.get("title")
     if not isinstance(title, str):
         raise InputError(f"{key}: title must be a string, got {type_name(title)}", field="title")
-    return Ticket(
+    return cap_ticket(Ticket(
         key=key,
         title=title,
         created=parse_time(obj.get("created"), what=key, field="created"),
@@ -135,7 +136,7 @@ def _ticket(obj: object) -> Ticket:
         label_history=tuple(
             _label_change(c, key, i) for i, c in enumerate(_list(obj, "label_history", key))
         ),
-    )
+    ))
 
 
 def _comment(obj: object, key: str, index: int) -> Comment:
