@@ -95,8 +95,11 @@ def check_key(key: object, *, syntax: re.Pattern[str] = FILE_KEY, what: str = ""
     if not isinstance(key, str) or not key:
         got = "an empty string" if key == "" else type_name(key)
         raise InputError(f"{prefix}{kind} must be a non-empty string, got {got}", field=field)
-    if len(key) > MAX_KEY_LENGTH or not syntax.fullmatch(key):
-        shown = ascii(key[:60]) + ("..." if len(key) > 60 else "")
+    shown = ascii(key[:60]) + ("..." if len(key) > 60 else "")
+    if len(key) > MAX_KEY_LENGTH:
+        raise InputError(f"{prefix}key {shown} is longer than {MAX_KEY_LENGTH} characters "
+                         f"({len(key)})", field=field)
+    if not syntax.fullmatch(key):
         raise InputError(f"{prefix}{shown} is not {kind} (like {example}: {syntax.pattern}, "
                          f"at most {MAX_KEY_LENGTH} characters)", field=field)
     return TicketKey(key)
