@@ -174,8 +174,8 @@ def check_no_credentials(url: str, where: str) -> None:
     netloc = urlsplit(url).netloc
     if "@" in netloc:
         shown = url.replace(netloc, "***@" + netloc.rpartition("@")[2], 1)
-        raise ConfigError(f"{where}: {shown!r} has credentials in it (user:password@); "
-                          "remove them: secrets come only from the environment")
+        raise ConfigError(f"{where}: credentials (user:password@) in {shown!r}: remove them; "
+                          "secrets come only from the environment")
 
 
 def check_jira_url(url: str) -> None:
