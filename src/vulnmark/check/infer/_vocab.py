@@ -95,6 +95,18 @@ def canonical_class(word: str) -> str | None:
     return best[1] if best else None
 
 
+#: The CVSS v3.x and v4.0 qualitative rating scale (base score ranges, inclusive), as
+#: :func:`severity_from_score` applies it; the policy page shows it per class.
+CVSS_RANGES: dict[str, tuple[float, float]] = {
+    "CRITICAL": (9.0, 10.0), "HIGH": (7.0, 8.9), "MEDIUM": (4.0, 6.9), "LOW": (0.1, 3.9),
+    "INFORMATIVE": (0.0, 0.0)}
+
+
+def cvss_range(class_name: str) -> tuple[float, float] | None:
+    """The CVSS v3.x/v4.0 base scores that rate as ``class_name`` (None: not on the scale)."""
+    return CVSS_RANGES.get(class_name)
+
+
 def severity_from_score(score: float, version: int) -> str:
     """The qualitative rating of a CVSS base score on the scale of its version.
 
