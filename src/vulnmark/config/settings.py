@@ -62,7 +62,10 @@ SETTINGS: tuple[Setting, ...] = (
             example="vulnmark"),
     Setting("smtp.from", "vulnmark@localhost", "Sender address (env VULNMARK_REPORT_FROM).",
             set=True),
-    Setting("smtp.timeout", 30, "Seconds before an SMTP operation times out."),
+    Setting("smtp.timeout", 30, "Seconds before one SMTP network operation times out "
+            "(above 0, up to 600)."),
+    Setting("smtp.deadline", 300, "Most seconds one delivery attempt may take in all, however "
+            "slowly the server answers (above 0, up to 3600)."),
     Setting("smtp.retries", 3, "Delivery attempts before a report counts as undelivered.",
             set=True),
     Setting("smtp.backoff", 2.0,
@@ -97,7 +100,10 @@ SETTINGS: tuple[Setting, ...] = (
             example=100),
     Setting("source.jira.ca_bundle", None, "PEM file of a private CA; TLS is always verified.",
             example="/etc/vulnmark/private-ca.pem"),
-    Setting("source.jira.timeout", 30, "Seconds for every request."),
+    Setting("source.jira.timeout", 30, "Seconds for every request in all, however slowly "
+            "the server answers."),
+    Setting("source.jira.max_response_mb", 64, "The largest response read from Jira, in MiB "
+            "(decompressed); a larger one fails the sync instead of filling the memory."),
     Setting("source.jira.max_retries", 6,
             "Retries on 429/503/network errors (Retry-After honoured, else backoff+jitter)."),
     Setting("source.jira.overlap_minutes", 15,
@@ -144,6 +150,58 @@ SETTINGS: tuple[Setting, ...] = (
             "Reason code given to an outcome inferred from a no_remediation resolution."),
     Setting("outcomes.required", True,
             "A resolved vulnerability without any outcome is a no_outcome finding."),
+    Setting("publish.url", None,
+            "Confluence site of the policy page (`vulnmark policy publish`): "
+            "https://…atlassian.net or your Data Center base URL. Not in the policy digest.",
+            example="https://example.atlassian.net"),
+    Setting("publish.flavour", "auto",
+            "cloud (/wiki/api/v2/pages), datacenter (/rest/api/content) or auto (cloud for "
+            "*.atlassian.net)."),
+    Setting("publish.space", None, "Key of the space the page lives in (to create it or find "
+            "it by title).", example="SEC"),
+    Setting("publish.page_id", None, "Id of the page to update; without it the page is found "
+            "by title in the space, or created.", example="123456"),
+    Setting("publish.parent_id", None, "Id of the parent page of a page created.",
+            example="654321"),
+    Setting("publish.title", "(the page title in its language)", "Title of the page.",
+            example="Marking vulnerability tickets"),
+    Setting("publish.lang", "en", "Language of the published page: en, hu, de or fr."),
+    Setting("publish.timeout", 30, "Seconds for every request to Confluence."),
+    Setting("intake.vendors", [], "Watchlist: vendor names (CVE 5 affected, KEV, CPE vendor), "
+            "case-insensitive.", example=["OpenSSL"]),
+    Setting("intake.products", [], "Watchlist: product or vendor/product names, "
+            "case-insensitive (_ counts as a space).", example=["nginx/nginx"]),
+    Setting("intake.cpe_prefixes", [], "Watchlist: CPE 2.3 name prefixes of affected "
+            "configurations.", example=["cpe:2.3:a:apache:http_server"]),
+    Setting("intake.packages", [], "Watchlist: package URLs without version or "
+            "Ecosystem/name (OSV).", example=["pkg:pypi/cryptography"]),
+    Setting("intake.keywords", [], "Watchlist: whole words or phrases in the title or "
+            "description, case-insensitive.", example=["PKCS#11"]),
+    Setting("intake.watch", [], "More watchlist entries, each with the keys above plus its own "
+            "name, owner (assignee) and labels ([[intake.watch]] tables).",
+            example=[{"name": "hsm", "vendors": ["Thales"], "owner": "pki-team",
+                      "labels": ["hsm"]}]),
+    Setting("intake.precedence", ["nvd", "cna", "adp", "osv"],
+            "Whose rating is a publication's original class, first found wins: nvd (the "
+            "NVD's Primary score), cna, adp, osv, secondary (other scorers)."),
+    Setting("intake.v2_rule", "ncssr-v1",
+            "A CVSS v2-only rating: ncssr-v1 (7.0 or more is CRITICAL) or nvd (the v2 scale, "
+            "7.0 or more is HIGH)."),
+    Setting("intake.unrated", "unclassified",
+            "A publication without a rating: unclassified (the ticket gets the vulnerability "
+            "label only, and the check reports it), skip, or a class to assume."),
+    Setting("intake.kev_min_class", "HIGH",
+            "A CVE in the CISA KEV catalog is at least this class (\"none\": no escalation); "
+            "its KEV dueDate is the assessment deadline when earlier."),
+    Setting("intake.clock_from", "published",
+            "The assessment clock starts at the publication (published) or when vulnmark "
+            "first saw it (first_seen)."),
+    Setting("intake.assessment_hours", {"CRITICAL": 24, "HIGH": 72, "MEDIUM": 168, "LOW": 720},
+            "Hours per class within which an intake ticket's impact must be assessed "
+            "(`vulnmark assess`); \"none\" for no clock."),
+    Setting("intake.nvd_url", "https://services.nvd.nist.gov/rest/json/cves/2.0",
+            "The NVD CVE API 2.0 endpoint `vulnmark intake run` reads without --from; the "
+            "API key only from VULNMARK_NVD_API_KEY."),
 )
 
 
@@ -159,7 +217,7 @@ def _shown(value: object) -> str:
         return "(none)"
     if isinstance(value, bool):
         return f"`{str(value).lower()}`"
-    if isinstance(value, list):
+    if isinstance(value, list | dict):
         return f"`{json.dumps(value, ensure_ascii=False)}`"
     return f"`{value}`"
 

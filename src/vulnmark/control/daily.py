@@ -23,6 +23,7 @@ from vulnmark.deliver import Attachment, Delivery, Notifier
 from vulnmark.errors import DeliveryFailed, NotifyError
 from vulnmark.evidence.chain import Verification
 from vulnmark.evidence.events import TicketsImported
+from vulnmark.intake.status import digest as intake_digest
 from vulnmark.report import DailyReport, ReportFormat, subject
 from vulnmark.report.mail import attachments, mail_bodies
 from vulnmark.sources.demo import sample_tickets
@@ -68,7 +69,8 @@ class DailyJob:
                                progress=self.progress, options=self.options)
         listed = scope.scoped(self.store, result.findings, now,
                               self.config.report.suspected_scope)
-        health = runs.control_health(self.store, policy, now, self.config.schedule)
+        health = runs.control_health(self.store, policy, now, self.config.schedule,
+                                     page_configured=self.config.publish is not None)
         if self.config.reminders.enabled:
             note = reminders.unreachable_note(
                 reminders.plan(self.store, self.config, listed.findings, now))
@@ -79,6 +81,7 @@ class DailyJob:
             vulnerabilities=result.vulnerabilities, by_class=result.by_class,
             findings=listed.findings, health=health,
             by_kind=result.by_kind, left_out=scope.left_out(listed, policy.timezone),
+            intake=intake_digest(self.store, policy, now),
         )
 
     def run(self, now: datetime) -> DailyRun:
