@@ -78,6 +78,7 @@ from vulnmark.cli import (  # noqa: E402  (the commands need cli)
     demo,
     dismissals,
     incident,
+    incident_fields,
     incident_posts,
     metrics,
     outcomes,
@@ -92,6 +93,6 @@ from vulnmark.cli import (  # noqa: E402  (the commands need cli)
 for _module in (setup, tickets, sync, checks, reporting, backfill, outcomes, dismissals,
                 metrics, schedule, watch, demo, incident):
     _module.register(cli)
-del incident_posts  # (its commands join the ``incident`` group when it is imported)
+del incident_fields, incident_posts  # (their commands join the ``incident`` group on import)
 
 __all__ = ["cli", "main"]

@@ -1,4 +1,5 @@
-"""``vulnmark incident update|timeline``: what is posted about an incident, and its timeline."""
+"""``vulnmark incident update|report|timeline``: what is posted about an incident, and its
+timeline."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from click.decorators import FC
 
 from vulnmark.cli.app import App, pass_app
 from vulnmark.cli.incident import DAY, INSTANT, by_option, incident, when, why_option
-from vulnmark.incident import service, status
+from vulnmark.incident import service, status, templates
 from vulnmark.model_incident import IncidentId, Post, TimelineEntry
 
 
@@ -101,3 +102,38 @@ def timeline_add(app: App, incident_id: int, text: str, at: datetime, by: str | 
                                                             key=lambda t: t.at))),
                  at=entry.at.isoformat(), text=entry.text)
     click.echo(f"incident {incident_id}: timeline {entry.at:%Y-%m-%d %H:%M} UTC")
+
+
+@incident.command("report")
+@click.argument("incident_id", type=int)
+@click.option("--template", type=click.Choice(templates.TEMPLATES), required=True,
+              help="preliminary, full, closure (IRG 3.2) or audit-v2 (IRG 2.0 Audit "
+                   "Incident Report).")
+@click.option("--date", "day", type=DAY, default=None,
+              help="The action items as of this day [default: today].")
+@record_option("report")
+@next_update_option
+@why_option
+@by_option
+@pass_app
+def incident_report(app: App, incident_id: int, template: str, day: date | None,
+                    record_: bool, next_update: date | None, why: str | None,
+                    by: str | None) -> None:
+    """Render a report in Markdown, ready to paste into Bugzilla: the template's headings and
+    bold field names, "N/A" where nothing is recorded. Recording a closure report (--record)
+    asks for closure: the incident then owes no more updates.
+
+    \b
+    Example:
+      vulnmark incident report 1 --template full
+      vulnmark incident report 1 --template closure --record
+    """
+    day = day or app.now.date()
+    if day > app.now.date():
+        raise click.BadParameter(f"{day} is after today ({app.now.date()})", param_hint="--date")
+    found = service.get(app.store, incident_id)
+    body = templates.render(template, found, day)
+    click.echo(body, nl=False)
+    if record_:
+        record(app, incident_id, "closure" if template == "closure" else "report", day,
+               template, body, next_update, by, why)

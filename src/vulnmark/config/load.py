@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from vulnmark.check.infer import validate_section
+from vulnmark.config.incident import IncidentSettings, parse_incident
 from vulnmark.config.outcomes import OutcomeRules, parse_rules
 from vulnmark.config.policy import ClassDef, InferenceTable, Policy, fold_label
 from vulnmark.config.presets import preset
@@ -61,6 +62,7 @@ class Config:
     report: ReportSettings = ReportSettings()
     alert: AlertSettings = AlertSettings()
     reminders: ReminderSettings = ReminderSettings()
+    incident: IncidentSettings = IncidentSettings()
     path: Path | None = None
     """The file it was read from (None: no file, the default preset)."""
 
@@ -70,7 +72,7 @@ class Config:
 
 
 _TOP = known_keys("") | {"labels", "classes", "smtp", "source", "dates", "tracker", "inference",
-                        "schedule", "outcomes", "report", "reminders", "alert"}
+                        "schedule", "outcomes", "report", "reminders", "alert", "incident"}
 MAX_HOURS = 24 * 366 * 10
 """The longest handling time or due-soon window accepted (ten years): longer ones are typos
 (1e300 would overflow every deadline)."""
@@ -170,6 +172,7 @@ def from_mapping(raw: Mapping[str, Any]) -> Config:
         report=parse_report(_table(raw, "report")),
         reminders=parse_reminders(_table(raw, "reminders")),
         alert=parse_alert(_table(raw, "alert")),
+        incident=parse_incident(_table(raw, "incident")),
     )
 
 

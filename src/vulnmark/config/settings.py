@@ -144,6 +144,13 @@ SETTINGS: tuple[Setting, ...] = (
             "Reason code given to an outcome inferred from a no_remediation resolution."),
     Setting("outcomes.required", True,
             "A resolved vulnerability without any outcome is a no_outcome finding."),
+    Setting("incident.fulfilment_months", 3,
+            "The non-conformity fulfilment report to the conformity assessment body and the "
+            "supervisory body is due this many months after the on-site audit."),
+    Setting("incident.bugzilla_url", None,
+            "Bugzilla site of `incident update --post` (API key only from "
+            "VULNMARK_BUGZILLA_API_KEY).", example="https://bugzilla.mozilla.org"),
+    Setting("incident.bugzilla_timeout", 30, "Seconds for every Bugzilla request."),
 )
 
 
