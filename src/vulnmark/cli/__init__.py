@@ -18,7 +18,8 @@ from vulnmark.cli.app import App, errors_to_exit_codes
 EPILOG = """\b
 Environment: VULNMARK_CONFIG, VULNMARK_DB, VULNMARK_NOW, VULNMARK_ALLOW_CLOCK_OVERRIDE,
 VULNMARK_SMTP_HOST, VULNMARK_SMTP_PORT, VULNMARK_SMTP_TLS, VULNMARK_SMTP_USER,
-VULNMARK_SMTP_PASSWORD, VULNMARK_REPORT_FROM, VULNMARK_LOGLEVEL, JIRA_EMAIL, JIRA_TOKEN, JIRA_PAT.
+VULNMARK_SMTP_PASSWORD, VULNMARK_REPORT_FROM, VULNMARK_SIGNING_KEY, VULNMARK_LOGLEVEL,
+JIRA_EMAIL, JIRA_TOKEN, JIRA_PAT.
 Exit codes: 0 ok, 1 findings (--fail-on), 2 usage/config/input error, 3 external failure.
 """
 
@@ -77,6 +78,7 @@ from vulnmark.cli import (  # noqa: E402  (the commands need cli)
     checks,
     demo,
     dismissals,
+    evidence,
     incident,
     incident_fields,
     incident_posts,
@@ -90,8 +92,8 @@ from vulnmark.cli import (  # noqa: E402  (the commands need cli)
     watch,
 )
 
-for _module in (setup, tickets, sync, checks, reporting, backfill, outcomes, dismissals,
-                metrics, schedule, watch, demo, incident):
+for _module in (setup, tickets, sync, checks, reporting, evidence, backfill, outcomes,
+                dismissals, metrics, schedule, watch, demo, incident):
     _module.register(cli)
 del incident_fields, incident_posts  # (their commands join the ``incident`` group on import)
 
