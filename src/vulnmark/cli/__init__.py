@@ -13,20 +13,20 @@ from pathlib import Path
 import click
 
 from vulnmark._version import __version__
-from vulnmark.cli.app import App, errors_to_exit_codes
+from vulnmark.cli.app import App, errors_to_exit_codes, fatal, unexpected_errors
 
 EPILOG = """\b
 Environment: VULNMARK_CONFIG, VULNMARK_DB, VULNMARK_NOW, VULNMARK_ALLOW_CLOCK_OVERRIDE,
 VULNMARK_SMTP_HOST, VULNMARK_SMTP_PORT, VULNMARK_SMTP_TLS, VULNMARK_SMTP_USER,
 VULNMARK_SMTP_PASSWORD, VULNMARK_REPORT_FROM, VULNMARK_SIGNING_KEY, VULNMARK_LOGLEVEL,
-JIRA_EMAIL, JIRA_TOKEN, JIRA_PAT.
+JIRA_EMAIL, JIRA_TOKEN, JIRA_PAT, VULNMARK_CONFLUENCE_USER, VULNMARK_CONFLUENCE_TOKEN.
 Exit codes: 0 ok, 1 findings (--fail-on), 2 usage/config/input error, 3 external failure.
 """
 
 
 class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> object:
-        with errors_to_exit_codes():
+        with unexpected_errors(), errors_to_exit_codes():
             try:
                 return super().invoke(ctx)
             finally:
@@ -58,6 +58,14 @@ def cli(ctx: click.Context, config_path: Path | None, db_url: str, now_text: str
       vulnmark check --fail-on unclassified
       vulnmark report daily --send --to mso@example.org
     """
+    try:
+        os.getcwd()
+    except OSError:
+        fatal("the working directory no longer exists (was it deleted?): cd to an existing "
+              "directory, or give --db and --config as absolute paths")
+    # Everything vulnmark creates (the store and its -wal/-shm files, reports, packs, the
+    # config) is private: 0600 files, 0700 folders (m12).
+    os.umask(0o077)
     level = os.environ.get("VULNMARK_LOGLEVEL") or ("DEBUG" if verbose > 1 else
                                                      "INFO" if verbose else "WARNING")
     logging.basicConfig(level=level.upper(), format="vulnmark: %(levelname)s: %(message)s")
@@ -84,6 +92,7 @@ from vulnmark.cli import (  # noqa: E402  (the commands need cli)
     incident_posts,
     metrics,
     outcomes,
+    publish,
     reporting,
     schedule,
     setup,
@@ -92,7 +101,7 @@ from vulnmark.cli import (  # noqa: E402  (the commands need cli)
     watch,
 )
 
-for _module in (setup, tickets, sync, checks, reporting, evidence, backfill, outcomes,
+for _module in (setup, publish, tickets, sync, checks, reporting, evidence, backfill, outcomes,
                 dismissals, metrics, schedule, watch, demo, incident):
     _module.register(cli)
 del incident_fields, incident_posts  # (their commands join the ``incident`` group on import)
