@@ -12,6 +12,7 @@ import click
 from vulnmark._time import iso
 from vulnmark.cli.app import EXIT_FINDINGS, App, pass_app, table
 from vulnmark.cli.incident import DAY, by_option, incident, when
+from vulnmark.errors import IncidentError
 from vulnmark.incident import service
 from vulnmark.incident.obligations import STATES, obligations
 from vulnmark.incident.templates import FIELDS
@@ -25,30 +26,45 @@ from vulnmark.model_incident import (
 )
 from vulnmark.report.interface import one_line
 
+#: Fields of the incident itself that ``incident set`` also takes.
+OWN_FIELDS = ("bug", "ccadb_id")
+
 
 @incident.command("set")
 @click.argument("incident_id", type=int)
-@click.argument("field", type=click.Choice(sorted(FIELDS)))
+@click.argument("field", type=click.Choice(sorted([*FIELDS, *OWN_FIELDS])))
 @click.argument("value")
 @by_option
 @pass_app
 def incident_set(app: App, incident_id: int, field: str, value: str, by: str | None) -> None:
-    """Set a narrative field of the reports (an empty VALUE clears it: the report says N/A).
+    """Set a narrative field of the reports (an empty VALUE clears it: the report says N/A),
+    or the incident's Bugzilla bug or CCADB id.
 
     \b
     Example:
       vulnmark incident set 1 description "A HIGH vulnerability's class was only in a comment."
       vulnmark incident set 1 total_certificates 0
+      vulnmark incident set 1 bug 1863375
     """
     text = value.strip()
 
     def apply(i: Incident) -> Incident:
+        if field == "bug":
+            if not text.isdigit() or int(text) < 1:
+                raise IncidentError(f"bug {value!r}: a Bugzilla bug id is a positive number")
+            return replace(i, bug=int(text))
+        if field == "ccadb_id":
+            if not service.CCADB_ID.fullmatch(text):
+                raise IncidentError(f"ccadb_id {value!r}: expected \"A\" and 6 digits "
+                                    "(A000123)")
+            return replace(i, ccadb_id=text)
         fields = {k: v for k, v in i.fields.items() if k != field}
         return replace(i, fields={**fields, field: text} if text else fields)
 
     service.edit(app.store, IncidentId(incident_id), when(app, by), "field_set", apply,
                  field=field, value=text)
-    click.echo(f"incident {incident_id}: {FIELDS[field]} {'set' if text else 'cleared'}")
+    name = FIELDS.get(field, field)
+    click.echo(f"incident {incident_id}: {name} {'set' if text else 'cleared'}")
 
 
 @incident.group("factor")
