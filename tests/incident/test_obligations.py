@@ -136,3 +136,18 @@ def test_the_fulfilment_months_come_from_the_config(story: tuple[Cli, str]) -> N
     cfg.write_text("[incident]\nfulfilment_months = 0\n", encoding="utf-8")
     r = vm("incident", "due", config=cfg)
     assert r.exit_code == 2 and "incident.fulfilment_months" in r.output + r.stderr
+
+
+def test_the_daily_report_shows_what_is_overdue_or_due_soon(story: tuple[Cli, str]) -> None:
+    vm, incident = story
+    vm.ok("incident", "update", incident, "--date", "2023-11-21", "--record", *WHY)
+    text = vm.ok("report", "daily", now="2023-11-29T08:00:00Z").output
+    assert ("Incident 1 Findings in 2023 Audit: Next status update overdue (due 2023-11-29 "
+            "00:00 UTC); IRG 2.0: weekly, after the post of 2023-11-21") in text
+    assert "MOZILLA INCIDENT REPORT overdue" in text
+    assert "JIRA AUTOMATIC REPORT due soon" not in text  # due 2023-11-30: still open
+    md = vm.ok("report", "daily", "--format", "md", now="2023-11-30T08:00:00Z").output
+    assert "JIRA AUTOMATIC REPORT due soon" not in md  # done on 2023-11-29
+    data = json.loads(vm.ok("report", "daily", "--format", "json",
+                            now="2023-11-29T08:00:00Z").output)
+    assert any("Next status update overdue" in n for n in data["health"]["notes"])

@@ -155,3 +155,19 @@ def _findings(incident: Incident, today: date, months: int) -> Iterable[Owed]:
             yield ("fulfilment", f"Non-conformity fulfilment report for {name}",
                    end_of(add_months(f.audit_end, months)),
                    f"{months} months after the on-site audit ({f.audit_end})")
+
+
+def report_notes(incidents: Iterable[Incident], now: datetime, *, due_soon_hours: int = 24,
+                 fulfilment_months: int = 3) -> tuple[str, ...]:
+    """The lines of the daily report about incidents: every obligation overdue or due soon,
+    and every incident ready for closure (``vulnmark incident due`` lists them all)."""
+    lines = []
+    for incident in incidents:
+        for o in obligations(incident, now, due_soon_hours=due_soon_hours,
+                             fulfilment_months=fulfilment_months):
+            if o.state == "open":
+                continue
+            when = f" (due {o.due_at:%Y-%m-%d %H:%M} UTC)" if o.due_at else ""
+            lines.append(f"Incident {incident.id} {incident.title}: {o.subject} "
+                         f"{o.state.replace('_', ' ')}{when}; {o.rule}")
+    return tuple(lines)
