@@ -19,7 +19,8 @@ EPILOG = """\b
 Environment: VULNMARK_CONFIG, VULNMARK_DB, VULNMARK_NOW, VULNMARK_ALLOW_CLOCK_OVERRIDE,
 VULNMARK_SMTP_HOST, VULNMARK_SMTP_PORT, VULNMARK_SMTP_TLS, VULNMARK_SMTP_USER,
 VULNMARK_SMTP_PASSWORD, VULNMARK_REPORT_FROM, VULNMARK_SIGNING_KEY, VULNMARK_LOGLEVEL,
-JIRA_EMAIL, JIRA_TOKEN, JIRA_PAT, VULNMARK_CONFLUENCE_USER, VULNMARK_CONFLUENCE_TOKEN.
+JIRA_EMAIL, JIRA_TOKEN, JIRA_PAT, VULNMARK_CONFLUENCE_USER, VULNMARK_CONFLUENCE_TOKEN,
+VULNMARK_NVD_API_KEY.
 Exit codes: 0 ok, 1 findings (--fail-on), 2 usage/config/input error, 3 external failure.
 """
 
@@ -89,6 +90,7 @@ from vulnmark.cli import (  # noqa: E402  (the commands need cli)
     evidence,
     incident,
     incident_posts,
+    intake,
     metrics,
     outcomes,
     publish,
@@ -101,7 +103,7 @@ from vulnmark.cli import (  # noqa: E402  (the commands need cli)
 )
 
 for _module in (setup, publish, tickets, sync, checks, reporting, evidence, backfill, outcomes,
-                dismissals, metrics, schedule, watch, demo, incident):
+                dismissals, metrics, schedule, watch, demo, incident, intake):
     _module.register(cli)
 del incident_posts  # (its commands join the ``incident`` group when it is imported)
 

@@ -11,7 +11,8 @@ from vulnmark.errors import ConfigError
 
 
 def test_public_api() -> None:
-    assert sorted(exported) == ["cvss_range", "read", "validate_section"]
+    assert sorted(exported) == ["cvss_range", "read", "severity_from_score", "validate_section",
+                                "vector_class"]
 
 
 def test_valid_sections() -> None:
