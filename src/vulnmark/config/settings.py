@@ -82,6 +82,12 @@ SETTINGS: tuple[Setting, ...] = (
             "Your own phrasings: a list of {regex, class} tables; a match states that class "
             "(case-insensitive), e.g. {regex = \"kockázat: magas\", class = \"HIGH\"}.",
             example=[{"regex": "kockázat: magas", "class": "HIGH"}]),
+    Setting("inference.scales", {},
+            "How a class word is read, overriding the built-in scales (CVSS; Mozilla, Microsoft "
+            "and Red Hat moderate/important; VulDB problematic = MEDIUM; the Hungarian, German "
+            "and French words): a table word = class, e.g. {problematic = \"LOW\"}. A key "
+            "matches the class words that start with it.",
+            example={"problematic": "LOW"}),
     Setting("inference.priority_is_severity", False,
             "Read the Jira priority (High, Critical…) as a severity statement (weakest "
             "evidence). Off by default: a priority is not a classification."),
