@@ -326,7 +326,8 @@ def test_a_day_without_a_report_run_is_shown(vm: Cli) -> None:
     assert "2026-11-26" in text
     data = json.loads(vm.ok("report", "daily", "--format", "json",
                             now="2026-11-27T08:00:00Z").stdout)
-    assert data["health"]["missed_days"] == ["2026-11-26"]
+    # previews (no --send) do not cover their day either: only a delivered report does
+    assert data["health"]["missed_days"] == ["2026-11-24", "2026-11-25", "2026-11-26"]
     assert data["health"]["ok"] is False
 
 

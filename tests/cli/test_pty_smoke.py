@@ -155,6 +155,7 @@ INVOCATIONS: list[tuple[tuple[str, ...], list[str], set[int], str]] = [
     (("report", "daily"), ["--send"], {0}, "report"),
     (("report", "remind"), ["--dry-run"], {0}, "reminder"),
     (("schedule",), ["--once"], {0}, "Z: "),
+    (("report", "resend"), ["1"], {0, 2}, "run 1"),  # run 1 may be a check run (exit 2)
     (("watch",), ["--once", "--no-send"], {0}, "first tick"),
     (("runs",), [], {0}, "report"),
     (("metrics",), ["--from", TODAY, "--to", TODAY], {0}, "classified"),
