@@ -108,6 +108,14 @@ def runs(vm: Cli) -> list[dict[str, Any]]:
     return data
 
 
+@pytest.mark.parametrize("limit", ["0", "-1"])
+def test_runs_refuses_a_limit_below_one(vm: Cli, limit: str) -> None:
+    """SQLite reads LIMIT -1 as no limit: the option names its range instead."""
+    result = vm("runs", "--limit", limit)
+    assert result.exit_code == 2
+    assert "--limit" in result.stderr and "x>=1" in result.stderr
+
+
 @pytest.fixture
 def hostile(vm: Cli) -> Cli:
     vm.ok("ticket", "new", "--title", SCRIPT, "--label", "Vulnerability", "--by", "ann")

@@ -88,6 +88,8 @@ def test_import_refuses_now(overdue: Cli, tmp_path: Path) -> None:
     src.write_text(json.dumps({"key": "N-1", "title": "t", "created": CREATED}) + "\n")
     r = overdue("import", str(src))
     assert r.exit_code == 2 and "VULNMARK_ALLOW_CLOCK_OVERRIDE" in r.stderr
+    # import has no --effective: the refusal does not send the user to an option it lacks
+    assert "--effective" not in r.stderr and "without --now" in r.stderr
 
 
 @pytest.mark.parametrize("args", [

@@ -23,6 +23,8 @@ from vulnmark.deliver import Attachment, Delivery, Notifier
 from vulnmark.errors import DeliveryFailed, NotifyError
 from vulnmark.evidence.chain import Verification
 from vulnmark.evidence.events import TicketsImported
+from vulnmark.incident.obligations import report_notes
+from vulnmark.incident.service import all_incidents
 from vulnmark.intake.status import digest as intake_digest
 from vulnmark.report import DailyReport, ReportFormat, subject
 from vulnmark.report.mail import attachments, mail_bodies
@@ -76,6 +78,11 @@ class DailyJob:
                 reminders.plan(self.store, self.config, listed.findings, now))
             if note:
                 health = replace(health, notes=(*health.notes, note))
+        incident_notes = report_notes(
+            all_incidents(self.store), now, due_soon_hours=int(policy.due_soon_hours),
+            fulfilment_months=self.config.incident.fulfilment_months)
+        if incident_notes:
+            health = replace(health, notes=(*health.notes, *incident_notes))
         return DailyReport.from_policy(
             policy, generated_at=now, tickets=result.tickets,
             vulnerabilities=result.vulnerabilities, by_class=result.by_class,
