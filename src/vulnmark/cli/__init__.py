@@ -26,7 +26,7 @@ Environment: VULNMARK_CONFIG, VULNMARK_DB, VULNMARK_NOW, VULNMARK_ALLOW_CLOCK_OV
 VULNMARK_SMTP_HOST, VULNMARK_SMTP_PORT, VULNMARK_SMTP_TLS, VULNMARK_SMTP_USER,
 VULNMARK_SMTP_PASSWORD, VULNMARK_REPORT_FROM, VULNMARK_SIGNING_KEY, VULNMARK_LOGLEVEL,
 JIRA_EMAIL, JIRA_TOKEN, JIRA_PAT, VULNMARK_CONFLUENCE_USER, VULNMARK_CONFLUENCE_TOKEN,
-VULNMARK_NVD_API_KEY.
+VULNMARK_NVD_API_KEY, VULNMARK_BUGZILLA_API_KEY.
 Exit codes: 0 ok, 1 findings (--fail-on), 2 usage/config/input error, 3 external failure.
 """
 
@@ -97,6 +97,7 @@ from vulnmark.cli import (  # noqa: E402  (the commands need cli)
     dismissals,
     evidence,
     incident,
+    incident_fields,
     incident_posts,
     intake,
     metrics,
@@ -113,6 +114,6 @@ from vulnmark.cli import (  # noqa: E402  (the commands need cli)
 for _module in (setup, publish, tickets, sync, checks, reporting, evidence, backfill, outcomes,
                 dismissals, metrics, schedule, watch, demo, incident, intake):
     _module.register(cli)
-del incident_posts  # (its commands join the ``incident`` group when it is imported)
+del incident_fields, incident_posts  # (their commands join the ``incident`` group on import)
 
 __all__ = ["cli", "main"]
