@@ -11,15 +11,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from vulnmark.config.load import Config
-from vulnmark.config.load import load as load_config
-from vulnmark.config.policy import Policy
 from vulnmark.errors import ExternalError, VulnmarkError
-from vulnmark.store import Store
+
+if TYPE_CHECKING:  # imported when used: `vulnmark --version` and --help start fast
+    from vulnmark.config.load import Config
+    from vulnmark.config.policy import Policy
+    from vulnmark.store import Store
 
 logger = logging.getLogger("vulnmark")
 
@@ -48,6 +49,7 @@ class App:
     @cached_property
     def config(self) -> Config:
         """vulnmark.toml, parsed and checked (every table: a typo stops every command)."""
+        from vulnmark.config.load import load as load_config
         return load_config(self.config_path, required=self.config_explicit)
 
     @property
@@ -82,6 +84,7 @@ class App:
             # An invalid configuration stops every command that touches the store (exit 2),
             # not only those that evaluate: nothing is written under a policy nobody checked.
             self.config  # noqa: B018
+            from vulnmark.store import Store
             self._store = Store.open(self.db_url, create=self.creates_store)
         return self._store
 
