@@ -95,11 +95,13 @@ class _Group(click.Group):
               help="Evaluation instant of read commands, for reproducible reports (default: "
                    "the clock); write commands refuse it unless "
                    "VULNMARK_ALLOW_CLOCK_OVERRIDE=1 (demos, tests).")
+@click.option("--no-color", "no_color", is_flag=True,
+              help="No colour on a terminal (as with NO_COLOR set).")
 @click.option("-v", "--verbose", count=True, help="More logging (-vv for debug).")
 @click.version_option(__version__, prog_name="vulnmark")
 @click.pass_context
 def cli(ctx: click.Context, config_path: Path | None, db_url: str, now_text: str | None,
-        verbose: int) -> None:
+        no_color: bool, verbose: int) -> None:
     """Keep every vulnerability ticket machine-classified and prove the control ran.
 
     \b
@@ -108,6 +110,8 @@ def cli(ctx: click.Context, config_path: Path | None, db_url: str, now_text: str
       vulnmark check --fail-on unclassified
       vulnmark report daily --send --to mso@example.org
     """
+    if no_color:
+        os.environ["NO_COLOR"] = "1"
     level = os.environ.get("VULNMARK_LOGLEVEL") or ("DEBUG" if verbose > 1 else
                                                      "INFO" if verbose else "WARNING")
     logging.basicConfig(level=level.upper(), format="vulnmark: %(levelname)s: %(message)s")

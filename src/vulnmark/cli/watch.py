@@ -13,7 +13,7 @@ from types import FrameType
 import click
 
 from vulnmark._time import stored
-from vulnmark.cli.app import EXIT_USAGE, App, fatal, pass_app
+from vulnmark.cli.app import EXIT_USAGE, App, colour_on, fatal, pass_app
 from vulnmark.control import watch as _watch
 from vulnmark.deliver import SmtpNotifier, smtp_settings_from_env
 from vulnmark.sources.jira.settings import JiraSettings
@@ -103,7 +103,8 @@ def _report(done: _watch.Tick, send: bool) -> None:
     elif not done.alerts:
         click.echo(f"{at}: nothing new")
     for a in done.alerts:
-        click.echo(f"{at}: ALERT {a.ticket} {_watch.REASONS[a.reason]}"
+        alert = click.style("ALERT", fg="red", bold=True) if colour_on() else "ALERT"
+        click.echo(f"{at}: {alert} {a.ticket} {_watch.REASONS[a.reason]}"
                    f" (class {a.classification or '-'})")
     if done.delivery:
         click.echo(f"{at}: sent {done.delivery.message_id}")
