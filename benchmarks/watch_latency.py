@@ -104,7 +104,14 @@ def main() -> None:
             r1, c1 = requests(url), cpu_of(watcher.pid)
             idle_ticks = 2
             rng = random.Random(7)
-            keys = [f"VULN-{rng.randrange(1, args.issues)}" for _ in range(args.alerts)]
+            keys: list[str] = []
+            while len(keys) < args.alerts:  # issues without any label (none alerted already)
+                key = f"VULN-{rng.randrange(1, args.issues)}"
+                got = httpx.get(f"{url}/rest/api/3/issue/{key}", params={"fields": "labels"},
+                                auth=("bench@example.org", "t"))
+                if got.status_code == 200 and not got.json()["fields"].get("labels") \
+                        and key not in keys:
+                    keys.append(key)
             latencies = []
             for key in keys:
                 time.sleep(rng.uniform(0, args.interval))

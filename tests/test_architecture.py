@@ -40,8 +40,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("vulnmark.check", "vulnmark.report", "vulnmark.deliver", "vulnmark.evidence.pack"),
     ("vulnmark.sources", "vulnmark.store"),
     ("vulnmark.config", "vulnmark.evidence", "vulnmark.check.infer"),
-    ("vulnmark.model", "vulnmark.errors", "vulnmark._time", "vulnmark._csv",
-     "vulnmark._version"),
+    ("vulnmark.model", "vulnmark.model_incident", "vulnmark.errors", "vulnmark._time",
+     "vulnmark._csv", "vulnmark._version"),
 )
 
 

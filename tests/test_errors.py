@@ -25,8 +25,9 @@ def test_every_error_is_a_vulnmark_error() -> None:
 def test_the_external_errors() -> None:
     external = {c.__name__ for m in (errors, jira_settings, jira_webhook) for c in _classes(m)
                 if issubclass(c, ExternalError) and c is not ExternalError}
-    assert external == {"StoreUnavailable", "DeliveryFailed", "JiraError", "JiraAuthError",
-                        "JiraUnavailable", "JiraHTTPError", "JiraNotFound", "JiraResponseError"}
+    assert external == {"StoreUnavailable", "DeliveryFailed", "BugzillaError", "JiraError",
+                        "JiraAuthError", "JiraUnavailable", "JiraHTTPError", "JiraNotFound",
+                        "JiraResponseError"}
 
 
 def test_the_tree_is_drawn_in_the_docstring() -> None:

@@ -19,6 +19,8 @@ key at fault and never contain a secret. Only the CLI turns them into exit codes
     │   └── DeliveryFailed       the mail server refused or could not be reached (external)
     ├── ReportError              a report cannot be built or rendered
     ├── OutcomeError             an outcome or reclassification cannot be recorded
+    ├── IncidentError            an incident, action item or update is invalid or unknown
+    │   └── BugzillaError        Bugzilla refused or could not be reached          (external)
     ├── DismissError             a dismissal cannot be recorded or ended
     └── PackError                an evidence pack cannot be written or read
     ExternalError                an external system failed (a second base of the three above)
@@ -27,10 +29,12 @@ key at fault and never contain a secret. Only the CLI turns them into exit codes
 from __future__ import annotations
 
 __all__ = [
+    "BugzillaError",
     "ConfigError",
     "DeliveryFailed",
     "DismissError",
     "ExternalError",
+    "IncidentError",
     "InputError",
     "NotifyError",
     "OutcomeError",
@@ -137,6 +141,15 @@ class ReportError(VulnmarkError):
 
 class OutcomeError(VulnmarkError):
     """An outcome or reclassification cannot be recorded; the message says why."""
+
+
+class IncidentError(VulnmarkError):
+    """An incident, action item, finding or update is invalid or unknown; the message says
+    which (and the option or field at fault)."""
+
+
+class BugzillaError(IncidentError, ExternalError):
+    """Bugzilla refused a request or could not be reached; never contains the API key."""
 
 
 class PackError(VulnmarkError):

@@ -63,6 +63,11 @@ CONTRACT = [
      "dismissal_end", {"ticket", "kind", "why", "by"}),
     (ev.NoticeSent("alert", ("T-1",), ("short_deadline",), ("soc@x",), "<m@x>", ()),
      "notice", {"channel", "tickets", "reasons", "recipients", "message_id", "copied"}),
+    (ev.IncidentChanged(1, "action_added", {"item": 1, "due": "2023-11-30"}, "mso"),
+     "incident", {"incident", "change", "detail", "by"}),
+    (ev.IncidentChanged(1, "action_changed", {"item": 1, "status": "DONE"}, "mso",
+                        effective="2023-11-29", why="entered from the 2023 report"),
+     "incident", {"incident", "change", "detail", "by", "effective", "why"}),
 ]
 
 

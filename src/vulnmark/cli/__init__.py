@@ -43,6 +43,8 @@ class _Group(click.Group):
         if module not in self.loaded:
             self.loaded.add(module)
             import_module(f"vulnmark.cli.{module}").register(self)
+            for companion in _index.COMPANIONS.get(module, ()):
+                import_module(f"vulnmark.cli.{companion}")
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(self.commands) | set(_index.INDEX))

@@ -10,7 +10,10 @@ import json
 #: The modules of vulnmark.cli whose ``register(cli)`` adds commands. They are imported when
 #: one of their commands runs, so `vulnmark --version`, `--help` and completion start fast.
 MODULES: tuple[str, ...] = ("setup", "tickets", "sync", "checks", "reporting", "backfill",
-                            "outcomes", "dismissals", "metrics", "schedule", "watch", "demo")
+                            "outcomes", "dismissals", "metrics", "schedule", "watch", "demo",
+                            "incident")
+#: Modules that add subcommands to another module's group when imported.
+COMPANIONS: dict[str, tuple[str, ...]] = {"incident": ("incident_posts",)}
 
 INDEX: dict[str, tuple[str, str]] = {
     "backfill": ("backfill",
@@ -25,6 +28,8 @@ INDEX: dict[str, tuple[str, str]] = {
         "Verify and export the hash-chained evidence log."),
     "import": ("tickets",
         "Import Jira REST JSON (v2 or v3, search responses, issues, lists) or JSON Lines."),
+    "incident": ("incident",
+        "CCADB incidents and audit findings: action items, status updates, reports, deadlines."),
     "init": ("setup",
         "Write a commented vulnmark.toml for a preset and create the store."),
     "jql": ("checks",
@@ -67,6 +72,8 @@ def build() -> dict[str, tuple[str, str]]:
     for module in MODULES:
         group = click.Group()
         import_module(f"vulnmark.cli.{module}").register(group)
+        for companion in COMPANIONS.get(module, ()):
+            import_module(f"vulnmark.cli.{companion}")
         for name, command in group.commands.items():
             text = inspect.cleandoc(command.short_help or command.help or "")
             out[name] = (module, text.split("\n\n")[0].replace("\n", " ").replace("\b", "")

@@ -350,13 +350,28 @@ class PackExported(Event):
     head: str
 
 
+@dataclass(frozen=True)
+class IncidentChanged(Event):
+    """An incident created or changed, an action item added or changed, a report or update
+    recorded or posted (``vulnmark incident …``). ``effective`` and ``why`` say when a backdated
+    change took effect and why it was entered late; ``detail`` holds the new values."""
+
+    kind: ClassVar[str] = "incident"
+    incident: int
+    change: str
+    detail: dict[str, Any]
+    by: str | None = None
+    effective: str | None = field(default=None, metadata={"omit": True})
+    why: str | None = field(default=None, metadata={"omit": True})
+
+
 #: Every kind, by its stored name (``delivery`` has two shapes, told apart by ``status``).
 KINDS: dict[str, type[Event]] = {
     k.kind: k for k in (TicketsImported, TicketCreated, TicketRelabelled, TicketCommented,
                         TicketResolved, Reclassified, LabelChanged, TicketsGone, JiraSynced,
                         BackfillApplied, OutcomeRecorded, PolicyChanged, RunRecorded,
                         ReportDelivered, PackExported, FindingDismissed,
-                        DismissalEnded, NoticeSent)}
+                        DismissalEnded, NoticeSent, IncidentChanged)}
 
 
 def read(record: Record) -> Event | None:

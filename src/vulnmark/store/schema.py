@@ -206,3 +206,67 @@ notices = Table(
 """Alerts (``vulnmark watch``) and reminders sent: one alert per ticket and reason, one
 reminder per author and day."""
 Index("ix_notices_ticket", notices.c.channel, notices.c.ticket_key, notices.c.reason)
+
+# -- incidents (0007): see vulnmark.model_incident ----------------------------------------------
+
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("title", Text, nullable=False),
+    Column("ca_owner", Text, nullable=False),
+    Column("source", String(32), nullable=False),
+    Column("opened", String(10), nullable=False),
+    Column("ccadb_id", String(16)),
+    Column("aware_at", TS),
+    Column("bug", Integer),
+    Column("details", Text, nullable=False, server_default="{}"),
+    Column("recorded_at", TS, nullable=False),
+)
+"""``details``: JSON of the narrative parts (policies, fields, findings, timeline, factors,
+lessons, related incidents), small and always read and written whole."""
+
+incident_actions = Table(
+    "incident_actions",
+    metadata,
+    Column("incident_id", Integer, ForeignKey("incidents.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("number", Integer, primary_key=True, autoincrement=False),
+    Column("title", Text, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("root_causes", Text, nullable=False, server_default=""),
+    Column("criteria", Text, nullable=False, server_default=""),
+    Column("control", String(64)),
+)
+
+incident_action_changes = Table(
+    "incident_action_changes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("incident_id", Integer, nullable=False),
+    Column("number", Integer, nullable=False),
+    Column("effective", String(10), nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("due", String(10), nullable=False),
+    Column("note", Text, nullable=False, server_default=""),
+    Column("why", Text),
+    Column("by", String(255)),
+    Column("recorded_at", TS, nullable=False),
+)
+Index("ix_incident_action_changes_item", incident_action_changes.c.incident_id,
+      incident_action_changes.c.number)
+
+incident_posts = Table(
+    "incident_posts",
+    metadata,
+    Column("incident_id", Integer, ForeignKey("incidents.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("number", Integer, primary_key=True, autoincrement=False),
+    Column("kind", String(16), nullable=False),
+    Column("day", String(10), nullable=False),
+    Column("template", String(32), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("next_update", String(10)),
+    Column("comment_id", Integer),
+    Column("recorded_at", TS, nullable=False),
+)
