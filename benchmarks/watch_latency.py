@@ -105,12 +105,14 @@ def main() -> None:
             idle_ticks = 2
             rng = random.Random(7)
             keys: list[str] = []
-            while len(keys) < args.alerts:  # issues without any label (none alerted already)
+            while len(keys) < args.alerts:  # open issues without any label (none alerted yet)
                 key = f"VULN-{rng.randrange(1, args.issues)}"
-                got = httpx.get(f"{url}/rest/api/3/issue/{key}", params={"fields": "labels"},
+                got = httpx.get(f"{url}/rest/api/3/issue/{key}",
+                                params={"fields": "labels,resolutiondate"},
                                 auth=("bench@example.org", "t"))
-                if got.status_code == 200 and not got.json()["fields"].get("labels") \
-                        and key not in keys:
+                fields = got.json().get("fields", {}) if got.status_code == 200 else None
+                if fields is not None and not fields.get("labels") \
+                        and not fields.get("resolutiondate") and key not in keys:
                     keys.append(key)
             latencies = []
             for key in keys:
