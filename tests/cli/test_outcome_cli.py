@@ -104,7 +104,8 @@ def test_export_needs_a_period_and_a_new_output(vm_crit: Cli) -> None:
     r = vm("evidence", "export", "--from", "2026-11-01", "--to", "2026-11-30", "--output",
            "p.zip")
     assert r.exit_code == 2 and "exists" in r.stderr
-    assert "pack OK" in vm.ok("evidence", "verify", "--pack", "p.zip").output
+    r = vm("evidence", "verify", "--pack", "p.zip")
+    assert r.exit_code == 4 and "unsigned: integrity not proven" in r.output
 
 
 def test_schedule_catches_up_then_stops_cleanly_on_sigterm(tmp_path: object) -> None:

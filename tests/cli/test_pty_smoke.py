@@ -143,7 +143,8 @@ INVOCATIONS: list[tuple[tuple[str, ...], list[str], set[int], str]] = [
     (("evidence", "export"), ["--from", TODAY, "--to", TODAY, "-o", "pack.zip"], {0},
      "pack.zip"),
     (("evidence", "verify"), [], {0}, "OK"),
-    (("evidence", "verify"), ["--pack", "pack.zip"], {0}, "OK"),
+    (("evidence", "verify"), ["--pack", "pack.zip"], {4}, "unsigned: integrity not proven"),
+    (("evidence", "keygen"), ["--output", "signing"], {0}, "key id"),
     (("sync",), [], {0}, "Synced"),
     (("demo",), ["--html", "demo.html"], {0}, "daily classification report"),
 ]

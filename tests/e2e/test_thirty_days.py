@@ -150,9 +150,14 @@ cron = "0 7 * * *"
     text_11 = json.dumps(report(11))
     assert "2026-11-10" in text_11
 
-    ok("evidence", "export", "--from", "2026-11-01", "--to", "2026-11-30", "--output",
-       "nov.zip", now=at(30, 12))
-    assert "pack OK" in ok("evidence", "verify", "--pack", "nov.zip", now=at(30, 12)).output
+    ok("evidence", "keygen", "--output", "signing", now=at(30, 12))
+    exported = vm("evidence", "export", "--from", "2026-11-01", "--to", "2026-11-30",
+                  "--output", "nov.zip", now=at(30, 12), config=cfg,
+                  env={"VULNMARK_SIGNING_KEY": "signing.key"})
+    assert exported.exit_code == 0, exported.output + exported.stderr
+    assert "pack OK, signed by key" in ok("evidence", "verify", "--pack", "nov.zip",
+                                          "--public-key", "signing.pub", now=at(30, 12)).output
+    assert run("evidence", "verify", "--pack", "nov.zip", now=at(30, 12)).exit_code == 4
     with zipfile.ZipFile(tmp_path / "nov.zip") as z:
         files = {n: z.read(n).decode() for n in z.namelist()}
     days = [line.split(",") for line in files["control_days.csv"].splitlines()[1:]]

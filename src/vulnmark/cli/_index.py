@@ -9,9 +9,9 @@ import json
 
 #: The modules of vulnmark.cli whose ``register(cli)`` adds commands. They are imported when
 #: one of their commands runs, so `vulnmark --version`, `--help` and completion start fast.
-MODULES: tuple[str, ...] = ("setup", "tickets", "sync", "checks", "reporting", "backfill",
-                            "outcomes", "dismissals", "metrics", "schedule", "watch", "demo",
-                            "incident")
+MODULES: tuple[str, ...] = ("setup", "tickets", "sync", "checks", "reporting", "evidence",
+                            "backfill", "outcomes", "dismissals", "metrics", "schedule",
+                            "watch", "demo", "incident")
 #: Modules that add subcommands to another module's group when imported.
 COMPANIONS: dict[str, tuple[str, ...]] = {"incident": ("incident_posts",)}
 
@@ -24,7 +24,7 @@ INDEX: dict[str, tuple[str, str]] = {
         "Run the daily control on sample tickets and print the report."),
     "dismiss": ("dismissals",
         "Dismiss a finding: it leaves the daily report, which still counts it."),
-    "evidence": ("reporting",
+    "evidence": ("evidence",
         "Verify and export the hash-chained evidence log."),
     "import": ("tickets",
         "Import Jira REST JSON (v2 or v3, search responses, issues, lists) or JSON Lines."),

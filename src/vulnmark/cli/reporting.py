@@ -1,33 +1,28 @@
-"""``vulnmark report daily``, ``vulnmark runs`` and ``vulnmark evidence``."""
+"""``vulnmark report daily|remind`` and ``vulnmark runs``."""
 
 from __future__ import annotations
 
 import json
 import os
 import sys
-from datetime import datetime
 from pathlib import Path
 
 import click
 
 from vulnmark._csv import csv_text
 from vulnmark._time import stored
-from vulnmark.cli.app import CLOCK_OVERRIDE_ENV, EXIT_EXTERNAL, App, fatal, pass_app, table
+from vulnmark.cli.app import EXIT_EXTERNAL, App, fatal, pass_app, table
 from vulnmark.control import daily, reminders
-from vulnmark.control.metrics import period
 from vulnmark.deliver import SmtpNotifier, smtp_settings_from_env
 from vulnmark.errors import DeliveryFailed
-from vulnmark.evidence import backdating, pack
 from vulnmark.report import ReportFormat
-from vulnmark.report.interface import clean, one_line
-from vulnmark.store import events as store_events
+from vulnmark.report.interface import clean
 from vulnmark.store import runs as store_runs
 
 
 def register(cli: click.Group) -> None:
     cli.add_command(report)
     cli.add_command(runs_command)
-    cli.add_command(evidence_group)
 
 
 @click.group()
@@ -145,94 +140,3 @@ def runs_command(app: App, kind: str | None, limit: int, fmt: str) -> None:
         click.echo(csv_text(headers, rows), nl=False)
     else:
         click.echo(table(headers, rows, max_width=48) if rows else "no runs yet\n", nl=False)
-
-
-@click.group("evidence")
-def evidence_group() -> None:
-    """Verify and export the hash-chained evidence log.
-
-    \b
-    Example:
-      vulnmark evidence verify
-      vulnmark evidence export --from 2026-01-01 --to 2026-12-31 --output pack.zip
-    """
-
-
-@evidence_group.command("verify")
-@click.option("--pack", "pack_path", type=click.Path(exists=True, path_type=Path), default=None,
-              help="Check an exported pack (ZIP file or directory) on its own instead.")
-@pass_app
-def evidence_verify(app: App, pack_path: Path | None) -> None:
-    """Recompute the hash chain; exit 1 and name the first bad record on tampering.
-
-    With --pack, check an evidence pack without the store: every file against the manifest's
-    SHA-256, the chain of the period's records, and each report against its run's digest.
-
-    \b
-    Example:
-      vulnmark evidence verify
-      vulnmark evidence verify --pack evidence-2026.zip
-    """
-    if pack_path is not None:
-        checked = pack.verify(pack_path)
-        if checked.ok:
-            click.echo(f"pack OK: {checked.files} files, {checked.events} evidence records, "
-                       f"head {checked.head}")
-            return
-        for problem in checked.problems:
-            click.echo(f"pack BROKEN: {problem}", err=True)
-        raise SystemExit(1)
-    result = app.store.verify_evidence()
-    if result.ok:
-        click.echo(f"evidence log OK: {result.records} records, head {result.head}")
-        with app.store.reading() as conn:
-            _show_backdated(backdating.scan(store_events.iter_events(conn)))
-        return
-    click.echo(f"evidence log BROKEN at record {result.first_bad}: {result.problem}", err=True)
-    raise SystemExit(1)
-
-
-def _show_backdated(found: list[backdating.Backdated], shown_overrides: int = 10) -> None:
-    """Every declared backdated change, and the first clock-overridden records."""
-    declared = [b for b in found if b.declared]
-    overridden = [b for b in found if not b.declared]
-    if declared:
-        click.echo(f"BACKDATED: {len(declared)} change(s) entered after they took effect:")
-        for b in declared:
-            click.echo(f"  {one_line(backdating.describe(b), 400)}")
-    if overridden:
-        click.echo(f"BACKDATED: {len(overridden)} record(s) dated before they were written "
-                   f"(a clock override, {CLOCK_OVERRIDE_ENV}=1):")
-        for b in overridden[:shown_overrides]:
-            click.echo(f"  {one_line(backdating.describe(b), 400)}")
-        if len(overridden) > shown_overrides:
-            click.echo(f"  … and {len(overridden) - shown_overrides} more")
-
-
-@evidence_group.command("export")
-@click.option("--from", "since", type=click.DateTime(["%Y-%m-%d"]), required=True,
-              help="First day of the period (policy timezone).")
-@click.option("--to", "until", type=click.DateTime(["%Y-%m-%d"]), required=True,
-              help="Last day of the period, inclusive.")
-@click.option("--output", "-o", type=click.Path(path_type=Path), required=True,
-              help="FILE.zip, or a new (or empty) directory.")
-@pass_app
-def evidence_export(app: App, since: datetime, until: datetime, output: Path) -> None:
-    """Write the auditor's evidence pack for a period (ZIP or directory).
-
-    It holds every run and its stored report, deliveries with Message-IDs, label changes,
-    reclassifications, outcomes, policy changes, the period's hash-chained evidence records,
-    metrics with SVG charts, a summary page (index.html) and manifest.json with the SHA-256 of
-    every file and the chain head. The export itself is recorded in the evidence log.
-
-    \b
-    Example:
-      vulnmark evidence export --from 2026-01-01 --to 2026-12-31 --output evidence-2026.zip
-      vulnmark evidence verify --pack evidence-2026.zip
-    """
-    now = app.write_now  # the export is recorded in the evidence log
-    start, end = period(app.policy, since.date(), until.date(), now)
-    result = pack.export(app.store, app.config, start, end, now, output)
-    click.echo(f"wrote {result.path}: {result.files} files, {result.runs} runs, "
-               f"{result.events} evidence records, head {result.head or '(none)'}")
-

@@ -12,7 +12,7 @@ from vulnmark.config.policy import Policy
 from vulnmark.config.schedule import Schedule
 from vulnmark.model import Run
 from vulnmark.report import ControlHealth
-from vulnmark.store import Store, events
+from vulnmark.store import Store, integrity
 from vulnmark.store import runs as store_runs
 
 HEALTH_DAYS = 90
@@ -48,11 +48,14 @@ def control_health(store: Store, policy: Policy, now: datetime,
     else:
         missed = missed_days(report_runs, now, zone)
     with store.reading() as conn:
-        check = events.verify(conn)
+        check = integrity.verify(conn, bodies_since=stored(now - timedelta(days=HEALTH_DAYS)))
     if check.ok:
         notes.append(f"Evidence log verified: {check.records} records, head {check.head[:16]}")
     else:
-        notes.append(f"EVIDENCE LOG BROKEN: {check.problem}")
+        more = len(check.problems) - 1
+        notes.append(f"EVIDENCE LOG BROKEN: {check.problem}"
+                     + (f" (and {more} more problem{'s' if more > 1 else ''}: run "
+                        "`vulnmark evidence verify`)" if more > 0 else ""))
     return ControlHealth(
         runs=tuple(r for r in recent if r.started_at <= now)[:10],
         missed_days=missed,

@@ -73,6 +73,9 @@ class Verification:
     head: str
     first_bad: int | None = None
     problem: str = ""
+    problems: tuple[str, ...] = ()
+    """Every problem found (``problem`` is the first): the chain's, then the rows and files
+    bound to it (:mod:`vulnmark.evidence.bound`) and the anchors kept outside the log."""
     backdated: tuple[int, ...] = ()
     """Intact records dated earlier than they were written (``at`` more than
     :data:`CLOCK_SLACK` before ``recorded_at``: a clock override, ``--now`` under

@@ -310,6 +310,10 @@ class RunRecorded(Event):
     counts: dict[str, int]
     report_digest: str | None
     error: str | None = field(default=None, metadata={"omit": True})
+    bodies: dict[str, str] | None = field(default=None, metadata={"omit": True})
+    """The SHA-256 of each stored report body, by format: an edited body is named."""
+    status: str | None = field(default=None, metadata={"omit": True})
+    """The run row's delivery status when recorded (``pending``, ``not_sent`` …)."""
 
 
 @dataclass(frozen=True)
@@ -348,6 +352,8 @@ class PackExported(Event):
     files: int
     manifest_sha256: str
     head: str
+    signed_by: str | None = field(default=None, metadata={"omit": True})
+    """The signing key's id (SHA-256 of the raw Ed25519 public key); None: unsigned."""
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,10 @@ from vulnmark.evidence.chain import (
 from vulnmark.evidence.events import Event
 from vulnmark.store.schema import events, state
 
+HEAD_INFO = "vulnmark.evidence_head"
+"""Where :func:`append` leaves the transaction's last (seq, hash, recorded_at) for the store to
+append to the head file once the transaction has committed."""
+
 
 def os_user() -> str:
     """The operating-system user running vulnmark (what ``--by`` cannot change)."""
@@ -67,6 +71,7 @@ def append(conn: Connection, kind: str, payload: Mapping[str, Any], at: datetime
     )
     # The head is kept apart so that deleting records from the end is detected too.
     head_value = canonical([seq, digest])
+    conn.info[HEAD_INFO] = (seq, digest, recorded_at)  # for the head file, after the commit
     if not conn.execute(update(state).where(state.c.name == HEAD).values(value=head_value)
                         ).rowcount:
         conn.execute(state.insert().values(name=HEAD, value=head_value))

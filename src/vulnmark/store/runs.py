@@ -3,6 +3,7 @@ each written with its evidence record in the same transaction."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -37,8 +38,10 @@ def record_run(store: Store, *, kind: str, at: datetime, policy_digest: str,
             conn.execute(reports.insert(), [
                 {"run_id": run_id, "format": fmt, "body": body} for fmt, body in bodies.items()
             ])
+        digests = {fmt: hashlib.sha256(body.encode()).hexdigest()
+                   for fmt, body in sorted((bodies or {}).items())}
         events.record(conn, RunRecorded(run_id, kind, policy_digest, dict(counts), report_digest,
-                                        error or None), at)
+                                        error or None, digests or None, delivery_status), at)
     return run_id
 
 

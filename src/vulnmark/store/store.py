@@ -6,6 +6,7 @@ import logging
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -15,7 +16,7 @@ from vulnmark.errors import StoreError, StoreUnavailable
 from vulnmark.evidence.chain import Record, Verification
 from vulnmark.evidence.events import Event, TicketsGone, UpsertEvent
 from vulnmark.model import Ticket
-from vulnmark.store import events
+from vulnmark.store import anchor, events, integrity
 from vulnmark.store import tickets as _tickets
 from vulnmark.store.engine import make_engine, migrate
 from vulnmark.store.schema import state, tickets
@@ -54,6 +55,15 @@ class Store:
         self.close()
 
     @property
+    def head_file(self) -> Path | None:
+        """The append-only file beside an SQLite store that keeps every committed head of the
+        evidence log (:mod:`vulnmark.store.anchor`); None for PostgreSQL and in-memory."""
+        url = self.engine.url
+        if url.get_backend_name() != "sqlite" or self.in_memory or not url.database:
+            return None
+        return anchor.head_file_of(Path(url.database))
+
+    @property
     def url(self) -> str:
         return self.engine.url.render_as_string(hide_password=True)
 
@@ -62,9 +72,15 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """One write transaction; database failures become StoreUnavailable."""
+        head = None
         try:
             with self.engine.begin() as conn:
-                yield conn
+                try:
+                    yield conn
+                finally:
+                    head = conn.info.pop(events.HEAD_INFO, None)
+            if head is not None:
+                anchor.append(self.head_file, *head)
         except IntegrityError as e:
             raise StoreError(f"database constraint failed: {e.orig}") from e
         except OperationalError as e:
@@ -150,9 +166,10 @@ class Store:
             return events.record(conn, event, at or datetime.now(UTC))
 
     def verify_evidence(self) -> Verification:
-        """The whole evidence log, verified (:func:`vulnmark.store.events.verify`)."""
+        """The whole evidence log and what is bound to it, verified
+        (:func:`vulnmark.store.integrity.verify`)."""
         with self.reading() as conn:
-            return events.verify(conn)
+            return integrity.verify(conn, head_file=self.head_file)
 
 
 def _set_state(conn: Connection, name: str, value: str) -> None:

@@ -17,27 +17,26 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from vulnmark._csv import csv_text
-from vulnmark._time import stored
+from vulnmark._time import parse, stored
 from vulnmark.check.engine import refresh
 from vulnmark.config.load import Config
 from vulnmark.config.policy import Policy
 from vulnmark.config.schedule import parse as parse_schedule
 from vulnmark.errors import PackError
+from vulnmark.evidence import signing
 from vulnmark.evidence.chain import GENESIS
 from vulnmark.evidence.events import (
-    DismissalEnded,
-    FindingDismissed,
+    OutcomeRecorded,
     PackExported,
     PolicyChanged,
     Reclassified,
-    ReportDelivered,
-    ReportNotDelivered,
     read,
 )
 from vulnmark.evidence.pack import charts
+from vulnmark.evidence.pack.derived import derived_files
 from vulnmark.evidence.pack.html import summary_page
 from vulnmark.evidence.pack.verify import (
     EVENTS,
@@ -47,12 +46,11 @@ from vulnmark.evidence.pack.verify import (
     manifest_digest,
     report_name,
 )
-from vulnmark.model import Run
-from vulnmark.store import Store, metrics
+from vulnmark.model import Outcome, Run, TicketKey
+from vulnmark.store import Store, integrity, metrics
 from vulnmark.store import events as store_events
 from vulnmark.store import runs as store_runs
 from vulnmark.store import tickets as store_tickets
-from vulnmark.store.outcomes import list_outcomes
 
 logger = logging.getLogger(__name__)
 
@@ -111,11 +109,14 @@ def control_days(report_runs: Sequence[Run], config: Config, since: datetime,
 
 
 def export(store: Store, config: Config, since: datetime, until: datetime, now: datetime,
-           output: Path) -> PackResult:
+           output: Path, *, signing_key: Path | None = None) -> PackResult:
     """Write the pack for ``[since, until)`` to a directory or a ``.zip`` file (the
-    evaluations are brought up to date first: the pack's metrics come from them)."""
+    evaluations are brought up to date first: the pack's metrics come from them); with
+    ``signing_key`` (an Ed25519 PEM file) the manifest is signed (``manifest.sig``)."""
     policy = config.policy
     is_zip = output.suffix.lower() == ".zip"
+    if signing_key is not None:  # a bad key stops the export before anything is written
+        signing.sign(b"", signing_key)
     if is_zip and output.exists():
         raise PackError(f"{output} exists; choose a new file name")
     if not is_zip and output.exists() and (not output.is_dir() or any(output.iterdir())):
@@ -125,12 +126,11 @@ def export(store: Store, config: Config, since: datetime, until: datetime, now: 
     period_runs = sorted(store_runs.list_runs(store, since=since, until=until),
                          key=lambda r: r.id)
     with store.reading() as conn:
-        log = store_events.verify(conn)
+        log = integrity.verify(conn)
         events = list(store_events.iter_events(conn, since=stored(since), until=stored(until)))
         for run_id, fmt, body in store_runs.report_bodies(conn, [r.id for r in period_runs]):
             f.add(report_name(run_id, fmt), body)
         changes = store_tickets.label_changes(conn, since, until)
-        done = list_outcomes(conn, since=since, until=until)
         started = store_runs.first_report_at(conn)
     f.add(EVENTS, "".join(json.dumps(
         {"seq": e.seq, "at": e.at, "kind": e.kind, "payload": e.payload,
@@ -139,36 +139,17 @@ def export(store: Store, config: Config, since: datetime, until: datetime, now: 
            if e.recorded_at is not None else {}), ensure_ascii=False, sort_keys=True) + "\n"
         for e in events))
     head = events[-1].hash if events else ""
-    run_rows = [[r.id, r.kind, stored(r.started_at), r.policy_digest, r.report_digest,
-                 r.delivery_status, r.message_id, r.server_reply, r.error,
-                 json.dumps(r.counts, sort_keys=True)] for r in period_runs]
-    f.add("runs.csv", _csv(["id", "kind", "started_at", "policy_digest", "report_digest",
-                            "delivery_status", "message_id", "server_reply", "error", "counts"],
-                           run_rows))
-    typed = [(e.at, read(e)) for e in events]
-    reclassified = [(at, e) for at, e in typed if isinstance(e, Reclassified)]
-    policy_changes = [(at, e) for at, e in typed if isinstance(e, PolicyChanged)]
-    f.add("deliveries.csv", _csv(
-        ["at", "run", "status", "message_id", "server_reply", "recipients", "attempts", "error"],
-        [[at, e.run, e.status, e.message_id, e.server_reply, e.recipients, e.attempts, None]
-         if isinstance(e, ReportDelivered) else
-         [at, e.run, e.status, None, None, None, e.attempts, e.error]
-         for at, e in typed if isinstance(e, ReportDelivered | ReportNotDelivered)]))
+    typed = [(e, read(e)) for e in events]
+    reclassified = [(r.at, e) for r, e in typed if isinstance(e, Reclassified)]
+    policy_changes = [(r.at, e) for r, e in typed if isinstance(e, PolicyChanged)]
+    done = [Outcome(ticket=TicketKey(e.ticket), kind=cast(Any, e.outcome),
+                    recorded_at=e.recorded_at, text=e.text, reason=e.reason, actor=e.by,
+                    entered_at=parse(r.recorded_at or r.at), entered_by=r.recorded_by, why=e.why)
+            for r, e in typed if isinstance(e, OutcomeRecorded)]
+    for name, data in derived_files(events).items():  # recomputed by verify from the records
+        f.add(name, data)
     f.add("label_changes.csv", _csv(["ticket", "at", "by", "added", "removed"], [
         [c["ticket"], c["at"], c["by"], c["added"], c["removed"]] for c in changes]))
-    f.add("reclassifications.csv", _csv(["at", "ticket", "from", "to", "by", "why"], [
-        [at, e.ticket, e.previous, e.new, e.by, e.why] for at, e in reclassified]))
-    f.add("outcomes.csv", _csv(["recorded_at", "ticket", "kind", "reason", "by", "text"], [
-        [stored(o.recorded_at), o.ticket, o.kind, o.reason, o.actor, o.text] for o in done]))
-    f.add("policy_changes.csv", _csv(["at", "digest", "previous", "preset", "deadlines_hours"], [
-        [at, e.digest, e.previous, e.preset, json.dumps(e.deadlines_hours, sort_keys=True)]
-        for at, e in policy_changes]))
-    f.add("dismissals.csv", _csv(["at", "ticket", "kind", "action", "reason", "by", "until",
-                                  "why"], [
-        [at, e.ticket, e.finding, "dismissed", e.reason, e.by, stored(e.until) if e.until
-         else None, e.why] if isinstance(e, FindingDismissed) else
-        [at, e.ticket, e.finding, "ended", None, e.by, None, e.why]
-        for at, e in typed if isinstance(e, FindingDismissed | DismissalEnded)]))
     report_runs = [r for r in period_runs if r.kind == "report"]
     days = control_days(report_runs, config, since, min(until, now), started)
     f.add("control_days.csv", _csv(["slot", "local_date", "status", "run", "message_id"], [
@@ -220,11 +201,15 @@ def export(store: Store, config: Config, since: datetime, until: datetime, now: 
     }
     manifest["manifest_sha256"] = manifest_digest(manifest)
     f.add(MANIFEST, _json(manifest))
+    key_id = None
+    if signing_key is not None:
+        signature, key_id = signing.sign(f.items[MANIFEST], signing_key)
+        f.add(signing.SIGNATURE, signature)
     _write(f, output, is_zip)
     store.record(PackExported(
         since=stored(since) or "", until=stored(until) or "", output=output.name,
         files=len(f.items), manifest_sha256=hashlib.sha256(f.items[MANIFEST]).hexdigest(),
-        head=head), at=now)
+        head=head, signed_by=key_id), at=now)
     return PackResult(output, len(f.items), len(events), len(period_runs), head)
 
 

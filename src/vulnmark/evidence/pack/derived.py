@@ -1,0 +1,80 @@
+"""The pack's files derived from its evidence records: written by the export from the records,
+recomputed by ``verify`` from the pack's ``evidence/events.jsonl`` and compared byte for byte.
+
+So an edited ``outcomes.csv`` (a backdated plan, a ``late`` made ``met``) is named even by a
+forger who recomputes the manifest: the records it must agree with are hash-chained. Pure: no
+I/O; the same function serves both sides.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from vulnmark._csv import csv_text
+from vulnmark._time import stored
+from vulnmark.evidence import bound
+from vulnmark.evidence.chain import Record
+from vulnmark.evidence.events import (
+    DismissalEnded,
+    FindingDismissed,
+    OutcomeRecorded,
+    PolicyChanged,
+    Reclassified,
+    ReportDelivered,
+    ReportNotDelivered,
+    read,
+)
+
+DERIVED = ("runs.csv", "deliveries.csv", "outcomes.csv", "reclassifications.csv",
+           "policy_changes.csv", "dismissals.csv")
+
+
+def _csv(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    """A CSV file of the pack (authors, labels, reasons and outcome texts are defused)."""
+    return csv_text(headers, rows).encode()
+
+
+def derived_files(records: Sequence[Record]) -> dict[str, bytes]:
+    """Each derived file of a pack whose evidence records are ``records``."""
+    typed = [(r, read(r)) for r in records]
+    runs = bound.expected_runs(records)
+    out = {
+        "runs.csv": _csv(
+            ["id", "kind", "started_at", "policy_digest", "report_digest", "delivery_status",
+             "message_id", "server_reply", "error", "counts", "record"],
+            [[r.id, r.kind, r.started_at, r.policy_digest, r.report_digest, r.status,
+              r.message_id, r.server_reply, r.error, json.dumps(r.counts, sort_keys=True),
+              r.seq] for r in sorted(runs.values(), key=lambda x: x.id)]),
+        "deliveries.csv": _csv(
+            ["at", "run", "status", "message_id", "server_reply", "recipients", "attempts",
+             "error", "record"],
+            [[r.at, e.run, e.status, e.message_id, e.server_reply, e.recipients, e.attempts,
+              None, r.seq] if isinstance(e, ReportDelivered) else
+             [r.at, e.run, e.status, None, None, None, e.attempts, e.error, r.seq]
+             for r, e in typed if isinstance(e, ReportDelivered | ReportNotDelivered)]),
+        "outcomes.csv": _csv(
+            ["recorded_at", "ticket", "kind", "reason", "by", "text", "entered_at",
+             "entered_by", "backdated_why", "record"],
+            [[stored(e.recorded_at), e.ticket, e.outcome, e.reason, e.by, e.text,
+              r.recorded_at or r.at, r.recorded_by, e.why, r.seq]
+             for r, e in typed if isinstance(e, OutcomeRecorded)]),
+        "reclassifications.csv": _csv(
+            ["at", "ticket", "from", "to", "by", "why", "recorded_by", "record"],
+            [[r.at, e.ticket, e.previous, e.new, e.by, e.why, r.recorded_by, r.seq]
+             for r, e in typed if isinstance(e, Reclassified)]),
+        "policy_changes.csv": _csv(
+            ["at", "digest", "previous", "preset", "deadlines_hours", "record"],
+            [[r.at, e.digest, e.previous, e.preset, json.dumps(e.deadlines_hours,
+                                                               sort_keys=True), r.seq]
+             for r, e in typed if isinstance(e, PolicyChanged)]),
+        "dismissals.csv": _csv(
+            ["at", "ticket", "kind", "action", "reason", "by", "until", "why", "record"],
+            [[r.at, e.ticket, e.finding, "dismissed", e.reason, e.by,
+              stored(e.until) if e.until else None, e.why, r.seq]
+             if isinstance(e, FindingDismissed) else
+             [r.at, e.ticket, e.finding, "ended", None, e.by, None, e.why, r.seq]
+             for r, e in typed if isinstance(e, FindingDismissed | DismissalEnded)]),
+    }
+    return out
