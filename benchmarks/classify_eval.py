@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import statement_sets
 from vulnmark.check.infer import read
 from vulnmark.check.infer._cvss import vector_class
 from vulnmark.check.infer._vocab import ANY_CLASS, CANONICAL, severity_from_score
@@ -43,12 +44,14 @@ POLICY = preset("etsi-319-401")
 
 _CUE = (
     r"severity|criticality|rated|rating|classified|classification|schweregrad|eingestuft"
-    r"|einstufung|kritikalität|downgraded|upgraded|besorol|súlyosság|minősít|criticité|sévérité|gravité|classée?"
+    r"|einstufung|kritikalität|downgraded|upgraded|besorol|súlyosság|minősít|criticité|sévérité"
+    r"|gravité|classée?|declared|deemed|considered|assessed|determined|impact|risk|schwachstelle"
+    r"|sicherheitslücke|gilt|jugée|qualifiée|considérée|kockázat\w*"
 )
 _CLS = (
-    r"critical|high|medium|moderate|low|important|informational|kritisch\w*|hoch|hohe\w*"
-    r"|mittel\w*|niedrig\w*|kritikus\w*|magas\w*|közepes\w*|alacsony\w*|critique|élevée|moyenne"
-    r"|faible"
+    r"critical|high|medium|moderate|low|important|informational|problematic|critically"
+    r"|kritisch\w*|hoch|hohe\w*|mittel\w*|niedrig\w*|problematisch\w*|kritikus\w*|magas\w*"
+    r"|közepes\w*|alacsony\w*|súlyos|critique|élevée|moyenne|faible|importante"
 )
 LOOSE = re.compile(
     rf"\b(?:{_CUE})\b.{{0,40}}\b(?:{_CLS})\b|\b(?:{_CLS})\b.{{0,40}}\b(?:{_CUE})\b"
@@ -56,7 +59,9 @@ LOOSE = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 VECTOR = re.compile(r"CVSS:[234]\.\d/|AV:[NALP]/|CVSS.{0,30}\d\.\d", re.IGNORECASE)
-BASELINE = re.compile(r"security|vulnerab|CVE-", re.IGNORECASE)
+#: The keyword list issue 14 measures `suspected` against.
+BASELINE = re.compile(r"security|vulnerab\w*|xss|csrf|cve-\d{4}-\d+|injection|exploit",
+                      re.IGNORECASE)
 
 
 @dataclass
@@ -451,6 +456,8 @@ def main() -> None:
     parser.add_argument("--show", type=int, default=8, help="disagreements to print per source")
     parser.add_argument("--skip-nvd", action="store_true", help="skip the 110 MB NVD cache")
     parser.add_argument("--seconds", type=float, default=3.0, help="throughput run length")
+    parser.add_argument("--read", type=int, default=0,
+                        help="print N labelled statement sentences per language to read")
     args = parser.parse_args()
     start = time.perf_counter()
     loaders = [nodejs_core, npm, rustsec, pypa, cve5] + ([] if args.skip_nvd else [nvd])
@@ -460,6 +467,8 @@ def main() -> None:
             yield from loader(args.limit)
 
     evaluate(cases(), args.show)
+    statement_sets.evaluate(DATA, lambda rid, text: ticket(rid, rid, text), POLICY, LOOSE,
+                            args.read, args.skip_nvd)
     farsec(args.limit)
     jira_apache(args.limit)
     throughput(args.seconds)

@@ -41,7 +41,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("vulnmark.sources", "vulnmark.store"),
     ("vulnmark.config", "vulnmark.evidence", "vulnmark.check.infer"),
     ("vulnmark.model", "vulnmark.model_incident", "vulnmark.errors", "vulnmark._time",
-     "vulnmark._csv", "vulnmark._version"),
+     "vulnmark._csv", "vulnmark._files", "vulnmark._version"),
 )
 
 

@@ -1,5 +1,5 @@
 """One error tree: every error vulnmark raises on purpose is a VulnmarkError, and the external
-failures (exit 3) are exactly those of the database, the mail server and Jira."""
+failures (exit 3) are exactly those of the database, the mail server, Jira and Confluence."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def test_the_external_errors() -> None:
                 if issubclass(c, ExternalError) and c is not ExternalError}
     assert external == {"StoreUnavailable", "DeliveryFailed", "BugzillaError", "JiraError",
                         "JiraAuthError", "JiraUnavailable", "JiraHTTPError", "JiraNotFound",
-                        "JiraResponseError"}
+                        "JiraResponseError", "PublishFailed"}
 
 
 def test_the_tree_is_drawn_in_the_docstring() -> None:

@@ -22,8 +22,10 @@ key at fault and never contain a secret. Only the CLI turns them into exit codes
     ├── IncidentError            an incident, action item or update is invalid or unknown
     │   └── BugzillaError        Bugzilla refused or could not be reached          (external)
     ├── DismissError             a dismissal cannot be recorded or ended
-    └── PackError                an evidence pack cannot be written or read
-    ExternalError                an external system failed (a second base of the three above)
+    ├── PackError                an evidence pack cannot be written or read
+    └── PublishError             the policy page cannot be built or published as configured
+        └── PublishFailed        Confluence refused or could not be reached     (external)
+    ExternalError                an external system failed (a second base of the four above)
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ __all__ = [
     "NotifyError",
     "OutcomeError",
     "PackError",
+    "PublishError",
+    "PublishFailed",
     "ReportError",
     "ScheduleError",
     "SourceError",
@@ -158,3 +162,17 @@ class PackError(VulnmarkError):
 
 class DismissError(VulnmarkError):
     """A dismissal cannot be recorded or ended; the message says why."""
+
+
+class PublishError(VulnmarkError):
+    """The policy page cannot be built or published as configured (names the setting)."""
+
+
+class PublishFailed(PublishError, ExternalError):
+    """Confluence refused the page or could not be reached; the message never holds a secret.
+
+    ``status`` is the HTTP status (None when no answer came)."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status

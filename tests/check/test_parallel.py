@@ -120,7 +120,7 @@ def test_a_ticket_changed_after_the_worker_read_it_stays_pending(tmp_path: Path)
         with store.reading() as conn:
             current = conn.execute(select(tickets.c.content_hash).where(
                 tickets.c.key == keys[1])).scalar_one()
-        parallel._write(store, (rows, stale + [(keys[1], current)], []), fresh=True,
+        parallel._write(store, (rows, stale + [(keys[1], current)], []),
                         progress=None)
         with store.reading() as conn:
             pending = set(conn.execute(select(dirty_tickets.c.key)).scalars())

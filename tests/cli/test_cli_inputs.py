@@ -237,3 +237,78 @@ def test_resolving_twice_does_not_move_the_resolution_time(seeded: Cli) -> None:
     assert_rejected(seeded, ["ticket", "resolve", "VULN-1", "--by", "ann"], "already resolved")
     shown = json.loads(seeded.ok("ticket", "show", "VULN-1", "--format", "json").stdout)
     assert shown["resolved"] == "2026-11-27T07:00:00Z"
+
+
+# -- m2 / m4: what Python's json lets through, refused naming the line and member ----------
+
+@pytest.mark.parametrize("line, named", [
+    ('{"key":"DK-1","title":"a","created":"2026-01-01T00:00:00Z",'
+     '"labels":["Vulnerability","CRITICAL"],"labels":[]}', "duplicate member name 'labels'"),
+    ('{"key":"DK-1","key":"DK-2","title":"a","created":"2026-01-01T00:00:00Z"}',
+     "duplicate member name 'key'"),
+])
+def test_m2_duplicate_json_members_are_refused(seeded: Cli, tmp_path: Path, line: str,
+                                               named: str) -> None:
+    bad = tmp_path / "dup.jsonl"
+    bad.write_text(line + "\n", encoding="utf-8")
+    assert_rejected(seeded, ["import", str(bad)], "dup.jsonl", "line 1", named)
+
+
+def test_m2_duplicate_members_in_jira_json_are_refused(seeded: Cli, tmp_path: Path) -> None:
+    bad = tmp_path / "dup.json"
+    bad.write_text('{"issues":[{"key":"J-1","fields":{"summary":"s","created":'
+                   '"2026-01-01T00:00:00.000+0000","labels":["Vulnerability","HIGH"],'
+                   '"labels":[]}}]}', encoding="utf-8")
+    assert_rejected(seeded, ["import", str(bad)], "dup.json", "duplicate member name 'labels'")
+
+
+@pytest.mark.parametrize("name, text, named", [
+    ("bigint.json", '{"key":"BI-1","title":"a","created":"2026-01-01","priority":'
+     + "9" * 5000 + "}", "integer of 5000 digits"),
+    ("surrogate.jsonl", '{"key":"LS-1","title":"a\\ud800b","created":"2026-01-01"}\n',
+     "lone surrogate"),
+    ("nul.jsonl", '{"key":"NU-1","title":"a\\u0000b","created":"2026-01-01"}\n', "NUL"),
+    ("tz1.jsonl", '{"key":"TZ-1","title":"a","created":"0001-01-01T00:00:00+01:00"}\n',
+     "time out of range"),
+    ("tz9.jsonl", '{"key":"TZ-9","title":"a","created":"9999-12-31T23:59:59-01:00"}\n',
+     "time out of range"),
+])
+def test_m4_input_python_cannot_hold_is_exit_2_not_a_traceback(
+        seeded: Cli, tmp_path: Path, name: str, text: str, named: str) -> None:
+    bad = tmp_path / name
+    bad.write_text(text, encoding="utf-8")
+    assert_rejected(seeded, ["import", str(bad)], name, named)
+
+
+# -- m1: stored fields have limits; a cut is visible, warned about and in the evidence -------
+
+def test_m1_a_huge_title_is_capped_warned_and_recorded(seeded: Cli, tmp_path: Path) -> None:
+    from vulnmark.sources.interface import MAX_NAME_CHARS, MAX_TITLE_CHARS
+
+    big = tmp_path / "bigtitle.jsonl"
+    big.write_text(json.dumps({"key": "TT-1", "title": "T" * (20 * 1024 * 1024),
+                               "created": "2026-11-26T00:00:00Z", "labels": ["Vulnerability"],
+                               "reporter": "r" * 5000, "url": "https://x/" + "u" * 5000,
+                               "comments": [{"body": "ok", "author": "a" * 1000}]}) + "\n",
+                   encoding="utf-8")
+    result = seeded.ok("import", str(big))
+    assert "1 field(s) longer than their limit were cut" in result.stderr
+    with Store.open(seeded.db_url) as store:
+        t = store.get_ticket("TT-1")
+        assert t is not None and len(t.title) == MAX_TITLE_CHARS
+        assert t.title.endswith("more characters not stored]")
+        assert t.reporter is not None and len(t.reporter) == MAX_NAME_CHARS
+        assert t.url is None and len(t.comments[0].author or "") == MAX_NAME_CHARS
+        with store.reading() as conn:
+            last = list(store_events.iter_events(conn))[-1]
+    assert last.kind == "import" and last.payload["truncated"] == ["TT-1 title"]
+    report = seeded.ok("report", "daily", "--format", "json").stdout
+    assert len(report) < 200_000  # the title is not copied into every report whole
+
+
+def test_m1_a_key_over_255_characters_is_refused(seeded: Cli, tmp_path: Path) -> None:
+    bad = tmp_path / "longkey.jsonl"
+    bad.write_text(json.dumps({"key": "K" * 300 + "-1", "title": "t",
+                               "created": "2026-11-26T00:00:00Z"}) + "\n", encoding="utf-8")
+    assert_rejected(seeded, ["import", str(bad)], "longkey.jsonl", "field key",
+                    "longer than 255")

@@ -31,6 +31,7 @@ from vulnmark.cli import cli
 from vulnmark.sources.demo import sample_tickets
 from vulnmark.sources.files.jsonl import ticket_to_json
 from vulnmark.testing import JiraEmulator
+from vulnmark.testing.confluence_emulator import ConfluenceEmulator
 from vulnmark.testing.server import serve_in_thread
 
 
@@ -101,6 +102,9 @@ INVOCATIONS: list[tuple[tuple[str, ...], list[str], set[int], str]] = [
     (("init",), ["--preset", "etsi-319-401"], {0}, "vulnmark.toml"),
     (("import",), ["sample.jsonl"], {0}, "8 tickets"),
     (("policy", "show"), [], {0}, "CRITICAL"),
+    (("policy", "page"), ["--lang", "hu"], {0}, "Sérülékenységi jegyek jelölése"),
+    (("policy", "page"), ["--format", "html", "-o", "page.html"], {0}, "page.html"),
+    (("policy", "publish"), [], {0}, "created page"),
     (("check",), [], {0}, "CA-101"),
     (("list",), [], {0}, "CA-102"),
     (("jql",), [], {0}, "labels"),
@@ -214,15 +218,19 @@ def test_f2_every_command_runs_on_a_terminal(workdir: Path,
     port, received = smtp_sink
     emu = JiraEmulator(auth={JiraEmulator.basic("pty@example.org", "pty-token")})
     emu.generate(30, project="SEC")
-    with serve_in_thread(emu) as url:
+    wiki = ConfluenceEmulator(credentials={ConfluenceEmulator.basic("pty@example.org", "w")})
+    with serve_in_thread(emu) as url, serve_in_thread(wiki) as wiki_url:
         env = _env(workdir, VULNMARK_SMTP_HOST="127.0.0.1", VULNMARK_SMTP_PORT=str(port),
-                   JIRA_EMAIL="pty@example.org", JIRA_TOKEN="pty-token")
+                   JIRA_EMAIL="pty@example.org", JIRA_TOKEN="pty-token",
+                   VULNMARK_CONFLUENCE_USER="pty@example.org", VULNMARK_CONFLUENCE_TOKEN="w")
         for path, args, codes, expect in INVOCATIONS:
             if path == ("import",):  # after init: recipients and a Jira site for sync
                 (workdir / "vulnmark.toml").write_text(
                     'preset = "etsi-319-401"\nrecipients = ["mso@example.org"]\n'
                     f'[source.jira]\nurl = "{url}"\nflavour = "cloud"\n'
-                    'jql = "project = SEC"\n', encoding="utf-8")
+                    'jql = "project = SEC"\n'
+                    f'[publish]\nurl = "{wiki_url}"\nflavour = "cloud"\nspace = "SEC"\n',
+                    encoding="utf-8")
             ran = run_on_pty([sys.executable, "-m", "vulnmark", *path, *args], env=env,
                              cwd=workdir)
             what = " ".join([*path, *args])

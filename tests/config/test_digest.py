@@ -1,5 +1,6 @@
 """D1: the policy digest covers what changes findings and nothing else. Changing the mail
-server, a recipient, the Jira site, the schedule, the tracker prefix or the timezone evaluates no
+server, a recipient, the Jira site, the schedule, the tracker prefix, the timezone or where
+the policy page is published (``[publish]``) evaluates no
 ticket again and writes no policy_change record; changing a deadline does both."""
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ def _policy_changes(store: Store) -> int:
     ("the cron", {"schedule": {"cron": "30 6 * * 1-5"}}),
     ("the tracker prefix", {"tracker": {"prefix": "CA"}}),
     ("the timezone", {"timezone": "Europe/Budapest"}),
+    ("the policy page's site", {"publish": {"url": "https://wiki.example.org",
+                                            "space": "SEC", "lang": "hu"}}),
 ])
 def test_d1_a_setting_that_changes_no_finding_evaluates_nothing_again(
         tmp_path: Path, what: str, change: dict[str, Any]) -> None:

@@ -223,3 +223,34 @@ def test_d5_a_jira_secret_in_the_file_is_refused(vm: Cli, tmp_path: Path, key: s
     assert result.exit_code == 2
     assert f"source.jira.{key}" in result.stderr and "environment" in result.stderr
     assert "s3cr3t" not in result.output
+
+
+@pytest.mark.parametrize("text, key", [
+    ("[smtp]\ntimeout = 0\n", "smtp.timeout"), ("[smtp]\ntimeout = -1\n", "smtp.timeout"),
+    ("[smtp]\ntimeout = nan\n", "smtp.timeout"), ("[smtp]\nbackoff = -1.0\n", "smtp.backoff"),
+    ("[smtp]\nbackoff = nan\n", "smtp.backoff"), ("[smtp]\nbackoff = inf\n", "smtp.backoff"),
+    ("[smtp]\nport = 99999\n", "smtp.port"), ("[smtp]\nport = 0\n", "smtp.port"),
+    ("[smtp]\ndeadline = 0\n", "smtp.deadline"), ("[smtp]\nretries = 0\n", "smtp.retries"),
+])
+def test_m7_smtp_numbers_that_crashed_the_send_are_refused_at_load(
+        vm: Cli, tmp_path: Path, text: str, key: str) -> None:
+    result = vm("check", config=write(tmp_path, text))  # any command, not only a send
+    assert result.exit_code == 2, result.output
+    assert key in result.stderr and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("text, named", [
+    ('[source.jira]\nurl = "https://x.atlassian.net"\njql = "project = A"\ntoken = "hunter2"\n',
+     "source.jira.token: credentials come only from the environment"),
+    ('[source.jira]\nurl = "https://x.atlassian.net"\njql = "project = A"\ntypo = 1\n',
+     "unknown key 'source.jira.typo'"),
+    ("[classes.CRITICAL]\ndeadline_hours = nan\n", "classes.CRITICAL.deadline_hours"),
+    ("due_soon_hours = inf\n", "due_soon_hours"),
+])
+@pytest.mark.parametrize("command", [("check",), ("list",), ("report", "daily"), ("runs",)])
+def test_m12_the_whole_file_is_checked_at_load_for_every_command(
+        vm: Cli, tmp_path: Path, text: str, named: str, command: tuple[str, ...]) -> None:
+    result = vm(*command, config=write(tmp_path, text))
+    assert result.exit_code == 2, result.output
+    assert named in result.stderr and "hunter2" not in result.output
+    assert "Traceback" not in result.output

@@ -320,3 +320,64 @@ class TestSettingsFromEnv:
     def test_invalid_values_name_the_variable(self, name: str, value: str) -> None:
         with pytest.raises(NotifyError, match=name):
             smtp_settings_from_env(SmtpSettings(), {name: value})
+
+
+# -- m6 / m7: a trickling server and settings that crashed the send ---------------------------
+
+def _trickler() -> tuple[int, Callable[[], None]]:
+    """A server on 127.0.0.1 that sends its greeting one byte at a time, forever: every read
+    gets a byte inside any timeout, so only a deadline for the whole session ends it."""
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    stop = threading.Event()
+
+    def serve() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            with conn:
+                while not stop.is_set():
+                    try:
+                        conn.sendall(b"2")
+                    except OSError:
+                        break
+                    stop.wait(0.2)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+
+    def close() -> None:
+        stop.set()
+        thread.join(5)
+        listener.close()
+
+    return listener.getsockname()[1], close
+
+
+def test_m6_a_trickling_server_is_cut_off_at_the_session_deadline() -> None:
+    import time
+
+    port, close = _trickler()
+    try:
+        settings = SmtpSettings(host="127.0.0.1", port=port, retries=1, timeout=1, deadline=2)
+        started = time.monotonic()
+        with pytest.raises(DeliveryFailed) as info:
+            _notifier(settings).send(*_bodies(), ["mso@ca.example"])
+        assert "smtp.deadline = 2 s" in info.value.last_reply
+        assert time.monotonic() - started < 30  # without the deadline: never
+    finally:
+        close()
+
+
+@pytest.mark.parametrize("who", ["password", "user"])
+def test_m7_a_non_ascii_smtp_credential_is_refused_before_any_run(who: str) -> None:
+    user, password = ("alice", "pässwörd-Ünïcode") if who == "password" else ("ålice", "pw")
+    with pytest.raises(NotifyError, match="only printable ASCII"):
+        SmtpNotifier(SmtpSettings(user=user), password)

@@ -129,13 +129,19 @@ def refresh(store: Store, policy: Policy, *, reader: Reader | None = None,
     discovered (tickets discovered before the first recorded policy take that one). A
     ``reader`` other than the inference's keeps the work in this process.
     """
-    when = now or datetime.now(UTC)
+    # one evaluation of a store at a time (F4): a second one waits, then finds little to do
+    with store.exclusive("evaluate"):
+        return _refresh(store, policy, reader=reader, progress=progress,
+                        when=now or datetime.now(UTC), options=options)
+
+
+def _refresh(store: Store, policy: Policy, *, reader: Reader | None,
+             progress: Progress | None, when: datetime, options: CheckOptions) -> int:
     digest = policy.digest()
     # Evaluations are valid for one policy and one version of the rules and inference.
     stamp = f"{digest} {__version__} cache-{cache.FORMAT} rules-{RULES_VERSION}"
     seen = store.get_state(POLICY_STATE)
-    fresh = seen != stamp  # every evaluation was just dropped: nothing to replace
-    if fresh:
+    if seen != stamp:  # every evaluation is dropped and every ticket queued
         with store.transaction() as conn:
             if (seen or "").split(" ")[0] != digest:
                 _record_policy(conn, policy, digest, when)
@@ -163,10 +169,10 @@ def refresh(store: Store, policy: Policy, *, reader: Reader | None = None,
             try:
                 if backlog >= options.parallel_min:  # this process writes what workers return
                     return parallel.refresh(store, page_rows, context, options,
-                                            workers=processes, fresh=fresh, progress=progress)
+                                            workers=processes, progress=progress)
                 # this process evaluates too, and a range is a small share of the backlog
                 return parallel.refresh(store, page_rows, context, options,
-                                        workers=processes - 1, fresh=fresh, progress=progress,
+                                        workers=processes - 1, progress=progress,
                                         here=here,
                                         chunk=max(options.shared_chunk, backlog // 32))
             except (BrokenProcessPool, OSError, RuntimeError) as e:

@@ -94,7 +94,7 @@ def ranges(store: Store, size: int) -> Iterator[tuple[str | None, str]]:
 
 
 def refresh(store: Store, page_rows: PageRows[C], context: C, options: Options, *,
-            workers: int, fresh: bool, progress: Callable[[int], None] | None = None,
+            workers: int, progress: Callable[[int], None] | None = None,
             here: Callable[[str | None, str], int] | None = None,
             chunk: int | None = None) -> int:
     """Evaluate every dirty ticket with ``workers`` processes; returns how many.
@@ -111,16 +111,16 @@ def refresh(store: Store, page_rows: PageRows[C], context: C, options: Options, 
     todo = ranges(store, chunk or options.chunk)
     if here is None:
         with pool:
-            return _share(store, pool, workers, fresh, progress, todo)
+            return _share(store, pool, workers, progress, todo)
     starter = _Starter(pool)
     starter.start()
     try:
-        return _share(store, pool, workers, fresh, progress, todo, here, starter.is_ready)
+        return _share(store, pool, workers, progress, todo, here, starter.is_ready)
     finally:
         starter.close()
 
 
-def _share(store: Store, pool: ProcessPoolExecutor, workers: int, fresh: bool,
+def _share(store: Store, pool: ProcessPoolExecutor, workers: int,
            progress: Callable[[int], None] | None, todo: Iterator[tuple[str | None, str]],
            here: Callable[[str | None, str], int] | None = None,
            is_ready: Callable[[], bool] = lambda: True) -> int:
@@ -128,15 +128,15 @@ def _share(store: Store, pool: ProcessPoolExecutor, workers: int, fresh: bool,
     pending: deque[Future[Result]] = deque()
     for after, last in todo:
         while pending and pending[0].done():
-            done += _write(store, pending.popleft().result(), fresh, progress)
+            done += _write(store, pending.popleft().result(), progress)
         if here is not None and (len(pending) >= 2 * workers or not is_ready()):
             done += here(after, last)
             continue
         pending.append(pool.submit(_task, after, last))
         if len(pending) > 2 * workers:
-            done += _write(store, pending.popleft().result(), fresh, progress)
+            done += _write(store, pending.popleft().result(), progress)
     while pending:
-        done += _write(store, pending.popleft().result(), fresh, progress)
+        done += _write(store, pending.popleft().result(), progress)
     return done
 
 
@@ -184,11 +184,11 @@ def _context() -> multiprocessing.context.ForkServerContext:
     return context
 
 
-def _write(store: Store, result: Result, fresh: bool,
+def _write(store: Store, result: Result,
            progress: Callable[[int], None] | None) -> int:
     rows, seen, gone = result
     with store.transaction() as conn:
-        evaluations.write(conn, rows, replace_old=not fresh)
+        evaluations.write(conn, rows)
         evaluations.drop(conn, gone)
         evaluations.done_if_unchanged(conn, seen)  # a ticket changed since it was read waits
     if progress:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import os
-from importlib import import_module
 from pathlib import Path
 
 import click
@@ -17,13 +16,13 @@ from click.shell_completion import CompletionItem
 from vulnmark._version import __version__
 from vulnmark.cli import _index
 from vulnmark.cli._index import MODULES
-from vulnmark.cli.app import App, errors_to_exit_codes
+from vulnmark.cli.app import App, errors_to_exit_codes, fatal, unexpected_errors
 
 EPILOG = """\b
 Environment: VULNMARK_CONFIG, VULNMARK_DB, VULNMARK_NOW, VULNMARK_ALLOW_CLOCK_OVERRIDE,
 VULNMARK_SMTP_HOST, VULNMARK_SMTP_PORT, VULNMARK_SMTP_TLS, VULNMARK_SMTP_USER,
 VULNMARK_SMTP_PASSWORD, VULNMARK_REPORT_FROM, VULNMARK_SIGNING_KEY, VULNMARK_LOGLEVEL,
-JIRA_EMAIL, JIRA_TOKEN, JIRA_PAT.
+JIRA_EMAIL, JIRA_TOKEN, JIRA_PAT, VULNMARK_CONFLUENCE_USER, VULNMARK_CONFLUENCE_TOKEN.
 Exit codes: 0 ok, 1 findings (--fail-on), 2 usage/config/input error, 3 external failure.
 """
 
@@ -43,9 +42,7 @@ class _Group(click.Group):
     def _load(self, module: str) -> None:
         if module not in self.loaded:
             self.loaded.add(module)
-            import_module(f"vulnmark.cli.{module}").register(self)
-            for companion in _index.COMPANIONS.get(module, ()):
-                import_module(f"vulnmark.cli.{companion}")
+            _index.load(module, self)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(self.commands) | set(_index.INDEX))
@@ -79,7 +76,7 @@ class _Group(click.Group):
         return items
 
     def invoke(self, ctx: click.Context) -> object:
-        with errors_to_exit_codes():
+        with unexpected_errors(), errors_to_exit_codes():
             try:
                 return super().invoke(ctx)
             finally:
@@ -113,6 +110,14 @@ def cli(ctx: click.Context, config_path: Path | None, db_url: str, now_text: str
       vulnmark check --fail-on unclassified
       vulnmark report daily --send --to mso@example.org
     """
+    try:
+        os.getcwd()
+    except OSError:
+        fatal("the working directory no longer exists (was it deleted?): cd to an existing "
+              "directory, or give --db and --config as absolute paths")
+    # Everything vulnmark creates (the store and its -wal/-shm files, reports, packs, the
+    # config) is private: 0600 files, 0700 folders (m12).
+    os.umask(0o077)
     if no_color:
         os.environ["NO_COLOR"] = "1"
     level = os.environ.get("VULNMARK_LOGLEVEL") or ("DEBUG" if verbose > 1 else

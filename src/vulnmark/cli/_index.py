@@ -6,14 +6,30 @@ shell completion list the commands without importing them."""
 from __future__ import annotations
 
 import json
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import click
 
 #: The modules of vulnmark.cli whose ``register(cli)`` adds commands. They are imported when
 #: one of their commands runs, so `vulnmark --version`, `--help` and completion start fast.
 MODULES: tuple[str, ...] = ("setup", "tickets", "sync", "checks", "reporting", "evidence",
                             "backfill", "outcomes", "dismissals", "metrics", "schedule",
                             "watch", "demo", "incident")
-#: Modules that add subcommands to another module's group when imported.
-COMPANIONS: dict[str, tuple[str, ...]] = {"incident": ("incident_posts",)}
+#: Modules that add subcommands to a group of another module: imported (and registered, if
+#: they have a ``register``) right after it.
+COMPANIONS: dict[str, tuple[str, ...]] = {"setup": ("publish",),
+                                          "incident": ("incident_posts",)}
+
+
+def load(module: str, group: click.Group) -> None:
+    """Register ``module``'s commands (and its companions') on ``group``."""
+    import_module(f"vulnmark.cli.{module}").register(group)
+    for companion in COMPANIONS.get(module, ()):
+        extra = import_module(f"vulnmark.cli.{companion}")
+        if hasattr(extra, "register"):
+            extra.register(group)
 
 INDEX: dict[str, tuple[str, str]] = {
     "backfill": ("backfill",
@@ -64,16 +80,13 @@ INDEX: dict[str, tuple[str, str]] = {
 def build() -> dict[str, tuple[str, str]]:
     """The index of the commands every module of :data:`vulnmark.cli.MODULES` registers."""
     import inspect
-    from importlib import import_module
 
     import click
 
     out: dict[str, tuple[str, str]] = {}
     for module in MODULES:
         group = click.Group()
-        import_module(f"vulnmark.cli.{module}").register(group)
-        for companion in COMPANIONS.get(module, ()):
-            import_module(f"vulnmark.cli.{companion}")
+        load(module, group)
         for name, command in group.commands.items():
             text = inspect.cleandoc(command.short_help or command.help or "")
             out[name] = (module, text.split("\n\n")[0].replace("\n", " ").replace("\b", "")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from vulnmark._files import write_atomic
 from vulnmark.cli.app import EXIT_EXTERNAL, App, pass_app, progress_callback, table
 from vulnmark.triage import backfill as _backfill
 
@@ -62,7 +63,7 @@ def backfill(app: App, fmt: str, output: Path | None, accept_file: Path | None, 
     if fmt in ("json", "csv"):
         text = _backfill.review_text(proposals, fmt)
         if output:
-            output.write_text(text, encoding="utf-8")
+            write_atomic(output, text)
             click.echo(f"wrote {len(proposals)} proposals to {output}", err=True)
         else:
             click.echo(text, nl=False)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from vulnmark._files import write_atomic
 from vulnmark.cli.app import App, pass_app
 from vulnmark.control import daily
 
@@ -33,7 +34,7 @@ def demo(app: App, html_path: Path) -> None:
     """
     result, check = daily.demo(app.config, app.now)
     click.echo(result.bodies["text"], nl=False)
-    html_path.write_text(result.bodies["html"], encoding="utf-8")
+    write_atomic(html_path, result.bodies["html"])
     click.echo(f"\nHTML report written to {html_path}")
     click.echo(f"Evidence log: {check.records} records, chain {'intact' if check.ok else 'BROKEN'}"
                f" (head {check.head[:16]}…)")

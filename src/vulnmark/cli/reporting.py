@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from vulnmark._csv import csv_text
+from vulnmark._files import write_atomic
 from vulnmark._time import stored
 from vulnmark.cli.app import EXIT_EXTERNAL, App, fatal, pass_app, table
 from vulnmark.control import daily, reminders
@@ -69,7 +70,7 @@ def report_daily(app: App, fmt: str, output: Path | None, send: bool, to: tuple[
               "the next report shows it", EXIT_EXTERNAL)
     body = result.bodies.get(fmt) or ReportFormat(fmt).to_format().format(result.report)
     if output:
-        output.write_text(body, encoding="utf-8")
+        write_atomic(output, body)  # whole or not at all (m5), 0600
         click.echo(f"wrote {output}", err=True)
     elif not send or fmt != "text" or sys.stdout.isatty():
         click.echo(body, nl=not body.endswith("\n"))

@@ -68,10 +68,16 @@ def schedule(app: App, once: bool, max_runs: int | None, send: bool, to: tuple[s
             at = slot
         return
     app.write_now  # noqa: B018  (reports are recorded and sent: --now only under the override)
+    stop = threading.Event()
     notifier = None
     if send:
         settings = smtp_settings_from_env(app.config.smtp, os.environ)
-        notifier = SmtpNotifier(settings, os.environ.get("VULNMARK_SMTP_PASSWORD"))
+        # a stop request cuts the wait between delivery attempts short
+        def pause(seconds: float) -> None:
+            stop.wait(seconds)
+
+        notifier = SmtpNotifier(settings, os.environ.get("VULNMARK_SMTP_PASSWORD"),
+                                sleep=pause)
     store = app.store
     daily_job = daily.DailyJob(store, app.config, notifier=notifier, recipients=to)
 
@@ -80,7 +86,6 @@ def schedule(app: App, once: bool, max_runs: int | None, send: bool, to: tuple[s
         click.echo(f"{stored(now)}: report run {result.run_id}"
                    + (f" sent {result.delivery.message_id}" if result.delivery else ""))
 
-    stop = threading.Event()
     loop = _schedule.Loop(sched, job, lambda s, n: store_runs.covered(store, s, n),
                           stop=stop, max_runs=max_runs)
     if app.now_text:  # a fixed --now: the clock does not move (use with --once or --max-runs)
@@ -107,6 +112,12 @@ def schedule(app: App, once: bool, max_runs: int | None, send: bool, to: tuple[s
         for s, handler in previous.items():
             signal.signal(s, handler)
     click.echo(f"stopped after {done} run{'s' if done != 1 else ''}", err=True)
+    if stop.is_set() and isinstance(loop.last_error, DeliveryFailed):
+        # a requested stop is a clean stop (systemctl stop must not leave the unit failed):
+        # the run is recorded as undelivered and the next report shows it
+        click.echo(f"the last report was not delivered ({loop.last_error}); it is kept as "
+                   "undelivered and shown in the next report", err=True)
+        return
     _exit_on(loop.last_error)
 
 

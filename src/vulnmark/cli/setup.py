@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from vulnmark._files import write_atomic
 from vulnmark.cli.app import App, pass_app, table
 from vulnmark.config.presets import PRESETS, preset
 from vulnmark.config.settings import template
@@ -47,7 +48,7 @@ def init(app: App, preset_name: str, output: Path | None, force: bool) -> None:
     if path.exists() and not force:
         raise click.UsageError(f"{path} exists; use --force to overwrite")
     app.creates_store = True
-    path.write_text(template(preset(preset_name)), encoding="utf-8")
+    write_atomic(path, template(preset(preset_name)))  # 0600, whole or not at all
     app.store  # noqa: B018 - creates and migrates the store
     click.echo(f"wrote {path} (preset {preset_name}); store {app.store.url} is ready")
 

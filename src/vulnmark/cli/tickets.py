@@ -45,6 +45,9 @@ def import_(app: App, files: tuple[Path, ...], base_url: str | None,
         c = done.counts
         click.echo(f"{done.path}: {done.tickets} tickets ({c.inserted} new, {c.updated} "
                    f"updated, {c.unchanged} unchanged)")
+        if done.truncated:
+            click.echo(f"warning: {done.path}: {done.truncated} field(s) longer than their "
+                       "limit were cut (named in the import's evidence record)", err=True)
 
 
 @click.group()

@@ -22,6 +22,7 @@ from vulnmark.check.infer import validate_section
 from vulnmark.config.outcomes import OutcomeRules, parse_rules
 from vulnmark.config.policy import ClassDef, InferenceTable, Policy, fold_label
 from vulnmark.config.presets import preset
+from vulnmark.config.publish import PublishSettings, parse_publish
 from vulnmark.config.reach import (
     AlertSettings,
     ReminderSettings,
@@ -61,6 +62,8 @@ class Config:
     report: ReportSettings = ReportSettings()
     alert: AlertSettings = AlertSettings()
     reminders: ReminderSettings = ReminderSettings()
+    publish: PublishSettings | None = None
+    """The ``[publish]`` table (where the policy page goes); None without one."""
     path: Path | None = None
     """The file it was read from (None: no file, the default preset)."""
 
@@ -70,7 +73,7 @@ class Config:
 
 
 _TOP = known_keys("") | {"labels", "classes", "smtp", "source", "dates", "tracker", "inference",
-                        "schedule", "outcomes", "report", "reminders", "alert"}
+                        "schedule", "outcomes", "report", "reminders", "alert", "publish"}
 MAX_HOURS = 24 * 366 * 10
 """The longest handling time or due-soon window accepted (ten years): longer ones are typos
 (1e300 would overflow every deadline)."""
@@ -170,6 +173,7 @@ def from_mapping(raw: Mapping[str, Any]) -> Config:
         report=parse_report(_table(raw, "report")),
         reminders=parse_reminders(_table(raw, "reminders")),
         alert=parse_alert(_table(raw, "alert")),
+        publish=parse_publish(_table(raw, "publish")) if "publish" in raw else None,
     )
 
 

@@ -32,6 +32,8 @@ class SmtpSettings:
     timeout: float = 30.0
     retries: int = 3
     backoff: float = 2.0
+    deadline: float = 300.0
+    """Most seconds one delivery attempt may take in all (``timeout`` is per network read)."""
 
 
 #: The keys of ``[smtp]``: (accepted types, SmtpSettings field).
@@ -39,6 +41,7 @@ SMTP_KEYS: dict[str, tuple[type | tuple[type, ...], str]] = {
     "host": (str, "host"), "port": (int, "port"), "tls": (str, "tls"),
     "user": (str, "user"), "from": (str, "sender"), "timeout": ((int, float), "timeout"),
     "retries": (int, "retries"), "backoff": ((int, float), "backoff"),
+    "deadline": ((int, float), "deadline"),
 }
 
 
@@ -57,9 +60,27 @@ def parse_smtp(table: Mapping[str, Any]) -> SmtpSettings:
         values[attr] = value
     if values.get("tls", "none") not in TLS_MODES:
         raise ConfigError(f"smtp.tls: expected none, starttls or ssl, got {values['tls']!r}")
-    if values.get("retries", 1) < 1:
-        raise ConfigError("smtp.retries: at least 1")
+    _check_smtp_numbers(values)
     return replace(SmtpSettings(), **values)
+
+
+#: The ranges of the numbers of ``[smtp]`` (m7: 0, negative, NaN or inf crashed the send and
+#: left the run pending): (SmtpSettings field, key, lowest, highest, lowest allowed itself).
+SMTP_RANGES = (("port", "port", 1, 65535, True), ("timeout", "timeout", 0, 600, False),
+               ("retries", "retries", 1, 20, True), ("backoff", "backoff", 0, 3600, True),
+               ("deadline", "deadline", 0, 3600, False))
+
+
+def _check_smtp_numbers(values: Mapping[str, Any]) -> None:
+    for attr, key, low, high, low_ok in SMTP_RANGES:
+        value = values.get(attr)
+        if value is None:
+            continue
+        if not (math.isfinite(value) and (value >= low if low_ok else value > low)
+                and value <= high):
+            lowest = f"from {low}" if low_ok else f"above {low}"
+            raise ConfigError(f"smtp.{key}: expected a number {lowest} up to {high}, "
+                              f"got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -97,6 +118,7 @@ class JiraSection:
     overlap_minutes: int | None = None
     concurrency: int | None = None
     max_retries: int | None = None
+    max_response_mb: int | None = None
     hydrate: bool = False
 
 
@@ -104,7 +126,7 @@ _JIRA = "source.jira"
 #: The numeric keys of ``[source.jira]`` and their ranges.
 JIRA_RANGES: dict[str, tuple[int, int]] = {
     "page_size": (1, 5000), "timeout": (1, 600), "overlap_minutes": (0, 1440),
-    "concurrency": (1, 32), "max_retries": (0, 20)}
+    "concurrency": (1, 32), "max_retries": (0, 20), "max_response_mb": (1, 1024)}
 _JIRA_TEXT = ("url", "jql", "flavour", "discovery_field", "ca_bundle")
 JIRA_KEYS = frozenset({*_JIRA_TEXT, *JIRA_RANGES, "hydrate"})
 _JIRA_SECRETS = ("token", "pat", "password", "api_token", "email")

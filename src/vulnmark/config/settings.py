@@ -62,7 +62,10 @@ SETTINGS: tuple[Setting, ...] = (
             example="vulnmark"),
     Setting("smtp.from", "vulnmark@localhost", "Sender address (env VULNMARK_REPORT_FROM).",
             set=True),
-    Setting("smtp.timeout", 30, "Seconds before an SMTP operation times out."),
+    Setting("smtp.timeout", 30, "Seconds before one SMTP network operation times out "
+            "(above 0, up to 600)."),
+    Setting("smtp.deadline", 300, "Most seconds one delivery attempt may take in all, however "
+            "slowly the server answers (above 0, up to 3600)."),
     Setting("smtp.retries", 3, "Delivery attempts before a report counts as undelivered.",
             set=True),
     Setting("smtp.backoff", 2.0,
@@ -97,7 +100,10 @@ SETTINGS: tuple[Setting, ...] = (
             example=100),
     Setting("source.jira.ca_bundle", None, "PEM file of a private CA; TLS is always verified.",
             example="/etc/vulnmark/private-ca.pem"),
-    Setting("source.jira.timeout", 30, "Seconds for every request."),
+    Setting("source.jira.timeout", 30, "Seconds for every request in all, however slowly "
+            "the server answers."),
+    Setting("source.jira.max_response_mb", 64, "The largest response read from Jira, in MiB "
+            "(decompressed); a larger one fails the sync instead of filling the memory."),
     Setting("source.jira.max_retries", 6,
             "Retries on 429/503/network errors (Retry-After honoured, else backoff+jitter)."),
     Setting("source.jira.overlap_minutes", 15,
@@ -144,6 +150,23 @@ SETTINGS: tuple[Setting, ...] = (
             "Reason code given to an outcome inferred from a no_remediation resolution."),
     Setting("outcomes.required", True,
             "A resolved vulnerability without any outcome is a no_outcome finding."),
+    Setting("publish.url", None,
+            "Confluence site of the policy page (`vulnmark policy publish`): "
+            "https://…atlassian.net or your Data Center base URL. Not in the policy digest.",
+            example="https://example.atlassian.net"),
+    Setting("publish.flavour", "auto",
+            "cloud (/wiki/api/v2/pages), datacenter (/rest/api/content) or auto (cloud for "
+            "*.atlassian.net)."),
+    Setting("publish.space", None, "Key of the space the page lives in (to create it or find "
+            "it by title).", example="SEC"),
+    Setting("publish.page_id", None, "Id of the page to update; without it the page is found "
+            "by title in the space, or created.", example="123456"),
+    Setting("publish.parent_id", None, "Id of the parent page of a page created.",
+            example="654321"),
+    Setting("publish.title", "(the page title in its language)", "Title of the page.",
+            example="Marking vulnerability tickets"),
+    Setting("publish.lang", "en", "Language of the published page: en, hu, de or fr."),
+    Setting("publish.timeout", 30, "Seconds for every request to Confluence."),
 )
 
 

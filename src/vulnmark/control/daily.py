@@ -66,7 +66,8 @@ class DailyJob:
                                progress=self.progress, options=self.options)
         listed = scope.scoped(self.store, result.findings, now,
                               self.config.report.suspected_scope)
-        health = runs.control_health(self.store, policy, now, self.config.schedule)
+        health = runs.control_health(self.store, policy, now, self.config.schedule,
+                                     page_configured=self.config.publish is not None)
         if self.config.reminders.enabled:
             note = reminders.unreachable_note(
                 reminders.plan(self.store, self.config, listed.findings, now))

@@ -11,6 +11,7 @@ from vulnmark._time import stored
 from vulnmark.config.policy import Policy
 from vulnmark.config.schedule import Schedule
 from vulnmark.model import Run
+from vulnmark.publish.state import effective_since, last_published
 from vulnmark.report import ControlHealth
 from vulnmark.store import Store, integrity
 from vulnmark.store import runs as store_runs
@@ -20,9 +21,11 @@ HEALTH_DAYS = 90
 
 
 def control_health(store: Store, policy: Policy, now: datetime,
-                   schedule: Schedule | None = None) -> ControlHealth:
+                   schedule: Schedule | None = None, *,
+                   page_configured: bool = False) -> ControlHealth:
     """Previous runs, days (or, with a ``schedule``, slots) without a report run, the last
-    delivery and what is undelivered."""
+    delivery, what is undelivered, and whether the published policy page states the policy
+    in force (when it was ever published, or ``page_configured``)."""
     zone = ZoneInfo(policy.timezone)
     recent = store_runs.list_runs(store, since=now - timedelta(days=HEALTH_DAYS))
     report_runs = [r for r in recent if r.kind == "report" and r.started_at <= now]
@@ -47,6 +50,9 @@ def control_health(store: Store, policy: Policy, now: datetime,
         notes.append(f"Schedule: cron {sched.cron.expr!r} in {sched.timezone}")
     else:
         missed = missed_days(report_runs, now, zone)
+    page = policy_page_note(store, policy, page_configured)
+    if page is not None:
+        notes.append(page)
     with store.reading() as conn:
         check = integrity.verify(conn, bodies_since=stored(now - timedelta(days=HEALTH_DAYS)))
     if check.ok:
@@ -63,6 +69,29 @@ def control_health(store: Store, policy: Policy, now: datetime,
         undelivered=tuple(undelivered),
         notes=tuple(notes),
     )
+
+
+def policy_page_note(store: Store, policy: Policy, configured: bool) -> str | None:
+    """"Policy page: published version 7 matches digest …", "POLICY PAGE OUT OF DATE since …"
+    or "never published"; None when no page was ever published and none is configured."""
+    last = last_published(store)
+    digest = policy.digest()
+    if last is None:
+        return ("POLICY PAGE NEVER PUBLISHED: run `vulnmark policy publish` ([publish] is "
+                "configured)") if configured else None
+    page = last.event
+    if page.digest == digest:
+        return (f"Policy page: published version {page.version} matches digest "
+                f"{digest[:16]} (page {page.page_id}, {page.lang}, {_minute(last.at)})")
+    since = effective_since(store, digest)
+    when = f"since {_minute(since)}" if since else "since the policy changed"
+    return (f"POLICY PAGE OUT OF DATE {when}: published version {page.version} (page "
+            f"{page.page_id}) states digest {page.digest[:16]}, the policy in force is "
+            f"{digest[:16]}; run `vulnmark policy publish`")
+
+
+def _minute(at: datetime) -> str:
+    return f"{at:%Y-%m-%d %H:%M} UTC"
 
 
 def missed_days(report_runs: list[Run], now: datetime, zone: ZoneInfo) -> tuple[date, ...]:

@@ -23,7 +23,9 @@ from __future__ import annotations
 import base64
 import logging
 import smtplib
+import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
@@ -122,6 +124,12 @@ class SmtpNotifier(Notifier):
                 f"SMTP user {settings.user!r} is set but no password was given "
                 "(set VULNMARK_SMTP_PASSWORD)"
             )
+        for what, value in (("SMTP user", settings.user), ("VULNMARK_SMTP_PASSWORD", password)):
+            if settings.user and value and not _sendable(value):
+                # smtplib sends AUTH as ASCII: anything else crashed the send (m7)
+                raise NotifyError(f"{what} holds characters SMTP AUTH cannot send (only "
+                                  "printable ASCII): change the account's password, or set "
+                                  "it without accented or other non-ASCII letters")
         self.settings = settings
         self._password = password
         self._redact = _Redactor(settings.user, password)
@@ -223,48 +231,89 @@ class SmtpNotifier(Notifier):
         return self._ssl_context or ssl.create_default_context()
 
     def _attempt(self, data: bytes, recipients: list[str]) -> str:
-        """One SMTP session; returns the reply to the data ("250 ...") or raises."""
+        """One SMTP session; returns the reply to the data ("250 ...") or raises.
+
+        ``timeout`` bounds each network read; ``deadline`` bounds the whole session: a server
+        that trickles a byte just inside the timeout is cut off when it passes (m6)."""
         s = self.settings
         client: smtplib.SMTP
         if s.tls == "ssl":
-            client = smtplib.SMTP_SSL(
-                s.host, s.port, local_hostname=self._local_hostname, timeout=s.timeout,
-                context=self._context(),
-            )
+            client = smtplib.SMTP_SSL(local_hostname=self._local_hostname, timeout=s.timeout,
+                                      context=self._context())
         else:
-            client = smtplib.SMTP(
-                s.host, s.port, local_hostname=self._local_hostname, timeout=s.timeout
-            )
+            client = smtplib.SMTP(local_hostname=self._local_hostname, timeout=s.timeout)
+        watchdog = _Deadline(client, s.deadline)
         try:
-            client.ehlo_or_helo_if_needed()
-            if s.tls == "starttls":
-                client.starttls(context=self._context())
-                client.ehlo()
-            if s.user:
-                client.login(s.user, self._password or "")
-            code, resp = client.mail(self._sender)
-            if code != 250:
-                raise smtplib.SMTPSenderRefused(code, resp, self._sender)
-            refused: dict[str, tuple[int, bytes]] = {}
-            for rcpt in recipients:
-                code, resp = client.rcpt(rcpt)
-                if code not in (250, 251):
-                    refused[rcpt] = (code, resp)
-            if refused:
-                try:
-                    client.rset()
-                except (smtplib.SMTPException, OSError):
-                    pass  # the session ends below anyway; report the refusal, not this
-                raise smtplib.SMTPRecipientsRefused(refused)
-            code, resp = client.data(data)
-            if code != 250:
-                raise smtplib.SMTPDataError(code, resp)
-            return f"{code} {_text(resp)}"
+            return self._session(client, data, recipients)
+        except (smtplib.SMTPException, OSError) as e:
+            if watchdog.expired:
+                raise TimeoutError(f"the session took longer than smtp.deadline = "
+                                   f"{s.deadline:g} s (the server answered too slowly)") from e
+            raise
         finally:
             try:
-                client.quit()
+                client.quit()  # the watchdog still runs: a QUIT trickled back is cut off too
             except (smtplib.SMTPException, OSError):
                 client.close()
+            watchdog.cancel()
+
+    def _session(self, client: smtplib.SMTP, data: bytes, recipients: list[str]) -> str:
+        s = self.settings
+        # what __init__ would set: TLS checks the certificate against it
+        client._host = s.host  # type: ignore[attr-defined]
+        client.connect(s.host, s.port)
+        client.ehlo_or_helo_if_needed()
+        if s.tls == "starttls":
+            client.starttls(context=self._context())
+            client.ehlo()
+        if s.user:
+            client.login(s.user, self._password or "")
+        code, resp = client.mail(self._sender)
+        if code != 250:
+            raise smtplib.SMTPSenderRefused(code, resp, self._sender)
+        refused: dict[str, tuple[int, bytes]] = {}
+        for rcpt in recipients:
+            code, resp = client.rcpt(rcpt)
+            if code not in (250, 251):
+                refused[rcpt] = (code, resp)
+        if refused:
+            try:
+                client.rset()
+            except (smtplib.SMTPException, OSError):
+                pass  # the session ends below anyway; report the refusal, not this
+            raise smtplib.SMTPRecipientsRefused(refused)
+        code, resp = client.data(data)
+        if code != 250:
+            raise smtplib.SMTPDataError(code, resp)
+        return f"{code} {_text(resp)}"
+
+
+def _sendable(text: str) -> bool:
+    return text.isascii() and text.isprintable()
+
+
+class _Deadline:
+    """Shuts an SMTP client's socket down when ``seconds`` have passed: a blocked read then
+    fails at once instead of waiting for the next trickled byte."""
+
+    def __init__(self, client: smtplib.SMTP, seconds: float) -> None:
+        self.expired = False
+        self._client = client
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _expire(self) -> None:
+        self.expired = True
+        sock = getattr(self._client, "sock", None)
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cancel(self) -> None:
+        self._timer.cancel()
 
 
 def smtp_settings_from_env(base: SmtpSettings, env: Mapping[str, str]) -> SmtpSettings:

@@ -107,6 +107,8 @@ class TicketsImported(UpsertEvent):
     file: str
     sha256: str | None = field(default=None, metadata={"omit": True})
     tickets: int | None = field(default=None, metadata={"omit": True})
+    truncated: tuple[str, ...] | None = field(default=None, metadata={"omit": True})
+    """The fields cut to their stored limit (``KEY title``, ``KEY comments[2]``), m1."""
 
 
 @dataclass(frozen=True)
@@ -297,6 +299,26 @@ class PolicyChanged(Event):
     due_soon_hours: float
 
 
+@dataclass(frozen=True)
+class PolicyPagePublished(Event):
+    """The policy page created or updated on Confluence (``vulnmark policy publish``)."""
+
+    kind: ClassVar[str] = "policy_page"
+    site: str
+    flavour: str
+    space: str | None
+    page_id: str
+    title: str
+    version: int
+    """The page's version number after the publication (1 when it was created)."""
+    digest: str
+    """The digest of the policy the page states."""
+    lang: str
+    page_sha256: str
+    """SHA-256 of the storage-format body sent, with its generation time left out (two
+    publications that differ only in when they were made have the same hash)."""
+
+
 # -- runs and deliveries ---------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -375,8 +397,8 @@ class IncidentChanged(Event):
 KINDS: dict[str, type[Event]] = {
     k.kind: k for k in (TicketsImported, TicketCreated, TicketRelabelled, TicketCommented,
                         TicketResolved, Reclassified, LabelChanged, TicketsGone, JiraSynced,
-                        BackfillApplied, OutcomeRecorded, PolicyChanged, RunRecorded,
-                        ReportDelivered, PackExported, FindingDismissed,
+                        BackfillApplied, OutcomeRecorded, PolicyChanged, PolicyPagePublished,
+                        RunRecorded, ReportDelivered, PackExported, FindingDismissed,
                         DismissalEnded, NoticeSent, IncidentChanged)}
 
 

@@ -8,14 +8,18 @@ Errors::
 Shared checks (used by the Jira JSON and JSON Lines readers so both accept the same tickets):
 :func:`parse_time` (ISO 8601 and Jira's ``+0000`` offsets -> aware UTC), :func:`check_labels`
 (Jira's label rules: a non-empty string without whitespace, at most 255 UTF-16 units) and
-:func:`cap_text` (text fields above :data:`MAX_TEXT_CHARS` are cut with a visible marker).
+:func:`cap_text` (text fields above :data:`MAX_TEXT_CHARS` are cut with a visible marker) and
+:func:`cap_ticket` (the per-field limits of what is stored, m1: key, title, names, URL, label
+count; README "Input limits").
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from vulnmark.errors import InputError
@@ -105,6 +109,82 @@ def cap_text(text: str, *, what: str) -> str:
     marker = TRUNCATION_MARKER.format(omitted=len(text) - keep)
     logger.warning("%s: text of %d characters truncated to %d", what, len(text), MAX_TEXT_CHARS)
     return text[:keep] + marker
+
+
+# -- limits on what is stored (m1) ---------------------------------------------------------
+#: Longest ticket key (a key is an identifier: a longer one is refused, never cut).
+MAX_KEY_CHARS = 255
+#: Titles are cut to this many characters with :data:`TITLE_MARKER` (a 20 MB title was copied
+#: into every daily report); the full text belongs in the description.
+MAX_TITLE_CHARS = 1_000
+TITLE_MARKER = " [vulnmark: title truncated, {omitted} more characters not stored]"
+#: Names (reporter, comment and label-change authors, status, resolution, priority, issue
+#: type) are cut to this many characters, ending with "…".
+MAX_NAME_CHARS = 255
+#: The ``source`` of a ticket (a system name).
+MAX_SOURCE_CHARS = 64
+#: Longer URLs are not stored (a cut URL would point somewhere else).
+MAX_URL_CHARS = 2_048
+#: Most labels on one ticket (a longer list is refused).
+MAX_LABELS = 1_000
+#: Largest import file read (vulnmark reads a file whole before writing any of it).
+MAX_IMPORT_FILE_BYTES = 512 * 1024 * 1024
+
+_MARKER = re.compile(r"\[vulnmark: (?:text|title) truncated, (\d+) more characters not stored\]$")
+
+
+def cap_ticket(t: Ticket) -> Ticket:
+    """``t`` within the stored limits: key and label count checked (:class:`InputError`),
+    title and names cut with a visible marker, an over-long URL left out; each cut is logged
+    as a warning, and :func:`truncated_fields` finds them again."""
+    if len(t.key) > MAX_KEY_CHARS:
+        raise InputError(f"key {t.key[:40]!r}... is longer than {MAX_KEY_CHARS} characters",
+                         field="key")
+    if len(t.labels) > MAX_LABELS:
+        raise InputError(f"{t.key}: {len(t.labels)} labels, at most {MAX_LABELS}",
+                         field="labels")
+    changes: dict[str, object] = {}
+    if len(t.title) > MAX_TITLE_CHARS:
+        changes["title"] = _cut(t.title, MAX_TITLE_CHARS, TITLE_MARKER, f"{t.key} title")
+    for name in ("reporter", "status", "resolution", "priority", "issue_type", "source"):
+        value = getattr(t, name)
+        limit = MAX_SOURCE_CHARS if name == "source" else MAX_NAME_CHARS
+        if value is not None and len(value) > limit:
+            logger.warning("%s: %s of %d characters cut to %d", t.key, name, len(value), limit)
+            changes[name] = value[:limit - 1] + "…"
+    if t.url is not None and len(t.url) > MAX_URL_CHARS:
+        logger.warning("%s: url of %d characters not stored (at most %d)", t.key, len(t.url),
+                       MAX_URL_CHARS)
+        changes["url"] = None
+    if any(c.author and len(c.author) > MAX_NAME_CHARS for c in t.comments):
+        changes["comments"] = tuple(
+            replace(c, author=_name(c.author)) for c in t.comments)
+    if any(h.author and len(h.author) > MAX_NAME_CHARS for h in t.label_history):
+        changes["label_history"] = tuple(
+            replace(h, author=_name(h.author)) for h in t.label_history)
+    return replace(t, **changes) if changes else t  # type: ignore[arg-type]
+
+
+def _name(value: str | None) -> str | None:
+    if value is None or len(value) <= MAX_NAME_CHARS:
+        return value
+    return value[:MAX_NAME_CHARS - 1] + "…"
+
+
+def _cut(text: str, limit: int, template: str, what: str) -> str:
+    keep = limit
+    for _ in range(3):  # the marker's length depends on the count it prints; settle both
+        keep = limit - len(template.format(omitted=len(text) - keep))
+    logger.warning("%s of %d characters truncated to %d", what, len(text), limit)
+    return text[:keep] + template.format(omitted=len(text) - keep)
+
+
+def truncated_fields(t: Ticket) -> list[str]:
+    """Where ``t`` holds text cut at import (``title``, ``description``, ``comments[2]``)."""
+    found = [name for name, text in (("title", t.title), ("description", t.description))
+             if _MARKER.search(text)]
+    found += [f"comments[{i}]" for i, c in enumerate(t.comments) if _MARKER.search(c.body)]
+    return found
 
 
 def type_name(value: object) -> str:

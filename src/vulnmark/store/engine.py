@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from vulnmark._files import loosely_readable
 from vulnmark.errors import StoreError, StoreUnavailable
 
 logger = logging.getLogger(__name__)
@@ -21,9 +23,11 @@ logger = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
-def make_engine(url: str, *, create: bool = True) -> Engine:
+def make_engine(url: str, *, create: bool = True, check_mode: bool = True) -> Engine:
     """An engine for ``url``; with ``create=False`` a missing SQLite file is an error, so a
-    mistyped --db cannot silently give an empty store (and an empty, reassuring report)."""
+    mistyped --db cannot silently give an empty store (and an empty, reassuring report).
+    ``check_mode``: create a new SQLite file 0600, warn when an existing one is readable by
+    others (off in worker processes)."""
     try:
         parsed = make_url(url)
     except ArgumentError as e:
@@ -36,11 +40,15 @@ def make_engine(url: str, *, create: bool = True) -> Engine:
         if database and database != ":memory:":
             parent = Path(database).expanduser().resolve().parent
             if not parent.is_dir():
-                raise StoreError(f"--db: directory {parent} does not exist")
-            if not create and not Path(database).expanduser().exists():
+                raise StoreError(f"--db: directory {parent} does not exist" + _absolute_hint(
+                    database))
+            path = Path(database).expanduser()
+            if not create and not path.exists():
                 raise StoreError(
                     f"--db: no store at {database}; create one with `vulnmark init` or "
                     "`vulnmark import`, or point --db / VULNMARK_DB at the existing store")
+            if check_mode:
+                _private(path)
         engine = create_engine(parsed, connect_args={"timeout": 30})
         _sqlite_pragmas(engine)
         return engine
@@ -52,6 +60,45 @@ def make_engine(url: str, *, create: bool = True) -> Engine:
         raise StoreError(
             "PostgreSQL needs the driver: pip install 'vulnmark[postgres]'"
         ) from e
+
+
+def _private(path: Path) -> None:
+    """A new store file is created 0600; an existing one that others may read is named in a
+    warning (m12): it holds every vulnerability of the CA."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600))
+        return
+    except FileExistsError:
+        pass
+    except OSError as e:
+        raise StoreUnavailable(f"--db: cannot create {path}: {e.strerror}") from e
+    mode = loosely_readable(path)
+    if mode is not None:
+        logger.warning("the store %s can be read by other users (mode %04o): run chmod 600 %s",
+                       path, mode, path)
+
+
+def refuse_ephemeral(url: str) -> None:
+    """Refuse a store URL that names no file (F5): ``sqlite://``, ``sqlite:///`` (what
+    ``sqlite:///$UNSET`` becomes) or ``sqlite:///:memory:`` would give an empty store that
+    vanishes at exit, and a reassuring "No findings" report."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as e:
+        raise StoreError(f"--db: not a database URL: {url!r}") from e
+    if parsed.get_backend_name() == "sqlite" and (parsed.database or ":memory:") == ":memory:":
+        raise StoreError(
+            f"--db {url!r} names no database file (an unset variable?); an in-memory store "
+            "would be empty and lost at exit. Use sqlite:///FILE (relative to the working "
+            "directory), sqlite:////ABSOLUTE/PATH, or postgresql://…")
+
+
+def _absolute_hint(database: str) -> str:
+    """A hint when ``sqlite:///x/y.db`` (relative) was probably meant as ``/x/y.db``."""
+    if Path(database).is_absolute() or database.startswith("~"):
+        return ""
+    return (f" (sqlite:///{database} is relative to the working directory; an absolute path "
+            f"takes four slashes: sqlite:////{database})")
 
 
 def _sqlite_pragmas(engine: Engine) -> None:
@@ -100,4 +147,13 @@ def migrate(engine: Engine) -> None:
             command.upgrade(cfg, "head")
     except SQLAlchemyError as e:
         reason = getattr(e, "orig", None) or e
-        raise StoreUnavailable(f"database {engine.url.render_as_string()}: {reason}") from e
+        raise StoreUnavailable(f"database {engine.url.render_as_string()}: "
+                               f"{explain(reason)}") from e
+
+
+def explain(reason: BaseException) -> str:
+    """A database failure's message, with what to do when the file is damaged."""
+    text = str(reason).strip()
+    if "malformed" in text or "not a database" in text:
+        text += " (the store file is damaged: restore it from a backup)"
+    return text

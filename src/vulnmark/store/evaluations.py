@@ -79,17 +79,14 @@ _UPSERT = (
 )
 
 
-def write(conn: Connection, rows: Sequence[Row], *, replace_old: bool = True) -> None:
-    """Store evaluation rows (tuples in :data:`EVALUATION_COLUMNS` order); ``replace_old=False``
-    when none of their tickets has one yet.
+def write(conn: Connection, rows: Sequence[Row]) -> None:
+    """Store evaluation rows (tuples in :data:`EVALUATION_COLUMNS` order).
 
-    Old rows are updated in place (``ON CONFLICT … DO UPDATE``, SQLite and PostgreSQL alike):
-    a delete and a new insert touched twice the pages, which is most of the cost when the
-    changed tickets are spread over a large store (benchmarks/README.md)."""
-    if replace_old:
-        driver.execute_many(conn, _UPSERT, rows)
-    else:
-        driver.insert_many(conn, evaluations, EVALUATION_COLUMNS, rows)
+    Always an upsert (``ON CONFLICT … DO UPDATE``, SQLite and PostgreSQL alike): old rows are
+    updated in place (a delete and a new insert touched twice the pages, which is most of the
+    cost when the changed tickets are spread over a large store, benchmarks/README.md), and a
+    row another process wrote meanwhile is replaced, never a constraint failure (F4)."""
+    driver.execute_many(conn, _UPSERT, rows)
 
 
 def drop(conn: Connection, keys: Sequence[str]) -> None:

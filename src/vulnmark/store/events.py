@@ -106,3 +106,11 @@ def verify(conn: Connection) -> Verification:
 
 def count(conn: Connection) -> int:
     return int(conn.execute(select(func.count()).select_from(events)).scalar_one())
+
+
+def of_kind(conn: Connection, kind: str) -> Iterator[Record]:
+    """The records of one kind, in sequence order."""
+    query = select(events).where(events.c.kind == kind).order_by(events.c.seq)
+    for row in conn.execute(query).mappings():
+        yield Record(row["seq"], row["at"], row["kind"], json.loads(row["payload"]),
+                     row["prev_hash"], row["hash"])

@@ -9,16 +9,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, func, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
 from vulnmark._time import stored
 from vulnmark.errors import StoreError, StoreUnavailable
 from vulnmark.evidence.chain import Record, Verification
 from vulnmark.evidence.events import Event, TicketsGone, UpsertEvent
 from vulnmark.model import Ticket
-from vulnmark.store import anchor, events, integrity
+from vulnmark.store import anchor, events, integrity, locks
 from vulnmark.store import tickets as _tickets
-from vulnmark.store.engine import make_engine, migrate
+from vulnmark.store.engine import explain, make_engine, migrate, refuse_ephemeral
 from vulnmark.store.schema import state, tickets
 
 logger = logging.getLogger(__name__)
@@ -31,10 +31,14 @@ class Store:
         self.engine = engine
 
     @classmethod
-    def open(cls, url: str, *, create: bool = True, migrated: bool = False) -> Store:
+    def open(cls, url: str, *, create: bool = True, migrated: bool = False,
+             in_memory: bool = True) -> Store:
         """Open (and migrate) a store; ``create=False`` refuses to create a new SQLite file;
-        ``migrated=True`` skips the schema check (a worker process of a store just opened)."""
-        engine = make_engine(url, create=create)
+        ``migrated=True`` skips the schema check (a worker process of a store just opened);
+        ``in_memory=False`` refuses a SQLite URL naming no file (the CLI's ``--db``)."""
+        if not in_memory:
+            refuse_ephemeral(url)
+        engine = make_engine(url, create=create, check_mode=not migrated)
         if not migrated:
             migrate(engine)
         return cls(engine)
@@ -71,7 +75,7 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """One write transaction; database failures become StoreUnavailable."""
+        """One write transaction; database failures become store errors (:meth:`_failed`)."""
         head = None
         try:
             with self.engine.begin() as conn:
@@ -81,18 +85,45 @@ class Store:
                     head = conn.info.pop(events.HEAD_INFO, None)
             if head is not None:
                 anchor.append(self.head_file, *head)
-        except IntegrityError as e:
-            raise StoreError(f"database constraint failed: {e.orig}") from e
-        except OperationalError as e:
-            raise StoreUnavailable(f"database {self.url}: {e.orig}") from e
+        except self._errors as e:
+            raise self._failed(e) from e
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
         try:
             with self.engine.connect().execution_options(readonly=True) as conn:
                 yield conn
-        except OperationalError as e:
-            raise StoreUnavailable(f"database {self.url}: {e.orig}") from e
+        except self._errors as e:
+            raise self._failed(e) from e
+
+    @property
+    def _errors(self) -> tuple[type[Exception], ...]:
+        """SQLAlchemy's errors and the driver's own (the hot paths use its cursor:
+        :mod:`.driver`)."""
+        dbapi = getattr(self.engine.dialect, "loaded_dbapi", None)
+        error = getattr(dbapi, "Error", None)
+        if isinstance(error, type) and issubclass(error, Exception):
+            return (SQLAlchemyError, error)
+        return (SQLAlchemyError,)
+
+    def _failed(self, e: Exception) -> StoreError:
+        """A constraint or a value the database refused is a usage/input error (exit 2);
+        anything else (locked, unreachable, a corrupted file, disk full) is the database
+        failing (exit 3). Never a traceback (m4)."""
+        reason = getattr(e, "orig", None) or e
+        name = type(reason).__name__
+        if isinstance(e, IntegrityError) or name == "IntegrityError":
+            return StoreError(f"database constraint failed: {reason}")
+        if isinstance(e, DataError) or name in ("DataError", "StringDataRightTruncation"):
+            return StoreError(f"database {self.url} refused a value: {reason}".strip())
+        return StoreUnavailable(f"database {self.url}: {explain(reason)}")
+
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        """Hold the store-wide lock ``name`` across processes (:mod:`vulnmark.store.locks`);
+        call it outside any transaction."""
+        with locks.exclusive(self.engine, name):
+            yield
 
     # -- tickets ------------------------------------------------------------------------
 

@@ -1,5 +1,7 @@
-"""Test doubles that ship with vulnmark: a protocol-faithful Jira emulator and a loopback server."""
+"""Test doubles that ship with vulnmark: protocol-faithful Jira and Confluence emulators and a
+loopback server."""
 
+from vulnmark.testing.confluence_emulator import ConfluenceEmulator
 from vulnmark.testing.jira_emulator import JiraEmulator
 
-__all__ = ["JiraEmulator"]
+__all__ = ["ConfluenceEmulator", "JiraEmulator"]

@@ -11,7 +11,7 @@ from vulnmark.errors import ConfigError
 
 
 def test_public_api() -> None:
-    assert sorted(exported) == ["read", "validate_section"]
+    assert sorted(exported) == ["cvss_range", "read", "validate_section"]
 
 
 def test_valid_sections() -> None:

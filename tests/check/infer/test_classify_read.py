@@ -29,8 +29,11 @@ def test_later_comment_reclassifies(policy: Policy) -> None:
 def test_order_is_title_description_comments(policy: Policy) -> None:
     ticket = make("Besorolás: magas", "Besorolás: kritikus", title="[LOW] TLS config drift")
     assert read(ticket, policy).suggested == "CRITICAL"
-    ticket = make("Severity: low", title="Severity: critical")
+    # the order decides only for an explicit re-rating; otherwise the worst class stands
+    ticket = make("Severity was lowered to low.", title="Severity: critical")
     assert read(ticket, policy).suggested == "LOW"
+    ticket = make("Severity: critical", title="Severity was lowered to low.")
+    assert read(ticket, policy).suggested == "CRITICAL"
 
 
 def test_title_evidence(policy: Policy) -> None:
@@ -80,16 +83,21 @@ def test_worded_class_outranks_the_score_it_cites(policy: Policy) -> None:
     reading = read(make("Severity: High (CVSS 6.5)"), policy)
     assert reading.suggested == "HIGH"
     assert reading.confidence < 0.8  # the text states two classes
-    # a vector stated later, in its own paragraph, is a newer statement
+    # a vector stated apart from the words is a statement of its own: it takes precedence
+    # (it is computed) and the conflict is shown
     vector = "CVSS:3.1/AV:N/AC:L/PR:H/UI:N/S:U/C:L/I:N/A:N"
     text = "Severity: High.\n\n" + "Details follow. " * 8 + "\n" + vector
-    assert read(make(text), policy).suggested == "LOW"
+    reading = read(make(text), policy)
+    assert reading.suggested == "LOW"
+    assert [e.text for e in reading.evidence] == [vector, "Severity: High."]
+    assert reading.confidence <= 0.7
 
 
 def test_conflict_in_the_same_text_lowers_confidence(policy: Policy) -> None:
     reading = read(make("Severity: High. Severity: Low."), policy)
-    assert reading.suggested == "LOW"
+    assert reading.suggested == "HIGH"
     assert reading.confidence < 0.8
+    assert [e.text for e in reading.evidence] == ["Severity: High.", "Severity: Low."]
 
 
 def test_custom_pattern() -> None:

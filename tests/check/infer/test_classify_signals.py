@@ -51,7 +51,7 @@ def test_everyday_ca_text_is_not_suspected(text: str, policy: Policy) -> None:
 
 
 def test_two_weak_concepts_make_a_signal(policy: Policy) -> None:
-    ticket = make("Security: the export ignores permissions of the operator role.")
+    ticket = make("A security gap: the export ignores the permissions of the operator role.")
     reading = read(ticket, policy)
     assert reading.is_suspect
     assert len(reading.signals) == 2
@@ -70,3 +70,56 @@ def test_quoted_signal_still_counts(policy: Policy) -> None:
 def test_signals_are_capped(policy: Policy) -> None:
     ids = " ".join(f"CVE-2024-{1000 + i}" for i in range(20))
     assert len(read(make(ids), policy).signals) == 5
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # code and config blocks, headers, logs, stack traces (false positives on a web
+        # project's tracker, issue 14)
+        "The page sets these headers:\n```\nX-XSS-Protection: 1; mode=block\n"
+        "Content-Security-Policy: default-src 'self'\n```\nCaching is broken.",
+        "{code}\n[security]\nphp_handling = SMARTY_PHP_REMOVE\n{code}\nTemplates render blank.",
+        "Config dump:\n{noformat}\nGRANT ALL ON db.* TO 'u'@'%' IDENTIFIED BY 'password';\n"
+        "security_level = 2\n{noformat}\nImport is slow.",
+        "2024-05-01 10:22:13 ERROR Form security key is invalid, password reset skipped\n"
+        "The cron job stops after that.",
+        "X-XSS-Protection: 0\nRenders fine otherwise.",
+        "\tat org.apache.derby.security.SecurityUtil.checkPermission(SecurityUtil.java:42)\n"
+        "\tat org.apache.derby.impl.jdbc.EmbedConnection.<init>(EmbedConnection.java:10)",
+        # names, not words
+        "Install mod_security and the SecurityInfo plugin, see SECURITY.md and security.md.",
+        # negation
+        "This isn't a security issue, the permission check works as documented.",
+        "Not a vulnerability: the password is only shown to the admin who typed it.",
+        # ordinary senses: a leak of memory, security as a switch or a component
+        "The export leaks memory after a long session.",
+        "Job credentials are not transmitted if security is turned off.",
+        "With Kerberos security enabled the password prompt hangs.",
+        "See the License for the specific language governing permissions and\n"
+        "limitations under the License. The credentials file is read twice.",
+    ],
+)
+def test_signal_words_outside_prose_do_not_count(text: str, policy: Policy) -> None:
+    reading = read(make(text), policy)
+    assert reading.signals == (), reading.signals
+
+
+@pytest.mark.parametrize(
+    ("text", "term"),
+    [
+        ("The login page has an open redirect through the next= parameter.", "open redirect"),
+        ("Error pages show a full path disclosure of the install directory.", "path disclosure"),
+        ("The updater is open to a man-in-the-middle on plain HTTP.", "man-in-the-middle"),
+        ("The reset form allows user enumeration by timing.", "user enumeration"),
+        ("Session fixation after login: the id is not rotated.", "Session fixation"),
+        ("The XML import is vulnerable to XXE.", "XXE"),
+        ("Passwords are sent in the clear to the mail relay.", "sent in the clear"),
+        ("Security: heap overflow in the PNG decoder", "Security:"),
+        ("Webhook URL lets anyone reach internal hosts (SSRF).", "SSRF"),
+    ],
+)
+def test_more_vulnerability_classes(text: str, term: str, policy: Policy) -> None:
+    reading = read(make(text), policy)
+    assert reading.is_suspect
+    assert any(term in s.text for s in reading.signals)

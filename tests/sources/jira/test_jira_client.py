@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -222,3 +224,95 @@ def test_a_bad_jira_table_fails_at_load(section: Any, key: str) -> None:
 def test_bad_ca_bundle_is_a_config_error(tmp_path: Any) -> None:
     with pytest.raises(JiraConfigError, match="CA bundle"):
         JiraClient(settings(ca_bundle=str(tmp_path / "missing.pem")))
+
+
+# -- m6: a Jira that answers a byte at a time, or without end --------------------------------
+
+def _raw_http_server(mode: str) -> tuple[str, Callable[[], None]]:
+    """A real HTTP server on 127.0.0.1: ``drip`` sends a byte of its body every 0.2 s,
+    ``huge`` streams a body of 512 MiB (generated, never held in memory)."""
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def answer(conn: socket.socket) -> None:
+        with conn:
+            conn.settimeout(5)
+            try:
+                conn.recv(65536)
+                size = 1000 if mode == "drip" else 512 * 1024 * 1024
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                             b"Content-Length: " + str(size).encode() + b"\r\n\r\n")
+                if mode == "drip":
+                    while not stop.is_set():
+                        conn.sendall(b" ")
+                        stop.wait(0.2)
+                else:
+                    block = b" " * (1024 * 1024)
+                    for _ in range(512):
+                        if stop.is_set():
+                            break
+                        conn.sendall(block)
+            except OSError:
+                pass
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            threading.Thread(target=answer, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+
+    def close() -> None:
+        stop.set()
+        listener.close()
+
+    return f"http://127.0.0.1:{listener.getsockname()[1]}", close
+
+
+def _search_once(url: str, **settings: Any) -> BaseException:
+    async def go() -> None:
+        async with JiraClient(JiraSettings(url=url, jql="project = SEC", pat="p",
+                                           flavour="datacenter", max_retries=0,
+                                           **settings)) as jira:
+            await jira.search_dc({"jql": "project = SEC"})
+
+    with pytest.raises(JiraError) as info:
+        asyncio.run(go())
+    return info.value
+
+
+def test_m6_a_dripping_jira_is_cut_off_at_the_request_deadline() -> None:
+    url, close = _raw_http_server("drip")
+    try:
+        error = _search_once(url, timeout=2.0)
+    finally:
+        close()
+    assert isinstance(error, JiraUnavailable) and "timed out after 2 s" in str(error)
+
+
+def test_m6_a_response_over_the_size_cap_fails_without_being_read_whole() -> None:
+    url, close = _raw_http_server("huge")
+    try:
+        error = _search_once(url, timeout=60.0, max_response_mb=2)
+    finally:
+        close()
+    assert isinstance(error, JiraResponseError)
+    assert "source.jira.max_response_mb = 2 MiB" in str(error)
+
+
+def test_m6_max_response_mb_is_a_checked_setting(tmp_path: Path) -> None:
+    from vulnmark.config.sections import parse_jira
+
+    assert parse_jira({"max_response_mb": 8}).max_response_mb == 8
+    for bad in (0, -1, 5000, float("nan")):
+        with pytest.raises(ConfigError, match="source.jira.max_response_mb"):
+            parse_jira({"max_response_mb": bad})

@@ -114,3 +114,103 @@ def test_other_events_ignored_and_bad_payloads_rejected(store: Store) -> None:
     bad = issue(labels=["has space"])
     with pytest.raises(WebhookError, match=r"SEC-4.*labels\[0\]"):
         deliver(h, {"webhookEvent": "jira:issue_created", "issue": bad}, "b-1")
+
+
+# -- m11 / F13: concurrent, late, replayed and hostile deliveries -----------------------------
+
+def _at(day: int, hour: int) -> str:
+    return f"2026-11-{day:02d}T{hour:02d}:00:00.000+0000"
+
+
+def _event(labels: list[str], updated: str, ts: int) -> dict[str, Any]:
+    body = issue(labels=labels)
+    body["fields"]["updated"] = updated
+    return {"webhookEvent": "jira:issue_updated", "timestamp": ts, "issue": body}
+
+
+def test_f13_a_late_or_replayed_event_does_not_roll_back_a_newer_state(store: Store) -> None:
+    h = WebhookHandler(store, secret=SECRET)
+    new = _event(["Vulnerability", "CRITICAL"], _at(21, 14), 1763733600000)
+    old = _event(["Vulnerability"], _at(20, 10), 1763632800000)
+    assert deliver(h, new, "id-new").status == "applied"
+    # the old state arrives late, or a captured signed body is replayed under a new identifier
+    for ident in ("id-old", "id-replay", "id-replay-2"):
+        assert deliver(h, old, ident).status == "stale"
+    t = store.get_ticket("SEC-4")
+    assert t is not None and t.labels == ("Vulnerability", "CRITICAL")
+    # a stale delete of a re-created issue changes nothing either
+    gone = {"webhookEvent": "jira:issue_deleted", "timestamp": 1763600000000,
+            "issue": {"key": "SEC-4"}}
+    assert deliver(h, gone, "id-del").status == "stale"
+    assert "SEC-4" in store.ticket_keys()
+
+
+CONCURRENT = """
+import json, sys, time
+sys.path.insert(0, sys.argv[3])
+from test_jira_webhook import SECRET, deliver, issue
+from vulnmark.sources.jira.webhook import WebhookHandler
+from vulnmark.store import Store
+store = Store.open(sys.argv[1], create=False)
+worker = int(sys.argv[2])
+time.sleep(max(0.0, float(sys.argv[4]) - time.time()))
+h = WebhookHandler(store, secret=SECRET)
+out = []
+for round in range(2):  # the second round is Jira retrying every delivery
+    for i in range(10):
+        key = f"W{worker}-{i + 1}"
+        out.append(deliver(h, {"webhookEvent": "jira:issue_created",
+                               "issue": issue(key=key)}, f"d-{key}").status)
+print(json.dumps(out))
+"""
+
+
+def test_m11_concurrent_deliveries_keep_every_identifier(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    url = f"sqlite:///{tmp_path / 'w.db'}"
+    Store.open(url).close()
+    start = f"{time.time() + 2:.3f}"
+    here = str(Path(__file__).parent)
+    procs = [subprocess.Popen([sys.executable, "-c", CONCURRENT, url, str(w), here, start],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for w in range(4)]
+    results = []
+    for p in procs:
+        out, err = p.communicate(timeout=180)
+        assert p.returncode == 0, err
+        results += json.loads(out)
+    assert results.count("applied") == 40 and results.count("duplicate") == 40
+    with Store.open(url) as st:
+        assert len(json.loads(st.get_state("jira.webhook.seen") or "[]")) == 40
+
+
+def _signed(body: bytes) -> dict[str, str]:
+    return {"X-Hub-Signature": signature(SECRET, body)}
+
+
+@pytest.mark.parametrize("body, status, named", [
+    (b" " * (8 * 1024 * 1024 + 1), 413, "larger than"),
+    (b"[" * 100_000 + b"]" * 100_000, 400, "nested too deeply"),
+    (b"[" * 65 + b"]" * 65, 400, "nested too deeply"),
+    (b'{"webhookEvent":"jira:issue_updated","webhookEvent":"comment_created"}', 400,
+     "duplicate member name 'webhookEvent'"),
+    (b'{"webhookEvent":"jira:issue_updated","timestamp":1e300,"issue":{"key":"SEC-4"}}', 400,
+     "timestamp"),
+    (b'{"webhookEvent":"jira:issue_deleted","timestamp":-1e20,"issue":{"key":"SEC-4"}}', 400,
+     "timestamp"),
+])
+def test_m11_hostile_bodies_are_refused_with_a_status(store: Store, body: bytes, status: int,
+                                                      named: str) -> None:
+    with pytest.raises(WebhookError, match=named) as e:
+        WebhookHandler(store, secret=SECRET).handle(body, _signed(body))
+    assert e.value.status == status
+
+
+def test_m11_an_unsigned_body_is_never_parsed(store: Store) -> None:
+    body = b"[" * 100_000  # would be a parse error: the signature is refused first
+    with pytest.raises(WebhookError) as e:
+        WebhookHandler(store, secret=SECRET).handle(body, {})
+    assert e.value.status == 401

@@ -3,12 +3,14 @@
 ``read(ticket, policy)`` returns a :class:`vulnmark.model.Reading`: the class the text
 states (or None: inference abstains rather than guesses), a confidence, the evidence
 snippets, and the vulnerability signals that make an unmarked ticket ``suspected``.
-``validate_section(section)`` checks the ``[inference]`` table of vulnmark.toml.
+``validate_section(section)`` checks the ``[inference]`` table of vulnmark.toml;
+``cvss_range(class_name)`` is the CVSS scale the inference rates scores on.
 """
 
 from __future__ import annotations
 
 from vulnmark.check.infer._options import validate_section
 from vulnmark.check.infer._read import read
+from vulnmark.check.infer._vocab import cvss_range
 
-__all__ = ["read", "validate_section"]
+__all__ = ["cvss_range", "read", "validate_section"]

@@ -1,12 +1,16 @@
 """``read(ticket, policy)``: what the text of a ticket says about its class.
 
-Reading order is title, description, then comments 0..n; when the text states several classes
-the latest statement wins ("reclassified to MEDIUM after investigation" in a later comment
-overrides "rated HIGH" in the description). Inside one piece of text a CVSS v3/v4 vector or
-score outranks a v2 one, since v2 has no CRITICAL, and a worded class outranks the CVSS score
-it cites right after it ("Severity: High (CVSS 6.5)"). The Jira priority counts only when the
-policy says ``priority_is_severity = true``, and then as the weakest, earliest statement
-(evidence field ``label``, text ``priority: <name>``).
+Reading order is title, description, then comments 0..n. When the text states several classes
+the most severe one is suggested (a text about several issues is as severe as its worst one),
+unless a statement explicitly re-rates the issue ("reclassified to MEDIUM after investigation",
+"downgraded to LOW"): then that latest re-rating wins over everything stated before it.
+Inside one piece of text a CVSS v3/v4 vector or score outranks a v2 one, since v2 has no
+CRITICAL, and a worded class outranks the CVSS score it cites right after it ("Severity: High
+(CVSS 6.5)"). When the classes still in force disagree (text against vector, two statements),
+the evidence shows the disagreeing snippet too and the confidence stays below 0.7, under every
+auto-apply threshold. The Jira priority counts only when the policy says
+``priority_is_severity = true``, and then only when the text states nothing (evidence field
+``label``, text ``priority: <name>``).
 
 Speed: all text of a ticket is lower-cased once and scanned once for the gating stems
 (:mod:`._scan`); the language patterns, CVSS parsers and signal patterns then run only in
@@ -21,10 +25,12 @@ from dataclasses import dataclass
 
 from vulnmark.check.infer import _signals, _statements
 from vulnmark.check.infer._cvss import ratings
+from vulnmark.check.infer._grammar import MID_WORD
 from vulnmark.check.infer._options import Options, options_for
+from vulnmark.check.infer._prose import Prose
 from vulnmark.check.infer._scan import StemIndex, Stems, scan
 from vulnmark.check.infer._text import Segment, lowered, snippet, split
-from vulnmark.check.infer._vocab import ANY_CLASS, canonical_class
+from vulnmark.check.infer._vocab import ANY_CLASS, CANONICAL, canonical_class
 from vulnmark.config.policy import Policy
 from vulnmark.model import Evidence, Reading, Ticket
 
@@ -36,12 +42,9 @@ _NEAR = 80  # characters
 _PRIORITY = re.compile(rf"\s*(?P<cls>{ANY_CLASS})\s*", re.IGNORECASE)
 
 
-#: Stems found inside words ("reclassified", "downgraded", "eingestuft", "besorolás",
-#: "insecure", "unauthorized", "csrf", "rustsec-"); every other stem counts at a word start.
-_MID_WORD = frozenset({
-    "classif", "graded", "gestuft", "sorol", "minősí", "minősü", "értékel", "secur", "authori",
-    "srf", "sec-", "classé",
-})
+#: Stems found inside words (the statement ones of :data:`._grammar.MID_WORD`, "insecure",
+#: "unauthorized", "csrf", "rustsec-"); every other stem counts at a word start.
+_MID_WORD = MID_WORD.union({"secur", "authori", "srf", "sec-"})
 
 
 #: What makes a text worth the CVSS parsers (:func:`ratings` needs one of them), and a
@@ -95,6 +98,7 @@ class _Candidate:
     confidence: float
     evidence: Evidence
     cvss_version: int | None = None
+    revises: bool = False
 
 
 def _evidence(seg: Segment, start: int, end: int) -> Evidence:
@@ -106,7 +110,8 @@ def _segment_candidates(
 ) -> list[_Candidate]:
     text = seg.text
     found = [
-        _Candidate(st.cls, seg.order, st.start, st.confidence, _evidence(seg, st.start, st.end))
+        _Candidate(st.cls, seg.order, st.start, st.confidence, _evidence(seg, st.start, st.end),
+                   None, st.revises)
         for st in _statements.statements(text, seg.low, wins[:_STRONG])
     ]
     rated = list(ratings(text, seg.low)) if cvss else []
@@ -156,13 +161,16 @@ class _Signals:
             low = lowered(seg.raw)
             index = _ASCII_SIGNAL_INDEX if low.isascii() else _SIGNAL_INDEX
             strong, weak = scan(low, index, (_signals.MARGIN, _signals.MARGIN))
-        for start, end, _is_id in _signals.strong_spans(low, strong):
+        prose = Prose(low)
+        for start, end, is_id in _signals.strong_spans(low, strong):
+            if not is_id and not prose(start, end):
+                continue
             term = low[start:end]
             if term not in self._seen and len(self.strong) < _MAX_SIGNALS:
                 self._seen.add(term)
                 self.strong.append(Evidence(seg.field, snippet(seg, start, end), seg.comment))
         for start, end, name in _signals.weak_spans(low, weak):
-            if name not in self.weak:
+            if name not in self.weak and prose(start, end):
                 self.weak[name] = Evidence(seg.field, snippet(seg, start, end), seg.comment)
 
     def result(self) -> tuple[Evidence, ...]:
@@ -182,29 +190,72 @@ def _clip(spans: list[tuple[int, int]], start: int, end: int) -> list[tuple[int,
     ]
 
 
-def _winner(cands: list[_Candidate]) -> _Candidate:
-    """The latest statement; a CVSS rating right after a worded class in the same text
-    ("Severity: High (CVSS 6.5)") is the input to that decision, not a newer one."""
-    winner = max(cands, key=lambda c: (c.order, c.pos))
-    if winner.cvss_version is None:
-        return winner
-    worded = [
-        c for c in cands
-        if c.order == winner.order and c.cvss_version is None
-        and winner.pos - _NEAR <= c.pos < winner.pos
-    ]
-    return max(worded, key=lambda c: c.pos) if worded else winner
+def _in_force(cands: list[_Candidate]) -> tuple[list[_Candidate], list[_Candidate]]:
+    """The statements that still count: the priority only when nothing else is stated, a
+    CVSS rating right after a worded class in the same text ("Severity: High (CVSS 6.5)") is
+    the input to that decision, not a statement of its own, and an explicit re-rating
+    ("downgraded to", "after review … LOW") supersedes everything stated before it.
+    Returns the statements in force and the cited ratings."""
+    stated = [c for c in cands if c.order >= 0] or cands
+    worded = [c for c in stated if c.cvss_version is None]
+    kept, cited = [], []
+    for c in stated:
+        if c.cvss_version is not None and any(
+                w.order == c.order and c.pos - _NEAR <= w.pos < c.pos for w in worded):
+            cited.append(c)
+        else:
+            kept.append(c)
+    revisions = [c for c in kept if c.revises]
+    if revisions:
+        last = max(revisions, key=lambda c: (c.order, c.pos))
+        kept = [c for c in kept if (c.order, c.pos) >= (last.order, last.pos)]
+        cited = [c for c in cited if (c.order, c.pos) >= (last.order, last.pos)]
+    return kept, cited
 
 
-def _confidence(winner: _Candidate, cands: list[_Candidate]) -> float:
-    agreeing = [c.confidence for c in cands if c.cls == winner.cls]
-    others = [c for c in cands if c.cls != winner.cls]
+def _rank(cls: str) -> int:
+    """How severe a class is (lower is more severe); a policy's own class names come last."""
+    return CANONICAL.index(cls) if cls in CANONICAL else len(CANONICAL)
+
+
+def _winner(kept: list[_Candidate]) -> _Candidate:
+    """The most severe class stated, a CVSS vector or score before words (it is computed, the
+    words are an opinion on some scale); among equals the latest statement."""
+    rated = [c for c in kept if c.cvss_version is not None]
+    return min(rated or kept, key=lambda c: (_rank(c.cls), -c.order, -c.pos))
+
+
+def _confidence(
+    winner: _Candidate, kept: list[_Candidate], cited: list[_Candidate], cands: list[_Candidate]
+) -> float:
+    agreeing = [c.confidence for c in kept if c.cls == winner.cls]
     conf = max(agreeing) + 0.02 * (len(agreeing) - 1)
-    if any(c.order == winner.order for c in others):
-        conf *= 0.75  # the same text states two classes
-    elif others:
-        conf *= 0.9  # a later text reclassified
+    if any(c.cls != winner.cls for c in (*kept, *cited)):
+        conf = min(conf * 0.75, _CONFLICT)  # two classes stated: a person must look
+    elif any(c.cls != winner.cls and c.order >= 0 for c in cands):
+        conf *= 0.9  # re-rated: believed, but less than an uncontested statement
     return round(max(0.0, min(0.99, conf)), 3)
+
+
+#: The highest confidence of a reading whose text states two classes: below every
+#: auto-apply threshold (``backfill --min-confidence`` defaults to 0.95).
+_CONFLICT = 0.7
+
+
+def _evidence_of(winner: _Candidate, kept: list[_Candidate]) -> tuple[Evidence, ...]:
+    """The winner's snippet, the latest disagreeing one (a conflict is shown, not hidden),
+    then agreeing ones."""
+    evidence = [winner.evidence]
+    latest_first = sorted(kept, key=lambda c: (-c.order, -c.pos))
+    other = next((c for c in latest_first if c.cls != winner.cls), None)
+    if other is not None and other.evidence != winner.evidence:
+        evidence.append(other.evidence)
+    for c in latest_first:
+        if len(evidence) >= _MAX_EVIDENCE:
+            break
+        if c.cls == winner.cls and c.evidence not in evidence:
+            evidence.append(c.evidence)
+    return tuple(evidence)
 
 
 _NOTHING = Reading()
@@ -245,11 +296,7 @@ def read(ticket: Ticket, policy: Policy) -> Reading:
     evidence_of = signals.result() if signals is not None else ()
     if not cands:
         return Reading(signals=evidence_of) if evidence_of else _NOTHING
-    winner = _winner(cands)
-    evidence = [winner.evidence]
-    for c in sorted(cands, key=lambda c: (-c.order, -c.pos)):
-        if len(evidence) >= _MAX_EVIDENCE:
-            break
-        if c.cls == winner.cls and c.evidence not in evidence:
-            evidence.append(c.evidence)
-    return Reading(winner.cls, _confidence(winner, cands), tuple(evidence), evidence_of)
+    kept, cited = _in_force(cands)
+    winner = _winner(kept)
+    return Reading(winner.cls, _confidence(winner, kept, cited, cands), _evidence_of(winner, kept),
+                   evidence_of)

@@ -56,8 +56,10 @@ class StemIndex:
         pattern = re.compile(_trie([entry[0] for entry in stems]))
         automaton = None
         if accelerate and ahocorasick_rs is not None and stems:
+            # A DFA always: the library picks a slower NFA on its own from ~100 stems on.
             automaton = ahocorasick_rs.AhoCorasick(
-                [entry[0] for entry in stems], matchkind=ahocorasick_rs.MatchKind.Standard
+                [entry[0] for entry in stems], matchkind=ahocorasick_rs.MatchKind.Standard,
+                implementation=ahocorasick_rs.Implementation.DFA,
             )
         return cls(pattern, {k: tuple(v) for k, v in by_first.items()}, stems, automaton)
 

@@ -40,9 +40,20 @@ _STRONG_WORDS = (
     r"|same[- ]origin\s+policy|exploit(?:s|ed|able)?|attackers?|angreifer\w*|támadó\w*"
     r"|malicious|spoof(?:ing|ed)?"
     r"|security\s+(?:issue|flaw|hole|bug|vulnerability|problem|defect|advisory|fix)"
+    # classes the first vocabulary missed (CWE names and how reporters say them)
+    r"|open\s+redirect\w*|(?:full\s+)?path\s+disclosure|man[- ]in[- ]the[- ]middle|mitm"
+    r"|(?:user|username|account)\s+enumeration|session\s+(?:fixation|hijacking)|xxe"
+    r"|xml\s+external\s+entit(?:y|ies)|ssrf|server[- ]side\s+request\s+forgery"
+    r"|sandbox\s+(?:escape|bypass)|stack\s+smashing|smash(?:es)?\s+the\s+stack|cross[- ]origin"
+    r"|(?:privacy|information|credential|password|token)\s+leak(?:s|age)?"
+    r"|(?:remote|local)\s+dos|dos\s+(?:attack|via|vulnerability|condition)"
+    r"|(?:sent|stored|transmitted|logged)\s+in\s+(?:the\s+)?clear(?:[- ]?text)?"
+    r"|(?:clear|plain)[- ]?text\s+passwords?"
 )
-#: Both run on lower-cased text, only in windows around their stems.
+#: Both run on lower-cased text, only in windows around their stems. A line or title that
+#: starts with "Security:" is how reporters tag a security bug ("Security: heap overflow in …").
 _STRONG = re.compile(rf"{_IDS}|\b(?:{_STRONG_WORDS})\b")
+_TAG = re.compile(r"security:(?=[ \t])")
 _WEAK = re.compile(
     r"\b(?:security|insecure|sicherheit\w*|biztonság\w*|sécurité|permissions?|berechtigung\w*"
     r"|jogosults\w*|privileges?|privilèges?|(?:un)?authori[sz]\w*|autorisation|passwor[dt]s?"
@@ -56,6 +67,12 @@ STRONG_STEMS: tuple[str, ...] = (
     "élévation", "rechteausweitung", "jogosult", "traversal", "after-free", "after free",
     "denial", "déni", "corruption", "overflow", "bounds", "disclosure", "clickjack", "origin",
     "exploit", "attacker", "angreifer", "támadó", "malicious", "spoof", "secur",
+    "open redirect", "path disclosure", "in-the-middle", "in the middle", "mitm",
+    "enumeration", "session fix", "session hij", "xxe", "external entit", "ssrf",
+    "request forgery", "sandbox", "smash", "privacy leak", "information leak", "credential leak",
+    "password leak", "token leak", "remote dos", "local dos", "dos attack", "dos via",
+    "dos vuln", "dos condition", "in clear", "in the clear", "cleartext", "clear text",
+    "clear-text", "plaintext", "plain text", "plain-text",
 )
 WEAK_STEMS: tuple[str, ...] = (
     "secur", "sicherheit", "biztonság", "sécurité", "permission", "berechtigung", "jogosult",
@@ -74,6 +91,7 @@ _CONCEPTS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("credential",), "credential"),
     (("saniti",), "sanitizing"),
     (("grant", "revoke"), "access"),
+    (("bypass",), "bypass"),
 )
 
 
@@ -86,6 +104,11 @@ def strong_spans(low: str, spans: list[tuple[int, int]]) -> Iterator[tuple[int, 
             if s > last:
                 last = s
                 yield s, e, low.startswith(_ID_PREFIX, s)
+        if "security:" in low[lo:hi]:  # the tag at a line start or after a title's " - "
+            for m in _TAG.finditer(low, lo, hi):
+                s = m.start()
+                if s == 0 or low[s - 1] == "\n" or low.startswith("- ", s - 2):
+                    yield s, m.end(), False
 
 
 def weak_spans(low: str, spans: list[tuple[int, int]]) -> Iterator[tuple[int, int, str]]:

@@ -16,14 +16,11 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from vulnmark.check.infer._grammar import EN_PAREN, FR_CLASS_FIRST, GROUPS
 from vulnmark.check.infer._text import sentence_start
 from vulnmark.check.infer._vocab import (
     ANY_CLASS,
-    DE_CLASS,
-    EN_CLASS,
     FALSE_FRIEND_NEXT,
-    FR_CLASS,
-    HU_CLASS,
     NEGATION,
     TEMPLATE_AFTER,
     TEMPLATE_BEFORE,
@@ -33,130 +30,39 @@ from vulnmark.check.infer._vocab import (
 logger = logging.getLogger(__name__)
 
 _F = re.NOFLAG  # patterns run on lower-cased text
-# Punctuation and mark-up between a cue and its class ("*Severity:* High", "||Severity|High|").
-_P = r"[ \t*_:=|>\-–—\u00a0\u202f\"'`]"
-_NL = r"(?:[ \t]*\n[ \t]*)?"
-# The "from" side of a change is not the class: "from HIGH to MEDIUM", "von hoch auf mittel".
-_NOT_FROM = r"(?<!from )(?<!\bde )(?<!von )"
 
-# --- English ----------------------------------------------------------------------------
-_EN_CUE = (
-    r"severity|severities|criticality|(?:re-?)?classified|(?:re-?)?classification"
-    r"|(?:re-?)?rated|re-?rating|rating|risk\s+(?:rating|level|class)"
-    r"|downgraded|upgraded|impact\s+rating"
-)
-_EN_FILL = (
-    r"(?:is|was|are|were|has|have|had|been|be|being|of|as|to|at|now|level|rating|score"
-    r"|set|considered|deemed|assessed|changed|lowered|raised|updated|revised|adjusted"
-    r"|final|overall|a|an|the|it|this|not|n't|no|longer|never|very|extremely"
-    rf"|from\s+\W{{0,2}}{EN_CLASS}\W{{0,2}})"
-)
-_EN_CUE_FIRST = re.compile(
-    rf"\b(?:{_EN_CUE})\b(?:{_P}|{_NL}|\s+{_EN_FILL}\b){{0,12}}?{_P}*\s*\(?{_NOT_FROM}(?P<cls>{EN_CLASS})\b",
-    _F,
-)
-_EN_CLASS_FIRST = re.compile(
-    rf"\b(?P<cls>{EN_CLASS})(?:[\s\-]+|\s*\)\s*)(?:severity|criticality|risk\s+rating"
-    r"|impact\s+rating|rated\b|classification)",
-    _F,
-)
-# Security advisories end a title with the rating in parentheses: "Path traversal (High)".
-_EN_PAREN = re.compile(
-    r"\((?P<cls>Critical|High|Medium|Moderate|Low|CRITICAL|HIGH|MEDIUM|MODERATE|LOW)\)"
-    r"[ \t]*(?=\n|\Z)"
-)
-
-# --- Hungarian --------------------------------------------------------------------------
-_HU_CUE = (
-    r"(?:át|be)?sorol\w*|súlyosság\w*|kritikusság\w*|minősít\w*|minősül\w*|értékel\w*"
-    r"|osztályoz\w*|kategóri\w*|kockázati\s+(?:szint|besorolás)\w*|veszélyesség\w*"
-)
-_HU_FILL = r"(?:a|az|egy|is|most|már|lett|lettek|volt|szint\w*|nem|sem|ként|pedig|\w+r[óő]l)"
-_HU_CUE_FIRST = re.compile(
-    rf"(?<!\w)(?:{_HU_CUE})(?:{_P}|{_NL}|\s+{_HU_FILL}(?!\w)){{0,12}}?{_P}*\s*(?P<cls>{HU_CLASS})(?!\w)",
-    _F,
-)
-_HU_CLASS_FIRST = re.compile(
-    rf"(?<!\w)(?P<cls>{HU_CLASS})(?:\s+(?:a|az|lett|lettek|volt|is|módosít\w*|változ\w*"
-    rf"|nem|került|kapott))*[\s\-]+(?:{_HU_CUE})",
-    _F,
-)
-
-# --- German -----------------------------------------------------------------------------
-_DE_CUE = (
-    r"schweregrad\w*|kritikalität\w*|einstufung\w*|eingestuft|bewertung\w*|bewertet"
-    r"|risikostufe|risikobewertung|risikoklasse|klassifizierung\w*|klassifiziert"
-    r"|herabgestuft|hochgestuft|eingeschätzt|schwere"
-)
-_DE_FILL = (
-    r"(?:ist|sind|war|wurde|wurden|als|auf|nun|jetzt|sehr|nicht|kein\w*|mit|der|die"
-    rf"|von\s+{DE_CLASS}(?=\s+auf))"
-)
-_DE_CUE_FIRST = re.compile(
-    rf"(?<!\w)(?:{_DE_CUE})(?:{_P}|{_NL}|\s+{_DE_FILL}(?!\w)){{0,12}}?{_P}*\s*{_NOT_FROM}(?P<cls>{DE_CLASS})(?!\w)",
-    _F,
-)
-_DE_CLASS_FIRST = re.compile(
-    rf"(?<!\w)(?P<cls>{DE_CLASS})[\s\-]+(?:(?:wurde|ist|sind|worden)\s+)?(?:{_DE_CUE})",
-    _F,
-)
-
-# --- French -----------------------------------------------------------------------------
-_FR_CUE = (
-    r"criticité|sévérité|gravité|(?:re)?classée?s?|(?:re)?classification|niveau\s+de\s+risque"
-    r"|évaluée?s?|notée?s?|cotée?s?"
-)
-_FR_FILL = (
-    r"(?:est|était|a|été|comme|en|à|de|du|très|pas|non|ne|n'est|le|la|niveau|jugée?s?"
-    r"|considérée?s?"
-    rf"|de\s+{FR_CLASS}(?=\s+à))"
-)
-_FR_CUE_FIRST = re.compile(
-    rf"(?<!\w)(?:{_FR_CUE})(?:{_P}|{_NL}|\s+{_FR_FILL}(?!\w)){{0,12}}?{_P}*\s*{_NOT_FROM}(?P<cls>{FR_CLASS})(?!\w)",
-    _F,
-)
-_FR_CLASS_FIRST = re.compile(
-    rf"(?<!\w)(?:de\s+)(?P<cls>{FR_CLASS})\s+(?:criticité|sévérité|gravité)",
-    _F,
-)
-
-#: Language groups: the substrings that must occur for a group's patterns to be tried (on
-#: lower-cased text, in windows around each occurrence), and its (pattern, confidence) pairs.
-_GROUPS: tuple[tuple[tuple[str, ...], tuple[tuple[re.Pattern[str], float], ...]], ...] = (
-    (
-        ("severit", "criticalit", "classif", "rated", "rating", "risk", "graded"),
-        ((_EN_CUE_FIRST, 0.9), (_EN_CLASS_FIRST, 0.9)),
-    ),
-    (
-        ("sorol", "súlyos", "kritikusság", "minősí", "minősü", "értékel", "osztályoz",
-         "kategóri", "kockázat", "veszélyes"),
-        ((_HU_CUE_FIRST, 0.9), (_HU_CLASS_FIRST, 0.9)),
-    ),
-    (
-        ("schwere", "kritikalit", "einstuf", "gestuft", "bewert", "klassifi", "eingeschätzt",
-         "risiko"),
-        ((_DE_CUE_FIRST, 0.9), (_DE_CLASS_FIRST, 0.9)),
-    ),
-    (
-        ("criticit", "sévérit", "gravit", "classé", "classif", "évalué", "noté", "coté",
-         "risque"),
-        ((_FR_CUE_FIRST, 0.9), (_FR_CLASS_FIRST, 0.9)),
-    ),
-)
+GROUP_STEMS: tuple[tuple[str, ...], ...] = tuple(stems for stems, _ in GROUPS)
 #: How far a group's windows reach before and after a stem.
-MARGIN = (90, 140)
-GROUP_STEMS: tuple[tuple[str, ...], ...] = tuple(stems for stems, _ in _GROUPS)
+MARGIN = (48, 120)
 #: The class words a title ends with in parentheses ("Path traversal (High)"), lower-cased.
 PAREN_WORDS = ("critical", "high", "medium", "moderate", "low")
 _PAREN = re.compile(rf"\((?:{'|'.join(PAREN_WORDS)})\)")
 
-_FROM = re.compile(r"\b(?:from|von|de|ről|ról)\s*\W{0,2}$", _F)
+_FROM = re.compile(r"\b(?:from|von|ről|ról)\s{0,4}\W{0,2}$", _F)
+# Conditional and hypothetical statements are evidence of nothing: "could be upgraded to
+# Critical", "would be critical", "if … then critical", "könnte kritisch sein", "pourrait être
+# critique", "ha …, kritikus lenne" (checked from the sentence start to the class word).
+_MODAL = re.compile(
+    r"\b(?:could|would|might|may|if|unless|whether|potentially|könnte\w*|würde\w*|falls|wenn"
+    r"|pourrai\w*|serai\w*|si|lehetne|lenne|ha)\b",
+    _F,
+)
+# An explicit re-rating of the same issue: the latest one wins over earlier statements.
+_REVISION = re.compile(
+    r"downgrad|upgrad|re-?rat|re-?classif|reclass|re-?scor|re-?assess|re-?evaluat|lowered"
+    r"|raised|changed|reduced|increased|adjusted|revised|corrected|our\s+assessment|after\s+(?:further\s+)?"
+    r"(?:review|investigation|triage|analysis|discussion)|herabgestuft|hochgestuft|geändert"
+    r"|neu\s+bewertet|korrigiert|átsorol|módosít|abaissée?|rehaussée?|révisée?|modifiée?",
+    _F,
+)
 _HU_FROM = re.compile(r"(?:ról|ről)$", _F)
 # A range ("low to medium severity") states no single class; a change ("from high to low")
 # does, so a range is only one without "from" before it.
-_RANGE_AFTER = re.compile(rf"\s*(?:to|bis|à|-|–)\s*{ANY_CLASS}\b", _F)
-_RANGE_BEFORE = re.compile(rf"\b{ANY_CLASS}\s*(?:to|bis|à|-|–)\s*$", _F)
-_CHANGE_BEFORE = re.compile(rf"\b(?:from|von|de)\s+\W?{ANY_CLASS}\W?\s*(?:to|auf|à)\s*$", _F)
+_RANGE_AFTER = re.compile(rf"\s{{0,4}}(?:to|bis|à|-|–)\s{{0,4}}{ANY_CLASS}\b", _F)
+_RANGE_BEFORE = re.compile(rf"\b{ANY_CLASS}\s{{0,4}}(?:to|bis|à|-|–)\s{{0,4}}$", _F)
+_CHANGE_BEFORE = re.compile(
+    rf"\b(?:from|von|de)\s{{1,4}}\W?{ANY_CLASS}\W?\s{{0,4}}(?:to|auf|à)\s{{0,4}}$", _F
+)
 # Words that make a class word mean something else when they follow it.
 _WORD_NEXT = {
     "important": re.compile(r"\s+(?:to|that|for|because|enough|when|than|in)\b", _F),
@@ -176,6 +82,8 @@ class Statement:
     start: int
     end: int
     confidence: float
+    revises: bool = False
+    """The statement re-rates the issue ("downgraded to", "after review … LOW")."""
 
 
 def _rejected(text: str, m: re.Match[str]) -> bool:
@@ -201,12 +109,31 @@ def _rejected(text: str, m: re.Match[str]) -> bool:
         text, max(0, cs - 40), cs
     ):
         return True
-    if _FROM.search(text, max(0, cs - 12), cs):
+    if m.re is not FR_CLASS_FIRST and _FROM.search(text, max(0, cs - 12), cs):
         return True
-    if m.re is _EN_PAREN:
+    if m.re is EN_PAREN:
         return False
-    lo = max(sentence_start(text, m.start(), 60), m.start() - 15)
+    start = sentence_start(text, m.start(), 60)
+    if _MODAL.search(text, start, cs) is not None or _is_question(text, m.end()):
+        return True
+    lo = max(start, m.start() - 15)
     return NEGATION.search(text, lo, max(cs, m.end())) is not None
+
+
+def _is_question(text: str, end: int) -> bool:
+    """Whether the sentence that goes on at ``end`` ends with a question mark."""
+    stop = min(len(text), end + 80)
+    for i in range(end, stop):
+        ch = text[i]
+        if ch in ".!\n;":
+            return False
+        if ch == "?":
+            return True
+    return False
+
+
+def _revises(text: str, m: re.Match[str]) -> bool:
+    return _REVISION.search(text, max(0, m.start() - 40), m.end()) is not None
 
 
 def statements(
@@ -218,7 +145,7 @@ def statements(
     ``wins`` holds, per language group of ``GROUP_STEMS``, the windows where its stems occur.
     """
     seen: set[int] = set()
-    for (_stems, patterns), spans in zip(_GROUPS, wins, strict=True):
+    for (_stems, patterns), spans in zip(GROUPS, wins, strict=True):
         for lo, hi in spans:
             for pattern, confidence in patterns:
                 for m in pattern.finditer(low, lo, hi):
@@ -227,10 +154,10 @@ def statements(
                     cls = canonical_class(m.group("cls"))
                     if cls is not None:
                         seen.add(m.start())
-                        yield Statement(cls, m.start(), m.end(), confidence)
+                        yield Statement(cls, m.start(), m.end(), confidence, _revises(low, m))
     if "(" in low:
         for p in _PAREN.finditer(low):
-            pm = _EN_PAREN.match(text, p.start())
+            pm = EN_PAREN.match(text, p.start())
             cls = canonical_class(pm.group("cls")) if pm else None
             if pm is not None and cls is not None and pm.start() not in seen:
                 yield Statement(cls, pm.start(), pm.end(), 0.75)

@@ -18,18 +18,20 @@ CANONICAL: tuple[str, ...] = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIVE"
 
 # One regex alternative per language; each must be a whole word (callers add \b).
 _EN = (
-    r"critical|high|medium|moderate|low|important|informational|informative|info|none"
+    r"critical|high|medium|moderate|low|important|problematic|informational|informative|info"
+    r"|none"
 )
 _HU = (
     r"kritikus(?:nak|ra|ként|sá)?|magas(?:nak|ra|ként|sá)?|közepes(?:nek|re|ként|sé)?"
-    r"|alacsony(?:nak|ra|ként|ná)?|informatív(?:nak|ra|ként|vá)?|tájékoztató(?:nak|ra|ként)?"
+    r"|súlyos(?:nak|ra|ként|sá)?|alacsony(?:nak|ra|ként|ná)?|informatív(?:nak|ra|ként|vá)?|tájékoztató(?:nak|ra|ként)?"
 )
 _DE = (
-    r"kritisch(?:e[nmrs]?)?|hoch|hohe[nmrs]?|mittel|mittlere[nmrs]?"
+    r"kritisch(?:e[nmrs]?)?|hoch|hohe[nmrs]?|mittel|mittlere[nmrs]?|mittelschwer(?:e[nmrs]?)?"
+    r"|problematisch(?:e[nmrs]?)?"
     r"|niedrig(?:e[nmrs]?)?|gering(?:e[nmrs]?)?|informativ(?:e[nmrs]?)?"
 )
 _FR = (
-    r"critiques?|élevée?s?|haute?s?|moyenne?s?|faibles?|basse?s?"
+    r"critiques?|élevée?s?|haute?s?|importante?s?|moyenne?s?|modérée?s?|faibles?|basse?s?"
     r"|informati(?:ve|f)s?|informationnel(?:le)?s?"
 )
 
@@ -39,35 +41,47 @@ DE_CLASS = f"(?:{_DE})"
 FR_CLASS = f"(?:{_FR})"
 ANY_CLASS = f"(?:{_EN}|{_HU}|{_DE}|{_FR})"
 
-_PREFIXES: tuple[tuple[str, str], ...] = (
-    # (lower-case prefix, canonical); the longest matching prefix wins.
-    ("critical", "CRITICAL"),
-    ("kritikus", "CRITICAL"),
-    ("kritisch", "CRITICAL"),
-    ("critique", "CRITICAL"),
-    ("high", "HIGH"),
-    ("important", "HIGH"),
-    ("magas", "HIGH"),
-    ("hoch", "HIGH"),
-    ("hohe", "HIGH"),
-    ("élev", "HIGH"),
-    ("haut", "HIGH"),
-    ("medium", "MEDIUM"),
-    ("moderate", "MEDIUM"),
-    ("közepes", "MEDIUM"),
-    ("mittel", "MEDIUM"),
-    ("mittler", "MEDIUM"),
-    ("moyen", "MEDIUM"),
-    ("low", "LOW"),
-    ("alacsony", "LOW"),
-    ("niedrig", "LOW"),
-    ("gering", "LOW"),
-    ("faible", "LOW"),
-    ("bas", "LOW"),
-    ("info", "INFORMATIVE"),
-    ("none", "INFORMATIVE"),
-    ("tájékoztató", "INFORMATIVE"),
+#: The scales people quote, as data: (scale, word prefix, canonical class). A word is read on
+#: the scale whose longest prefix it starts with; the table is documented in the README.
+SCALES: tuple[tuple[str, str, str], ...] = (
+    # CVSS qualitative ratings (v3/v4; v2 has no CRITICAL), in English
+    ("cvss", "critical", "CRITICAL"),
+    ("cvss", "high", "HIGH"),
+    ("cvss", "medium", "MEDIUM"),
+    ("cvss", "low", "LOW"),
+    ("cvss", "none", "INFORMATIVE"),
+    ("cvss", "info", "INFORMATIVE"),
+    # Mozilla critical/high/moderate/low; Microsoft and Red Hat Critical/Important/Moderate/Low
+    ("vendor", "moderate", "MEDIUM"),
+    ("vendor", "important", "HIGH"),
+    # VulDB: "classified as critical", "rated as problematic" (German "problematisch")
+    ("vuldb", "problemati", "MEDIUM"),
+    # Hungarian (NVD and GovCERT translations: kritikus / súlyos / magas / közepes / alacsony)
+    ("hungarian", "kritikus", "CRITICAL"),
+    ("hungarian", "magas", "HIGH"),
+    ("hungarian", "súlyos", "HIGH"),
+    ("hungarian", "közepes", "MEDIUM"),
+    ("hungarian", "alacsony", "LOW"),
+    ("hungarian", "tájékoztató", "INFORMATIVE"),
+    # German
+    ("german", "kritisch", "CRITICAL"),
+    ("german", "hoch", "HIGH"),
+    ("german", "hohe", "HIGH"),
+    ("german", "mittel", "MEDIUM"),
+    ("german", "mittler", "MEDIUM"),
+    ("german", "niedrig", "LOW"),
+    ("german", "gering", "LOW"),
+    # French (ANSSI, Microsoft and Red Hat French pages: critique / importante / modérée)
+    ("french", "critique", "CRITICAL"),
+    ("french", "élev", "HIGH"),
+    ("french", "haut", "HIGH"),
+    ("french", "important", "HIGH"),
+    ("french", "moyen", "MEDIUM"),
+    ("french", "modér", "MEDIUM"),
+    ("french", "faible", "LOW"),
+    ("french", "bas", "LOW"),
 )
+_PREFIXES: tuple[tuple[str, str], ...] = tuple((word, cls) for _, word, cls in SCALES)
 
 
 @lru_cache(maxsize=4096)
@@ -79,6 +93,18 @@ def canonical_class(word: str) -> str | None:
         if w.startswith(prefix) and (best is None or len(prefix) > best[0]):
             best = (len(prefix), cls)
     return best[1] if best else None
+
+
+#: The CVSS v3.x and v4.0 qualitative rating scale (base score ranges, inclusive), as
+#: :func:`severity_from_score` applies it; the policy page shows it per class.
+CVSS_RANGES: dict[str, tuple[float, float]] = {
+    "CRITICAL": (9.0, 10.0), "HIGH": (7.0, 8.9), "MEDIUM": (4.0, 6.9), "LOW": (0.1, 3.9),
+    "INFORMATIVE": (0.0, 0.0)}
+
+
+def cvss_range(class_name: str) -> tuple[float, float] | None:
+    """The CVSS v3.x/v4.0 base scores that rate as ``class_name`` (None: not on the scale)."""
+    return CVSS_RANGES.get(class_name)
 
 
 def severity_from_score(score: float, version: int) -> str:
@@ -100,7 +126,7 @@ def severity_from_score(score: float, version: int) -> str:
 
 #: Words that turn a class word into something else when they follow it ("high availability").
 FALSE_FRIEND_NEXT = re.compile(
-    r"[\s\-]*(?:availability|available|load|loads|memory|cpu|traffic|volume|priority|"
+    r"[\s\-]{0,8}(?:availability|available|load|loads|memory|cpu|traffic|volume|priority|"
     r"performance|level|end|quality|speed|latency|complexity|privileges?|usage|throughput|resolution|level\s+of\s+"
     r"detail|rendelkezésre|terhelés\w*|prioritás\w*|verfügbarkeit|last|priorität|"
     r"disponibilité|charge|priorité)\b",
@@ -115,8 +141,10 @@ NEGATION = re.compile(
 
 #: A class word offered next to another one: "[CRITICAL|HIGH|MEDIUM|LOW]", "high or low".
 TEMPLATE_AFTER = re.compile(
-    rf"\s*(?:\||/|,|\bor\b|\boder\b|\bou\b|\bvagy\b)\s*\W{{0,2}}{ANY_CLASS}\b", re.IGNORECASE
+    rf"\s{{0,8}}(?:\||/|,|\bor\b|\boder\b|\bou\b|\bvagy\b)\s{{0,8}}\W{{0,2}}{ANY_CLASS}\b",
+    re.IGNORECASE
 )
 TEMPLATE_BEFORE = re.compile(
-    rf"\b{ANY_CLASS}\W{{0,2}}\s*(?:\||/|,|\bor|\boder|\bou|\bvagy)\s*\W{{0,2}}$", re.IGNORECASE
+    rf"\b{ANY_CLASS}\W{{0,2}}\s{{0,8}}(?:\||/|,|\bor|\boder|\bou|\bvagy)\s{{0,8}}\W{{0,2}}$",
+    re.IGNORECASE
 )

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from vulnmark._csv import csv_text
+from vulnmark._files import PRIVATE_DIR, atomic_dir, atomic_file, write_private
 from vulnmark._time import parse, stored
 from vulnmark.check.engine import refresh
 from vulnmark.config.load import Config
@@ -220,18 +221,20 @@ def _zone(policy: Policy) -> Any:
 
 
 def _write(f: _Files, output: Path, is_zip: bool) -> None:
+    """The pack, whole or not at all: built under a temporary name next to ``output`` and
+    renamed into place; nothing is left behind on failure (m5). Files 0600, folders 0700."""
     try:
         if is_zip:
-            tmp = output.with_name(output.name + ".part")
-            with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as z:
+            with atomic_file(output) as raw, \
+                    zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_DEFLATED) as z:
                 for name, data in sorted(f.items.items()):
                     z.writestr(zipfile.ZipInfo(name, ZIP_TIME), data,
                                compress_type=zipfile.ZIP_DEFLATED)
-            tmp.replace(output)
             return
-        for name, data in f.items.items():
-            target = output / name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
+        with atomic_dir(output) as folder:
+            for name, data in f.items.items():
+                target = folder / name
+                target.parent.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+                write_private(target, data)
     except OSError as e:
         raise PackError(f"{output}: {e.strerror or e}") from e

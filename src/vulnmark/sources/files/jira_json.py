@@ -39,7 +39,13 @@ from typing import Any, cast
 from vulnmark.errors import InputError
 from vulnmark.model import Comment, LabelChange, Ticket, TicketKey
 from vulnmark.sources.files.adf import adf_to_text
-from vulnmark.sources.interface import cap_text, check_labels, parse_time, type_name
+from vulnmark.sources.interface import (
+    cap_text,
+    cap_ticket,
+    check_labels,
+    parse_time,
+    type_name,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +106,7 @@ def ticket_from_jira(
     if discovery_field is not None and fields.get(discovery_field) is not None:
         discovered = parse_time(fields[discovery_field], what=key, field=discovery_field)
     resolution = _name(fields.get("resolution"), key, "resolution")
-    return Ticket(
+    return cap_ticket(Ticket(
         key=TicketKey(key),
         title=summary,
         created=parse_time(fields.get("created"), what=key, field="created"),
@@ -118,7 +124,7 @@ def ticket_from_jira(
         discovered=discovered,
         comments=_comments(fields.get("comment"), key),
         label_history=_label_history(issue.get("changelog"), key),
-    )
+    ))
 
 
 def _describe(issue: dict[str, object]) -> str:

@@ -31,7 +31,13 @@ from datetime import datetime
 from vulnmark._time import iso
 from vulnmark.errors import InputError
 from vulnmark.model import Comment, LabelChange, Ticket, TicketKey
-from vulnmark.sources.interface import cap_text, check_labels, parse_time, type_name
+from vulnmark.sources.interface import (
+    cap_text,
+    cap_ticket,
+    check_labels,
+    parse_time,
+    type_name,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +117,7 @@ def _ticket(obj: object) -> Ticket:
     title = obj.get("title")
     if not isinstance(title, str):
         raise InputError(f"{key}: title must be a string, got {type_name(title)}", field="title")
-    return Ticket(
+    return cap_ticket(Ticket(
         key=TicketKey(key),
         title=title,
         created=parse_time(obj.get("created"), what=key, field="created"),
@@ -131,7 +137,7 @@ def _ticket(obj: object) -> Ticket:
         label_history=tuple(
             _label_change(c, key, i) for i, c in enumerate(_list(obj, "label_history", key))
         ),
-    )
+    ))
 
 
 def _comment(obj: object, key: str, index: int) -> Comment:

@@ -25,14 +25,17 @@ from pathlib import Path
 from vulnmark.errors import InputError
 from vulnmark.evidence.events import TicketsImported
 from vulnmark.model import Ticket
+from vulnmark.sources import strict_json
 from vulnmark.sources.files.jira_json import iter_jira_document, ticket_from_jira
 from vulnmark.sources.files.jsonl import ticket_from_json
-from vulnmark.sources.interface import TicketSource
+from vulnmark.sources.interface import MAX_IMPORT_FILE_BYTES, TicketSource, truncated_fields
 from vulnmark.store import Store, UpsertCounts
 
 logger = logging.getLogger(__name__)
 
 JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
+#: Cut fields named in an import's evidence record (the rest are counted).
+MAX_LISTED = 100
 
 
 def load_file(
@@ -51,14 +54,14 @@ def load_file(
         tickets = list(_jsonl(text, name))
     else:
         try:
-            doc = json.loads(text)
+            doc = strict_json.loads(text)
         except json.JSONDecodeError as err:
             if err.msg == "Extra data" and _looks_like_jsonl(text):
                 tickets = list(_jsonl(text, name))
             else:
                 raise _json_error(err, name) from None
-        except RecursionError:
-            raise InputError("JSON nested too deeply", file=name) from None
+        except InputError as err:
+            raise err.located(file=name) from None
         else:
             tickets = _from_document(doc, name, base_url, discovery_field)
     logger.info("%s: %d tickets", name, len(tickets))
@@ -93,6 +96,11 @@ class FileSource(TicketSource):
 def _read_text(path: Path) -> str:
     name = str(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_IMPORT_FILE_BYTES:
+            raise InputError(f"{size} bytes, more than the {MAX_IMPORT_FILE_BYTES // 2**20} MiB "
+                             "an import file may have: split it (a Jira search page or a few "
+                             "thousand JSON lines per file)", file=name)
         data = path.read_bytes()
     except OSError as err:
         raise InputError(f"cannot read: {err.strerror or err}", file=name) from None
@@ -129,11 +137,11 @@ def _jsonl(text: str, name: str) -> Iterator[Ticket]:
         if not raw.strip():
             continue
         try:
-            obj = json.loads(raw)
+            obj = strict_json.loads(raw)
         except json.JSONDecodeError as err:
             raise _json_error(err, name, line=number) from None
-        except RecursionError:
-            raise InputError("JSON nested too deeply", file=name, line=number) from None
+        except InputError as err:
+            raise err.located(file=name, line=number) from None
         ticket = ticket_from_json(obj, file=name, line=number)
         if ticket.key in seen:
             raise InputError(
@@ -179,6 +187,8 @@ class Imported:
     path: Path
     tickets: int
     counts: UpsertCounts
+    truncated: int = 0
+    """Fields cut to their limit (named in the import's evidence record)."""
 
 
 def load_files(paths: Sequence[Path], *, base_url: str | None = None,
@@ -195,7 +205,11 @@ def import_files(store: Store, loaded: Sequence[tuple[Path, list[Ticket]]], *,
     done = []
     for path, items in loaded:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        cut = [f"{t.key} {name}" for t in items for name in truncated_fields(t)]
         counts = store.upsert_tickets(items, actor="import", at=at, event=TicketsImported(
-            path.name, sha256=digest, tickets=len(items)))
-        done.append(Imported(path, len(items), counts))
+            path.name, sha256=digest, tickets=len(items),
+            truncated=tuple(cut[:MAX_LISTED]) + ((f"... {len(cut) - MAX_LISTED} more",)
+                                                  if len(cut) > MAX_LISTED else ())
+            if cut else None))
+        done.append(Imported(path, len(items), counts, len(cut)))
     return done

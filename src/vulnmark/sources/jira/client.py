@@ -20,6 +20,8 @@ from typing import Any, Literal
 
 import httpx
 
+from vulnmark.errors import InputError
+from vulnmark.sources import strict_json
 from vulnmark.sources.jira.settings import (
     JiraAuthError,
     JiraConfigError,
@@ -104,8 +106,9 @@ class JiraClient:
         while True:
             self.stats.requests += 1
             try:
-                resp = await self._http.request(method, path, params=params, json=json)
-            except httpx.TimeoutException as e:
+                async with asyncio.timeout(self.settings.timeout):
+                    resp = await self._send(method, path, what, params=params, json=json)
+            except (httpx.TimeoutException, TimeoutError) as e:
                 reason = f"timed out after {self.settings.timeout:g} s ({type(e).__name__})"
                 delay = None
             except httpx.TransportError as e:
@@ -138,6 +141,26 @@ class JiraClient:
                         attempt, delay)
             await self._sleep(delay)
 
+    async def _send(self, method: str, path: str, what: str, *, params: JSON | None,
+                    json: Any) -> httpx.Response:
+        """One HTTP exchange, the body read up to ``max_response_mb`` (decompressed)."""
+        limit = self.settings.max_response_mb * 1024 * 1024
+        async with self._http.stream(method, path, params=params, json=json) as resp:
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in resp.aiter_bytes():
+                size += len(chunk)
+                if size > limit:
+                    raise JiraResponseError(
+                        f"{self.settings.site}: {what}: the response is larger than "
+                        f"source.jira.max_response_mb = {self.settings.max_response_mb} MiB")
+                chunks.append(chunk)
+        headers = [(k, v) for k, v in resp.headers.multi_items()
+                   if k.lower() not in ("content-encoding", "content-length",
+                                        "transfer-encoding")]
+        return httpx.Response(resp.status_code, headers=headers, content=b"".join(chunks),
+                              request=resp.request)
+
     @staticmethod
     def _server_delay(resp: httpx.Response) -> float | None:
         value = resp.headers.get("Retry-After")
@@ -165,7 +188,9 @@ class JiraClient:
         if resp.status_code == 204 or not resp.content:
             return None
         try:
-            return resp.json()
+            return strict_json.loads(resp.content)
+        except InputError as e:  # a duplicate member, a lone surrogate, NUL, a huge integer
+            raise JiraResponseError(f"{self.settings.site}: {what}: {e}") from None
         except ValueError:
             raise JiraResponseError(
                 f"{self.settings.site}: {what}: the response is not JSON (HTTP "

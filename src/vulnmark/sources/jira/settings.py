@@ -86,7 +86,10 @@ class JiraSettings:
     token: str | None = field(default=None, repr=False)
     pat: str | None = field(default=None, repr=False)
     timeout: float = 30.0
-    """Seconds for connect, read and write of every request."""
+    """Seconds for every request in all (connect, send, the whole response), m6."""
+    max_response_mb: int = 64
+    """The largest response body read (decompressed), in MiB; a larger one fails the request
+    instead of filling the memory (m6: a 400 MB response took 1.7 GB)."""
     max_retries: int = 6
     backoff_base: float = 1.0
     backoff_cap: float = 60.0
@@ -127,7 +130,8 @@ class JiraSettings:
             hydrate=section.hydrate,
         )
         changes: dict[str, Any] = {k: getattr(section, k) for k in
-                                   ("overlap_minutes", "concurrency", "max_retries")
+                                   ("overlap_minutes", "concurrency", "max_retries",
+                                    "max_response_mb")
                                    if getattr(section, k) is not None}
         if section.timeout is not None:
             changes["timeout"] = float(section.timeout)
