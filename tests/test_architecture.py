@@ -274,3 +274,17 @@ def test_the_layers_are_the_documented_ones() -> None:
     assert layer("vulnmark.intake.feeds") == layer("vulnmark.triage.backfill")  # future ones
     assert layer("vulnmark.evidence.pack.export") == layer("vulnmark.report.html")
     assert layer("vulnmark.evidence.events") == layer("vulnmark.check.infer._read")
+
+
+FEEDS = "vulnmark.intake.feeds"
+
+
+def test_the_feeds_are_pure_parsers() -> None:
+    """Threat-intake feeds (one module per feed under ``intake/feeds/``) read publications and
+    nothing else: they import only each other and the foundations' records and errors, never
+    the store, the check or the CLI, so a feed can be tested and reused on its own."""
+    allowed = ("vulnmark.errors", "vulnmark.model", "vulnmark._time")
+    found = {(a, b) for a, targets in graph().items() if _owner(a, (FEEDS,))
+             for b in targets if not _owner(b, (FEEDS, *allowed))}
+    assert found == set(), "a feed imports more than the foundations"
+    assert {f"{FEEDS}.{m}" for m in ("interface", "nvd", "cve5", "kev", "osv")} <= set(modules())

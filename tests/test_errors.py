@@ -27,7 +27,8 @@ def test_the_external_errors() -> None:
                 if issubclass(c, ExternalError) and c is not ExternalError}
     assert external == {"StoreUnavailable", "DeliveryFailed", "BugzillaError", "JiraError",
                         "JiraAuthError", "JiraUnavailable", "JiraHTTPError", "JiraNotFound",
-                        "JiraResponseError", "PublishFailed"}
+                        "JiraResponseError", "PublishFailed",
+                        "FeedUnavailable"}
 
 
 def test_the_tree_is_drawn_in_the_docstring() -> None:

@@ -19,6 +19,9 @@ key at fault and never contain a secret. Only the CLI turns them into exit codes
     │   └── DeliveryFailed       the mail server refused or could not be reached (external)
     ├── ReportError              a report cannot be built or rendered
     ├── OutcomeError             an outcome or reclassification cannot be recorded
+    ├── IntakeError              threat intake cannot run as asked (a record, an assessment)
+    │   ├── FeedError            a feed record is invalid; names the file, record and field
+    │   └── FeedUnavailable      the NVD API failed or refused                    (external)
     ├── IncidentError            an incident, action item or update is invalid or unknown
     │   └── BugzillaError        Bugzilla refused or could not be reached          (external)
     ├── DismissError             a dismissal cannot be recorded or ended
@@ -36,8 +39,11 @@ __all__ = [
     "DeliveryFailed",
     "DismissError",
     "ExternalError",
+    "FeedError",
+    "FeedUnavailable",
     "IncidentError",
     "InputError",
+    "IntakeError",
     "NotifyError",
     "OutcomeError",
     "PackError",
@@ -160,6 +166,32 @@ class PackError(VulnmarkError):
     """An evidence pack cannot be written or read (bad path, not a pack)."""
 
 
+class IntakeError(VulnmarkError):
+    """Threat intake cannot do what was asked (an unknown record, an invalid assessment)."""
+
+
+class FeedError(IntakeError):
+    """A feed record is invalid; ``str(e)`` reads ``FILE: record ID: field F: message``
+    (unknown parts left out)."""
+
+    def __init__(self, message: str, *, file: str | None = None, record: str | None = None,
+                 field: str | None = None) -> None:
+        self.message = message
+        self.file = file
+        self.record = record
+        self.field = field
+        parts = [p for p in (file, f"record {record}" if record else None,
+                             f"field {field}" if field else None) if p]
+        super().__init__(": ".join([*parts, message]))
+
+    def located(self, file: str) -> FeedError:
+        """A copy naming ``file`` where this error did not know it."""
+        return FeedError(self.message, file=self.file or file, record=self.record,
+                         field=self.field)
+
+
+class FeedUnavailable(IntakeError, ExternalError):
+    """A live feed (the NVD API) failed, refused the key or kept rate-limiting."""
 class DismissError(VulnmarkError):
     """A dismissal cannot be recorded or ended; the message says why."""
 

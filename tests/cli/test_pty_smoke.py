@@ -27,6 +27,7 @@ import click
 import pytest
 from aiosmtpd.controller import Controller
 
+from intake_support import cve, write_nvd
 from vulnmark.cli import cli
 from vulnmark.sources.demo import sample_tickets
 from vulnmark.sources.files.jsonl import ticket_to_json
@@ -117,6 +118,11 @@ INVOCATIONS: list[tuple[tuple[str, ...], list[str], set[int], str]] = [
     (("reclassify",), ["VULN-1", "MEDIUM", "--why", "re-scored after review"], {0}, "VULN-1"),
     (("outcome",), ["VULN-1", "--remediated"], {0}, "VULN-1"),
     (("ticket", "resolve"), ["VULN-1"], {0}, "VULN-1"),
+    (("intake", "run"), ["--from", "nvd.json"], {0}, "opened VULN-2"),
+    (("intake", "test"), ["CVE-2026-0001", "--from", "nvd.json"], {0}, "matches"),
+    (("intake", "status"), [], {0}, "CVE-2026-0001"),
+    (("assess",), ["VULN-2", "--affected", "--basis", "runs on the OCSP hosts"], {0},
+     "affected"),
     (("backfill",), [], {0}, "CA-101"),
     (("dismiss",), ["CA-101", "--kind", "suspected", "--reason", "not_a_vulnerability",
                     "--why", "a package name, not a finding"], {0}, "dismissed"),
@@ -185,6 +191,7 @@ def smtp_sink() -> Iterator[tuple[int, list[bytes]]]:
 def workdir(tmp_path: Path) -> Path:
     lines = [json.dumps(ticket_to_json(t)) for t in sample_tickets(datetime.now(UTC))]
     (tmp_path / "sample.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_nvd(tmp_path / "nvd.json", [cve(1)])
     return tmp_path
 
 
@@ -229,7 +236,8 @@ def test_f2_every_command_runs_on_a_terminal(workdir: Path,
                     'preset = "etsi-319-401"\nrecipients = ["mso@example.org"]\n'
                     f'[source.jira]\nurl = "{url}"\nflavour = "cloud"\n'
                     'jql = "project = SEC"\n'
-                    f'[publish]\nurl = "{wiki_url}"\nflavour = "cloud"\nspace = "SEC"\n',
+                    f'[publish]\nurl = "{wiki_url}"\nflavour = "cloud"\nspace = "SEC"\n'
+                    '[intake]\nvendors = ["OpenSSL"]\n',
                     encoding="utf-8")
             ran = run_on_pty([sys.executable, "-m", "vulnmark", *path, *args], env=env,
                              cwd=workdir)

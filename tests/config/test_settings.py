@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from vulnmark.check.infer import _options as inference_options
-from vulnmark.config import publish, reach, sections
+from vulnmark.config import intake, publish, reach, sections
 from vulnmark.config.load import _TOP, from_mapping, load
 from vulnmark.config.outcomes import RULE_KEYS
 from vulnmark.config.presets import PRESETS, preset
@@ -29,7 +29,7 @@ def test_the_readme_table_is_generated_from_settings() -> None:
 
 @pytest.mark.parametrize("table", ["smtp", "source.jira", "schedule", "outcomes", "tracker",
                                    "dates", "labels", "classes.NAME", "inference", "report",
-                                   "reminders", "alert", "publish", ""])
+                                   "reminders", "alert", "publish", "intake", ""])
 def test_every_parser_knows_exactly_the_declared_keys(table: str) -> None:
     parsed = {
         "smtp": set(sections.SMTP_KEYS), "source.jira": set(sections.JIRA_KEYS),
@@ -40,10 +40,10 @@ def test_every_parser_knows_exactly_the_declared_keys(table: str) -> None:
         "report": set(reach.REPORT_KEYS),
         "reminders": set(reach.REMINDER_KEYS),
         "alert": set(reach.ALERT_KEYS),
-        "publish": set(publish.KEYS),
+        "publish": set(publish.KEYS), "intake": set(intake.INTAKE_KEYS),
         "": {k for k in _TOP if k not in ("labels", "classes", "smtp", "source", "dates",
                                           "tracker", "inference", "schedule", "outcomes",
-                                          "report", "reminders", "alert", "publish")},
+                                          "report", "reminders", "alert", "publish", "intake")},
     }[table]
     assert parsed == set(known_keys(table))
 
@@ -75,7 +75,8 @@ def _write(tmp_path: Path, text: str) -> Path:
 
 
 def test_an_unknown_key_of_any_table_names_the_key() -> None:
-    for table in ("smtp", "tracker", "schedule", "outcomes", "dates", "labels", "inference"):
+    for table in ("smtp", "tracker", "schedule", "outcomes", "dates", "labels", "inference",
+                  "intake"):
         with pytest.raises(ConfigError, match=f"{table}.zz_typo"):
             from_mapping({table: {"zz_typo": 1}})
     with pytest.raises(ConfigError, match="source.jira.zz_typo"):

@@ -238,3 +238,19 @@ def test_the_readme_shows_the_page_the_command_prints() -> None:
     shown = readme.split("<!-- policy-page -->\n````markdown\n")[1].split("````\n")[0]
     page = build_page(Config.default(), lang=Lang.EN, generated_at=NOW)
     assert shown == PageFormat.MD.to_format().format(page)
+
+
+@pytest.mark.parametrize("lang", list(Lang))
+def test_reminders_and_escalation_appear_when_configured(lang: Lang) -> None:
+    from vulnmark.config.load import from_mapping
+
+    t = texts(lang)
+    off = PageFormat.MD.to_format().format(build_page(Config.default(), lang=lang,
+                                                      generated_at=NOW))
+    assert t["reminder"].split("{")[0] not in off
+    for days, key in ((5, "reminder"), (1, "reminder_one_day")):
+        config = from_mapping({"reminders": {"enabled": True, "escalate_after_days": days}})
+        page = build_page(config, lang=lang, generated_at=NOW)
+        for fmt in (PageFormat.MD, PageFormat.HTML):
+            text = fmt.to_format().format(page)
+            assert t[key].format(days=days) in text.replace("\\", ""), (fmt, key)

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 #: one of their commands runs, so `vulnmark --version`, `--help` and completion start fast.
 MODULES: tuple[str, ...] = ("setup", "tickets", "sync", "checks", "reporting", "evidence",
                             "backfill", "outcomes", "dismissals", "metrics", "schedule",
-                            "watch", "demo", "incident")
+                            "watch", "demo", "incident", "intake")
 #: Modules that add subcommands to a group of another module: imported (and registered, if
 #: they have a ``register``) right after it.
 COMPANIONS: dict[str, tuple[str, ...]] = {"setup": ("publish",),
@@ -32,6 +32,8 @@ def load(module: str, group: click.Group) -> None:
             extra.register(group)
 
 INDEX: dict[str, tuple[str, str]] = {
+    "assess": ("intake",
+        "Record the assessment of an intake ticket's impact, within its class's clock."),
     "backfill": ("backfill",
         "Propose the missing vulnerability and classification labels, with evidence."),
     "check": ("checks",
@@ -48,6 +50,8 @@ INDEX: dict[str, tuple[str, str]] = {
         "CCADB incidents and audit findings: action items, status updates, reports, deadlines."),
     "init": ("setup",
         "Write a commented vulnmark.toml for a preset and create the store."),
+    "intake": ("intake",
+        "Threat intake: published vulnerabilities that concern you become classified tickets."),
     "jql": ("checks",
         "Print the JQL of the same filters, to save as a Jira filter."),
     "list": ("checks",

@@ -3,12 +3,12 @@ page, written to a file or published on Confluence."""
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
 from pathlib import Path
 
 import click
 
+from vulnmark._files import write_atomic
 from vulnmark.cli.app import App, pass_app
 from vulnmark.errors import PublishError, StoreError, StoreUnavailable
 from vulnmark.publish import Lang, PageFormat, build_page
@@ -65,9 +65,7 @@ def policy_page(app: App, fmt: str, lang: str | None, output: Path | None) -> No
     if output is None:
         click.echo(text, nl=False)
         return
-    fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
+    write_atomic(output, text)  # whole or not at all (m5), 0600
     click.echo(f"wrote {output} ({fmt}, {chosen.value}, policy digest "
                f"{app.policy.digest()[:16]}…)", err=True)
 

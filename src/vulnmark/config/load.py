@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from vulnmark.check.infer import validate_section
+from vulnmark.config.intake import IntakeSettings, parse_intake
 from vulnmark.config.outcomes import OutcomeRules, parse_rules
 from vulnmark.config.policy import ClassDef, InferenceTable, Policy, fold_label
 from vulnmark.config.presets import preset
@@ -59,6 +60,8 @@ class Config:
     jira: JiraSection | None = None
     """The ``[source.jira]`` table; None without one."""
     tracker: TrackerSettings = TrackerSettings()
+    intake: IntakeSettings | None = None
+    """The ``[intake]`` table (watchlist, original classification); None without one."""
     report: ReportSettings = ReportSettings()
     alert: AlertSettings = AlertSettings()
     reminders: ReminderSettings = ReminderSettings()
@@ -73,7 +76,7 @@ class Config:
 
 
 _TOP = known_keys("") | {"labels", "classes", "smtp", "source", "dates", "tracker", "inference",
-                        "schedule", "outcomes", "report", "reminders", "alert", "publish"}
+                        "schedule", "outcomes", "report", "reminders", "alert", "publish", "intake"}
 MAX_HOURS = 24 * 366 * 10
 """The longest handling time or due-soon window accepted (ten years): longer ones are typos
 (1e300 would overflow every deadline)."""
@@ -170,6 +173,7 @@ def from_mapping(raw: Mapping[str, Any]) -> Config:
         schedule=parse_schedule(_table(raw, "schedule"), tz) if "schedule" in raw else None,
         jira=parse_jira(jira) if "source" in raw and "jira" in raw["source"] else None,
         tracker=parse_tracker(_table(raw, "tracker")),
+        intake=parse_intake(_table(raw, "intake"), order) if "intake" in raw else None,
         report=parse_report(_table(raw, "report")),
         reminders=parse_reminders(_table(raw, "reminders")),
         alert=parse_alert(_table(raw, "alert")),

@@ -82,6 +82,12 @@ SETTINGS: tuple[Setting, ...] = (
             "Your own phrasings: a list of {regex, class} tables; a match states that class "
             "(case-insensitive), e.g. {regex = \"kockázat: magas\", class = \"HIGH\"}.",
             example=[{"regex": "kockázat: magas", "class": "HIGH"}]),
+    Setting("inference.scales", {},
+            "How a class word is read, overriding the built-in scales (CVSS; Mozilla, Microsoft "
+            "and Red Hat moderate/important; VulDB problematic = MEDIUM; the Hungarian, German "
+            "and French words): a table word = class, e.g. {problematic = \"LOW\"}. A key "
+            "matches the class words that start with it.",
+            example={"problematic": "LOW"}),
     Setting("inference.priority_is_severity", False,
             "Read the Jira priority (High, Critical…) as a severity statement (weakest "
             "evidence). Off by default: a priority is not a classification."),
@@ -167,6 +173,41 @@ SETTINGS: tuple[Setting, ...] = (
             example="Marking vulnerability tickets"),
     Setting("publish.lang", "en", "Language of the published page: en, hu, de or fr."),
     Setting("publish.timeout", 30, "Seconds for every request to Confluence."),
+    Setting("intake.vendors", [], "Watchlist: vendor names (CVE 5 affected, KEV, CPE vendor), "
+            "case-insensitive.", example=["OpenSSL"]),
+    Setting("intake.products", [], "Watchlist: product or vendor/product names, "
+            "case-insensitive (_ counts as a space).", example=["nginx/nginx"]),
+    Setting("intake.cpe_prefixes", [], "Watchlist: CPE 2.3 name prefixes of affected "
+            "configurations.", example=["cpe:2.3:a:apache:http_server"]),
+    Setting("intake.packages", [], "Watchlist: package URLs without version or "
+            "Ecosystem/name (OSV).", example=["pkg:pypi/cryptography"]),
+    Setting("intake.keywords", [], "Watchlist: whole words or phrases in the title or "
+            "description, case-insensitive.", example=["PKCS#11"]),
+    Setting("intake.watch", [], "More watchlist entries, each with the keys above plus its own "
+            "name, owner (assignee) and labels ([[intake.watch]] tables).",
+            example=[{"name": "hsm", "vendors": ["Thales"], "owner": "pki-team",
+                      "labels": ["hsm"]}]),
+    Setting("intake.precedence", ["nvd", "cna", "adp", "osv"],
+            "Whose rating is a publication's original class, first found wins: nvd (the "
+            "NVD's Primary score), cna, adp, osv, secondary (other scorers)."),
+    Setting("intake.v2_rule", "ncssr-v1",
+            "A CVSS v2-only rating: ncssr-v1 (7.0 or more is CRITICAL) or nvd (the v2 scale, "
+            "7.0 or more is HIGH)."),
+    Setting("intake.unrated", "unclassified",
+            "A publication without a rating: unclassified (the ticket gets the vulnerability "
+            "label only, and the check reports it), skip, or a class to assume."),
+    Setting("intake.kev_min_class", "HIGH",
+            "A CVE in the CISA KEV catalog is at least this class (\"none\": no escalation); "
+            "its KEV dueDate is the assessment deadline when earlier."),
+    Setting("intake.clock_from", "published",
+            "The assessment clock starts at the publication (published) or when vulnmark "
+            "first saw it (first_seen)."),
+    Setting("intake.assessment_hours", {"CRITICAL": 24, "HIGH": 72, "MEDIUM": 168, "LOW": 720},
+            "Hours per class within which an intake ticket's impact must be assessed "
+            "(`vulnmark assess`); \"none\" for no clock."),
+    Setting("intake.nvd_url", "https://services.nvd.nist.gov/rest/json/cves/2.0",
+            "The NVD CVE API 2.0 endpoint `vulnmark intake run` reads without --from; the "
+            "API key only from VULNMARK_NVD_API_KEY."),
 )
 
 
@@ -182,7 +223,7 @@ def _shown(value: object) -> str:
         return "(none)"
     if isinstance(value, bool):
         return f"`{str(value).lower()}`"
-    if isinstance(value, list):
+    if isinstance(value, list | dict):
         return f"`{json.dumps(value, ensure_ascii=False)}`"
     return f"`{value}`"
 

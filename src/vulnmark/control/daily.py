@@ -23,6 +23,7 @@ from vulnmark.deliver import Delivery, Notifier
 from vulnmark.errors import DeliveryFailed, NotifyError
 from vulnmark.evidence.chain import Verification
 from vulnmark.evidence.events import TicketsImported
+from vulnmark.intake.status import digest as intake_digest
 from vulnmark.report import DailyReport, ReportFormat, subject
 from vulnmark.report.mail import attachments, mail_bodies
 from vulnmark.sources.demo import sample_tickets
@@ -78,6 +79,7 @@ class DailyJob:
             vulnerabilities=result.vulnerabilities, by_class=result.by_class,
             findings=listed.findings, health=health,
             by_kind=result.by_kind, left_out=scope.left_out(listed, policy.timezone),
+            intake=intake_digest(self.store, policy, now),
         )
 
     def run(self, now: datetime) -> DailyRun:

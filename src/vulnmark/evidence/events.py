@@ -393,13 +393,72 @@ class IncidentChanged(Event):
     why: str | None = field(default=None, metadata={"omit": True})
 
 
+# -- threat intake ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class IntakeOpened(UpsertEvent):
+    """A published vulnerability that matched the watchlist opened a ticket with its original
+    classification (``vulnmark intake run``)."""
+
+    kind: ClassVar[str] = "intake_opened"
+    ticket: str
+    record: str
+    """The publication's id (the CVE where it has one)."""
+    aliases: tuple[str, ...]
+    feed: str
+    cls: str | None = field(metadata={"key": "class"})
+    basis: str
+    """How the original class was reached (whose rating, which CVSS version, KEV)."""
+    matched: str
+    owner: str | None
+    by: str
+
+
+@dataclass(frozen=True)
+class IntakeUpdated(Event):
+    """A later publication of an intake ticket's vulnerability changed what it says: a new
+    rating, KEV membership, a rejection. The label is not changed: a class change is a
+    proposal."""
+
+    kind: ClassVar[str] = "intake_update"
+    ticket: str
+    record: str
+    feed: str
+    changes: tuple[str, ...]
+    previous: str | None = field(metadata={"key": "from"})
+    published: str | None = field(metadata={"key": "to"})
+    proposed: str | None
+    rejected: bool
+    by: str
+
+
+@dataclass(frozen=True)
+class IntakeAssessed(Event):
+    """The impact of an intake ticket's vulnerability was assessed (``vulnmark assess``)."""
+
+    kind: ClassVar[str] = "assessment"
+    ticket: str
+    record: str
+    verdict: str
+    """``affected``, ``not_affected`` or ``reclassified``."""
+    cls: str | None = field(metadata={"key": "class"})
+    """The ticket's class after the assessment."""
+    previous: str | None = field(metadata={"key": "from"})
+    reason: str | None
+    basis: str
+    by: str
+    due_at: datetime | None
+    late: bool
+
+
 #: Every kind, by its stored name (``delivery`` has two shapes, told apart by ``status``).
 KINDS: dict[str, type[Event]] = {
     k.kind: k for k in (TicketsImported, TicketCreated, TicketRelabelled, TicketCommented,
                         TicketResolved, Reclassified, LabelChanged, TicketsGone, JiraSynced,
                         BackfillApplied, OutcomeRecorded, PolicyChanged, PolicyPagePublished,
                         RunRecorded, ReportDelivered, PackExported, FindingDismissed,
-                        DismissalEnded, NoticeSent, IncidentChanged)}
+                        DismissalEnded, NoticeSent, IncidentChanged,
+                        IntakeOpened, IntakeUpdated, IntakeAssessed)}
 
 
 def read(record: Record) -> Event | None:

@@ -57,6 +57,9 @@ class PolicyPage:
     recipients: tuple[str, ...]
     schedule: tuple[str, str] | None
     """(cron expression, timezone) of the daily run; None: once a calendar day."""
+    escalate_after_days: int | None
+    """With ``[reminders]`` enabled: the days of reminders to an author before the report's
+    recipients are copied; None: no reminders."""
     timezone: str
     digest: str
     effective_at: datetime | None
@@ -116,6 +119,8 @@ def build_page(config: Config, *, lang: Lang, generated_at: datetime,
         recipients=config.recipients,
         schedule=None if config.schedule is None else (config.schedule.cron.expr,
                                                        config.schedule.timezone),
+        escalate_after_days=(config.reminders.escalate_after_days
+                             if config.reminders.enabled else None),
         timezone=policy.timezone,
         digest=policy.digest(),
         effective_at=effective_at,

@@ -12,9 +12,11 @@ from markupsafe import Markup
 
 from vulnmark.model import Finding
 from vulnmark.report.interface import (
+    INTAKE_TITLE,
     ReportFormatter,
     confidence,
     health_summary,
+    intake_lines,
     labels,
     one_line,
     run_line,
@@ -110,4 +112,6 @@ class HtmlFormat(ReportFormatter):
             sections=sections,
             rows={s.number: _rows(report, s.findings) for s in sections},
             health_lines=health_summary(report),
+            intake=intake_lines(report),
+            INTAKE_TITLE=INTAKE_TITLE,
         )

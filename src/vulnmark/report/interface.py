@@ -124,3 +124,31 @@ def health_summary(report: DailyReport) -> tuple[str, ...]:
     else:
         lines.append(f"Last delivery: {run_line(report, h.last_delivery)}")
     return tuple(lines)
+
+
+#: Intake tickets listed by name in the report's Intake section (the counts cover them all).
+INTAKE_SHOWN = 50
+INTAKE_TITLE = "Intake"
+
+
+def intake_lines(report: DailyReport) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The Intake section: (summary sentences, one line per ticket that needs someone);
+    ticket text is made one clean line here."""
+    d = report.intake
+    if d is None:
+        return (), ()
+    summary = (f"New: {d.new}; escalated (KEV or a class proposal): {d.escalated}",
+               f"Awaiting assessment: {d.awaiting + d.due_soon} ({d.due_soon} due soon); "
+               f"overdue: {d.overdue}; assessed: {d.assessed}",
+               f"Class proposals: {d.proposals}; rejected at the source: {d.rejected}")
+    items = []
+    for i in d.items[:INTAKE_SHOWN]:
+        notes = [n for n, on in (("new", i.new), ("escalated", i.escalated),
+                                 (f"proposed {i.proposed}", i.proposed is not None),
+                                 ("rejected", i.rejected)) if on]
+        due = f", assess by {report.local(i.due_at)}" if i.due_at else ""
+        items.append(one_line(f"{i.ticket} {i.record} [{i.state}] {i.cls or 'unclassified'}"
+                              f"{due}{'; ' + ', '.join(notes) if notes else ''}", 300))
+    if len(d.items) > INTAKE_SHOWN:
+        items.append(f"… and {len(d.items) - INTAKE_SHOWN} more (vulnmark intake status)")
+    return summary, tuple(items)

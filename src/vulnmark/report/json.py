@@ -61,7 +61,20 @@ def report_dict(report: DailyReport) -> dict[str, object]:
             "notes": list(h.notes),
             "runs": [run_dict(r) for r in h.runs],
         },
+        **({} if report.intake is None else {"intake": _intake(report)}),
     }
+
+
+def _intake(report: DailyReport) -> dict[str, object]:
+    d = report.intake
+    assert d is not None
+    return {"new": d.new, "escalated": d.escalated, "awaiting": d.awaiting,
+            "due_soon": d.due_soon, "overdue": d.overdue, "assessed": d.assessed,
+            "proposals": d.proposals, "rejected": d.rejected,
+            "tickets": [{"ticket": i.ticket, "id": i.record, "state": i.state, "class": i.cls,
+                         "assess_due_at": iso(i.due_at), "new": i.new,
+                         "escalated": i.escalated, "proposed": i.proposed,
+                         "rejected": i.rejected} for i in d.items]}
 
 
 _FINDINGS = "\0findings\0"  # stands for the findings while the rest is indented

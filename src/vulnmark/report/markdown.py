@@ -11,9 +11,11 @@ import logging
 
 from vulnmark.model import Finding
 from vulnmark.report.interface import (
+    INTAKE_TITLE,
     ReportFormatter,
     confidence,
     health_summary,
+    intake_lines,
     labels,
     one_line,
     run_line,
@@ -93,6 +95,10 @@ class MarkdownFormat(ReportFormatter):
                 ]
                 out += [self._finding(report, f) for f in section.findings]
             out.append("")
+        summary, items = intake_lines(report)
+        if summary:
+            out += [f"## {INTAKE_TITLE}", "", *(f"- {escape(line)}" for line in summary), "",
+                    *(f"- {escape(line)}" for line in items), ""]
         return "\n".join(out).rstrip() + "\n"
 
     def _finding(self, report: DailyReport, f: Finding) -> str:

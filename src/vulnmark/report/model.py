@@ -74,6 +74,40 @@ class Section:
 
 
 @dataclass(frozen=True)
+class IntakeItem:
+    """An intake ticket the report shows: new, escalated or not yet assessed."""
+
+    ticket: str
+    record: str
+    """The publication's id (CVE-…)."""
+    state: str
+    """``overdue``, ``due_soon``, ``awaiting`` or ``assessed``."""
+    cls: str | None
+    due_at: datetime | None
+    """When its impact must be assessed by."""
+    new: bool
+    escalated: bool
+    """In CISA KEV, or a later publication proposes another class."""
+    proposed: str | None = None
+    rejected: bool = False
+
+
+@dataclass(frozen=True)
+class IntakeDigest:
+    """Threat intake in the report: counts, and the tickets that need someone."""
+
+    new: int
+    escalated: int
+    awaiting: int
+    due_soon: int
+    overdue: int
+    assessed: int
+    proposals: int
+    rejected: int
+    items: tuple[IntakeItem, ...]
+
+
+@dataclass(frozen=True)
 class DailyReport:
     """The daily classification report of one run."""
 
@@ -91,6 +125,8 @@ class DailyReport:
     health: ControlHealth
     class_names: tuple[str, ...]
     """Policy order for the counts table."""
+    intake: IntakeDigest | None = None
+    """Threat intake (None: no intake ticket, no Intake section)."""
     left_out: tuple[str, ...] = ()
     """What the report counts but does not list, each with the command that lists it
     ("3 dismissed findings: see `vulnmark dismiss --list`")."""
@@ -115,6 +151,7 @@ class DailyReport:
         findings: tuple[Finding, ...],
         health: ControlHealth,
         by_kind: Mapping[str, int] | None = None,
+        intake: IntakeDigest | None = None,
         left_out: tuple[str, ...] = (),
     ) -> DailyReport:
         """A report with name, digest, timezone and class order taken from ``policy``.
@@ -135,6 +172,7 @@ class DailyReport:
             findings=tuple(findings),
             health=health,
             class_names=policy.class_names,
+            intake=intake,
             left_out=left_out,
         )
 

@@ -6,8 +6,10 @@ import logging
 
 from vulnmark.model import Finding
 from vulnmark.report.interface import (
+    INTAKE_TITLE,
     ReportFormatter,
     health_summary,
+    intake_lines,
     one_line,
     run_line,
 )
@@ -48,6 +50,10 @@ class TextFormat(ReportFormatter):
             else:
                 out += self._findings(report, section)
             out.append("")
+        summary, items = intake_lines(report)
+        if summary:
+            out += [INTAKE_TITLE, "=" * len(INTAKE_TITLE), *summary,
+                    *(f"- {line}" for line in items), ""]
         return "\n".join(out).rstrip() + "\n"
 
     def _findings(self, report: DailyReport, section: Section) -> list[str]:

@@ -172,6 +172,49 @@ state = Table(
     Column("value", Text, nullable=False),
 )
 
+intake_records = Table(
+    "intake_records",
+    metadata,
+    Column("id", String(255), primary_key=True),
+    Column("ticket_key", String(255), nullable=False, unique=True),
+    Column("feed", String(16), nullable=False),
+    Column("aliases", Text, nullable=False, server_default="[]"),
+    Column("published_class", String(64)),
+    Column("basis", Text, nullable=False, server_default=""),
+    Column("ratings", Text, nullable=False, server_default="[]"),
+    Column("digest", String(64), nullable=False),
+    Column("published_at", TS),
+    Column("modified_at", TS),
+    Column("first_seen_at", TS, nullable=False),
+    Column("assess_due_at", TS),
+    Column("kev_due", String(10)),
+    Column("rejected", Integer, nullable=False, server_default="0"),
+    Column("owner", String(255)),
+    Column("proposed_class", String(64)),
+    Column("assessed_at", TS),
+    Column("assessment", String(32)),
+    Column("assessed_by", String(255)),
+)
+"""One row per published vulnerability that opened a ticket (threat intake, 0008)."""
+
+intake_ids = Table(
+    "intake_ids",
+    metadata,
+    Column("alias", String(255), primary_key=True),
+    Column("record_id", String(255), ForeignKey("intake_records.id", ondelete="CASCADE"),
+           nullable=False, index=True),
+)
+"""Every id of an intake record (CVE, GHSA, PYSEC …): the same vulnerability opens one ticket."""
+
+intake_kev = Table(
+    "intake_kev",
+    metadata,
+    Column("cve", String(32), primary_key=True),
+    Column("date_added", String(10), nullable=False),
+    Column("due_date", String(10)),
+)
+"""The CISA KEV catalog as last read: membership escalates a CVE from any feed."""
+
 dismissals = Table(
     "dismissals",
     metadata,

@@ -11,7 +11,8 @@ from vulnmark.errors import ConfigError
 
 
 def test_public_api() -> None:
-    assert sorted(exported) == ["cvss_range", "read", "validate_section"]
+    assert sorted(exported) == ["cvss_range", "read", "severity_from_score", "validate_section",
+                                "vector_class"]
 
 
 def test_valid_sections() -> None:
@@ -63,3 +64,25 @@ def test_read_rejects_an_invalid_section() -> None:
     policy = with_inference({"patterns": [{"regex": "x", "class": "HUGE"}]})
     with pytest.raises(ConfigError, match=r"inference.patterns\[0\].class"):
         read(make("x"), policy)
+
+
+def test_scales_override_how_a_class_word_reads() -> None:
+    text = "A vulnerability was found in Acme 1.0. It has been rated as problematic."
+    assert read(make(text), with_inference({})).suggested == "MEDIUM"  # VulDB's scale
+    policy = with_inference({"scales": {"problematic": "LOW", "Importante": "critical"}})
+    assert read(make(text), policy).suggested == "LOW"
+    assert read(make("Gravité : importante"), policy).suggested == "CRITICAL"
+    assert read(make("Severity: high"), policy).suggested == "HIGH"  # the rest as built in
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ({"scales": ["problematic"]}, "inference.scales: expected a table"),
+        ({"scales": {"problematic": "HUGE"}}, "inference.scales.problematic: unknown class"),
+        ({"scales": {" ": "LOW"}}, "expected a non-empty word"),
+    ],
+)
+def test_bad_scales_name_the_key(section: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        validate_section(section)

@@ -3,6 +3,7 @@
 ```toml
 [inference]
 priority_is_severity = false          # a Jira priority "High" is a severity only if true
+scales = { problematic = "LOW" }       # read VulDB's "problematic" as LOW instead of MEDIUM
 patterns = [                          # a TSP's own phrasings, compiled case-insensitively
   { regex = 'P1 security', class = "CRITICAL" },
 ]
@@ -24,7 +25,7 @@ from vulnmark.errors import ConfigError as PolicyError
 
 logger = logging.getLogger(__name__)
 
-_KEYS = frozenset({"patterns", "priority_is_severity"})
+_KEYS = frozenset({"patterns", "priority_is_severity", "scales"})
 _PATTERN_KEYS = frozenset({"regex", "class"})
 
 
@@ -35,6 +36,13 @@ class Options:
     patterns: tuple[tuple[re.Pattern[str], str], ...] = ()
     priority_is_severity: bool = False
     class_names: tuple[str, ...] = CANONICAL
+    scales: tuple[tuple[str, str], ...] = ()
+    """(lower-case word prefix, class): the policy's reading of class words, longest first."""
+
+    def rescaled(self, word: str) -> str | None:
+        """The class the policy's ``scales`` give ``word`` (None: the built-in scales)."""
+        w = word.strip().casefold()
+        return next((cls for prefix, cls in self.scales if w.startswith(prefix)), None)
 
 
 def _resolve_class(value: object, where: str, class_names: Sequence[str]) -> str:
@@ -90,7 +98,19 @@ def parse_section(
         if pattern.match(""):
             raise PolicyError(f"{where}.regex: matches the empty string")
         compiled.append((pattern, _resolve_class(item["class"], f"{where}.class", names)))
-    return Options(tuple(compiled), flag, names)
+    return Options(tuple(compiled), flag, names, _scales(section.get("scales", {}), names))
+
+
+def _scales(raw: object, names: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    if not isinstance(raw, Mapping):
+        raise PolicyError(f"inference.scales: expected a table of word = class, got {raw!r}")
+    out = []
+    for word, cls in raw.items():
+        where = f"inference.scales.{word}"
+        if not isinstance(word, str) or not word.strip():
+            raise PolicyError(f"{where}: expected a non-empty word")
+        out.append((word.strip().casefold(), _resolve_class(cls, where, names)))
+    return tuple(sorted(out, key=lambda e: -len(e[0])))
 
 
 def validate_section(

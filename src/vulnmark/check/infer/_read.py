@@ -110,8 +110,8 @@ def _segment_candidates(
 ) -> list[_Candidate]:
     text = seg.text
     found = [
-        _Candidate(st.cls, seg.order, st.start, st.confidence, _evidence(seg, st.start, st.end),
-                   None, st.revises)
+        _Candidate((options.scales and options.rescaled(st.word)) or st.cls, seg.order,
+                   st.start, st.confidence, _evidence(seg, st.start, st.end), None, st.revises)
         for st in _statements.statements(text, seg.low, wins[:_STRONG])
     ]
     rated = list(ratings(text, seg.low)) if cvss else []

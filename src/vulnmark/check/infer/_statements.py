@@ -84,6 +84,8 @@ class Statement:
     confidence: float
     revises: bool = False
     """The statement re-rates the issue ("downgraded to", "after review … LOW")."""
+    word: str = ""
+    """The class word as written ("problematisch", "Important")."""
 
 
 def _rejected(text: str, m: re.Match[str]) -> bool:
@@ -154,10 +156,11 @@ def statements(
                     cls = canonical_class(m.group("cls"))
                     if cls is not None:
                         seen.add(m.start())
-                        yield Statement(cls, m.start(), m.end(), confidence, _revises(low, m))
+                        yield Statement(cls, m.start(), m.end(), confidence, _revises(low, m),
+                                        m.group("cls"))
     if "(" in low:
         for p in _PAREN.finditer(low):
             pm = EN_PAREN.match(text, p.start())
             cls = canonical_class(pm.group("cls")) if pm else None
             if pm is not None and cls is not None and pm.start() not in seen:
-                yield Statement(cls, pm.start(), pm.end(), 0.75)
+                yield Statement(cls, pm.start(), pm.end(), 0.75, word=pm.group("cls"))
