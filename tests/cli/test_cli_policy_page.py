@@ -69,3 +69,16 @@ def test_a_bad_publish_table_is_an_error_naming_the_key(vm: Cli, tmp_path: Path,
     assert result.exit_code == 2 and message in result.stderr, result.stderr
     assert "s3cret" not in result.output
     assert str(config) in result.stderr
+
+
+def test_policy_show_json_includes_the_publish_table(vm: Cli, tmp_path: Path) -> None:
+    import json
+
+    config = tmp_path / "with-publish.toml"
+    config.write_text('[publish]\nurl = "https://example.atlassian.net"\nspace = "SEC"\n',
+                      encoding="utf-8")
+    shown = json.loads(vm.ok("policy", "show", "--format", "json", config=config).stdout)
+    assert shown["publish"]["url"] == "https://example.atlassian.net"
+    assert shown["publish"]["flavour"] == "cloud" and shown["publish"]["lang"] == "en"
+    bare = json.loads(vm.ok("policy", "show", "--format", "json").stdout)
+    assert bare["publish"] is None and bare["digest"] == shown["digest"]

@@ -108,6 +108,14 @@ def runs(vm: Cli) -> list[dict[str, Any]]:
     return data
 
 
+@pytest.mark.parametrize("limit", ["0", "-1"])
+def test_runs_refuses_a_limit_below_one(vm: Cli, limit: str) -> None:
+    """SQLite reads LIMIT -1 as no limit: the option names its range instead."""
+    result = vm("runs", "--limit", limit)
+    assert result.exit_code == 2
+    assert "--limit" in result.stderr and "x>=1" in result.stderr
+
+
 @pytest.fixture
 def hostile(vm: Cli) -> Cli:
     vm.ok("ticket", "new", "--title", SCRIPT, "--label", "Vulnerability", "--by", "ann")
@@ -326,7 +334,8 @@ def test_a_day_without_a_report_run_is_shown(vm: Cli) -> None:
     assert "2026-11-26" in text
     data = json.loads(vm.ok("report", "daily", "--format", "json",
                             now="2026-11-27T08:00:00Z").stdout)
-    assert data["health"]["missed_days"] == ["2026-11-26"]
+    # previews (no --send) do not cover their day either: only a delivered report does
+    assert data["health"]["missed_days"] == ["2026-11-24", "2026-11-25", "2026-11-26"]
     assert data["health"]["ok"] is False
 
 

@@ -4,6 +4,7 @@ a failed sync exits 3 and shows in the next report."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -60,6 +61,9 @@ def test_a_failed_sync_exits_3_naming_the_site_and_shows_in_the_next_report(
     assert "wrong" not in bad.stderr  # the secret never reaches the output
     report = vm.ok("report", "daily", config=cfg).stdout
     assert "FAILED SYNC" in report
+    failed = json.loads(vm.ok("runs", "--kind", "sync", "--format", "json").stdout)
+    assert [r["kind"] for r in failed] == ["sync"]  # sync runs can be listed on their own
+    assert "127.0.0.1" in failed[0]["error"]
 
 
 def test_sync_without_a_jira_section_is_a_usage_error(vm: Cli) -> None:

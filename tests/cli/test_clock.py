@@ -88,6 +88,8 @@ def test_import_refuses_now(overdue: Cli, tmp_path: Path) -> None:
     src.write_text(json.dumps({"key": "N-1", "title": "t", "created": CREATED}) + "\n")
     r = overdue("import", str(src))
     assert r.exit_code == 2 and "VULNMARK_ALLOW_CLOCK_OVERRIDE" in r.stderr
+    # import has no --effective: the refusal does not send the user to an option it lacks
+    assert "--effective" not in r.stderr and "without --now" in r.stderr
 
 
 @pytest.mark.parametrize("args", [
@@ -140,6 +142,12 @@ def test_effective_is_judged_against_the_deadline(overdue: Cli) -> None:
     metrics = json.loads(vm.ok("metrics", "--from", "2026-11-01", "--to", "2026-11-30",
                                "--format", "json").output)
     assert metrics["by_month"][0]["met"] == 1
+    # the daily report says so, with the reason and the gap
+    text = vm.ok("report", "daily").output
+    assert "BACKDATED OUTCOME CA-102: effective 2026-11-27T14:00:00Z, entered " \
+           "2026-11-29T07:00:00Z" in text and "(41.0 h later): fixed on site" in text
+    data = json.loads(vm.ok("report", "daily", "--format", "json").output)
+    assert any("BACKDATED OUTCOME CA-102" in n for n in data["health"]["notes"])
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from vulnmark.check.infer import _options as inference_options
+from vulnmark.config import incident as incident_config
 from vulnmark.config import intake, publish, reach, sections
 from vulnmark.config.load import _TOP, from_mapping, load
 from vulnmark.config.outcomes import RULE_KEYS
@@ -29,7 +30,7 @@ def test_the_readme_table_is_generated_from_settings() -> None:
 
 @pytest.mark.parametrize("table", ["smtp", "source.jira", "schedule", "outcomes", "tracker",
                                    "dates", "labels", "classes.NAME", "inference", "report",
-                                   "reminders", "alert", "publish", "intake", ""])
+                                   "reminders", "alert", "publish", "intake", "incident", ""])
 def test_every_parser_knows_exactly_the_declared_keys(table: str) -> None:
     parsed = {
         "smtp": set(sections.SMTP_KEYS), "source.jira": set(sections.JIRA_KEYS),
@@ -41,9 +42,11 @@ def test_every_parser_knows_exactly_the_declared_keys(table: str) -> None:
         "reminders": set(reach.REMINDER_KEYS),
         "alert": set(reach.ALERT_KEYS),
         "publish": set(publish.KEYS), "intake": set(intake.INTAKE_KEYS),
+        "incident": set(incident_config.INCIDENT_KEYS),
         "": {k for k in _TOP if k not in ("labels", "classes", "smtp", "source", "dates",
                                           "tracker", "inference", "schedule", "outcomes",
-                                          "report", "reminders", "alert", "publish", "intake")},
+                                          "report", "reminders", "alert", "publish", "intake",
+                                          "incident")},
     }[table]
     assert parsed == set(known_keys(table))
 

@@ -172,7 +172,11 @@ def test_control_health_lists_failed_syncs_and_scheduled_misses(tmp_path: object
     with Store.open("sqlite:///health.db") as store:
         for day in (1, 2, 4):
             store_runs.record_run(store, kind="report", at=utc(2026, 11, day, 7, 1),
-                            policy_digest="d", counts={})
+                                  policy_digest="d", counts={}, delivery_status="delivered")
+        # a preview and a failed delivery on the 3rd do not cover its slot (issue 11)
+        for status in ("not_sent", "failed"):
+            store_runs.record_run(store, kind="report", at=utc(2026, 11, 3, 7, 5),
+                                  policy_digest="d", counts={}, delivery_status=status)
         store_runs.record_run(store, kind="sync", at=utc(2026, 11, 4, 6), policy_digest="d",
                         counts={}, error="Jira 503 after 5 retries")
         store_runs.record_run(store, kind="sync", at=utc(2026, 11, 4, 5), policy_digest="d",

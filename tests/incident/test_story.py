@@ -105,3 +105,10 @@ def test_the_clock_rule_applies_to_incident_writes(vm: Cli) -> None:
     assert strict.ok("incident", "list", "--format", "json").output.strip() == "[]"
     done = strict.ok("incident", "new", "--title", "T", "--ca-owner", "CA", now="")
     assert done.output.strip() == "1"
+
+
+def test_evidence_verify_lists_the_backdated_incident_changes(story: tuple[Cli, str]) -> None:
+    vm, _ = story
+    out = vm.ok("evidence", "verify").output
+    assert "(incident incident 1): claims 2023-11-29T00:00:00Z" in out
+    assert WHY[1] in out

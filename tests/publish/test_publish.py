@@ -162,3 +162,31 @@ def test_publish_refuses_now_without_the_clock_override(
     assert refused.exit_code == 2 and "--now" in refused.stderr and not emu.pages
     assert vm.ok("policy", "publish", "--dry-run", config=config, env=ENV)  # a preview may
     assert "created page" in vm.ok("policy", "publish", config=config, env=ENV, now="").stdout
+
+
+def test_a_data_center_personal_access_token_alone_is_sent_as_bearer(
+        vm: Cli, tmp_path: Path) -> None:
+    emu = ConfluenceEmulator(flavour="datacenter", credentials={"Bearer pat-0123456789"})
+    with serve_in_thread(emu) as url:
+        config = write_config(tmp_path / "vulnmark.toml", url, "datacenter")
+        vm.ok("init", "--force", "-o", str(tmp_path / "other.toml"))
+        out = vm.ok("policy", "publish", config=config,
+                    env={"VULNMARK_CONFLUENCE_TOKEN": "pat-0123456789"}).stdout
+    assert "created page" in out and len(emu.pages) == 1
+
+
+def test_an_unknown_space_is_named(vm: Cli, tmp_path: Path,
+                                   site: tuple[ConfluenceEmulator, str]) -> None:
+    emu, url = site
+    config = tmp_path / "vulnmark.toml"
+    config.write_text(f'[publish]\nurl = "{url}"\nflavour = "{emu.flavour}"\nspace = "NOPE"\n',
+                      encoding="utf-8")
+    vm.ok("init", "--force", "-o", str(tmp_path / "other.toml"))
+    result = vm("policy", "publish", config=config, env=ENV)
+    if emu.flavour == "cloud":  # the key is turned into an id first
+        assert result.exit_code == 2 and "publish.space: no space with key 'NOPE'" in \
+            result.stderr
+    else:  # Data Center names the space in the create request, and refuses it
+        assert result.exit_code == 3 and "400" in result.stderr and \
+            "Space does not exist" in result.stderr
+    assert "Traceback" not in result.output and not emu.pages

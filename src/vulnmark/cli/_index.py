@@ -20,7 +20,7 @@ MODULES: tuple[str, ...] = ("setup", "tickets", "sync", "checks", "reporting", "
 #: Modules that add subcommands to a group of another module: imported (and registered, if
 #: they have a ``register``) right after it.
 COMPANIONS: dict[str, tuple[str, ...]] = {"setup": ("publish",),
-                                          "incident": ("incident_posts",)}
+                                          "incident": ("incident_posts", "incident_fields")}
 
 
 def load(module: str, group: click.Group) -> None:

@@ -71,10 +71,16 @@ class App:
         if self.now_text and os.environ.get(CLOCK_OVERRIDE_ENV) != "1":
             ctx = click.get_current_context(silent=True)
             command = ctx.command_path if ctx else "this command"
+            # Only point at --effective where the command has it (outcome, incident actions):
+            # `import --effective` or `ticket new --effective` would be a second usage error.
+            takes_effective = ctx is not None and any(
+                p.name == "effective" for p in ctx.command.params)
+            how = ("Enter a change that took effect earlier with --effective TIME --why TEXT "
+                   "(shown as backdated)" if takes_effective else
+                   "Run it without --now and with VULNMARK_NOW unset")
             fatal(f"{command} writes to the store, and --now / VULNMARK_NOW only sets the "
                   "evaluation instant of read commands (check, list, report previews): a "
-                  "change is recorded at the wall clock. Enter a change that took effect "
-                  "earlier with --effective TIME --why TEXT (shown as backdated); demos and "
+                  f"change is recorded at the wall clock. {how}; demos and "
                   f"tests set {CLOCK_OVERRIDE_ENV}=1.", EXIT_USAGE)
         return self.now
 

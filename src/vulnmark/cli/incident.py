@@ -10,7 +10,8 @@ from datetime import UTC, date, datetime
 import click
 
 from vulnmark.cli.app import App, pass_app, table
-from vulnmark.incident import service, status
+from vulnmark.incident import controls, service, status
+from vulnmark.incident.controls import CONTROLS
 from vulnmark.incident.export import as_dict
 from vulnmark.incident.service import When
 from vulnmark.model_incident import FINDING_SEVERITIES, SOURCES
@@ -173,6 +174,10 @@ def incident_show(app: App, incident_id: int, fmt: str, day: date | None) -> Non
     rows = [[r.item.number, one_line(r.item.title), r.item.kind, r.state.due.isoformat(),
              r.state.status, r.state.effective.isoformat()] for r in status.rows(found, day)]
     click.echo(table(["#", "action item", "kind", "due", "status", "since"], rows), nl=False)
+    for r in status.rows(found, day):
+        checked = controls.check(app.store, r.item, day)
+        if checked:
+            click.echo(f"{one_line(r.item.title)} <- {r.item.control}: {checked}")
     for f in found.findings:
         click.echo(f"finding {f.number}: {status.cell(f.standard)} {status.cell(f.clause)} "
                    f"({f.severity}), audit {f.audit_start}..{f.audit_end}")
@@ -204,13 +209,16 @@ def action() -> None:
 @click.option("--root-cause", "root_causes", default="", help="Corresponding root cause(s).")
 @click.option("--criteria", default="", help="Evaluation criteria.")
 @click.option("--note", default="", help="A paragraph for the next status update.")
+@click.option("--control", type=click.Choice(CONTROLS), default=None,
+              help="A vulnmark control that proves the item (`incident show` checks it).")
 @effective_option
 @why_option
 @by_option
 @pass_app
 def action_add(app: App, incident_id: int, title: str, kind: str, due: date,
                status_: str | None, root_causes: str, criteria: str, note: str,
-               effective: date | None, why: str | None, by: str | None) -> None:
+               control: str | None, effective: date | None, why: str | None,
+               by: str | None) -> None:
     """Add an action item.
 
     \b
@@ -220,7 +228,8 @@ def action_add(app: App, incident_id: int, title: str, kind: str, due: date,
     """
     item = service.add_action(app.store, incident_id, when(app, by, effective, why),
                               title=title, kind=kind, due=due, status=status_,
-                              root_causes=root_causes, criteria=criteria, note=note)
+                              root_causes=root_causes, criteria=criteria, note=note,
+                              control=control)
     click.echo(f"incident {incident_id}: action item {item.number} {status.cell(item.title)} "
                f"({item.history[0].status}, due {due})")
 

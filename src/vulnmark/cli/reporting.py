@@ -79,6 +79,34 @@ def report_daily(app: App, fmt: str, output: Path | None, send: bool, to: tuple[
                    f"{result.delivery.message_id} ({result.delivery.server_reply})", err=True)
 
 
+@report.command("resend")
+@click.argument("run_id", type=int)
+@click.option("--to", "to", multiple=True, metavar="ADDR",
+              help="Recipient, overriding the policy's (repeatable).")
+@pass_app
+def report_resend(app: App, run_id: int, to: tuple[str, ...]) -> None:
+    """Send a stored report again, as it was kept (after an outage, or a lost mail).
+
+    The delivery (or the failure) is recorded on that run; a slot whose report was not
+    delivered is covered once it is.
+
+    \b
+    Example:
+      vulnmark runs --kind report          # find the undelivered run
+      vulnmark report resend 42
+    """
+    now = app.write_now
+    settings = smtp_settings_from_env(app.config.smtp, os.environ)
+    notifier = SmtpNotifier(settings, os.environ.get("VULNMARK_SMTP_PASSWORD"))
+    job = daily.DailyJob(app.store, app.config, notifier=notifier, recipients=to)
+    try:
+        delivery = job.resend(run_id, now)
+    except DeliveryFailed as e:
+        fatal(f"run {run_id} not delivered after {e.attempts} attempts: {e}", EXIT_EXTERNAL)
+    click.echo(f"run {run_id} sent to {', '.join(delivery.recipients)}: "
+               f"{delivery.message_id} ({delivery.server_reply})")
+
+
 @report.command("remind")
 @click.option("--dry-run", is_flag=True, help="Show who would get what; send nothing.")
 @pass_app
@@ -117,8 +145,10 @@ def report_remind(app: App, dry_run: bool) -> None:
 
 
 @click.command("runs")
-@click.option("--kind", type=click.Choice(["check", "report"]), default=None)
-@click.option("--limit", type=int, default=30, show_default=True)
+@click.option("--kind", type=click.Choice(["check", "report", "sync"]), default=None,
+              help="Only runs of this kind (sync: Jira syncs, failed ones with their error).")
+@click.option("--limit", type=click.IntRange(min=1), default=30, show_default=True,
+              help="At most this many runs.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table")
 @pass_app
 def runs_command(app: App, kind: str | None, limit: int, fmt: str) -> None:

@@ -15,12 +15,11 @@ from vulnmark._time import stored
 from vulnmark.cli.app import EXIT_EXTERNAL, App, fatal, pass_app
 from vulnmark.cli.watch import make_ticker, run_loop
 from vulnmark.config.schedule import parse as parse_schedule
-from vulnmark.control import daily
+from vulnmark.control import daily, slot_run
 from vulnmark.control import schedule as _schedule
 from vulnmark.control.watch import parse_interval
 from vulnmark.deliver import SmtpNotifier, smtp_settings_from_env
 from vulnmark.errors import DeliveryFailed, NotifyError, VulnmarkError
-from vulnmark.store import runs as store_runs
 
 
 def register(cli: click.Group) -> None:
@@ -45,10 +44,11 @@ def schedule(app: App, once: bool, max_runs: int | None, send: bool, to: tuple[s
              watch_every: str | None, show_next: int | None) -> None:
     """Run the daily report on the [schedule] cron expression, in this process.
 
-    At start a slot that no report run covers (the machine was down at 07:00) is caught up at
-    once; then the job runs at every slot. SIGTERM or Ctrl-C stops it cleanly after the
-    running job. A failed delivery is kept as undelivered and shown in the next report; the
-    loop goes on.
+    At start a slot that no delivered report covers (the machine was down at 07:00, or the
+    mail server was) is caught up at once; then the job runs at every slot. Each slot is
+    claimed first, so any number of schedulers on one store send exactly one report per slot.
+    A failed delivery is kept and resent, as the same run, by the next tick (with backoff in
+    the daemon). SIGTERM or Ctrl-C stops it cleanly after the running job.
 
     \b
     Example:
@@ -82,11 +82,17 @@ def schedule(app: App, once: bool, max_runs: int | None, send: bool, to: tuple[s
     daily_job = daily.DailyJob(store, app.config, notifier=notifier, recipients=to)
 
     def job(now: datetime) -> None:
-        result = daily_job.run(now)
-        click.echo(f"{stored(now)}: report run {result.run_id}"
-                   + (f" sent {result.delivery.message_id}" if result.delivery else ""))
+        slot = sched.previous(now) or now
+        done = slot_run.run_slot(store, daily_job, slot, now)
+        if done.run_id is None:
+            click.echo(f"{stored(now)}: slot {stored(slot)} is covered or held by another "
+                       "scheduler")
+            return
+        click.echo(f"{stored(now)}: report run {done.run_id}"
+                   + (" resent" if done.resent else "")
+                   + (f" sent {done.delivery.message_id}" if done.delivery else ""))
 
-    loop = _schedule.Loop(sched, job, lambda s, n: store_runs.covered(store, s, n),
+    loop = _schedule.Loop(sched, job, lambda s, n: slot_run.covered(store, s, n),
                           stop=stop, max_runs=max_runs)
     if app.now_text:  # a fixed --now: the clock does not move (use with --once or --max-runs)
         loop.clock = lambda: app.now

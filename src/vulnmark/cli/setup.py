@@ -84,7 +84,9 @@ def policy_show(app: App, fmt: str) -> None:
                         "cron": cfg.schedule.cron.expr, "timezone": cfg.schedule.timezone,
                         "catch_up": cfg.schedule.catch_up},
                     source_jira=None if cfg.jira is None else asdict(cfg.jira),
-                    tracker=asdict(cfg.tracker), digest=p.digest())
+                    tracker=asdict(cfg.tracker),
+                    publish=None if cfg.publish is None else asdict(cfg.publish),
+                    digest=p.digest())
         click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
         return
     click.echo(f"preset:               {p.preset}")

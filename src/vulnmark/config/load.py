@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from vulnmark.check.infer import validate_section
+from vulnmark.config.incident import IncidentSettings, parse_incident
 from vulnmark.config.intake import IntakeSettings, parse_intake
 from vulnmark.config.outcomes import OutcomeRules, parse_rules
 from vulnmark.config.policy import ClassDef, InferenceTable, Policy, fold_label
@@ -67,6 +68,7 @@ class Config:
     reminders: ReminderSettings = ReminderSettings()
     publish: PublishSettings | None = None
     """The ``[publish]`` table (where the policy page goes); None without one."""
+    incident: IncidentSettings = IncidentSettings()
     path: Path | None = None
     """The file it was read from (None: no file, the default preset)."""
 
@@ -76,7 +78,8 @@ class Config:
 
 
 _TOP = known_keys("") | {"labels", "classes", "smtp", "source", "dates", "tracker", "inference",
-                        "schedule", "outcomes", "report", "reminders", "alert", "publish", "intake"}
+                        "schedule", "outcomes", "report", "reminders", "alert", "publish",
+                        "intake", "incident"}
 MAX_HOURS = 24 * 366 * 10
 """The longest handling time or due-soon window accepted (ten years): longer ones are typos
 (1e300 would overflow every deadline)."""
@@ -178,6 +181,7 @@ def from_mapping(raw: Mapping[str, Any]) -> Config:
         reminders=parse_reminders(_table(raw, "reminders")),
         alert=parse_alert(_table(raw, "alert")),
         publish=parse_publish(_table(raw, "publish")) if "publish" in raw else None,
+        incident=parse_incident(_table(raw, "incident")),
     )
 
 

@@ -208,6 +208,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("intake.nvd_url", "https://services.nvd.nist.gov/rest/json/cves/2.0",
             "The NVD CVE API 2.0 endpoint `vulnmark intake run` reads without --from; the "
             "API key only from VULNMARK_NVD_API_KEY."),
+    Setting("incident.fulfilment_months", 3,
+            "The non-conformity fulfilment report to the conformity assessment body and the "
+            "supervisory body is due this many months after the on-site audit."),
+    Setting("incident.bugzilla_url", None,
+            "Bugzilla site of `incident update --post` (API key only from "
+            "VULNMARK_BUGZILLA_API_KEY).", example="https://bugzilla.mozilla.org"),
+    Setting("incident.bugzilla_timeout", 30, "Seconds for every Bugzilla request."),
 )
 
 

@@ -19,10 +19,12 @@ from vulnmark.check.engine import CheckOptions, Progress, Reader, fewer_collecti
 from vulnmark.config.load import Config
 from vulnmark.control import health as runs
 from vulnmark.control import reminders, scope
-from vulnmark.deliver import Delivery, Notifier
+from vulnmark.deliver import Attachment, Delivery, Notifier
 from vulnmark.errors import DeliveryFailed, NotifyError
 from vulnmark.evidence.chain import Verification
 from vulnmark.evidence.events import TicketsImported
+from vulnmark.incident.obligations import report_notes
+from vulnmark.incident.service import all_incidents
 from vulnmark.intake.status import digest as intake_digest
 from vulnmark.report import DailyReport, ReportFormat, subject
 from vulnmark.report.mail import attachments, mail_bodies
@@ -59,6 +61,8 @@ class DailyJob:
         self.reader = reader
         self.progress = progress
         self.options = options
+        self.last_run_id: int | None = None
+        """The run the last :meth:`run` or :meth:`resend` recorded (also when it raised)."""
 
     def build(self, now: datetime) -> DailyReport:
         """The report at ``now`` (the evaluations are brought up to date first)."""
@@ -74,6 +78,11 @@ class DailyJob:
                 reminders.plan(self.store, self.config, listed.findings, now))
             if note:
                 health = replace(health, notes=(*health.notes, note))
+        incident_notes = report_notes(
+            all_incidents(self.store), now, due_soon_hours=int(policy.due_soon_hours),
+            fulfilment_months=self.config.incident.fulfilment_months)
+        if incident_notes:
+            health = replace(health, notes=(*health.notes, *incident_notes))
         return DailyReport.from_policy(
             policy, generated_at=now, tickets=result.tickets,
             vulnerabilities=result.vulnerabilities, by_class=result.by_class,
@@ -102,16 +111,42 @@ class DailyJob:
             store, kind="report", at=now, policy_digest=self.config.policy.digest(),
             counts=counts, report_digest=digest, bodies=bodies,
             delivery_status="pending" if self.notifier else "not_sent")
+        self.last_run_id = run_id
         if self.notifier is None:
             return DailyRun(report, run_id, bodies)
+        mail = mail_bodies(report, self.config.report.mail_items)
+        delivery = self._deliver(run_id, subject(report), mail.text, mail.html, now,
+                                 attachments(report, bodies["html"]))
+        if self.config.reminders.enabled:
+            reminders.send(store, self.config, self.notifier,
+                           reminders.plan(store, self.config, report.findings, now), now,
+                           self.recipients)
+        return DailyRun(report, run_id, bodies, delivery)
+
+    def resend(self, run_id: int, now: datetime) -> Delivery:
+        """Send a stored report again, as it was kept (``report resend``, and the scheduler's
+        retry of a failed delivery); the delivery is recorded on that run."""
+        bodies = store_runs.stored_bodies(self.store, run_id)
+        if "text" not in bodies or "html" not in bodies:
+            raise NotifyError(f"run {run_id}: no stored report to resend")
+        if self.notifier is None:
+            raise NotifyError("resend needs a mail server (VULNMARK_SMTP_HOST or [smtp])")
+        self.last_run_id = run_id
+        first = bodies["text"].splitlines()[0] if bodies["text"] else f"run {run_id}"
+        return self._deliver(run_id, f"[vulnmark] {first} (resent)", bodies["text"],
+                             bodies["html"], now)
+
+    def _deliver(self, run_id: int, title: str, text: str, html: str, now: datetime,
+                 files: Sequence[Attachment] = ()) -> Delivery:
+        """Send, and record the delivery or the failure on ``run_id``."""
+        store = self.store
+        assert self.notifier is not None
         if not self.recipients:
             store_runs.record_failed(store, run_id, at=now, error="no recipients configured")
             raise NotifyError("no recipients: set 'recipients' in vulnmark.toml or pass --to")
-        mail = mail_bodies(report, self.config.report.mail_items)
         try:
-            delivery = self.notifier.send(subject(report), mail.text, mail.html,
-                                          self.recipients,
-                                          attachments=attachments(report, bodies["html"]))
+            delivery = self.notifier.send(title, text, html, self.recipients,
+                                          attachments=files)
         except DeliveryFailed as e:
             store_runs.record_failed(store, run_id, at=now,
                                      error=f"{e} (last reply: {e.last_reply})",
@@ -124,11 +159,7 @@ class DailyJob:
                                     server_reply=delivery.server_reply,
                                     recipients=delivery.recipients, attempts=delivery.attempts,
                                     sent_at=delivery.sent_at)
-        if self.config.reminders.enabled:
-            reminders.send(store, self.config, self.notifier,
-                           reminders.plan(store, self.config, report.findings, now), now,
-                           self.recipients)
-        return DailyRun(report, run_id, bodies, delivery)
+        return delivery
 
 
 def demo(config: Config, now: datetime) -> tuple[DailyRun, Verification]:

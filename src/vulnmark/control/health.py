@@ -10,10 +10,12 @@ from zoneinfo import ZoneInfo
 from vulnmark._time import stored
 from vulnmark.config.policy import Policy
 from vulnmark.config.schedule import Schedule
+from vulnmark.evidence.backdating import backdated_note
 from vulnmark.model import Run
 from vulnmark.publish.state import effective_since, last_published
 from vulnmark.report import ControlHealth
 from vulnmark.store import Store, integrity
+from vulnmark.store import outcomes as store_outcomes
 from vulnmark.store import runs as store_runs
 
 HEALTH_DAYS = 90
@@ -43,18 +45,26 @@ def control_health(store: Store, policy: Policy, now: datetime,
                     and (r.error or r.delivery_status == "failed")]
     for r in failed_syncs[:10]:
         notes.append(f"FAILED SYNC at {stored(r.started_at)}: {r.error or 'no detail'}")
+    # only a delivered report covers a slot: previews, failed and pending runs leave it missed
+    delivered = [r for r in report_runs if r.delivery_status == "delivered"]
+    started = min((r.started_at for r in report_runs), default=None)
     sched = schedule
     if sched is not None:
         missed = tuple(s.astimezone(sched.zone).date()
-                       for s in missed_slots(report_runs, now, sched))
+                       for s in missed_slots(delivered, now, sched, started))
         notes.append(f"Schedule: cron {sched.cron.expr!r} in {sched.timezone}")
     else:
-        missed = missed_days(report_runs, now, zone)
+        missed = missed_days(delivered, now, zone, started)
     page = policy_page_note(store, policy, page_configured)
     if page is not None:
         notes.append(page)
     with store.reading() as conn:
         check = integrity.verify(conn, bodies_since=stored(now - timedelta(days=HEALTH_DAYS)))
+        late = store_outcomes.backdated(conn, entered_since=now - timedelta(days=HEALTH_DAYS))
+    for o in late[:20]:  # an outcome entered after it took effect is never silent
+        notes.append(f"BACKDATED OUTCOME {o.ticket}: {backdated_note(o)}")
+    if len(late) > 20:
+        notes.append(f"BACKDATED OUTCOMES: {len(late) - 20} more (vulnmark evidence verify)")
     if check.ok:
         notes.append(f"Evidence log verified: {check.records} records, head {check.head[:16]}")
     else:
@@ -94,12 +104,15 @@ def _minute(at: datetime) -> str:
     return f"{at:%Y-%m-%d %H:%M} UTC"
 
 
-def missed_days(report_runs: list[Run], now: datetime, zone: ZoneInfo) -> tuple[date, ...]:
-    """Days since the first report run, up to yesterday, on which no report ran."""
-    if not report_runs:
+def missed_days(report_runs: list[Run], now: datetime, zone: ZoneInfo,
+                started: datetime | None = None) -> tuple[date, ...]:
+    """Days since the first report run (or ``started``), up to yesterday, on which no report
+    ran (pass only the delivered runs: a preview or a failed delivery covers nothing)."""
+    if not report_runs and started is None:
         return ()
     days = {r.started_at.astimezone(zone).date() for r in report_runs}
-    first, today = min(days), now.astimezone(zone).date()
+    first = min([*days, *([started.astimezone(zone).date()] if started else [])])
+    today = now.astimezone(zone).date()
     out = []
     day = first
     while day < today:
@@ -109,17 +122,19 @@ def missed_days(report_runs: list[Run], now: datetime, zone: ZoneInfo) -> tuple[
     return tuple(out)
 
 
-def missed_slots(report_runs: list[Run], now: datetime,
-                 sched: Schedule) -> tuple[datetime, ...]:
-    """Due slots since the first report run that no report run covered.
+def missed_slots(report_runs: list[Run], now: datetime, sched: Schedule,
+                 started: datetime | None = None) -> tuple[datetime, ...]:
+    """Due slots since the first report run (or ``started``) that no report run covered
+    (pass only the delivered runs).
 
     A slot is covered by a report run at or after it and before the next slot. The latest
     slot at or before ``now`` is not judged: the run being made now covers it.
     """
-    if not report_runs:
+    if not report_runs and started is None:
         return ()
     times = sorted(r.started_at for r in report_runs)
-    start = sched.previous(times[0]) or times[0]
+    first = min([*times[:1], *([started] if started else [])])
+    start = sched.previous(first) or first
     slots = list(sched.slots(start, now))
     out = []
     for slot, following in zip(slots, slots[1:], strict=False):

@@ -3,7 +3,8 @@
 Two kinds, both shown wherever the change appears (``evidence verify``, the daily report,
 ``metrics``, the pack):
 
-* **declared**: an outcome entered with ``--effective TIME --why TEXT``: it took effect at TIME,
+* **declared**: an outcome (or an incident change, ``vulnmark incident … --effective DAY``)
+  entered with ``--effective TIME --why TEXT``: it took effect at TIME,
   was entered later, and says why. Deadlines are judged by TIME; the gap and the reason are
   part of the record.
 * **clock override**: a record whose own time lies more than
@@ -18,11 +19,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from vulnmark._time import iso, parse
 from vulnmark.evidence.chain import CLOCK_SLACK_SECONDS, Record
-from vulnmark.evidence.events import OutcomeRecorded, read
+from vulnmark.evidence.events import IncidentChanged, OutcomeRecorded, read
 from vulnmark.model import Outcome
 
 __all__ = ["Backdated", "backdated_note", "describe", "gap", "scan"]
@@ -85,6 +86,10 @@ def scan(records: Iterable[Record]) -> list[Backdated]:
         ticket = getattr(event, "ticket", None) if event is not None else None
         if isinstance(event, OutcomeRecorded) and event.why:
             out.append(Backdated(r.seq, r.kind, event.ticket, event.recorded_at,
+                                 written or at, event.why, r.recorded_by))
+        elif isinstance(event, IncidentChanged) and event.effective and event.why:
+            claimed = datetime.fromisoformat(event.effective).replace(tzinfo=UTC)
+            out.append(Backdated(r.seq, r.kind, f"incident {event.incident}", claimed,
                                  written or at, event.why, r.recorded_by))
         elif written is not None and (written - at).total_seconds() > CLOCK_SLACK_SECONDS:
             out.append(Backdated(r.seq, r.kind, ticket, at, written, None, r.recorded_by))

@@ -49,3 +49,14 @@ def list_outcomes(conn: Connection, *, keys: Sequence[str] | None = None,
                            actor=r["actor"], entered_at=parse(r["entered_at"]),
                            entered_by=r["entered_by"], why=r["why"]))
     return out
+
+
+def backdated(conn: Connection, *, entered_since: datetime) -> list[Outcome]:
+    """Outcomes entered since ``entered_since`` with an earlier effective time and a reason
+    (``outcome --effective TIME --why TEXT``), in the order they were entered."""
+    rows = conn.execute(select(outcomes.c.ticket_key).where(
+        outcomes.c.why.is_not(None), outcomes.c.entered_at >= stored(entered_since)))
+    keys = sorted({str(k) for (k,) in rows})
+    found = list_outcomes(conn, keys=keys) if keys else []
+    return sorted((o for o in found if o.backdated and o.entered_at is not None
+                   and o.entered_at >= entered_since), key=lambda o: o.entered_at or o.recorded_at)

@@ -83,8 +83,10 @@ def list_runs(store: Store, *, kind: str | None = None, limit: int | None = None
 
 
 def covered(store: Store, slot: datetime, following: datetime | None) -> bool:
-    """Whether a report run started at or after ``slot`` and before ``following``."""
-    query = select(runs.c.id).where(runs.c.kind == "report", runs.c.started_at >= stored(slot))
+    """Whether a report run started at or after ``slot`` and before ``following`` was
+    delivered (a preview, a failed or a pending delivery never covers a slot)."""
+    query = select(runs.c.id).where(runs.c.kind == "report", runs.c.started_at >= stored(slot),
+                                    runs.c.delivery_status == "delivered")
     if following is not None:
         query = query.where(runs.c.started_at < stored(following))
     with store.reading() as conn:
@@ -96,6 +98,12 @@ def report_bodies(conn: Connection, run_ids: Sequence[int]) -> list[tuple[int, s
     rows = conn.execute(select(reports.c.run_id, reports.c.format, reports.c.body).where(
         reports.c.run_id.in_(list(run_ids))))
     return [(int(run_id), str(fmt), str(body)) for run_id, fmt, body in rows]
+
+
+def stored_bodies(store: Store, run_id: int) -> dict[str, str]:
+    """The stored report bodies of one run, by format."""
+    with store.reading() as conn:
+        return {fmt: body for _, fmt, body in report_bodies(conn, [run_id])}
 
 
 def first_report_at(conn: Connection) -> datetime | None:
