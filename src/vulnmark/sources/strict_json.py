@@ -22,10 +22,13 @@ MAX_INT_DIGITS = 100
 _BAD_CHAR = re.compile("[\x00\ud800-\udfff]")
 
 
-def loads(text: str | bytes, *, max_depth: int | None = None) -> Any:
+def loads(text: str | bytes, *, max_depth: int | None = None, replace: bool = False) -> Any:
     """Decode ``text``; :class:`InputError` for duplicate member names, lone surrogates, NUL
     characters, huge integers, and nesting deeper than ``max_depth`` (or than Python can
-    decode). Malformed JSON raises :class:`json.JSONDecodeError` (callers name its line)."""
+    decode). Malformed JSON raises :class:`json.JSONDecodeError` (callers name its line).
+
+    ``replace=True`` (Jira's answers: one user pasting a lone surrogate into a summary must
+    not stop the sync for everyone) turns lone surrogates and NUL into U+FFFD instead."""
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8")
@@ -36,11 +39,26 @@ def loads(text: str | bytes, *, max_depth: int | None = None) -> Any:
     if max_depth is not None and depth > max_depth:
         raise InputError(f"JSON nested too deeply ({depth} levels; at most {max_depth})")
     try:
-        value = json.loads(text, object_pairs_hook=_object, parse_int=_int)
+        value = json.loads(text, object_pairs_hook=_replacing if replace else _object,
+                           parse_int=_int)
     except RecursionError:
         raise InputError("JSON nested too deeply") from None
+    if replace:
+        return _clean(value)
     if isinstance(value, str | list):
         _check_value(value, "")
+    return value
+
+
+def _replacing(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    return _object([(_clean(name), _clean(value)) for name, value in pairs])
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        return _BAD_CHAR.sub("\ufffd", value) if _BAD_CHAR.search(value) else value
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
     return value
 
 

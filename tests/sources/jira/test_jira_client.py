@@ -316,3 +316,16 @@ def test_m6_max_response_mb_is_a_checked_setting(tmp_path: Path) -> None:
     for bad in (0, -1, 5000, float("nan")):
         with pytest.raises(ConfigError, match="source.jira.max_response_mb"):
             parse_jira({"max_response_mb": bad})
+
+
+def test_m4_a_lone_surrogate_or_nul_from_jira_is_replaced_not_fatal() -> None:
+    """One Jira user pasting a lone surrogate into a summary (Java strings allow it) must not
+    stop the sync for everyone: the character becomes U+FFFD; a duplicate member is refused."""
+    bodies = {"/ok": b'{"summary": "a\\ud800b", "list": ["\\u0000", ["\\udc00"]]}',
+              "/dup": b'{"summary": "a", "summary": "b"}'}
+    transport = httpx.MockTransport(
+        lambda request: httpx.Response(200, content=bodies[request.url.path]))
+    got, _ = call(transport, lambda jira: jira.request("GET", "/ok", what="issue"))
+    assert got == {"summary": "a\ufffdb", "list": ["\ufffd", ["\ufffd"]]}
+    with pytest.raises(JiraResponseError, match="duplicate member name 'summary'"):
+        call(transport, lambda jira: jira.request("GET", "/dup", what="issue"))

@@ -188,8 +188,8 @@ class JiraClient:
         if resp.status_code == 204 or not resp.content:
             return None
         try:
-            return strict_json.loads(resp.content)
-        except InputError as e:  # a duplicate member, a lone surrogate, NUL, a huge integer
+            return strict_json.loads(resp.content, replace=True)
+        except InputError as e:  # a duplicate member, a huge integer
             raise JiraResponseError(f"{self.settings.site}: {what}: {e}") from None
         except ValueError:
             raise JiraResponseError(

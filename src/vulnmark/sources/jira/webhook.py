@@ -96,7 +96,7 @@ class WebhookHandler:
             raise WebhookError(f"body of {len(body)} bytes is larger than {MAX_BODY_BYTES}", 413)
         self.verify(body, headers)  # the signature first: nothing unsigned is even parsed
         try:
-            payload = strict_json.loads(body, max_depth=MAX_DEPTH)
+            payload = strict_json.loads(body, max_depth=MAX_DEPTH, replace=True)
         except InputError as e:
             raise WebhookError(f"body refused: {e}", 400) from None
         except ValueError as e:
