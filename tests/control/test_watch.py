@@ -124,3 +124,22 @@ def test_the_loop_stops_on_sigterm(vm: Cli, tmp_path: Path) -> None:
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert "first tick" in lines[0] and "nothing new" in lines[1]
+
+
+def test_schedule_runs_the_watch_beside_the_daily_job(vm: Cli, tmp_path: Path) -> None:
+    """One process does both: `vulnmark schedule --watch 1s` ticks while it waits for the
+    next slot, and stops on SIGTERM."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vulnmark", "--db", vm.db_url, "schedule", "--no-send",
+         "--watch", "1s"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=tmp_path)
+    assert proc.stdout is not None
+    lines = []
+    while len([x for x in lines if "nothing new" in x or "first tick" in x]) < 2:
+        line = proc.stdout.readline()
+        assert line, proc.stderr.read() if proc.stderr else ""
+        lines.append(line)
+    proc.terminate()
+    _out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert any("first tick" in x for x in lines) and any("nothing new" in x for x in lines)

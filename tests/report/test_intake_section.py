@@ -49,3 +49,15 @@ def test_no_intake_no_section(report: DailyReport) -> None:
     assert "Intake" not in _render(report, "text")
     assert "intake" not in json.loads(_render(report, "json"))
     assert NOW == report.generated_at
+
+
+def test_the_email_shows_the_intake_section(report: DailyReport) -> None:
+    from vulnmark.report.mail import mail_bodies
+
+    mail = mail_bodies(replace(report, intake=DIGEST))
+    for body in (mail.text, mail.html):
+        assert "Intake" in body and "Awaiting assessment: 2 (1 due soon)" in body
+        assert "VULN-7 CVE-2026-0007 [overdue] CRITICAL" in body
+        assert "\x1b" not in body
+    assert "<script>" not in mail.html and "&lt;script&gt;" in mail.html
+    assert "Intake" not in mail_bodies(report).text

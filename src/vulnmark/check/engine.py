@@ -153,11 +153,14 @@ def _refresh(store: Store, policy: Policy, *, reader: Reader | None,
                           policy.outcomes,
                           policy.date_window(when))
     processes = options.process_count() if reader is None else 1
+    start = getattr(progress, "start", None)  # a display that can show a bar with a length
     with fewer_collections(options.gc_threshold):
         backlog = 0
-        if processes > 1:
+        if processes > 1 or start is not None:
             with store.reading() as conn:
                 backlog = evaluations.pending_count(conn)
+        if start is not None:
+            start(backlog)
         if backlog >= options.shared_min:
 
             def here(after: str | None, last: str) -> int:

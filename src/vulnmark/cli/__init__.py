@@ -11,8 +11,11 @@ import os
 from pathlib import Path
 
 import click
+from click.shell_completion import CompletionItem
 
 from vulnmark._version import __version__
+from vulnmark.cli import _index
+from vulnmark.cli._index import MODULES
 from vulnmark.cli.app import (
     App,
     TerminalFormatter,
@@ -31,7 +34,54 @@ Exit codes: 0 ok, 1 findings (--fail-on), 2 usage/config/input error, 3 external
 """
 
 
+def _short(text: str, limit: int) -> str:
+    """``text`` cut at a word to ``limit`` characters with "...", as click shortens help."""
+    if len(text) <= limit:
+        return text
+    return text[: max(limit - 3, 1)].rsplit(" ", 1)[0].rstrip(",;:") + "..."
+
+
 class _Group(click.Group):
+    """The top-level group: commands are imported on first use (:data:`MODULES`)."""
+
+    loaded: set[str] = set()
+
+    def _load(self, module: str) -> None:
+        if module not in self.loaded:
+            self.loaded.add(module)
+            _index.load(module, self)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(self.commands) | set(_index.INDEX))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands:
+            module = _index.INDEX.get(cmd_name, (None, ""))[0]
+            for name in (module,) if module else MODULES:  # unknown: maybe not indexed yet
+                self._load(name)
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list of --help from the index (no command module is imported)."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max((len(n) for n in names), default=0)
+        rows = []
+        for name in names:
+            if name in self.commands:
+                rows.append((name, self.commands[name].get_short_help_str(limit)))
+            else:
+                rows.append((name, _short(_index.INDEX[name][1], limit)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+    def shell_complete(self, ctx: click.Context, incomplete: str) -> list[CompletionItem]:
+        """Command names (with their help) from the index, then the group's options."""
+        items = [CompletionItem(name, help=_index.INDEX.get(name, (None, ""))[1] or None)
+                 for name in self.list_commands(ctx) if name.startswith(incomplete)]
+        items.extend(click.Command.shell_complete(self, ctx, incomplete))
+        return items
+
     def invoke(self, ctx: click.Context) -> object:
         with unexpected_errors(), errors_to_exit_codes():
             try:
@@ -52,11 +102,13 @@ class _Group(click.Group):
               help="Evaluation instant of read commands, for reproducible reports (default: "
                    "the clock); write commands refuse it unless "
                    "VULNMARK_ALLOW_CLOCK_OVERRIDE=1 (demos, tests).")
+@click.option("--no-color", "no_color", is_flag=True,
+              help="No colour on a terminal (as with NO_COLOR set).")
 @click.option("-v", "--verbose", count=True, help="More logging (-vv for debug).")
 @click.version_option(__version__, prog_name="vulnmark")
 @click.pass_context
 def cli(ctx: click.Context, config_path: Path | None, db_url: str, now_text: str | None,
-        verbose: int) -> None:
+        no_color: bool, verbose: int) -> None:
     """Keep every vulnerability ticket machine-classified and prove the control ran.
 
     \b
@@ -73,6 +125,8 @@ def cli(ctx: click.Context, config_path: Path | None, db_url: str, now_text: str
     # Everything vulnmark creates (the store and its -wal/-shm files, reports, packs, the
     # config) is private: 0600 files, 0700 folders (m12).
     os.umask(0o077)
+    if no_color:
+        os.environ["NO_COLOR"] = "1"
     level = os.environ.get("VULNMARK_LOGLEVEL") or ("DEBUG" if verbose > 1 else
                                                      "INFO" if verbose else "WARNING")
     handler = logging.StreamHandler()
@@ -90,30 +144,4 @@ def main() -> None:
     cli(prog_name="vulnmark")
 
 
-from vulnmark.cli import (  # noqa: E402  (the commands need cli)
-    backfill,
-    checks,
-    demo,
-    dismissals,
-    evidence,
-    incident,
-    incident_fields,
-    incident_posts,
-    intake,
-    metrics,
-    outcomes,
-    publish,
-    reporting,
-    schedule,
-    setup,
-    sync,
-    tickets,
-    watch,
-)
-
-for _module in (setup, publish, tickets, sync, checks, reporting, evidence, backfill, outcomes,
-                dismissals, metrics, schedule, watch, demo, incident, intake):
-    _module.register(cli)
-del incident_fields, incident_posts  # (their commands join the ``incident`` group on import)
-
-__all__ = ["cli", "main"]
+__all__ = ["MODULES", "cli", "main"]

@@ -11,16 +11,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from vulnmark._text import clean, for_terminal, json_safe
-from vulnmark.config.load import Config
-from vulnmark.config.load import load as load_config
-from vulnmark.config.policy import Policy
 from vulnmark.errors import ExternalError, VulnmarkError
-from vulnmark.store import Store
+
+if TYPE_CHECKING:  # imported when used: `vulnmark --version` and --help start fast
+    from vulnmark.config.load import Config
+    from vulnmark.config.policy import Policy
+    from vulnmark.store import Store
 
 logger = logging.getLogger("vulnmark")
 
@@ -49,6 +50,7 @@ class App:
     @cached_property
     def config(self) -> Config:
         """vulnmark.toml, parsed and checked (every table: a typo stops every command)."""
+        from vulnmark.config.load import load as load_config
         return load_config(self.config_path, required=self.config_explicit)
 
     @property
@@ -89,6 +91,7 @@ class App:
             # An invalid configuration stops every command that touches the store (exit 2),
             # not only those that evaluate: nothing is written under a policy nobody checked.
             self.config  # noqa: B018
+            from vulnmark.store import Store
             self._store = Store.open(self.db_url, create=self.creates_store, in_memory=False)
         return self._store
 
@@ -180,13 +183,15 @@ def unexpected_errors() -> Iterator[None]:
 
 # -- output helpers ------------------------------------------------------------------------
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, max_width: int = 60) -> str:
-    """A plain aligned table for people."""
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, max_width: int = 60,
+          colour: bool = False) -> str:
+    """A plain aligned table for people; with ``colour``, kinds and classes in colour."""
     cells = [[_cell(v, max_width) for v in row] for row in rows]
     widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip(),
              "  ".join("-" * w for w in widths)]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+    shown = paint if colour else (lambda _v, padded: padded)
+    lines += ["  ".join(shown(c, c.ljust(w)) for c, w in zip(r, widths, strict=True)).rstrip()
               for r in cells]
     return "\n".join(lines) + "\n"
 
@@ -203,21 +208,61 @@ def _cell(value: Any, max_width: int) -> str:
 Update = Callable[[int], None]
 
 
-def _unknown_length() -> Iterator[int]:
-    yield from ()
+class ProgressBar:
+    """A progress bar with a length on a terminal (``start(total)`` comes first, from the
+    check once it knows how many tickets it evaluates), nothing under cron (no TTY); only
+    drawn when the work is large enough to take a while."""
+
+    def __init__(self, label: str, *, minimum: int = 2000) -> None:
+        self.label = label
+        self.minimum = minimum
+        self._bar: Any = None
+
+    def start(self, total: int) -> None:
+        if sys.stderr.isatty() and total >= self.minimum:
+            self._bar = click.progressbar(length=total, label=self.label, file=sys.stderr,
+                                          show_pos=True, show_eta=True)
+            self._bar.__enter__()
+
+    def __call__(self, n: int) -> None:
+        if self._bar is not None:
+            self._bar.update(n)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
 
 
-def progress_callback(total: int | None, label: str) -> tuple[Update, Callable[[], None]]:
-    """A progress bar on a terminal; nothing at all under cron (no TTY).
+def progress_callback(total: int, label: str) -> tuple[Update, Callable[[], None]]:
+    """A progress bar of ``total`` steps on a terminal; nothing at all under cron (no TTY)."""
+    bar = ProgressBar(label, minimum=0)
+    bar.start(total)
+    return bar, bar.close
 
-    ``total=None`` (the amount of work is not known in advance) shows a running count: click
-    refuses a bar with neither a length nor an iterable, so it gets an iterable of unknown
-    length, which it never consumes.
-    """
-    if not sys.stderr.isatty():
-        return (lambda _n: None), (lambda: None)
-    unknown = None if total is not None else _unknown_length()
-    bar: Any = click.progressbar(unknown, length=total, label=label, file=sys.stderr,
-                                 show_pos=True, show_eta=total is not None)
-    bar.__enter__()
-    return bar.update, lambda: bar.__exit__(None, None, None)
+
+# -- colour ------------------------------------------------------------------------------------
+
+#: Colours of finding kinds and classes in tables (click.style keyword arguments).
+STYLES: dict[str, dict[str, Any]] = {
+    "overdue": {"fg": "red", "bold": True}, "late": {"fg": "red"},
+    "due_soon": {"fg": "yellow", "bold": True}, "no_outcome": {"fg": "yellow"},
+    "unclassified": {"fg": "magenta", "bold": True}, "conflicting": {"fg": "magenta"},
+    "unmarked": {"fg": "magenta"}, "suspected": {"fg": "cyan"},
+    "CRITICAL": {"fg": "red", "bold": True}, "HIGH": {"fg": "red"},
+    "MEDIUM": {"fg": "yellow"}, "LOW": {"fg": "green"},
+}
+
+
+def colour_on(stream: Any = None) -> bool:
+    """Colour only on a terminal, never with NO_COLOR set (https://no-color.org) or
+    --no-color (which sets NO_COLOR for the run)."""
+    stream = stream or sys.stdout
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) and not os.environ.get("NO_COLOR")
+
+
+def paint(value: str, padded: str) -> str:
+    """``padded`` (the cell ``value`` aligned) in the colour of ``value``, if it has one."""
+    style = STYLES.get(value)
+    return click.style(padded, **style) if style else padded

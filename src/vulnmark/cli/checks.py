@@ -14,7 +14,16 @@ from vulnmark.check import results
 from vulnmark.check.engine import refresh
 from vulnmark.check.kinds import NAMES as FINDING_KINDS
 from vulnmark.check.results import CheckResult, Filters, check_json
-from vulnmark.cli.app import EXIT_FINDINGS, App, echo, echo_data, pass_app, progress_callback, table
+from vulnmark.cli.app import (
+    EXIT_FINDINGS,
+    App,
+    ProgressBar,
+    colour_on,
+    echo,
+    echo_data,
+    pass_app,
+    table,
+)
 from vulnmark.config.policy import Policy
 from vulnmark.model import Finding
 from vulnmark.sources.jira import jql
@@ -55,11 +64,11 @@ def make_filters(policy: Policy, classes: tuple[str, ...], unclassified: bool, s
 
 
 def _evaluate(app: App, filters: Filters) -> CheckResult:
-    update, done = progress_callback(None, "evaluating")
+    bar = ProgressBar("Evaluating tickets")
     try:
-        return results.run_check(app.store, app.policy, app.now, filters, progress=update)
+        return results.run_check(app.store, app.policy, app.now, filters, progress=bar)
     finally:
-        done()
+        bar.close()
 
 
 FINDING_COLUMNS = ["ticket", "kind", "classification", "suggested", "confidence", "due_at",
@@ -91,7 +100,8 @@ def check(app: App, classes: tuple[str, ...], unclassified: bool, state: str,
                             for f in result.findings]), nl=False)
     else:
         if result.findings:
-            echo(table(FINDING_COLUMNS, [_row(f) for f in result.findings]), nl=False)
+            echo(table(FINDING_COLUMNS, [_row(f) for f in result.findings],
+                       colour=colour_on()), nl=False)
         echo(f"{result.tickets} tickets, {result.vulnerabilities} vulnerabilities, "
              f"{len(result.findings)} findings"
              + "".join(f", {n} {k}" for k, n in result.by_kind.items() if n))
@@ -135,7 +145,11 @@ def list_(app: App, classes: tuple[str, ...], unclassified: bool, state: str,
       vulnmark list --unclassified --format csv > unclassified.csv
     """
     filters = make_filters(app.policy, classes, unclassified, state, kinds)
-    refresh(app.store, app.policy, now=app.now)
+    bar = ProgressBar("Evaluating tickets")
+    try:
+        refresh(app.store, app.policy, now=app.now, progress=bar)
+    finally:
+        bar.close()
     rows = results.vulnerabilities(app.store, app.policy, app.now, filters)
     headers = ["ticket", "classification", "state", "created", "due_at", "findings", "title"]
     data = [[v.ticket, v.classification, v.state, v.created.isoformat(),
@@ -148,7 +162,7 @@ def list_(app: App, classes: tuple[str, ...], unclassified: bool, state: str,
                                                                         strict=True)]), nl=False)
     else:
         if data:
-            echo(table(headers, data), nl=False)
+            echo(table(headers, data, colour=colour_on()), nl=False)
         echo(f"{len(rows)} vulnerabilities")
 
 

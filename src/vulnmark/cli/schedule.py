@@ -13,11 +13,13 @@ import click
 
 from vulnmark._time import stored
 from vulnmark.cli.app import EXIT_EXTERNAL, App, echo, fatal, pass_app
+from vulnmark.cli.watch import make_ticker, run_loop
 from vulnmark.config.schedule import parse as parse_schedule
 from vulnmark.control import daily, slot_run
 from vulnmark.control import schedule as _schedule
+from vulnmark.control.watch import parse_interval
 from vulnmark.deliver import SmtpNotifier, smtp_settings_from_env
-from vulnmark.errors import DeliveryFailed, NotifyError
+from vulnmark.errors import DeliveryFailed, NotifyError, VulnmarkError
 
 
 def register(cli: click.Group) -> None:
@@ -33,11 +35,13 @@ def register(cli: click.Group) -> None:
 @click.option("--send/--no-send", default=True, show_default=True,
               help="Email each report to the recipients.")
 @click.option("--to", "to", multiple=True, metavar="ADDR", help="Recipient (repeatable).")
+@click.option("--watch", "watch_every", default=None, metavar="TIME",
+              help="Also run `vulnmark watch` ticks every TIME (30s, 5m) in this process.")
 @click.option("--next", "show_next", type=click.IntRange(min=1), default=None, metavar="N",
               help="Print the next N due slots and exit.")
 @pass_app
 def schedule(app: App, once: bool, max_runs: int | None, send: bool, to: tuple[str, ...],
-             show_next: int | None) -> None:
+             watch_every: str | None, show_next: int | None) -> None:
     """Run the daily report on the [schedule] cron expression, in this process.
 
     At start a slot that no delivered report covers (the machine was down at 07:00, or the
@@ -51,6 +55,7 @@ def schedule(app: App, once: bool, max_runs: int | None, send: bool, to: tuple[s
       vulnmark schedule                      # run forever (systemd service, container)
       vulnmark schedule --once               # from cron or a systemd timer, hourly
       vulnmark schedule --next 5             # when the next runs are due
+      vulnmark schedule --watch 5m           # and minute-level alerts (vulnmark watch)
     """
     sched = app.config.schedule or parse_schedule({}, app.policy.timezone)
     if show_next:
@@ -97,6 +102,14 @@ def schedule(app: App, once: bool, max_runs: int | None, send: bool, to: tuple[s
         _exit_on(loop.last_error)
         return
 
+    if watch_every is not None:
+        try:
+            seconds = parse_interval(watch_every).total_seconds()
+        except ValueError as e:
+            fatal(str(e).replace("--interval", "--watch"))
+        ticker = make_ticker(app, send=send, to=to)
+        threading.Thread(target=_watching, args=(ticker, seconds, stop), name="vulnmark-watch",
+                         daemon=True).start()
     on_signal = stop_on_signal(stop)
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
@@ -112,6 +125,16 @@ def schedule(app: App, once: bool, max_runs: int | None, send: bool, to: tuple[s
              "undelivered and shown in the next report", err=True)
         return
     _exit_on(loop.last_error)
+
+
+def _watching(ticker: Callable[[], None], seconds: float, stop: threading.Event) -> None:
+    """The watch ticks beside the schedule; a failed tick is reported and the next one runs."""
+    def guarded() -> None:
+        try:
+            ticker()
+        except VulnmarkError as e:
+            echo(f"watch tick failed: {e}", err=True)
+    run_loop(guarded, seconds, stop)
 
 
 def _exit_on(error: Exception | None) -> None:

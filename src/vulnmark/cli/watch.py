@@ -7,15 +7,17 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from types import FrameType
 
 import click
 
 from vulnmark._time import stored
-from vulnmark.cli.app import EXIT_USAGE, App, echo, fatal, pass_app
+from vulnmark.cli.app import EXIT_USAGE, App, colour_on, echo, fatal, pass_app
 from vulnmark.control import watch as _watch
 from vulnmark.deliver import SmtpNotifier, smtp_settings_from_env
+from vulnmark.errors import VulnmarkError
 from vulnmark.sources.jira.settings import JiraSettings
 from vulnmark.sources.jira.sync import sync_and_record
 
@@ -54,6 +56,32 @@ def watch(app: App, interval: str, once: bool, max_ticks: int | None, send: bool
         every = _watch.parse_interval(interval)
     except ValueError as e:
         fatal(str(e), EXIT_USAGE)
+    tick = make_ticker(app, send=send, to=to)
+    stop = threading.Event()
+
+    def ticker() -> None:  # a long-running watch outlives a failed tick (Jira down)
+        if once or max_ticks == 1:
+            tick()
+            return
+        try:
+            tick()
+        except VulnmarkError as e:
+            echo(f"tick failed: {e}; the next tick tries again", err=True)
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        threading.Thread(target=stop.set, daemon=True).start()
+
+    previous = signal.signal(signal.SIGTERM, on_signal)
+    try:
+        run_loop(ticker, every.total_seconds(), stop, once=once, max_ticks=max_ticks)
+    except KeyboardInterrupt:
+        echo("interrupted", err=True)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def make_ticker(app: App, *, send: bool, to: tuple[str, ...]) -> Callable[[], None]:
+    """One tick of ``watch`` for ``app`` (checked now: recipients, SMTP, Jira settings)."""
     config = app.config
     recipients = to or config.alert.recipients or config.recipients
     notifier = None
@@ -63,8 +91,9 @@ def watch(app: App, interval: str, once: bool, max_ticks: int | None, send: bool
                   EXIT_USAGE)
         notifier = SmtpNotifier(smtp_settings_from_env(config.smtp, os.environ),
                                 os.environ.get("VULNMARK_SMTP_PASSWORD"))
-    store = app.store
     sync = None
+    app.creates_store = config.jira is not None  # a Jira site fills a new store, as sync does
+    store = app.store
     if config.jira is not None:
         settings = JiraSettings.from_config(config.jira, os.environ)
 
@@ -72,27 +101,24 @@ def watch(app: App, interval: str, once: bool, max_ticks: int | None, send: bool
             return sync_and_record(store, settings, full=False, at=datetime.now(UTC),
                                    policy_digest=config.policy.digest())
 
-    stop = threading.Event()
+    def ticker() -> None:
+        now = (app.write_now if send else app.now) if app.now_text else datetime.now(UTC)
+        _report(_watch.tick(store, config, notifier, recipients, now, sync=sync), send)
 
-    def on_signal(_signum: int, _frame: FrameType | None) -> None:
-        threading.Thread(target=stop.set, daemon=True).start()
+    return ticker
 
-    previous = signal.signal(signal.SIGTERM, on_signal)
+
+def run_loop(ticker: Callable[[], None], seconds: float, stop: threading.Event, *,
+             once: bool = False, max_ticks: int | None = None) -> None:
+    """Tick every ``seconds`` until ``stop`` (or ``once``, or ``max_ticks``)."""
     ticks = 0
-    try:
-        while not stop.is_set():
-            started = time.monotonic()
-            now = (app.write_now if send else app.now) if app.now_text else datetime.now(UTC)
-            done = _watch.tick(store, config, notifier, recipients, now, sync=sync)
-            ticks += 1
-            _report(done, send)
-            if once or (max_ticks is not None and ticks >= max_ticks):
-                break
-            stop.wait(max(0.0, every.total_seconds() - (time.monotonic() - started)))
-    except KeyboardInterrupt:
-        echo("interrupted", err=True)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    while not stop.is_set():
+        started = time.monotonic()
+        ticker()
+        ticks += 1
+        if once or (max_ticks is not None and ticks >= max_ticks):
+            break
+        stop.wait(max(0.0, seconds - (time.monotonic() - started)))
 
 
 def _report(done: _watch.Tick, send: bool) -> None:
@@ -103,7 +129,8 @@ def _report(done: _watch.Tick, send: bool) -> None:
     elif not done.alerts:
         echo(f"{at}: nothing new")
     for a in done.alerts:
-        echo(f"{at}: ALERT {a.ticket} {_watch.REASONS[a.reason]}"
+        alert = click.style("ALERT", fg="red", bold=True) if colour_on() else "ALERT"
+        echo(f"{at}: {alert} {a.ticket} {_watch.REASONS[a.reason]}"
              f" (class {a.classification or '-'})")
     if done.delivery:
         echo(f"{at}: sent {done.delivery.message_id}")

@@ -21,7 +21,15 @@ from vulnmark.deliver.interface import Attachment
 from vulnmark.model import Finding
 from vulnmark.report.csv import CsvFormat
 from vulnmark.report.html import HtmlFormat
-from vulnmark.report.interface import clean, health_summary, one_line, run_line, safe_url
+from vulnmark.report.interface import (
+    INTAKE_TITLE,
+    clean,
+    health_summary,
+    intake_lines,
+    one_line,
+    run_line,
+    safe_url,
+)
 from vulnmark.report.model import COUNTS_TITLE, EMPTY_MESSAGE, HEALTH_TITLE, DailyReport, Section
 from vulnmark.report.view import shown
 
@@ -89,6 +97,10 @@ def mail_text(report: DailyReport, items: int) -> str:
             out.append(f"... and {s.count - items} more: see the attached full report, or run "
                        f"`{more_command(s)}`")
         out.append("")
+    summary, items_ = intake_lines(report)
+    if summary:
+        out += [INTAKE_TITLE, "=" * len(INTAKE_TITLE), *summary,
+                *(f"- {line}" for line in items_), ""]
     out += [COUNTS_TITLE, "=" * len(COUNTS_TITLE)]
     out += [f"  {name}: {n}" for name, n in report.counts_table]
     out += ["", "The full report is attached (HTML, and CSV for spreadsheets)."]
@@ -168,6 +180,12 @@ def mail_html(report: DailyReport, items: int) -> str:
             out.append(f'<p style="margin:6px 0;font-size:13px;">&hellip; and {s.count - items} '
                        "more: see the attached full report, or run "
                        f"<code>{e(more_command(s))}</code></p>")
+    summary, intake_items = intake_lines(report)
+    if summary:
+        out.append(_H2.format(INTAKE_TITLE))
+        out += [f'<p style="margin:2px 0;font-size:13px;">{e(line)}</p>' for line in summary]
+        out += [f'<div style="font-size:12px;margin:2px 0 2px 8px;">{e(line)}</div>'
+                for line in intake_items]
     out.append(_H2.format(COUNTS_TITLE))
     out.append('<p style="margin:0;font-size:13px;">' + "; ".join(
         f"{e(name)}: {n}" for name, n in report.counts_table) + "</p>")
