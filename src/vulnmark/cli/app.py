@@ -112,6 +112,13 @@ def echo(message: object = None, *, err: bool = False, nl: bool = True) -> None:
     click.echo(None if message is None else for_terminal(str(message)), err=err, nl=nl)
 
 
+def echo_painted(text: str, *, nl: bool = True) -> None:
+    """Text whose untrusted parts were already cleaned (the cells of :func:`table`, parts passed
+    through :func:`vulnmark._text.for_terminal`), with vulnmark's own colour codes, which
+    :func:`echo` would neutralise along with a ticket's escapes."""
+    click.echo(text, nl=nl)
+
+
 def echo_data(text: str, *, nl: bool = True) -> None:
     """A machine format (JSON, CSV, a report body) on stdout, byte for byte what it means: JSON
     escapes C0 controls itself and :func:`vulnmark._text.json_safe` escapes C1 and bidi ones;

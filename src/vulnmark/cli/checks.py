@@ -21,6 +21,7 @@ from vulnmark.cli.app import (
     colour_on,
     echo,
     echo_data,
+    echo_painted,
     pass_app,
     table,
 )
@@ -100,8 +101,8 @@ def check(app: App, classes: tuple[str, ...], unclassified: bool, state: str,
                             for f in result.findings]), nl=False)
     else:
         if result.findings:
-            echo(table(FINDING_COLUMNS, [_row(f) for f in result.findings],
-                       colour=colour_on()), nl=False)
+            echo_painted(table(FINDING_COLUMNS, [_row(f) for f in result.findings],
+                               colour=colour_on()), nl=False)
         echo(f"{result.tickets} tickets, {result.vulnerabilities} vulnerabilities, "
              f"{len(result.findings)} findings"
              + "".join(f", {n} {k}" for k, n in result.by_kind.items() if n))
@@ -162,7 +163,7 @@ def list_(app: App, classes: tuple[str, ...], unclassified: bool, state: str,
                                                                         strict=True)]), nl=False)
     else:
         if data:
-            echo(table(headers, data, colour=colour_on()), nl=False)
+            echo_painted(table(headers, data, colour=colour_on()), nl=False)
         echo(f"{len(rows)} vulnerabilities")
 
 

@@ -13,8 +13,17 @@ from types import FrameType
 
 import click
 
+from vulnmark._text import for_terminal
 from vulnmark._time import stored
-from vulnmark.cli.app import EXIT_USAGE, App, colour_on, echo, fatal, pass_app
+from vulnmark.cli.app import (
+    EXIT_USAGE,
+    App,
+    colour_on,
+    echo,
+    echo_painted,
+    fatal,
+    pass_app,
+)
 from vulnmark.control import watch as _watch
 from vulnmark.deliver import SmtpNotifier, smtp_settings_from_env
 from vulnmark.errors import VulnmarkError
@@ -130,8 +139,8 @@ def _report(done: _watch.Tick, send: bool) -> None:
         echo(f"{at}: nothing new")
     for a in done.alerts:
         alert = click.style("ALERT", fg="red", bold=True) if colour_on() else "ALERT"
-        echo(f"{at}: {alert} {a.ticket} {_watch.REASONS[a.reason]}"
-             f" (class {a.classification or '-'})")
+        echo_painted(f"{at}: {alert} " + for_terminal(
+            f"{a.ticket} {_watch.REASONS[a.reason]} (class {a.classification or '-'})"))
     if done.delivery:
         echo(f"{at}: sent {done.delivery.message_id}")
     elif done.error:
