@@ -15,6 +15,7 @@ from __future__ import annotations
 import email
 import email.policy
 import os
+import re
 import socket
 import sys
 from collections.abc import Iterator
@@ -36,11 +37,15 @@ RAW = ("\x1b", "\x07", "\x9b", "\x00", "\u202e", "\x08")
 
 #: What vulnmark itself writes to a terminal: the progress bar hides and shows the cursor.
 OWN = ("\x1b[?25l", "\x1b[?25h")
+#: ... and colours kinds and classes (SGR only; the hostile texts also carry a screen clear and
+#: a title change, which must never appear raw).
+OWN_COLOUR = re.compile("\x1b\\[[0-9;]*m")
 
 
 def _assert_neutral(text: str, what: str) -> None:
     for own in OWN:
         text = text.replace(own, "")
+    text = OWN_COLOUR.sub("", text)
     found = [repr(c) for c in RAW if c in text]
     assert not found, f"{what}: raw {', '.join(found)} in output:\n{text!r}"
 
