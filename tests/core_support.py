@@ -3,11 +3,15 @@ folder can import it; ``conftest`` names are ambiguous across folders)."""
 
 from __future__ import annotations
 
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from aiosmtpd.controller import Controller
 from click.testing import CliRunner, Result
 
 from vulnmark.cli import cli
@@ -61,3 +65,26 @@ class Cli:
         result = self(*args, **kw)
         assert result.exit_code == 0, (result.output, result.stderr)
         return result
+
+
+@contextmanager
+def smtp_sink(reply: str = "250 OK") -> Iterator[tuple[int, list[bytes]]]:
+    """A real SMTP server on 127.0.0.1 that keeps every message's bytes and answers DATA with
+    ``reply``; yields its port and the list of received messages."""
+    received: list[bytes] = []
+
+    class Sink:
+        async def handle_DATA(self, server: object, session: object,  # noqa: N802
+                              envelope: object) -> str:
+            received.append(getattr(envelope, "content", b""))
+            return reply
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    controller = Controller(Sink(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port, received
+    finally:
+        controller.stop()

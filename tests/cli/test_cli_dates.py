@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 
+import core_support
 from core_support import Cli
 from vulnmark.testing import JiraEmulator
 from vulnmark.testing.server import serve_in_thread
@@ -41,23 +40,8 @@ NORMAL = {"key": "OK-1", "title": "Weak ciphers", "created": "2026-11-26T07:00:0
 
 @pytest.fixture
 def smtp_sink() -> Iterator[tuple[int, list[bytes]]]:
-    received: list[bytes] = []
-
-    class Sink:
-        async def handle_DATA(self, server: object, session: object,  # noqa: N802
-                              envelope: object) -> str:
-            received.append(getattr(envelope, "content", b""))
-            return "250 OK"
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    controller = Controller(Sink(), hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield port, received
-    finally:
-        controller.stop()
+    with core_support.smtp_sink() as sink:
+        yield sink
 
 
 def test_f1_a_ticket_dated_9999_is_a_finding_not_a_crash(vm: Cli, tmp_path: Path) -> None:

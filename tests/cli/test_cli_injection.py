@@ -16,16 +16,15 @@ import email
 import email.policy
 import os
 import re
-import socket
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from test_pty_smoke import run_on_pty
 
+import core_support
 from vulnmark.model import Comment, LabelChange, Ticket, TicketKey
 from vulnmark.store import Store
 
@@ -68,23 +67,8 @@ def hostile(tmp_path: Path) -> Path:
 @pytest.fixture
 def rejecting_smtp() -> Iterator[tuple[int, list[bytes]]]:
     """An SMTP server that keeps every message and answers with a hostile reply."""
-    received: list[bytes] = []
-
-    class Sink:
-        async def handle_DATA(self, server: object, session: object,  # noqa: N802
-                              envelope: object) -> str:
-            received.append(getattr(envelope, "content", b""))
-            return "550 \x1b]0;SMTP-PWNED\x07\x1b[2J rejected"
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    controller = Controller(Sink(), hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield port, received
-    finally:
-        controller.stop()
+    with core_support.smtp_sink("550 \x1b]0;SMTP-PWNED\x07\x1b[2J rejected") as sink:
+        yield sink
 
 
 def _env(workdir: Path, **extra: str) -> dict[str, str]:

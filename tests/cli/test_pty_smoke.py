@@ -14,7 +14,6 @@ import json
 import os
 import pty
 import select
-import socket
 import subprocess
 import sys
 import time
@@ -25,8 +24,8 @@ from pathlib import Path
 
 import click
 import pytest
-from aiosmtpd.controller import Controller
 
+import core_support
 from intake_support import cve, write_nvd
 from vulnmark.cli import cli
 from vulnmark.sources.demo import sample_tickets
@@ -177,23 +176,8 @@ def test_every_leaf_command_has_an_invocation() -> None:
 
 @pytest.fixture
 def smtp_sink() -> Iterator[tuple[int, list[bytes]]]:
-    received: list[bytes] = []
-
-    class Sink:
-        async def handle_DATA(self, server: object, session: object,  # noqa: N802
-                              envelope: object) -> str:
-            received.append(getattr(envelope, "content", b""))
-            return "250 OK"
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    controller = Controller(Sink(), hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield port, received
-    finally:
-        controller.stop()
+    with core_support.smtp_sink() as sink:
+        yield sink
 
 
 @pytest.fixture
