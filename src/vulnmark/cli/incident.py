@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import getpass
 import json
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import click
 
-from vulnmark.cli.app import App, echo, echo_data, pass_app, table
+from vulnmark.cli.app import App, echo, echo_data, parse_instant, pass_app, table
 from vulnmark.incident import controls, service, status
 from vulnmark.incident.controls import CONTROLS
 from vulnmark.incident.export import as_dict
@@ -31,11 +31,9 @@ class _Day(click.ParamType[date]):
         except ValueError:
             pass
         try:  # a time (--effective TIME, as the other commands take it): its UTC day
-            found = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
+            return parse_instant(text, "").date()
+        except click.BadParameter:
             self.fail(f"{value!r} is not a date (YYYY-MM-DD)", param, ctx)
-        return (found.replace(tzinfo=UTC) if found.tzinfo is None
-                else found.astimezone(UTC)).date()
 
 
 class _Instant(click.ParamType[datetime]):
@@ -46,10 +44,9 @@ class _Instant(click.ParamType[datetime]):
         if isinstance(value, datetime):
             return value
         try:
-            found = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
-        except ValueError:
-            self.fail(f"{value!r} is not an ISO-8601 time (2023-11-21T10:05Z)", param, ctx)
-        return found.replace(tzinfo=UTC) if found.tzinfo is None else found.astimezone(UTC)
+            return parse_instant(str(value).strip(), "")
+        except click.BadParameter as refused:
+            self.fail(refused.message, param, ctx)
 
 
 DAY, INSTANT = _Day(), _Instant()

@@ -5,13 +5,22 @@ from __future__ import annotations
 import getpass
 import json
 import os
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import click
 
 from vulnmark._time import iso
-from vulnmark.cli.app import EXIT_USAGE, App, echo, echo_data, fatal, pass_app, table
+from vulnmark.cli.app import (
+    EXIT_USAGE,
+    App,
+    echo,
+    echo_data,
+    fatal,
+    parse_instant,
+    pass_app,
+    table,
+)
 from vulnmark.intake.assess import assess as record_assessment
 from vulnmark.intake.classify import original
 from vulnmark.intake.feeds import FEEDS
@@ -44,14 +53,7 @@ def intake() -> None:
 
 
 def _since(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date or time (e.g. 2026-11-01)",
-                                 param_hint="--since") from None
-    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    return None if value is None else parse_instant(value, "--since")
 
 
 @intake.command("run")
