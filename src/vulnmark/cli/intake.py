@@ -53,7 +53,13 @@ def intake() -> None:
 
 
 def _since(value: str | None) -> datetime | None:
-    return None if value is None else parse_instant(value, "--since")
+    if value is None:
+        return None
+    try:
+        return parse_instant(value, "--since")
+    except click.BadParameter:
+        raise click.BadParameter(f"{value!r} is not a date or time (e.g. 2026-11-01)",
+                                 param_hint="--since") from None
 
 
 @intake.command("run")
