@@ -168,6 +168,8 @@ def test_a_forgery_with_the_manifest_recomputed_is_named_even_unsigned(
     ("charts/within_deadline.svg", ">100%", ">90%"),
     ("label_changes.csv", "2026-11-05T07", "2026-10-05T07"),
     ("metrics_basis.jsonl", '"outcome_at": "2026-11-03', '"outcome_at": "2026-11-04'),
+    ("metrics_basis.jsonl", '"backdated_why": "entered after the outage"',
+     '"backdated_why": null'),
 ])
 def test_one_number_changed_in_a_summary_file_is_named_even_resealed_unsigned(
         signed: tuple[Path, Path, Path], tmp_path: Path, name: str, old: str, new: str) -> None:
