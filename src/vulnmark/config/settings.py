@@ -128,6 +128,12 @@ SETTINGS: tuple[Setting, ...] = (
             example="Europe/Budapest"),
     Setting("schedule.catch_up", True,
             "`vulnmark schedule` runs an uncovered slot at start (after downtime)."),
+    Setting("schedule.retry_seconds", 60,
+            "`vulnmark schedule` retries a failed delivery (the same run) after this many "
+            "seconds, doubling after each failure, until it is delivered or the slot ends."),
+    Setting("schedule.retry_max_seconds", 3600,
+            "The longest wait between two retries of a failed delivery (at least "
+            "schedule.retry_seconds)."),
     Setting("report.suspected_scope", "new",
             "Suspected tickets the daily report lists: new (open ones, and ones created or "
             "changed since the last delivered report), open, or all; the rest is counted, "
