@@ -104,8 +104,12 @@ def test_a_signed_pack_verifies_with_its_key_and_only_with_it(signed: tuple[Path
     path, public, mallory = signed
     code, out, _ = _verify(path, public)
     assert code == 0 and "pack OK, signed by key" in out
+    # the backdated outcome of the pack is shown, with its gap and reason
+    assert "BACKDATED: 1 change(s) entered after they took effect" in out
+    assert "(outcome VULN-1): claims 2026-11-03T07:00:00Z" in out
+    assert "entered after the outage" in out
     code, out, _ = _verify(path, None)
-    assert code == 4 and "unsigned: integrity not proven" in out
+    assert code == 4 and "unsigned: integrity not proven" in out and "BACKDATED: 1" in out
     forged = _rezip(_reseal(_files(path), mallory), tmp_path / "m.zip")
     code, _, err = _verify(forged, public)
     assert code == 1 and "manifest.sig: signed with another key" in err
