@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -22,13 +23,13 @@ from vulnmark.store.schema import metadata
 NOW = datetime(2026, 11, 27, 7, 0, tzinfo=UTC)
 
 
-def _upgrade(url: str, revision: str) -> None:
+def _upgrade(url: str, revision: str, step: Any = command.upgrade) -> None:
     engine = make_engine(url)
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+        step(cfg, revision)
     engine.dispose()
 
 
@@ -91,19 +92,10 @@ def test_tickets_stored_before_0009_keep_their_hash_and_get_the_people_columns(
                            reporter_email="ann@x.example")
         assert store.upsert_tickets([assigned], at=NOW).updated == 1
         assert store.get_ticket("J-1") == assigned
-    _downgrade(store_url, "0008")
+    _upgrade(store_url, "0008", command.downgrade)
     engine = make_engine(store_url)
     with engine.connect() as conn:
         columns = {c["name"] for c in inspect(conn).get_columns("tickets")}
     engine.dispose()
     assert "assignee" not in columns and "reporter" in columns
 
-
-def _downgrade(url: str, revision: str) -> None:
-    engine = make_engine(url)
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, revision)
-    engine.dispose()
