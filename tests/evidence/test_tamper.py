@@ -171,6 +171,8 @@ def test_a_forgery_with_the_manifest_recomputed_is_named_even_unsigned(
     ("charts/control_days.svg", "2026-11-04: missed", "2026-11-04: delivered"),
     ("charts/within_deadline.svg", ">100%", ">90%"),
     ("label_changes.csv", "2026-11-05T07", "2026-10-05T07"),
+    ("label_changes.csv", "2026-11-05T07", "2026-11-04T07"),  # in the period, still in order
+    ("label_changes.csv", ",mso,", ",ann,"),
     ("metrics_basis.jsonl", '"outcome_at": "2026-11-03', '"outcome_at": "2026-11-04'),
     ("metrics_basis.jsonl", '"backdated_why": "entered after the outage"',
      '"backdated_why": null'),

@@ -14,18 +14,20 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from vulnmark._csv import csv_text
+from vulnmark._csv import cell, csv_text
 from vulnmark._time import parse, stored
 from vulnmark.evidence import bound
 from vulnmark.evidence.chain import Record
 from vulnmark.evidence.events import (
     DismissalEnded,
     FindingDismissed,
+    LabelChanged,
     OutcomeRecorded,
     PolicyChanged,
     Reclassified,
     ReportDelivered,
     ReportNotDelivered,
+    TicketRelabelled,
     read,
 )
 
@@ -93,11 +95,15 @@ def label_changes_csv(changes: Sequence[Mapping[str, Any]]) -> bytes:
                                 for c in changes])
 
 
-def label_change_problems(data: bytes, since: str, until: str) -> tuple[int, list[str]]:
+def label_change_problems(data: bytes, since: str, until: str,
+                          records: Sequence[Record] = ()) -> tuple[int, list[str]]:
     """The rows of ``label_changes.csv`` and what is wrong with them: every row has the five
-    columns, a time inside the period and not before the row above it. (Its content comes from
-    the sources' label histories, not from evidence records: beyond this, only the signature
-    proves it.)"""
+    columns, a time inside the period and not before the row above it, and each change made
+    in vulnmark's own tracker (``ticket label|unlabel``, ``reclassify``: a ``label_change``
+    record followed by its ``ticket_relabelled`` or ``reclassification`` record) has its row,
+    at its time, by its author, with its labels. Changes
+    of other sources come from their own label histories, not from evidence records: beyond
+    the shape and times, only the signature proves them."""
     rows = list(csv.reader(io.StringIO(data.decode("utf-8", "replace"))))
     if not rows or rows[0] != LABEL_HEADERS:
         return 0, [f"{LABEL_CHANGES}: the header is not {','.join(LABEL_HEADERS)} (edited)"]
@@ -116,4 +122,22 @@ def label_change_problems(data: bytes, since: str, until: str) -> tuple[int, lis
             return len(rows) - 1, [f"{LABEL_CHANGES}: line {lineno}: {at} is outside the "
                                    "period or before the line above (edited)"]
         previous = at
-    return len(rows) - 1, []
+    have = {_label_row(r[0], r[1], r[2], r[3], r[4]) for r in rows[1:]}
+    problems = []
+    typed = [(r, read(r)) for r in records]
+    for (rec, event), (_, then) in zip(typed, typed[1:], strict=False):
+        if not isinstance(event, LabelChanged) or event.observed_at is None \
+                or not isinstance(then, TicketRelabelled | Reclassified) \
+                or then.ticket != event.ticket:
+            continue  # not a relabel in vulnmark's tracker (its record follows the change)
+        at = stored(event.observed_at) or ""
+        if since <= at < until and _label_row(
+                cell(event.ticket), at, cell(event.by), cell(event.added),
+                cell(event.removed)) not in have:
+            problems.append(f"{LABEL_CHANGES}: no row for the label change of {event.ticket} "
+                            f"at {at} that evidence record {rec.seq} records (edited)")
+    return len(rows) - 1, problems
+
+
+def _label_row(ticket: str, at: str, by: str, added: str, removed: str) -> tuple[Any, ...]:
+    return (ticket, at, by, frozenset(added.split(";")), frozenset(removed.split(";")))

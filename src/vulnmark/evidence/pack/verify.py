@@ -244,7 +244,8 @@ def _verify_summary(files: dict[str, bytes], records: list[Record], manifest: di
         return
     problems += basis_problems(basis, records)
     count, wrong = label_change_problems(inputs[LABEL_CHANGES] or b"",
-                                         str(manifest.get("from")), str(manifest.get("to")))
+                                         str(manifest.get("from")), str(manifest.get("to")),
+                                         records)
     problems += wrong
     try:
         chain = json.loads(inputs[CHAIN] or b"")
