@@ -139,6 +139,23 @@ def test_a_response_lost_after_jira_created_the_issue_creates_no_second_one(
     assert set(records_of(vm).values()) == set(emu.issues)
 
 
+@pytest.mark.parametrize("flavour", ["cloud", "datacenter"])
+def test_a_comment_whose_answer_was_lost_is_not_posted_twice(
+        vm: Cli, tmp_path: Path, flavour: str) -> None:
+    """Jira added the comment but the answer was lost (503): exit 3, the intent stays; the
+    next run finds the issue and its comment and adds nothing."""
+    emu = JiraEmulator(flavour=flavour)
+    emu.inject(503, path="/comment", method="POST", after=True)
+    with serve_in_thread(emu) as url:
+        cfg = config(tmp_path, url)
+        r = vm("intake", "run", "--from", str(feed(tmp_path)), config=cfg, env=ENV)
+        assert r.exit_code == 3 and "CVE-2026-0001" in r.output and "run intake again" in r.output
+        assert records_of(vm) == {} and len(emu.issues) == 1
+        vm.ok("intake", "run", "--from", str(feed(tmp_path)), config=cfg, env=ENV)
+    assert len(emu.issues) == 3 and set(records_of(vm).values()) == set(emu.issues)
+    assert [len(i.comments) for i in emu.issues.values()] == [1, 1, 1]
+
+
 def test_a_process_killed_between_create_and_commit_resumes_without_duplicates(
         vm: Cli, tmp_path: Path) -> None:
     """A real ``vulnmark intake run`` process is SIGKILLed when it sends the comment of its
@@ -320,3 +337,28 @@ def test_real_nvd_and_kev_records_become_jira_issues_with_their_own_class(
         if "KEV" in record.basis:
             assert classes & set(labels) & {"HIGH", "CRITICAL"}, cve_id
     assert checked > 20
+
+
+def test_assess_reclassify_changes_the_class_label_in_jira_first(
+        vm: Cli, tmp_path: Path, openapi: Any) -> None:
+    emu = JiraEmulator()
+    with serve_in_thread(emu) as url:
+        cfg = config(tmp_path, url)
+        vm.ok("intake", "run", "--from", str(feed(tmp_path)), config=cfg, env=ENV)
+        key = records_of(vm)["CVE-2026-0001"]
+        emu.inject(403, path=f"/issue/{key}", method="PUT")
+        refused = vm("assess", key, "--reclassify", "LOW", "--why", "internal only",
+                     config=cfg, env=ENV)
+        assert refused.exit_code == 3 and "not recorded" in refused.output
+        assert "HIGH" in emu.issues[key].fields["labels"]
+        out = vm.ok("assess", key, "--reclassify", "LOW", "--why", "internal only",
+                    config=cfg, env=ENV).output
+        assert "HIGH -> LOW" in out
+        vm.ok("sync", config=cfg, env=ENV)
+    labels = emu.issues[key].fields["labels"]
+    assert "LOW" in labels and "HIGH" not in labels
+    with Store.open(vm.db_url) as store:
+        local = store.get_ticket(key)
+    assert local is not None and "LOW" in local.labels and "HIGH" not in local.labels
+    checked, problems = spec.check(openapi, emu.exchanges)
+    assert problems == []

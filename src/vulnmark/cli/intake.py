@@ -26,7 +26,7 @@ from vulnmark.intake.classify import original
 from vulnmark.intake.feeds import FEEDS
 from vulnmark.intake.feeds.detect import detect
 from vulnmark.intake.feeds.nvd_api import NvdApi
-from vulnmark.intake.jira import attach
+from vulnmark.intake.jira import attach, relabel_in_jira
 from vulnmark.intake.live import run_live
 from vulnmark.intake.run import Intake, IntakeOptions, read_feed, settings_of
 from vulnmark.intake.status import states, summary
@@ -237,7 +237,7 @@ def assess(app: App, key: str, affected: bool, not_affected: bool, new_class: st
         verdict, text = "affected", basis or ""
     done = record_assessment(app.store, app.policy, key, verdict, text=text,
                              by=by or getpass.getuser(), at=app.write_now, new_class=new_class,
-                             reason=reason)
+                             reason=reason, remote=relabel_in_jira(app.config, os.environ))
     change = f" ({done.previous or 'unclassified'} -> {done.cls})" \
         if done.verdict == "reclassified" else ""
     echo(f"{key}: {done.verdict.replace('_', ' ')}{change}, assessed at {iso(done.at)}"

@@ -33,10 +33,11 @@ from datetime import datetime
 
 import httpx
 
+from vulnmark.config.load import Config
 from vulnmark.errors import ConfigError, IntakeError, IntakeJiraFailed
 from vulnmark.intake.run import Change, Intake, IntakeResult, Opening, Planned
 from vulnmark.intake.ticket import blocks, title
-from vulnmark.model import TicketKey
+from vulnmark.model import Ticket, TicketKey
 from vulnmark.sources.jira import richtext
 from vulnmark.sources.jira.client import JiraClient
 from vulnmark.sources.jira.create import (
@@ -243,3 +244,27 @@ def attach(intake: Intake, env: Mapping[str, str], *,
     writer = JiraIntake(intake, settings, transport=transport)
     intake.writer = writer
     return writer
+
+
+def relabel_in_jira(config: Config, env: Mapping[str, str], *,
+                    transport: httpx.AsyncBaseTransport | None = None
+                    ) -> Callable[[Ticket, tuple[str, ...], tuple[str, ...]], None]:
+    """For ``vulnmark assess --reclassify`` of a ticket that lives in Jira: its class label
+    changed there (``PUT issue`` with label add/remove operations) before anything is
+    recorded, so the next ``sync`` does not undo it."""
+
+    def relabel(ticket: Ticket, add: tuple[str, ...], remove: tuple[str, ...]) -> None:
+        settings = JiraSettings.from_config(config.jira, env, need_jql=False)
+
+        async def go() -> None:
+            async with JiraClient(settings, transport=transport) as jira:
+                await jira.detect_flavour()
+                await jira.edit_labels(ticket.key, list(add), list(remove))
+
+        try:
+            asyncio.run(go())
+        except JiraError as e:
+            raise IntakeJiraFailed(f"{ticket.key}: the reclassification was not recorded: "
+                                   f"{e}") from None
+
+    return relabel

@@ -96,13 +96,13 @@ async def find_labelled(jira: JiraClient, project: str, label: str) -> list[tupl
 
 
 async def comment_texts(jira: JiraClient, key: str) -> list[str]:
-    """The plain text of every comment of ``key`` (both flavours)."""
+    """The text of every comment of ``key`` (ADF text nodes; wiki markup unescaped)."""
     await jira.detect_flavour()
     out: list[str] = []
     async for c in jira.paged(issue_path(jira.api, key, "comment"), what=f"comments of {key}",
                               start=0, list_field="comments"):
         body = c.get("body") if isinstance(c, dict) else None
-        out.append(body if isinstance(body, str) else _adf_text(body))
+        out.append(richtext.unescape(body) if isinstance(body, str) else _adf_text(body))
     return out
 
 

@@ -92,6 +92,11 @@ def escape(text: str) -> str:
     return _LINE_START.sub(r"\1\\.", out)
 
 
+def unescape(markup: str) -> str:
+    """Wiki markup written by :func:`escape` read back as the text (backslashes dropped)."""
+    return re.sub(r"\\(.)", r"\1", markup)
+
+
 def plain(blocks: tuple[Block, ...] | list[Block]) -> str:
     """The same body as plain text (what the local copy of the ticket holds)."""
     out: list[str] = []
