@@ -26,6 +26,8 @@ FindingKind = Literal[
     "overdue",
     "late",
     "no_outcome",
+    "assessment_due_soon",
+    "assessment_overdue",
 ]
 #: The finding kinds, exact strings of the public contract (DESIGN.md), in report order.
 FINDING_KINDS: tuple[str, ...] = get_args(FindingKind)
