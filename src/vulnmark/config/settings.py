@@ -141,12 +141,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("alert.recipients", [], "Who gets alerts (default: recipients).",
             example=["soc@example.org"]),
     Setting("reminders.enabled", False,
-            "Mail each reporter of a ticket that needs classification once a day (with the "
-            "daily report), listing the labels to add."),
+            "Mail each reporter (or assignee) of a ticket that needs classification once a "
+            "day (with the daily report), listing the labels to add."),
+    Setting("reminders.to", "reporter",
+            "Who is reminded: reporter, or assignee (an unassigned ticket's reporter). The "
+            "address is the ticket's (Jira emailAddress), else reminders.addresses."),
     Setting("reminders.escalate_after_days", 3,
             "After this many days of reminders about a ticket, the recipients are copied."),
     Setting("reminders.addresses", {},
-            "Reporter display name or account id = email address, where the source shows none.",
+            "Display name or account id = email address, where the ticket shows none.",
             example={"Jane Doe": "jane.doe@example.org"}),
     Setting("outcomes.remediated", ["Fixed", "Done"],
             "Resolution names that mean the vulnerability was remediated (Jira)."),
