@@ -10,7 +10,9 @@ is no TimeStampResp), ``reject`` (status rejection). ``gen_time`` overrides its 
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -23,6 +25,14 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from core_support import make_ticket
+from vulnmark.config.evidence import EvidenceSettings
+from vulnmark.config.load import Config
+from vulnmark.config.presets import preset
+from vulnmark.control import daily
+from vulnmark.evidence.events import HeadTimestamped, TicketsImported
+from vulnmark.store import Store
 
 
 class LocalTsa:
@@ -47,6 +57,8 @@ class LocalTsa:
         self.mode = "ok"
         self.gen_time: Callable[[], datetime] = lambda: datetime.now(UTC)
         self.requests = 0
+        self.seconds = 0.0
+        """Time spent making replies (the TSA's own work, not the client's)."""
         self._serial = 0
 
     def write_cert(self, path: Path) -> Path:
@@ -97,6 +109,13 @@ class LocalTsa:
 
     def reply(self, body: bytes) -> tuple[int, bytes]:
         """(HTTP status, body) for a request ``body``."""
+        started = time.perf_counter()
+        try:
+            return self._reply(body)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+    def _reply(self, body: bytes) -> tuple[int, bytes]:
         self.requests += 1
         if self.mode == "down":
             return 503, b"service unavailable"
@@ -145,3 +164,32 @@ def serve(tsa: LocalTsa) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+# -- stores with time-stamped runs -------------------------------------------------------------
+
+def write_two_runs(db: Path, url: str, between: Callable[[Store], None] | None = None) -> None:
+    """Two report runs on a new SQLite store, each head time-stamped by the TSA at ``url``, and
+    ``between`` them another record (by default an import): 1 import, 2 policy, 3 run,
+    4 timestamp, 5 (between), 6 run, 7 timestamp."""
+    config = Config(preset("etsi-319-401"), evidence=EvidenceSettings(tsa_url=url))
+    with Store.open(f"sqlite:///{db}") as store:
+        now = datetime.now(UTC)
+        store.upsert_tickets([make_ticket("VULN-1", labels=("Vulnerability", "CRITICAL"),
+                                          created=now - timedelta(days=1))],
+                             at=now, actor="ann", event=TicketsImported("a.json"))
+        first = daily.DailyJob(store, config).run(now)
+        assert isinstance(first.stamp, HeadTimestamped), first.stamp
+        (between or (lambda s: s.record(TicketsImported("b.json"))))(store)
+        second = daily.DailyJob(store, config).run(datetime.now(UTC))
+        assert isinstance(second.stamp, HeadTimestamped), second.stamp
+
+
+def kinds(db: Path) -> list[tuple[int, str]]:
+    with sqlite3.connect(db) as conn:
+        return list(conn.execute("SELECT seq, kind FROM events ORDER BY seq"))
+
+
+def stamp_records(db: Path) -> list[int]:
+    """The seq of each ``timestamp`` record."""
+    return [s for s, k in kinds(db) if k == "timestamp"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from core_support import make_ticket, smtp_sink
-from tsa_support import LocalTsa, serve
+from tsa_support import LocalTsa, serve, stamp_records, write_two_runs
 from vulnmark.cli import cli
 from vulnmark.config.evidence import EvidenceSettings
 from vulnmark.config.load import Config
@@ -28,13 +28,6 @@ from vulnmark.evidence.chain import HEAD, canonical, chain_hash
 from vulnmark.evidence.events import HeadTimestamped, TicketsImported, TimestampFailed, read
 from vulnmark.store import Store
 from vulnmark.store import events as store_events
-
-
-@pytest.fixture(scope="module")
-def tsa() -> Iterator[tuple[LocalTsa, str]]:
-    authority = LocalTsa()
-    with serve(authority) as url:
-        yield authority, url
 
 
 @pytest.fixture
@@ -58,28 +51,9 @@ def stamped(tmp_path: Path, tsa: tuple[LocalTsa, str]) -> Path:
     return _db(tmp_path)
 
 
-def write_two_runs(db: Path, url: str, between: Callable[[Store], None] | None = None) -> None:
-    config = _config(url)
-    with Store.open(f"sqlite:///{db}") as store:
-        now = datetime.now(UTC)
-        store.upsert_tickets([make_ticket("VULN-1", labels=("Vulnerability", "CRITICAL"),
-                                          created=now - timedelta(days=1))],
-                             at=now, actor="ann", event=TicketsImported("a.json"))
-        first = daily.DailyJob(store, config).run(now)
-        assert isinstance(first.stamp, HeadTimestamped), first.stamp
-        (between or (lambda s: s.record(TicketsImported("b.json"))))(store)
-        second = daily.DailyJob(store, config).run(datetime.now(UTC))
-        assert isinstance(second.stamp, HeadTimestamped), second.stamp
-
-
 def verify(db: Path, *args: str) -> Result:
     return CliRunner().invoke(cli, ["--db", f"sqlite:///{db}", "evidence", "verify", *args],
                               catch_exceptions=False)
-
-
-def kinds(db: Path) -> list[tuple[int, str]]:
-    with sqlite3.connect(db) as conn:
-        return list(conn.execute("SELECT seq, kind FROM events ORDER BY seq"))
 
 
 def forge(db: Path, seq: int, *, payload: Callable[[dict[str, object]], None] | None = None,
@@ -111,10 +85,6 @@ def forge(db: Path, seq: int, *, payload: Callable[[dict[str, object]], None] | 
         conn.execute("UPDATE state SET value = ? WHERE name = ?",
                      (canonical([rows[-1][0], prev]), HEAD))
     Path(f"{db}.heads").write_text("".join(heads))
-
-
-def stamp_records(db: Path) -> list[int]:
-    return [s for s, k in kinds(db) if k == "timestamp"]
 
 
 # -- a token per run, proven ----------------------------------------------------------------
@@ -350,3 +320,23 @@ def test_a_bad_tsa_certificate_is_a_clear_error(stamped: Path, tmp_path: Path) -
         assert result.exit_code == 2, result.output
         assert f"--tsa-cert {path}" in result.stderr and said in result.stderr
         assert "Traceback" not in result.output
+
+
+def test_the_scheduler_time_stamps_its_run_and_says_so(tmp_path: Path,
+                                                       tsa: tuple[LocalTsa, str]) -> None:
+    config = tmp_path / "vulnmark.toml"
+    config.write_text(f'recipients = ["mso@example.org"]\n[schedule]\ncron = "0 * * * *"\n'
+                      f'[evidence]\ntsa_url = "{tsa[1]}"\n')
+    db = _db(tmp_path)
+    with Store.open(f"sqlite:///{db}") as store:
+        store.upsert_tickets([make_ticket("VULN-1", labels=("Vulnerability", "HIGH"))],
+                             actor="ann", at=datetime.now(UTC))
+    with smtp_sink() as (port, received):
+        result = CliRunner().invoke(
+            cli, ["--db", f"sqlite:///{db}", "--config", str(config), "schedule", "--once"],
+            env={"VULNMARK_SMTP_HOST": "127.0.0.1", "VULNMARK_SMTP_PORT": str(port)},
+            catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert len(received) == 1
+    assert "time-stamped head" in result.stderr and f"by {tsa[1]}" in result.stderr
+    assert len(records_of(db, "timestamp")) == 1

@@ -77,12 +77,14 @@ def token_of(reply: bytes, head: str, nonce: int) -> bytes:
     a refusal, a malformed reply or a token for another request is a
     :class:`~vulnmark.errors.TimestampError` saying which."""
     tsp = _asn1()
+    from asn1crypto import core
+
     try:
         resp = tsp.TimeStampResp.load(reply)
+        token = resp["time_stamp_token"]  # its bytes as sent, before anything parses them
+        der = None if isinstance(token, core.Void) else bytes(token.dump())
         status = resp["status"]["status"].native
         text = resp["status"]["status_string"].native
-        token = resp["time_stamp_token"]
-        der = None if token.native is None else bytes(token.dump())
     except (ValueError, TypeError, KeyError) as e:
         raise TimestampError(f"the TSA's reply is not a TimeStampResp ({e})") from e
     if status not in ("granted", "granted_with_mods"):
@@ -146,6 +148,10 @@ class TsaCertificate:
     subject: str
     cert: Any
     """The ``cryptography`` certificate."""
+    issuer: bytes = b""
+    """Its issuer (DER) and serial number and key identifier: what a signer names."""
+    serial: int = 0
+    key_id: bytes | None = None
 
 
 def load_certificate(path: Path) -> TsaCertificate:
@@ -175,8 +181,12 @@ def load_certificate(path: Path) -> TsaCertificate:
     if not stamping:
         raise TimestampError(f"--tsa-cert {path}: not a time-stamping certificate (its "
                              "extended key usage lacks timeStamping)")
+    try:
+        ski = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+    except x509.ExtensionNotFound:
+        ski = None
     return TsaCertificate(path, cert.public_bytes(Encoding.DER), cert.subject.rfc4514_string(),
-                          cert)
+                          cert, cert.issuer.public_bytes(), cert.serial_number, ski)
 
 
 _HASHES = ("sha224", "sha256", "sha384", "sha512")
@@ -191,21 +201,25 @@ def check(der: bytes, tsa: TsaCertificate) -> Token:
     if len(signers) != 1:
         raise TimestampError(f"{len(signers)} signers; a time-stamp token has one")
     signer = signers[0]
+    attrs = signer["signed_attrs"]
+    signed_bytes = b"\x31" + bytes(attrs.dump())[1:]  # as encoded: [0] IMPLICIT → SET OF
     if not _names(signer["sid"], tsa):
         raise TimestampError(f"signed by another TSA certificate, not {tsa.subject} "
                              f"({tsa.path})")
     digest_name = signer["digest_algorithm"]["algorithm"].native
     if digest_name not in _HASHES:
         raise TimestampError(f"digest algorithm {digest_name} is not accepted")
-    attrs = signer["signed_attrs"]
-    values = {a["type"].native: a["values"][0] for a in attrs} if attrs.native else {}
+    try:
+        values = {a["type"].native: a["values"][0] for a in attrs}
+    except (TypeError, ValueError, KeyError):  # no signed attributes, or unreadable ones
+        values = {}
     if "message_digest" not in values or values.get("content_type") is None \
             or values["content_type"].native != "tst_info":
         raise TimestampError("no signed message digest of a TSTInfo (not an RFC 3161 token)")
     if values["message_digest"].native != hashlib.new(digest_name, tst_der).digest():
         raise TimestampError("the signed message digest is not the TSTInfo's (edited)")
     _check_signing_certificate(values, tsa)
-    _verify_signature(signer, bytes(b"\x31" + attrs.dump()[1:]), digest_name, tsa)
+    _verify_signature(signer, signed_bytes, digest_name, tsa)
     cert = tsa.cert
     if not cert.not_valid_before_utc <= token.gen_time <= cert.not_valid_after_utc:
         raise TimestampError(f"genTime {token.gen_time:%Y-%m-%dT%H:%M:%SZ} is outside the "
@@ -215,13 +229,10 @@ def check(der: bytes, tsa: TsaCertificate) -> Token:
 
 def _names(sid: Any, tsa: TsaCertificate) -> bool:
     """Whether the signer identifier ``sid`` names the certificate ``tsa``."""
-    from asn1crypto import x509 as asn1_x509
-
-    mine = asn1_x509.Certificate.load(tsa.der)
     if sid.name == "issuer_and_serial_number":
-        return bool(sid.chosen["issuer"] == mine.issuer
-                    and sid.chosen["serial_number"].native == mine.serial_number)
-    return bool(sid.chosen.native == mine.key_identifier)
+        return bool(sid.chosen["issuer"].dump() == tsa.issuer
+                    and sid.chosen["serial_number"].native == tsa.serial)
+    return tsa.key_id is not None and bytes(sid.chosen.native) == tsa.key_id
 
 
 def _check_signing_certificate(values: dict[str, Any], tsa: TsaCertificate) -> None:
