@@ -340,3 +340,18 @@ def test_the_scheduler_time_stamps_its_run_and_says_so(tmp_path: Path,
     assert len(received) == 1
     assert "time-stamped head" in result.stderr and f"by {tsa[1]}" in result.stderr
     assert len(records_of(db, "timestamp")) == 1
+
+
+def test_time_stamps_on_either_store(store_url: str, tsa: tuple[LocalTsa, str],
+                                     cert: Path) -> None:
+    config = _config(tsa[1])
+    with Store.open(store_url) as store:
+        store.upsert_tickets([make_ticket("VULN-1", labels=("Vulnerability", "HIGH"))],
+                             actor="ann", at=datetime.now(UTC))
+        for _ in range(2):
+            assert isinstance(daily.DailyJob(store, config).run(datetime.now(UTC)).stamp,
+                              HeadTimestamped)
+    result = CliRunner().invoke(cli, ["--db", store_url, "evidence", "verify", "--tsa-cert",
+                                      str(cert)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "2 token(s) verified" in result.stdout
