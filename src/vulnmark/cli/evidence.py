@@ -83,14 +83,16 @@ def evidence_verify(app: App, pack_path: Path | None, public_key: Path | None,
             echo(f"pack BROKEN: {one_line(problem, 400)}", err=True)
         if not checked.ok:
             raise SystemExit(EXIT_TAMPERED)
-        if checked.time_stamps is not None:
-            _show_stamps(checked.time_stamps, cert)
         summary = (f"{checked.files} files, {checked.events} evidence records, "
                    f"head {checked.head or '(none)'}")
         if checked.status == UNSIGNED:
             echo(f"pack consistent but {checked.note}: {summary}")
+        else:
+            echo(f"pack OK, signed by key {checked.signed_by}: {summary}")
+        if checked.time_stamps is not None:
+            _show_stamps(checked.time_stamps, cert)
+        if checked.status == UNSIGNED:
             raise SystemExit(EXIT_UNPROVEN)
-        echo(f"pack OK, signed by key {checked.signed_by}: {summary}")
         return
     if public_key is not None:
         fatal("--public-key checks a pack's signature: give --pack too", EXIT_USAGE)

@@ -11,7 +11,6 @@ next report until a head is stamped again.
 from __future__ import annotations
 
 import base64
-import logging
 from datetime import datetime
 
 from vulnmark._time import stored
@@ -21,8 +20,6 @@ from vulnmark.evidence import timestamp, tsa
 from vulnmark.evidence.events import HeadTimestamped, TimestampFailed, read
 from vulnmark.store import Store
 from vulnmark.store import events as store_events
-
-logger = logging.getLogger(__name__)
 
 Stamp = HeadTimestamped | TimestampFailed
 
@@ -43,8 +40,7 @@ def stamp_head(store: Store, settings: EvidenceSettings, run: int | None,
     try:
         der = tsa.stamp(url, digest, timeout=settings.tsa_timeout)
         token = timestamp.read(der)
-    except TimestampError as e:
-        logger.warning("time-stamp of record %s failed: %s", seq, e)
+    except TimestampError as e:  # the caller shows it; the next report does too
         event = TimestampFailed(seq, digest, url, str(e), run=run)
     else:
         event = HeadTimestamped(seq, digest, url, base64.b64encode(der).decode(),
