@@ -355,3 +355,30 @@ def test_time_stamps_on_either_store(store_url: str, tsa: tuple[LocalTsa, str],
                                       str(cert)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "2 token(s) verified" in result.stdout
+
+
+def test_a_resend_time_stamps_the_head_after_its_delivery(tmp_path: Path,
+                                                           tsa: tuple[LocalTsa, str]) -> None:
+    config = tmp_path / "vulnmark.toml"
+    config.write_text(f'recipients = ["mso@example.org"]\n[evidence]\ntsa_url = "{tsa[1]}"\n')
+    db = _db(tmp_path)
+    with Store.open(f"sqlite:///{db}") as store:
+        store.upsert_tickets([make_ticket("VULN-1", labels=("Vulnerability", "HIGH"))],
+                             actor="ann", at=datetime.now(UTC))
+        run_id = daily.DailyJob(store, _config(tsa[1])).run(datetime.now(UTC)).run_id
+    with smtp_sink() as (port, received):
+        result = CliRunner().invoke(
+            cli, ["--db", f"sqlite:///{db}", "--config", str(config), "report", "resend",
+                  str(run_id)],
+            env={"VULNMARK_SMTP_HOST": "127.0.0.1", "VULNMARK_SMTP_PORT": str(port)},
+            catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert len(received) == 1 and "time-stamped head" in result.stderr
+    stamped = [read(r) for r in records_of(db, "timestamp")]
+    assert len(stamped) == 2 and stamped[-1].run == run_id  # type: ignore[union-attr]
+    assert kinds_of(db)[stamped[-1].seq - 1] == "delivery"  # type: ignore[union-attr]
+
+
+def kinds_of(db: Path) -> list[str]:
+    with sqlite3.connect(db) as conn:
+        return [k for (k,) in conn.execute("SELECT kind FROM events ORDER BY seq")]

@@ -106,9 +106,13 @@ def report_resend(app: App, run_id: int, to: tuple[str, ...]) -> None:
     try:
         delivery = job.resend(run_id, now)
     except DeliveryFailed as e:
+        if job.last_stamp is not None:
+            echo(one_line(stamping.describe(job.last_stamp), 400), err=True)
         fatal(f"run {run_id} not delivered after {e.attempts} attempts: {e}", EXIT_EXTERNAL)
     echo(f"run {run_id} sent to {', '.join(delivery.recipients)}: "
          f"{delivery.message_id} ({delivery.server_reply})")
+    if job.last_stamp is not None:
+        echo(one_line(stamping.describe(job.last_stamp), 400), err=True)
 
 
 @report.command("remind")
