@@ -65,9 +65,9 @@ def evidence_verify(app: App, pack_path: Path | None, public_key: Path | None,
     against the manifest, the chain, reports and derived CSVs against the records, and with
     --public-key the manifest's Ed25519 signature. With --tsa-cert, each RFC 3161 time-stamp
     token (signature, message imprint = the head it stamps, time) and every record whose
-    claimed time lies outside its time-stamped window. Exit 0 verified, 1 tampering (each
-    problem named), 2 unreadable, 4 a pack that is consistent but unsigned (integrity not
-    proven).
+    claimed time lies outside its time-stamped window. Backdated records (entered after the
+    time they claim) are listed. Exit 0 verified, 1 tampering (each problem named), 2
+    unreadable, 4 a pack that is consistent but unsigned (integrity not proven).
 
     \b
     Example:
@@ -91,6 +91,7 @@ def evidence_verify(app: App, pack_path: Path | None, public_key: Path | None,
             echo(f"pack OK, signed by key {checked.signed_by}: {summary}")
         if checked.time_stamps is not None:
             _show_stamps(checked.time_stamps, cert)
+        _show_backdated(list(checked.backdated))
         if checked.status == UNSIGNED:
             raise SystemExit(EXIT_UNPROVEN)
         return

@@ -46,6 +46,11 @@ tickets = Table(
     Column("version", Integer, nullable=False, server_default="1"),
     Column("gone_at", TS),
     Column("gone_reason", Text),
+    Column("reporter_id", String(255)),
+    Column("reporter_email", String(255)),
+    Column("assignee", String(255)),
+    Column("assignee_id", String(255)),
+    Column("assignee_email", String(255)),
 )
 
 dirty_tickets = Table(

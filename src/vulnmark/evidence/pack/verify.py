@@ -30,6 +30,7 @@ from typing import Any
 
 from vulnmark.errors import ScheduleError
 from vulnmark.evidence import bound, signing, stamps
+from vulnmark.evidence.backdating import Backdated, scan
 from vulnmark.evidence.chain import GENESIS, Record, Row, canonical, verify_rows
 from vulnmark.evidence.pack.derived import (
     LABEL_CHANGES,
@@ -77,6 +78,8 @@ class PackVerification:
     note: str = ""
     time_stamps: stamps.StampCheck | None = None
     """The time-stamps found (and, with a TSA certificate, checked)."""
+    backdated: tuple[Backdated, ...] = ()
+    """The pack's records entered after the time they claim (:mod:`..backdating`)."""
 
 
 def report_name(run_id: int, fmt: str) -> str:
@@ -143,15 +146,17 @@ def verify(path: Path, *, public_key: Any = None, heads: tuple[str, ...] = (),
             problems.append(wrong)
         else:
             signed_by = json.loads(sig)["key_id"]
-    return _done(files, len(records or ()), head, problems, signed_by, note, found)
+    return _done(files, len(records or ()), head, problems, signed_by, note, found,
+                 tuple(scan(records or ())))
 
 
 def _done(files: dict[str, bytes], events: int, head: str, problems: list[str],
           signed_by: str | None = None, note: str = "",
-          found: stamps.StampCheck | None = None) -> PackVerification:
+          found: stamps.StampCheck | None = None,
+          backdated: tuple[Backdated, ...] = ()) -> PackVerification:
     status = TAMPERED if problems else VERIFIED if signed_by else UNSIGNED
     return PackVerification(not problems, len(files), events, head, tuple(problems),
-                            signed_by, status, note, found)
+                            signed_by, status, note, found, backdated)
 
 
 def _parse_manifest(raw: bytes) -> tuple[dict[str, Any] | None, str]:
