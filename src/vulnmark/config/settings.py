@@ -220,6 +220,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("intake.nvd_url", "https://services.nvd.nist.gov/rest/json/cves/2.0",
             "The NVD CVE API 2.0 endpoint `vulnmark intake run` reads without --from; the "
             "API key only from VULNMARK_NVD_API_KEY."),
+    Setting("intake.jira_project", None,
+            "Open intake tickets in this Jira project of the [source.jira] site (POST "
+            "/rest/api/3/issue on Cloud, /rest/api/2/issue on Data Center) instead of the "
+            "embedded tracker; a watch entry's owner becomes the assignee (Cloud: its account "
+            "id; Data Center: its user name).", example="SEC"),
+    Setting("intake.jira_issue_type", "Bug",
+            "Issue type of the intake tickets opened in Jira (intake.jira_project)."),
     Setting("incident.fulfilment_months", 3,
             "The non-conformity fulfilment report to the conformity assessment body and the "
             "supervisory body is due this many months after the on-site audit."),
