@@ -149,8 +149,9 @@ def export(store: Store, config: Config, since: datetime, until: datetime, now: 
             for r, e in typed if isinstance(e, OutcomeRecorded)]
     for name, data in derived_files(events).items():  # recomputed by verify from the records
         f.add(name, data)
-    f.add("label_changes.csv", _csv(["ticket", "at", "by", "added", "removed"], [
-        [c["ticket"], c["at"], c["by"], c["added"], c["removed"]] for c in changes]))
+    f.add("label_changes.csv", _csv(["ticket", "recorded_at", "at", "by", "added", "removed"], [
+        [c["ticket"], c["recorded_at"], c["at"], c["by"], c["added"], c["removed"]]
+        for c in changes]))
     report_runs = [r for r in period_runs if r.kind == "report"]
     days = control_days(report_runs, config, since, min(until, now), started)
     f.add("control_days.csv", _csv(["slot", "local_date", "status", "run", "message_id"], [
