@@ -8,12 +8,14 @@ I/O; the same function serves both sides.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from vulnmark._csv import csv_text
-from vulnmark._time import stored
+from vulnmark._time import parse, stored
 from vulnmark.evidence import bound
 from vulnmark.evidence.chain import Record
 from vulnmark.evidence.events import (
@@ -78,3 +80,45 @@ def derived_files(records: Sequence[Record]) -> dict[str, bytes]:
              for r, e in typed if isinstance(e, FindingDismissed | DismissalEnded)]),
     }
     return out
+
+
+LABEL_CHANGES = "label_changes.csv"
+LABEL_HEADERS = ["ticket", "recorded_at", "at", "by", "added", "removed"]
+"""``recorded_at``: when vulnmark recorded the change (the wall clock; the period is chosen by
+it), ``at``: when it took effect (the source's time for a change seen in a source)."""
+OLD_LABEL_HEADERS = ["ticket", "at", "by", "added", "removed"]
+"""The columns of packs exported before ``recorded_at`` (still verified)."""
+
+
+def label_changes_csv(changes: Sequence[Mapping[str, Any]]) -> bytes:
+    """``label_changes.csv``: the label changes vulnmark recorded in the period (a source's
+    history included), in the order it recorded them."""
+    return _csv(LABEL_HEADERS, [[c["ticket"], c["recorded_at"], c["at"], c["by"], c["added"],
+                                 c["removed"]] for c in changes])
+
+
+def label_change_problems(data: bytes, since: str, until: str) -> tuple[int, list[str]]:
+    """The rows of ``label_changes.csv`` and what is wrong with them: every row has the
+    header's columns, a time (its second column: ``recorded_at``, or ``at`` in an older pack)
+    inside the period and not before the row above it. (Its content comes from the sources'
+    label histories, not from evidence records: beyond this, only the signature proves it.)"""
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8", "replace"))))
+    if not rows or rows[0] not in (LABEL_HEADERS, OLD_LABEL_HEADERS):
+        return 0, [f"{LABEL_CHANGES}: the header is not {','.join(LABEL_HEADERS)} (edited)"]
+    columns = len(rows[0])
+    previous = ""
+    for lineno, row in enumerate(rows[1:], start=2):
+        if len(row) != columns:
+            return len(rows) - 1, [f"{LABEL_CHANGES}: line {lineno} does not have "
+                                   f"{columns} columns (edited)"]
+        at = row[1]
+        try:
+            parse(at)
+        except ValueError:
+            return len(rows) - 1, [f"{LABEL_CHANGES}: line {lineno}: {at!r} is not a time "
+                                   "(edited)"]
+        if not since <= at < until or at < previous:
+            return len(rows) - 1, [f"{LABEL_CHANGES}: line {lineno}: {at} is outside the "
+                                   "period or before the line above (edited)"]
+        previous = at
+    return len(rows) - 1, []
