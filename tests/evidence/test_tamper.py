@@ -303,11 +303,11 @@ def test_label_changes_csv_of_a_pack_exported_before_recorded_at_still_verifies(
     from vulnmark.evidence.pack.derived import label_change_problems
 
     since, until = "2026-11-01T00:00:00.000000Z", "2026-12-01T00:00:00.000000Z"
-    old = ("ticket,at,by,added,removed\r\n"
-           "AMQ-1,2026-11-05T07:00:00.000000Z,import,[],['HIGH']\r\n").encode()
-    new = ("ticket,recorded_at,at,by,added,removed\r\n"
-           "AMQ-1,2026-11-05T07:00:00.000000Z,2010-02-24T03:53:21.000000Z,import,[],"
-           "['HIGH']\r\n").encode()
+    old = (b"ticket,at,by,added,removed\r\n"
+           b"AMQ-1,2026-11-05T07:00:00.000000Z,import,[],['HIGH']\r\n")
+    new = (b"ticket,recorded_at,at,by,added,removed\r\n"
+           b"AMQ-1,2026-11-05T07:00:00.000000Z,2010-02-24T03:53:21.000000Z,import,[],"
+           b"['HIGH']\r\n")
     assert label_change_problems(old, since, until) == (1, [])
     assert label_change_problems(new, since, until) == (1, [])
     moved = new.replace(b"2026-11-05", b"2026-10-05")
