@@ -107,6 +107,14 @@ class Ticket:
     discovered: datetime | None = None
     comments: tuple[Comment, ...] = ()
     label_history: tuple[LabelChange, ...] = ()
+    reporter_id: str | None = None
+    """The reporter's account id (Jira Cloud ``accountId``, Data Center user ``name``)."""
+    reporter_email: str | None = None
+    """The reporter's address where the source shows it (Jira ``emailAddress``)."""
+    assignee: str | None = None
+    """Who the ticket is assigned to: display name (Jira ``fields.assignee``)."""
+    assignee_id: str | None = None
+    assignee_email: str | None = None
 
     @property
     def state(self) -> Literal["open", "resolved"]:

@@ -153,3 +153,34 @@ def test_the_suspected_section_lists_what_is_open_or_new(vm: Cli, tmp_path: Path
     scoped.write_text('[report]\nsuspected_scope = "recent"\n')
     r = vm("report", "daily", config=scoped)
     assert r.exit_code == 2 and "report.suspected_scope" in r.stderr
+
+
+def test_check_leaves_dismissed_findings_out_of_listing_and_fail_on(suspect: Cli) -> None:
+    vm = suspect
+    vm.ok("ticket", "new", "--title", "OCSP signer rotation", "--label", "Vulnerability",
+          now=T0)  # VULN-2: unclassified
+    assert vm("check", "--fail-on", "suspected").exit_code == 1
+    vm.ok("dismiss", "VULN-1", "--kind", "suspected", "--reason", "not_a_vulnerability",
+          "--why", "a test fixture, not a product")
+    r = vm("check", "--fail-on", "suspected")
+    assert r.exit_code == 0, r.output
+    assert "VULN-1" not in r.stdout
+    assert "1 dismissed finding not listed: see `vulnmark dismiss --list`" in r.stdout
+    assert vm("check", "--fail-on", "unclassified").exit_code == 1  # others still count
+    r = vm("check", "--format", "json", "--fail-on", "any")
+    assert r.exit_code == 1
+    doc = json.loads(r.stdout)
+    assert set(doc) == {"generated_at", "policy", "summary", "findings"}  # the contract
+    assert set(doc["summary"]) == {"tickets", "vulnerabilities", "by_class", "by_kind"}
+    assert [(f["ticket"], f["kind"]) for f in doc["findings"]] == [("VULN-2", "unclassified")]
+    assert doc["summary"]["by_kind"]["suspected"] == 0
+    assert doc["summary"]["by_kind"]["unclassified"] == 1
+    assert "1 dismissed finding not listed" in r.stderr
+    r = vm("check", "--format", "csv", "--kind", "suspected")
+    assert r.exit_code == 0 and "VULN-1" not in r.stdout and "dismissed" in r.stderr
+    r = vm("check", "--include-dismissed", "--fail-on", "suspected", "--format", "json")
+    assert r.exit_code == 1 and "dismissed" not in r.stderr
+    assert ("VULN-1", "suspected") in [(f["ticket"], f["kind"])
+                                      for f in json.loads(r.stdout)["findings"]]
+    vm.ok("undismiss", "VULN-1")
+    assert vm("check", "--fail-on", "suspected").exit_code == 1

@@ -120,3 +120,84 @@ def test_dry_run_shows_who_gets_what_and_sends_nothing(
     assert len(handler.got) == 2
     again = vm.ok("report", "remind", "--dry-run", now="2026-11-20T09:00:00Z", config=config)
     assert "already reminded today" in again.output
+
+
+def _jira_page(path: Path, issues: list[tuple[str, str, dict[str, Any], dict[str, Any] | None]]
+               ) -> Path:
+    path.write_text(json.dumps({"issues": [
+        {"key": key, "fields": {"summary": title, "created": "2026-11-19T08:00:00.000+0000",
+                                "labels": ["Vulnerability"], "reporter": reporter,
+                                "assignee": assignee}}
+        for key, title, reporter, assignee in issues]}))
+    return path
+
+
+JIRA_ISSUES: list[tuple[str, str, dict[str, Any], dict[str, Any] | None]] = [
+    ("CA-1", "OCSP responder accepts SHA-1",
+     {"name": "ann", "displayName": "Ann Jira", "emailAddress": "ann@jira.example"},
+     {"accountId": "557058:kim", "displayName": "Kim Lee", "emailAddress": "kim@jira.example"}),
+    ("CA-2", "TSA clock drift",
+     {"name": "ann", "displayName": "Ann Jira", "emailAddress": "ann@jira.example"}, None),
+    ("CA-3", "RA portal CSRF",
+     {"accountId": "557058:dan", "displayName": "Dan Hidden"},
+     {"accountId": "557058:zed", "displayName": "Zed Hidden"}),
+    ("CA-4", "HSM firmware advisory",
+     {"accountId": "557058:eve", "displayName": "Eve Hidden"},
+     {"accountId": "557058:kim", "displayName": "Kim Lee", "emailAddress": "kim@jira.example"}),
+]
+
+
+def test_reporters_are_reached_at_the_address_jira_shows(
+        vm: Cli, tmp_path: Path, sink: tuple[Sink, dict[str, str]]) -> None:
+    handler, env = sink
+    config = tmp_path / "vulnmark.toml"
+    config.write_text('recipients = ["mso@ca.example"]\n[reminders]\nenabled = true\n'
+                      '[reminders.addresses]\n"557058:dan" = "dan@ca.example"\n')
+    vm.ok("import", str(_jira_page(tmp_path / "page.json", JIRA_ISSUES)), config=config)
+    out = vm.ok("report", "remind", "--dry-run", config=config).output
+    assert "Ann Jira: 2 ticket(s), to ann@jira.example" in out  # no map entry needed
+    assert "Dan Hidden: 1 ticket(s), to dan@ca.example" in out  # mapped by account id
+    assert "Eve Hidden: 1 ticket(s), NOT REACHABLE" in out
+    vm.ok("report", "daily", "--send", config=config, env=env)
+    (ann,) = handler.to("ann@jira.example")
+    body = str(ann.get_body(("plain",)).get_content())  # type: ignore[union-attr]
+    assert "These tickets you reported need" in body and "CA-1:" in body and "CA-2:" in body
+    assert len(handler.to("dan@ca.example")) == 1
+    (report,) = handler.to("mso@ca.example")
+    text = str(report.get_body(("plain",)).get_content())  # type: ignore[union-attr]
+    assert "author not reachable for 1 reporter(s): Eve Hidden (CA-4)" in text
+
+
+def test_to_assignee_reminds_the_assignee_and_an_unassigned_tickets_reporter(
+        vm: Cli, tmp_path: Path, sink: tuple[Sink, dict[str, str]]) -> None:
+    handler, env = sink
+    config = tmp_path / "vulnmark.toml"
+    config.write_text('recipients = ["mso@ca.example"]\n[reminders]\nenabled = true\n'
+                      'to = "assignee"\n')
+    vm.ok("import", str(_jira_page(tmp_path / "page.json", JIRA_ISSUES)), config=config)
+    vm.ok("ticket", "new", "--key", "VULN-1", "--title", "Weak cipher", "--label",
+          "Vulnerability", "--assignee", "Bob", "--assignee-email", "bob@ca.example",
+          config=config)
+    out = vm.ok("report", "remind", "--dry-run", config=config).output
+    assert "Kim Lee (assignee): 2 ticket(s), to kim@jira.example" in out
+    assert "  CA-1: " in out and "  CA-4: " in out
+    assert "Ann Jira: 1 ticket(s), to ann@jira.example" in out  # CA-2 has no assignee
+    assert "Bob (assignee): 1 ticket(s), to bob@ca.example" in out
+    assert "Zed Hidden (assignee): 1 ticket(s), NOT REACHABLE" in out
+    vm.ok("report", "daily", "--send", config=config, env=env)
+    (kim,) = handler.to("kim@jira.example")
+    body = str(kim.get_body(("plain",)).get_content())  # type: ignore[union-attr]
+    assert "These tickets assigned to you need" in body
+    assert {"CA-1:", "CA-4:"} <= set(body.split())
+    assert len(handler.to("bob@ca.example")) == 1 and len(handler.to("ann@jira.example")) == 1
+    (report,) = handler.to("mso@ca.example")
+    text = str(report.get_body(("plain",)).get_content())  # type: ignore[union-attr]
+    assert "author not reachable for 1 assignee(s): Zed Hidden (CA-3)" in text
+
+
+def test_reminders_to_must_be_reporter_or_assignee(vm: Cli, tmp_path: Path) -> None:
+    config = tmp_path / "vulnmark.toml"
+    config.write_text('[reminders]\nenabled = true\nto = "owner"\n')
+    r = vm("report", "remind", "--dry-run", config=config)
+    assert r.exit_code == 2
+    assert "reminders.to: 'owner': choose reporter or assignee" in r.stderr

@@ -32,7 +32,8 @@ def test_fast_builders_set_every_field_as_the_constructors_do() -> None:
     history = (LabelChange(AT, "ann", ("HIGH",), ()),)
     values = ("SEC-1", "Title", created, "Desc", '["Vulnerability", "HIGH"]', "Closed",
               "2026-11-21T00:00:00.000000Z", "Fixed", "2026-11-22T00:00:00.000000Z", "ann",
-              "https://x/SEC-1", "Major", "Bug", "jira", "2026-11-19T00:00:00.000000Z")
+              "https://x/SEC-1", "Major", "Bug", "jira", "2026-11-19T00:00:00.000000Z",
+              "acc-ann", "ann@example.org", "Bob B", "acc-bob", "bob@example.org")
     built = ticket_from_values(values, [comment], history)
     assert set(vars(built)) == {f.name for f in fields(Ticket)}  # a new field must be added
     assert built == Ticket(
@@ -42,7 +43,8 @@ def test_fast_builders_set_every_field_as_the_constructors_do() -> None:
         updated=datetime(2026, 11, 22, tzinfo=UTC), reporter="ann", url="https://x/SEC-1",
         priority="Major", issue_type="Bug", source="jira",
         discovered=datetime(2026, 11, 19, tzinfo=UTC), comments=(comment,),
-        label_history=history)
+        label_history=history, reporter_id="acc-ann", reporter_email="ann@example.org",
+        assignee="Bob B", assignee_id="acc-bob", assignee_email="bob@example.org")
     with pytest.raises(AttributeError):  # still frozen
         built.title = "changed"  # type: ignore[misc]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import click
@@ -28,6 +29,7 @@ from vulnmark.cli.app import (
 from vulnmark.config.policy import Policy
 from vulnmark.model import Finding
 from vulnmark.sources.jira import jql
+from vulnmark.triage import dismiss
 
 LISTING_FORMATS = click.Choice(["table", "json", "csv"])
 
@@ -80,11 +82,18 @@ FINDING_COLUMNS = ["ticket", "kind", "classification", "suggested", "confidence"
 @filter_options
 @click.option("--format", "fmt", type=LISTING_FORMATS, default="table", show_default=True)
 @click.option("--fail-on", "fail_on", default="", metavar="KINDS",
-              help="Exit 1 when findings of these kinds exist (comma-separated, or 'any').")
+              help="Exit 1 when findings of these kinds exist (comma-separated, or 'any'); "
+                   "dismissed findings do not count.")
+@click.option("--include-dismissed", is_flag=True,
+              help="Also list (and count for --fail-on) dismissed findings and suspected ones "
+                   "cleared by a false_positive outcome.")
 @pass_app
 def check(app: App, classes: tuple[str, ...], unclassified: bool, state: str,
-          kinds: tuple[str, ...], fmt: str, fail_on: str) -> None:
+          kinds: tuple[str, ...], fmt: str, fail_on: str, include_dismissed: bool) -> None:
     """Check every ticket against the policy and list the findings.
+
+    Dismissed findings (vulnmark dismiss) are left out of the listing, the summary and
+    --fail-on, and counted on a line of their own.
 
     \b
     Example:
@@ -93,6 +102,11 @@ def check(app: App, classes: tuple[str, ...], unclassified: bool, state: str,
     fail_kinds = _fail_kinds(fail_on)
     filters = make_filters(app.policy, classes, unclassified, state, kinds)
     result = _evaluate(app, filters)
+    left_out = 0
+    if not include_dismissed:
+        result, left_out = _without_dismissed(app, result)
+    note = (f"{left_out} dismissed finding{'s' if left_out != 1 else ''} not listed: see "
+            "`vulnmark dismiss --list` (--include-dismissed lists them)") if left_out else ""
     if fmt == "json":
         echo_data(json.dumps(check_json(result, app.policy), indent=2, ensure_ascii=False))
     elif fmt == "csv":
@@ -106,8 +120,23 @@ def check(app: App, classes: tuple[str, ...], unclassified: bool, state: str,
         echo(f"{result.tickets} tickets, {result.vulnerabilities} vulnerabilities, "
              f"{len(result.findings)} findings"
              + "".join(f", {n} {k}" for k, n in result.by_kind.items() if n))
+    if note:
+        echo(note, err=fmt != "table")
     if any(result.by_kind.get(k) for k in fail_kinds):
         raise SystemExit(EXIT_FINDINGS)
+
+
+def _without_dismissed(app: App, result: CheckResult) -> tuple[CheckResult, int]:
+    """``result`` without the findings dismissed at ``app.now`` (and suspected ones cleared by
+    a false_positive outcome), its counts by kind recounted; and how many were left out."""
+    cleared = dismiss.clear(app.store, result.findings, app.now)
+    left_out = cleared.dismissed + cleared.false_positive
+    if not left_out:
+        return result, 0
+    by_kind = dict.fromkeys(result.by_kind, 0)
+    for f in cleared.findings:
+        by_kind[f.kind] = by_kind.get(f.kind, 0) + 1
+    return replace(result, findings=cleared.findings, by_kind=by_kind), left_out
 
 
 def _fail_kinds(text: str) -> set[str]:

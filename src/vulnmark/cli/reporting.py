@@ -113,10 +113,11 @@ def report_resend(app: App, run_id: int, to: tuple[str, ...]) -> None:
 def report_remind(app: App, dry_run: bool) -> None:
     """Send today's reminders to the reporters of tickets that need classification.
 
-    Each reporter gets one short email a day listing their tickets, the suggestion with its
-    evidence and the exact labels to add; after [reminders] escalate_after_days the report's
-    recipients are copied. The daily report sends them too when [reminders] enabled = true.
-    Addresses come from the reporter field when it is an address, else [reminders.addresses].
+    Each reporter (or assignee, with [reminders] to = "assignee") gets one short email a day
+    listing their tickets, the suggestion with its evidence and the exact labels to add; after
+    [reminders] escalate_after_days the report's recipients are copied. The daily report sends
+    them too when [reminders] enabled = true. Addresses come from the ticket (Jira
+    emailAddress), else [reminders.addresses], else a reporter field that is an address.
 
     \b
     Example:
@@ -132,7 +133,8 @@ def report_remind(app: App, dry_run: bool) -> None:
         status = ("NOT REACHABLE (add [reminders.addresses])" if r.address is None else
                   "already reminded today" if r.already_sent else
                   "to " + r.address + (" cc the recipients" if r.escalate else ""))
-        echo(f"{clean(r.author)}: {len(r.findings)} ticket(s), {status}")
+        role = " (assignee)" if r.role == "assignee" else ""
+        echo(f"{clean(r.author)}{role}: {len(r.findings)} ticket(s), {status}")
         for f in r.findings:
             echo(f"  {clean(f.ticket)}: {reminders.labels_to_add(f, app.config)}")
     if dry_run:

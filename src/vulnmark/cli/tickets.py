@@ -105,23 +105,31 @@ by_option = click.option("--by", default=None, help="Who does it [default: the l
 @click.option("--description", default="")
 @click.option("--label", "labels", multiple=True, help="A label (repeatable).")
 @click.option("--key", default=None, help="Explicit key [default: PREFIX-N from [tracker]].")
-@click.option("--reporter", default=None)
+@click.option("--reporter", default=None, help="Who reported it [default: --by].")
+@click.option("--reporter-email", default=None, metavar="ADDRESS",
+              help="Where reminders reach the reporter.")
+@click.option("--assignee", default=None, help="Who must act on it.")
+@click.option("--assignee-email", default=None, metavar="ADDRESS",
+              help="Where reminders reach the assignee.")
 @click.option("--url", default=None)
 @by_option
 @pass_app
 def ticket_new(app: App, title: str, description: str, labels: tuple[str, ...], key: str | None,
-               reporter: str | None, url: str | None, by: str | None) -> None:
+               reporter: str | None, reporter_email: str | None, assignee: str | None,
+               assignee_email: str | None, url: str | None, by: str | None) -> None:
     """Create a ticket; prints its key.
 
     \b
     Example:
       vulnmark ticket new --title "OpenSSL CVE-2026-1234 on the OCSP responder" \\
-        --label Vulnerability --label HIGH
+        --label Vulnerability --label HIGH \\
+        --assignee "Anna Kovács" --assignee-email anna.kovacs@example.org
     """
     app.creates_store = True
     t = embedded.create(app.store, title=title, description=description, labels=labels,
                         key=key, reporter=reporter, url=url, by=_actor(by), at=app.write_now,
-                        prefix=app.config.tracker.prefix)
+                        prefix=app.config.tracker.prefix, reporter_email=reporter_email,
+                        assignee=assignee, assignee_email=assignee_email)
     echo(t.key)
 
 
@@ -142,7 +150,8 @@ def ticket_show(app: App, key: str, fmt: str) -> None:
         return
     echo(f"{t.key}  {t.title}")
     echo(f"state: {t.state} ({t.status})  created: {t.created.isoformat()}  "
-         f"reporter: {t.reporter or '-'}")
+         f"reporter: {_person(t.reporter, t.reporter_email)}  "
+         f"assignee: {_person(t.assignee, t.assignee_email)}")
     echo(f"labels: {', '.join(t.labels) or '(none)'}")
     if t.description:
         echo("\n" + t.description)
@@ -155,6 +164,12 @@ def ticket_show(app: App, key: str, fmt: str) -> None:
         echo(table(["when", "who", "added", "removed"], [
             [h.at.isoformat(), h.author, list(h.added), list(h.removed)]
             for h in t.label_history]), nl=False)
+
+
+def _person(name: str | None, email: str | None) -> str:
+    if email and name and name != email:
+        return f"{name} <{email}>"
+    return name or email or "-"
 
 
 def _relabel(app: App, key: str, add: tuple[str, ...], remove: tuple[str, ...],

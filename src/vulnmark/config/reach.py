@@ -41,6 +41,8 @@ class ReminderSettings:
     """The ``[reminders]`` table."""
 
     enabled: bool = False
+    to: Literal["reporter", "assignee"] = "reporter"
+    """Who is reminded: the reporter, or the assignee (an unassigned ticket's reporter)."""
     escalate_after_days: int = 3
     """After this many days of reminders about a ticket the MSO (the recipients) is copied."""
     addresses: Mapping[str, str] = field(default_factory=dict)
@@ -91,7 +93,7 @@ def parse_alert(table: Mapping[str, Any]) -> AlertSettings:
     return AlertSettings(hours, recipients)
 
 
-REMINDER_KEYS: tuple[str, ...] = ("enabled", "escalate_after_days", "addresses")
+REMINDER_KEYS: tuple[str, ...] = ("enabled", "to", "escalate_after_days", "addresses")
 
 
 def parse_reminders(table: Mapping[str, Any]) -> ReminderSettings:
@@ -99,10 +101,13 @@ def parse_reminders(table: Mapping[str, Any]) -> ReminderSettings:
     enabled = table.get("enabled", False)
     if not isinstance(enabled, bool):
         raise ConfigError(f"reminders.enabled: expected true or false, got {enabled!r}")
+    to = table.get("to", "reporter")
+    if to not in ("reporter", "assignee"):
+        raise ConfigError(f"reminders.to: {to!r}: choose reporter or assignee")
     days = int(_number(table, "reminders", "escalate_after_days", 1, 365, 3))
     addresses = table.get("addresses", {})
     if not isinstance(addresses, dict) or not all(
             isinstance(k, str) and isinstance(v, str) and "@" in v
             for k, v in addresses.items()):
         raise ConfigError("reminders.addresses: expected a table of name = \"address\"")
-    return ReminderSettings(enabled, days, dict(addresses))
+    return ReminderSettings(enabled, to, days, dict(addresses))

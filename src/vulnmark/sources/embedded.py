@@ -23,7 +23,13 @@ from vulnmark.evidence.events import (
     UpsertEvent,
 )
 from vulnmark.model import Comment, LabelChange, Ticket
-from vulnmark.sources.interface import EMBEDDED_KEY, check_key, check_labels
+from vulnmark.sources.interface import (
+    EMBEDDED_KEY,
+    cap_ticket,
+    check_email,
+    check_key,
+    check_labels,
+)
 from vulnmark.store import Connection, Store, overlay
 from vulnmark.store import tickets as store_tickets
 
@@ -72,9 +78,17 @@ def get(store: Store, key: str) -> Ticket:
 
 def create(store: Store, *, title: str, by: str, at: datetime, prefix: str,
            description: str = "", labels: Sequence[str] = (), key: str | None = None,
-           reporter: str | None = None, url: str | None = None) -> Ticket:
-    """A new ticket: ``key`` or the next free PREFIX-N; its labels are its first history."""
+           reporter: str | None = None, url: str | None = None,
+           reporter_email: str | None = None, assignee: str | None = None,
+           assignee_email: str | None = None) -> Ticket:
+    """A new ticket: ``key`` or the next free PREFIX-N; its labels are its first history.
+    ``assignee`` is who must act on it (reminders can go to the assignee instead of the
+    reporter); the addresses are where reminders reach them."""
     checked = check_labels(list(labels), what="--label", field="label")
+    reporter_email = check_email(reporter_email, what="ticket", field="--reporter-email")
+    assignee_email = check_email(assignee_email, what="ticket", field="--assignee-email")
+    if assignee_email and not assignee:
+        assignee = assignee_email
     if key is not None:
         new_key = check_key(key, syntax=EMBEDDED_KEY, field="--key")
     else:
@@ -84,7 +98,10 @@ def create(store: Store, *, title: str, by: str, at: datetime, prefix: str,
         raise InputError(f"ticket {new_key} exists", field="--key")
     history = (LabelChange(at, by, checked, ()),) if checked else ()
     t = Ticket(key=new_key, title=title, description=description, labels=checked, created=at,
-               updated=at, reporter=reporter or by, url=url, label_history=history)
+               updated=at, reporter=reporter or by, url=url, label_history=history,
+               reporter_email=reporter_email, assignee=assignee or None,
+               assignee_email=assignee_email)
+    t = cap_ticket(t)
     store.upsert_tickets([t], actor=by, at=at, event=TicketCreated(t.key, by))
     return t
 

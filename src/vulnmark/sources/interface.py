@@ -183,7 +183,8 @@ def cap_ticket(t: Ticket) -> Ticket:
     changes: dict[str, object] = {}
     if len(t.title) > MAX_TITLE_CHARS:
         changes["title"] = _cut(t.title, MAX_TITLE_CHARS, TITLE_MARKER, f"{t.key} title")
-    for name in ("reporter", "status", "resolution", "priority", "issue_type", "source"):
+    for name in ("reporter", "status", "resolution", "priority", "issue_type", "source",
+                 "reporter_id", "assignee", "assignee_id"):
         value = getattr(t, name)
         limit = MAX_SOURCE_CHARS if name == "source" else MAX_NAME_CHARS
         if value is not None and len(value) > limit:
@@ -222,6 +223,30 @@ def truncated_fields(t: Ticket) -> list[str]:
              if _MARKER.search(text)]
     found += [f"comments[{i}]" for i, c in enumerate(t.comments) if _MARKER.search(c.body)]
     return found
+
+
+#: An address vulnmark may mail: a local part, one "@" and an ASCII domain; no whitespace,
+#: control characters, quotes, brackets, commas or semicolons, so an address taken from ticket
+#: data is one recipient and never a header or a second recipient.
+_EMAIL = re.compile(r"[^\s\x00-\x1f\x7f@<>,;:\"()\[\]\\]{1,64}"
+                    r"@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
+MAX_EMAIL_CHARS = 254
+
+
+def check_email(value: object, *, what: str, field: str, strict: bool = True) -> str | None:
+    """A plain email address, or None when absent (Jira hides ``emailAddress`` by privacy
+    setting: it is then missing or empty). A value that is not a plain address raises
+    :class:`InputError`, or with ``strict=False`` is logged and left out (the ticket is kept)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and len(value) <= MAX_EMAIL_CHARS and _EMAIL.fullmatch(value):
+        return value
+    shown = repr(value)[:60] if isinstance(value, str) else type_name(value)
+    message = f"{what}: {field} is not a plain email address ({shown})"
+    if strict:
+        raise InputError(message, field=field)
+    logger.warning("%s; not kept", message)
+    return None
 
 
 def type_name(value: object) -> str:

@@ -11,9 +11,17 @@ from typing import Any
 from vulnmark._time import parse, stored
 from vulnmark.model import Comment, LabelChange, Ticket, TicketKey, filled
 
+#: The people columns (migration 0009): who reported the ticket and who it is assigned to.
+PEOPLE: tuple[str, ...] = (
+    "reporter_id", "reporter_email", "assignee", "assignee_id", "assignee_email")
+
 
 def content_hash(t: Ticket) -> str:
-    """SHA-256 over everything a check can depend on."""
+    """SHA-256 over everything a check or a reminder can depend on.
+
+    The people fields are appended only when one is set, so a ticket without them keeps the
+    hash it had before they were stored (no store-wide rewrite after the upgrade)."""
+    people = [getattr(t, name) for name in PEOPLE]
     blob = json.dumps(
         [
             t.key, t.title, t.description, list(t.labels), t.status, t.resolution,
@@ -21,6 +29,7 @@ def content_hash(t: Ticket) -> str:
             t.reporter, t.url, t.priority, t.issue_type, t.source,
             [[c.body, c.author, stored(c.created)] for c in t.comments],
             [[stored(h.at), h.author, list(h.added), list(h.removed)] for h in t.label_history],
+            *([people] if any(people) else []),
         ],
         ensure_ascii=False,
         separators=(",", ":"),
@@ -45,6 +54,7 @@ def ticket_row(t: Ticket, digest: str) -> dict[str, Any]:
         "url": t.url,
         "priority": t.priority,
         "issue_type": t.issue_type,
+        **{name: getattr(t, name) for name in PEOPLE},
         "content_hash": digest,
     }
 
@@ -89,6 +99,7 @@ def ticket_from_row(row: Any, comments: Sequence[Any] = (), history: Sequence[An
         issue_type=row.issue_type,
         source=row.source,
         discovered=parse(row.discovered_at),
+        **{name: getattr(row, name) for name in PEOPLE},
         comments=tuple(
             Comment(body=c.body, author=c.author, created=parse(c.created_at))
             for c in comments
@@ -109,7 +120,7 @@ def ticket_from_row(row: Any, comments: Sequence[Any] = (), history: Sequence[An
 TICKET_COLUMNS: tuple[str, ...] = (
     "key", "title", "created_at", "description", "labels", "status", "resolved_at",
     "resolution", "updated_at", "reporter", "url", "priority", "issue_type", "source",
-    "discovered_at",
+    "discovered_at", *PEOPLE,
 )
 #: The comment columns :func:`comment_from_values` takes (after ``ticket_key``).
 COMMENT_COLUMNS: tuple[str, ...] = ("body", "author", "created_at")
@@ -142,7 +153,8 @@ def ticket_from_values(values: Sequence[Any], comments: Sequence[Comment] = (),
     """A ticket from the values of :data:`TICKET_COLUMNS` (the fast path of a page read);
     the same ticket :func:`ticket_from_row` builds."""
     (key, title, created_at, description, labels, status, resolved_at, resolution, updated_at,
-     reporter, url, priority, issue_type, source, discovered_at) = values[:len(TICKET_COLUMNS)]
+     reporter, url, priority, issue_type, source, discovered_at, reporter_id, reporter_email,
+     assignee, assignee_id, assignee_email) = values[:len(TICKET_COLUMNS)]
     return filled(
         Ticket, key=key, title=title, created=_fromiso(created_at), description=description,
         labels=_labels(labels), status=status,
@@ -150,5 +162,7 @@ def ticket_from_values(values: Sequence[Any], comments: Sequence[Comment] = (),
         updated=_fromiso(updated_at) if updated_at else None, reporter=reporter, url=url,
         priority=priority, issue_type=issue_type, source=source,
         discovered=_fromiso(discovered_at) if discovered_at else None,
-        comments=tuple(comments), label_history=tuple(history),
+        comments=tuple(comments), label_history=tuple(history), reporter_id=reporter_id,
+        reporter_email=reporter_email, assignee=assignee, assignee_id=assignee_id,
+        assignee_email=assignee_email,
     )

@@ -46,6 +46,11 @@ tickets = Table(
     Column("version", Integer, nullable=False, server_default="1"),
     Column("gone_at", TS),
     Column("gone_reason", Text),
+    Column("reporter_id", String(255)),
+    Column("reporter_email", String(255)),
+    Column("assignee", String(255)),
+    Column("assignee_id", String(255)),
+    Column("assignee_email", String(255)),
 )
 
 dirty_tickets = Table(
@@ -76,7 +81,7 @@ label_changes = Table(
     Column("author", String(255)),
     Column("added", Text, nullable=False, server_default="[]"),
     Column("removed", Text, nullable=False, server_default="[]"),
-    Column("recorded_at", TS),  # the wall clock when vulnmark recorded it (0009; None before)
+    Column("recorded_at", TS),  # the wall clock when vulnmark recorded it (0010; None before)
 )
 Index("ix_label_changes_ticket", label_changes.c.ticket_key, label_changes.c.at)
 
@@ -94,7 +99,7 @@ label_overlay = Table(
     Column("seen_via", String(64)),
 )
 """Labels vulnmark added to or removed from a ticket that comes from a source, while the
-source does not show the change (0009, :mod:`vulnmark.store.overlay`)."""
+source does not show the change (0010, :mod:`vulnmark.store.overlay`)."""
 
 evaluations = Table(
     "evaluations",

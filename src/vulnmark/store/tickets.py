@@ -185,6 +185,31 @@ def get(conn: Connection, key: str, *, history: bool = True) -> Ticket | None:
     return ticket_from_row(row, cs, hs)
 
 
+@dataclass(frozen=True)
+class People:
+    """Who reported a ticket and who it is assigned to, with their ids and addresses."""
+
+    reporter: str | None = None
+    reporter_id: str | None = None
+    reporter_email: str | None = None
+    assignee: str | None = None
+    assignee_id: str | None = None
+    assignee_email: str | None = None
+
+
+def people(conn: Connection, keys: Sequence[str]) -> dict[str, People]:
+    """The :class:`People` of each of ``keys`` found in the store."""
+    cols = (tickets.c.reporter, tickets.c.reporter_id, tickets.c.reporter_email,
+            tickets.c.assignee, tickets.c.assignee_id, tickets.c.assignee_email)
+    found: dict[str, People] = {}
+    unique = list(dict.fromkeys(keys))
+    for i in range(0, len(unique), BATCH):
+        for row in conn.execute(select(tickets.c.key, *cols)
+                                .where(tickets.c.key.in_(unique[i:i + BATCH]))):
+            found[row[0]] = People(*row[1:])
+    return found
+
+
 _SELECT_TICKET = f"SELECT {', '.join(TICKET_COLUMNS)}"
 
 
@@ -311,7 +336,7 @@ def of_source(conn: Connection, keys: Sequence[str], source: str) -> set[str]:
 
 def label_changes(conn: Connection, since: datetime, until: datetime) -> list[dict[str, Any]]:
     """The label changes vulnmark recorded in ``[since, until)`` (by ``recorded_at``, the wall
-    clock; a change recorded before 0009 by its own time), in that order: ``ticket``,
+    clock; a change recorded before 0010 by its own time), in that order: ``ticket``,
     ``recorded_at``, ``at`` (when it took effect, the source's time for a change seen in a
     source), ``by``, ``added`` and ``removed`` (lists)."""
     when = func.coalesce(history_table.c.recorded_at, history_table.c.at)

@@ -13,7 +13,7 @@ JSON = dict[str, Any]
 #: Fields a search returns for ``*navigable`` / ``*all`` besides the ones stored per issue.
 NAVIGABLE = (
     "summary", "description", "labels", "created", "updated", "status", "resolution",
-    "resolutiondate", "reporter", "priority", "issuetype", "project", "comment",
+    "resolutiondate", "reporter", "assignee", "priority", "issuetype", "project", "comment",
 )
 
 
@@ -55,12 +55,15 @@ def adf_plain(doc: Any) -> str:
     return ""
 
 
-def user(name: str, *, cloud: bool) -> JSON:
+def user(name: str, *, cloud: bool, email: bool = False) -> JSON:
+    """A user as Jira shows it; ``emailAddress`` only with ``email`` (Cloud hides it unless
+    the user's profile visibility allows it)."""
+    shown = {"emailAddress": f"{name}@example.org"} if email else {}
     if cloud:
         return {"accountId": f"5b10ac8d82e05b22cc7d{abs(hash(name)) % 10**4:04d}",
-                "accountType": "atlassian", "active": True, "displayName": name,
+                "accountType": "atlassian", "active": True, "displayName": name, **shown,
                 "self": f"https://your-domain.atlassian.net/rest/api/3/user?accountId={name}"}
-    return {"name": name, "key": name, "active": True, "displayName": name,
+    return {"name": name, "key": name, "active": True, "displayName": name, **shown,
             "self": f"https://jira.example.org/rest/api/2/user?username={name}"}
 
 
@@ -200,7 +203,7 @@ def synthetic(
     Cloud search returns inline, so a complete sync has to page them.
     """
     rng = random.Random(seed)
-    users = [user(f"user{i}", cloud=cloud) for i in range(20)]
+    users = [user(f"user{i}", cloud=cloud, email=i % 2 == 0) for i in range(20)]
     status_open = {"name": "Open", "id": "1"}
     status_done = {"name": "Done", "id": "10001"}
     fixed = {"name": "Fixed", "id": "1"}
@@ -222,6 +225,7 @@ def synthetic(
             "resolution": fixed if resolved else None,
             "resolutiondate": jira_time(updated) if resolved else None,
             "reporter": users[i % len(users)], "priority": prios[i % 4],
+            "assignee": users[(i * 7 + 3) % len(users)] if i % 3 else None,
             "issuetype": types[i % 2], "project": proj,
         }
         issue = EmuIssue(first_id + i, f"{project}-{i + 1}", fields)

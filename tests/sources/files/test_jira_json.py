@@ -40,6 +40,11 @@ def test_real_apache_issues_map_field_by_field(
             assert (ticket.resolved is None) == (fields["resolutiondate"] is None)
             assert ticket.resolution == (fields["resolution"] or {}).get("name")
             assert ticket.reporter == fields["reporter"]["displayName"]
+            assert ticket.reporter_id == fields["reporter"]["name"]
+            assert ticket.reporter_email is None  # Apache's Jira hides addresses
+            assignee = fields.get("assignee") or {}
+            assert (ticket.assignee, ticket.assignee_id) == (assignee.get("displayName"),
+                                                             assignee.get("name"))
             assert ticket.url == f"https://issues.apache.org/jira/browse/{ticket.key}"
             assert ticket.source == "jira"
             assert ticket.created.tzinfo is UTC
@@ -120,6 +125,43 @@ def test_null_and_absent_optional_fields_are_fine() -> None:
 def test_reporter_falls_back(v2_issue: dict[str, Any], user: dict[str, Any], expected: str) -> None:
     v2_issue["fields"]["reporter"] = user
     assert ticket_from_jira(v2_issue).reporter == expected
+
+
+def test_reporter_and_assignee_keep_id_and_email_v2(v2_issue: dict[str, Any]) -> None:
+    v2_issue["fields"]["reporter"] = {"name": "ann", "key": "JIRAUSER1",
+                                      "displayName": "Ann Auditor",
+                                      "emailAddress": "ann@ca.example"}
+    v2_issue["fields"]["assignee"] = {"name": "bob", "displayName": "Bob Builder",
+                                      "emailAddress": "bob@ca.example"}
+    t = ticket_from_jira(v2_issue)
+    assert (t.reporter, t.reporter_id, t.reporter_email) == ("Ann Auditor", "ann",
+                                                             "ann@ca.example")
+    assert (t.assignee, t.assignee_id, t.assignee_email) == ("Bob Builder", "bob",
+                                                             "bob@ca.example")
+
+
+def test_unassigned_and_hidden_addresses_are_none(v2_issue: dict[str, Any]) -> None:
+    # Cloud hides emailAddress unless the user's profile allows it: absent or ""
+    v2_issue["fields"]["reporter"] = {"accountId": "557058:1", "displayName": "Ann",
+                                      "emailAddress": ""}
+    v2_issue["fields"]["assignee"] = None
+    t = ticket_from_jira(v2_issue)
+    assert (t.reporter, t.reporter_id, t.reporter_email) == ("Ann", "557058:1", None)
+    assert (t.assignee, t.assignee_id, t.assignee_email) == (None, None, None)
+
+
+@pytest.mark.parametrize("address", [
+    "ann@ca.example>\r\nBcc: all@ca.example", "ann@ca.example, eve@evil.example",
+    "Ann <ann@ca.example>", "no-at-sign", "a@b@c.example", "ann@ca.example\x00", 5,
+    "x" * 250 + "@ca.example",
+])
+def test_an_address_that_is_not_plain_is_left_out_and_the_ticket_kept(
+        v2_issue: dict[str, Any], address: object, caplog: pytest.LogCaptureFixture) -> None:
+    v2_issue["fields"]["assignee"] = {"name": "bob", "displayName": "Bob",
+                                      "emailAddress": address}
+    t = ticket_from_jira(v2_issue)
+    assert (t.key, t.assignee, t.assignee_id, t.assignee_email) == ("CA-42", "Bob", "bob", None)
+    assert "CA-42: assignee.emailAddress is not a plain email address" in caplog.text
 
 
 def test_huge_comment_is_kept_with_a_marker(v2_issue: dict[str, Any]) -> None:
@@ -255,6 +297,25 @@ def test_v3_issue_with_adf_and_changelog() -> None:
         ("2026-02-02T08:00:00+00:00", "Mia Krystof", ("MEDIUM",), ()),
         ("2026-02-03T08:00:00+00:00", "Mia Krystof", ("HIGH",), ("MEDIUM",)),
     ]  # history 4 only reordered the set: no change recorded
+
+
+def test_v3_assignee_with_account_id_and_email(openapi: Any) -> None:
+    from openapi_core.testing import MockRequest, MockResponse
+
+    doc = json.loads(json.dumps(V3_SEARCH_RESPONSE))
+    doc["issues"][0]["fields"]["assignee"] = {
+        "accountId": "5b10ac8d82e05b22cc7d4ef5", "accountType": "atlassian",
+        "displayName": "Kim Lee", "emailAddress": "kim.lee@example.org", "active": True}
+    doc["issues"][0]["fields"]["reporter"]["emailAddress"] = "mia@example.org"
+    request = MockRequest("https://your-domain.atlassian.net", "get", "/rest/api/3/search/jql",
+                          args={"jql": "project = ED", "expand": "changelog"})
+    openapi.validate_response(request, MockResponse(json.dumps(doc).encode(), status_code=200,
+                                                    content_type="application/json"))
+    t = ticket_from_jira(doc["issues"][0])
+    assert (t.reporter, t.reporter_id, t.reporter_email) == (
+        "Mia Krystof", "5b10a2844c20165700ede21g", "mia@example.org")
+    assert (t.assignee, t.assignee_id, t.assignee_email) == (
+        "Kim Lee", "5b10ac8d82e05b22cc7d4ef5", "kim.lee@example.org")
 
 
 def test_changelog_page_bean_values_are_read() -> None:

@@ -37,6 +37,8 @@ FULL = Ticket(
                     added=("Sérülékenység", "MAGAS")),
         LabelChange(at=datetime(2026, 1, 6, 11, tzinfo=UTC), author=None, removed=("OLD",)),
     ),
+    reporter_id="ann", reporter_email="ann@jira.example.test", assignee="Bob Builder",
+    assignee_id="557058:bob", assignee_email="bob@jira.example.test",
 )
 
 MINIMAL_LINE = {"key": "CA-1", "title": "t", "created": "2026-01-01T00:00:00Z"}
@@ -105,6 +107,10 @@ def test_non_utc_ticket_round_trips_to_the_same_instant() -> None:
         ({"comments": [{"author": "x"}]}, "comments[0].body", "body must be a string"),
         ({"comments": [{"body": "x", "created": "later"}]}, "comments[0].created", "ISO 8601"),
         ({"label_history": [{"added": ["x"]}]}, "label_history[0].at", "ISO 8601"),
+        ({"assignee_email": "bob@x.example\nBcc: eve@x.example"}, "assignee_email",
+         "not a plain email address"),
+        ({"reporter_email": ["ann@x.example"]}, "reporter_email", "not a plain email address"),
+        ({"assignee": 7}, "assignee", "must be a string or null"),
         ({"label_history": [{"at": "2026-01-01", "added": ["a b"]}]},
          "label_history[0].added[0]", "whitespace"),
     ],

@@ -65,6 +65,27 @@ def test_cloud_first_sync_is_complete_at_minimum_cost(store: Store) -> None:
     assert body["expand"] == "changelog"
 
 
+@pytest.mark.parametrize("flavour", ["cloud", "datacenter"])
+def test_sync_keeps_reporter_and_assignee_with_their_addresses(store: Store,
+                                                               flavour: str) -> None:
+    emu = JiraEmulator(flavour=flavour)
+    emu.generate(12)
+    sync(store, emu, settings(flavour))
+    search = next(x for x in emu.exchanges if "/search" in x.path)
+    asked = json.loads(search.body)["fields"] if search.body else search.query
+    assert "assignee" in asked and "reporter" in asked
+    tickets = [store.get_ticket(f"VULN-{i}") for i in range(1, 13)]
+    assigned = [t for t in tickets if t is not None and t.assignee]
+    assert len(assigned) == 8  # every third issue is unassigned
+    for t in assigned:
+        raw = emu.full_issue(t.key)["fields"]["assignee"]
+        assert t.assignee == raw["displayName"]
+        assert t.assignee_id == raw.get("accountId", raw.get("name"))
+        assert t.assignee_email == raw.get("emailAddress")
+    assert {t.reporter_email for t in tickets if t is not None} > {None}
+    assert_store_equals_emulator(store, emu)
+
+
 def test_cloud_hydration_lists_ids_then_fetches_pages_concurrently(store: Store) -> None:
     emu = JiraEmulator(latency=0.005)
     emu.generate(730, many_comments_every=100)

@@ -17,7 +17,10 @@ description        ``fields.description``: v2 string kept as is, v3 ADF via :fun
 labels             ``fields.labels`` (each a non-empty string, no whitespace, <= 255 chars)
 status             ``fields.status.name`` (default ``Open``)
 resolved           ``fields.resolutiondate``; resolution = ``fields.resolution.name``
-reporter           ``fields.reporter``: displayName, else emailAddress, name, accountId
+reporter           ``fields.reporter``: displayName, else emailAddress, name, accountId;
+                   reporter_id = accountId (Cloud) else name (Data Center), reporter_email =
+                   emailAddress when shown and a plain address (else left out, logged)
+assignee           ``fields.assignee``, the same way: assignee, assignee_id, assignee_email
 priority           ``fields.priority.name``; issue_type = ``fields.issuetype.name``
 url                ``{base_url}/browse/{key}``, base from ``base_url`` or ``self`` before /rest/api/
 discovered         ``fields[discovery_field]`` (date or date-time) when a field is configured
@@ -43,6 +46,7 @@ from vulnmark.sources.interface import (
     JIRA_KEY,
     cap_text,
     cap_ticket,
+    check_email,
     check_key,
     check_labels,
     parse_time,
@@ -110,6 +114,8 @@ def ticket_from_jira(
     if discovery_field is not None and fields.get(discovery_field) is not None:
         discovered = parse_time(fields[discovery_field], what=key, field=discovery_field)
     resolution = _name(fields.get("resolution"), key, "resolution")
+    reporter = _person(fields.get("reporter"), key, "reporter")
+    assignee = _person(fields.get("assignee"), key, "assignee")
     return cap_ticket(Ticket(
         key=key,
         title=summary,
@@ -120,7 +126,8 @@ def ticket_from_jira(
         resolved=_time(fields.get("resolutiondate"), key, "resolutiondate"),
         resolution=resolution,
         updated=_time(fields.get("updated"), key, "updated"),
-        reporter=_user(fields.get("reporter"), key, "reporter"),
+        reporter=reporter[0], reporter_id=reporter[1], reporter_email=reporter[2],
+        assignee=assignee[0], assignee_id=assignee[1], assignee_email=assignee[2],
         url=_browse_url(key, base_url, issue.get("self")),
         priority=_name(fields.get("priority"), key, "priority"),
         issue_type=_name(fields.get("issuetype"), key, "issuetype"),
@@ -177,6 +184,18 @@ def _user(value: object, key: str, field: str) -> str | None:
         if isinstance(candidate, str) and candidate:
             return candidate
     return None
+
+
+def _person(value: object, key: str, field: str) -> tuple[str | None, str | None, str | None]:
+    """(name, account id, email) of a Jira user object; a bare string is a name."""
+    name = _user(value, key, field)
+    if not isinstance(value, dict):
+        return name, None, None
+    ident = next((v for v in (value.get("accountId"), value.get("name"))
+                  if isinstance(v, str) and v), None)
+    email = check_email(value.get("emailAddress"), what=key, field=f"{field}.emailAddress",
+                        strict=False)
+    return name, ident, email
 
 
 def _browse_url(key: str, base_url: str | None, self_link: object) -> str | None:

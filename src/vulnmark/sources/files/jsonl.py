@@ -13,6 +13,8 @@ UTC; :func:`ticket_to_json` writes UTC with a ``Z``)::
      "resolution": null,                   string or null
      "reporter": null, "url": null, "priority": null, "issue_type": null,   string or null
      "discovered": null,                   time or null (deadline clock start; default created)
+     "reporter_id": null, "assignee": null, "assignee_id": null,            string or null
+     "reporter_email": null, "assignee_email": null,   plain email address or null
      "source": "jsonl",                    string (default "jsonl"), the system the ticket is from
      "comments": [{"body": "rated HIGH", "author": "ann", "created": "2026-01-06T10:00:00Z"}],
      "label_history": [{"at": "2026-01-06T10:05:00Z", "author": "ann",
@@ -34,6 +36,7 @@ from vulnmark.model import Comment, LabelChange, Ticket
 from vulnmark.sources.interface import (
     cap_text,
     cap_ticket,
+    check_email,
     check_key,
     check_labels,
     parse_time,
@@ -60,6 +63,11 @@ TICKET_KEYS: tuple[str, ...] = (
     "source",
     "comments",
     "label_history",
+    "reporter_id",
+    "reporter_email",
+    "assignee",
+    "assignee_id",
+    "assignee_email",
 )
 COMMENT_KEYS: tuple[str, ...] = ("body", "author", "created")
 LABEL_CHANGE_KEYS: tuple[str, ...] = ("at", "author", "added", "removed")
@@ -97,6 +105,11 @@ def ticket_to_json(ticket: Ticket) -> dict[str, object]:
             }
             for change in ticket.label_history
         ],
+        "reporter_id": ticket.reporter_id,
+        "reporter_email": ticket.reporter_email,
+        "assignee": ticket.assignee,
+        "assignee_id": ticket.assignee_id,
+        "assignee_email": ticket.assignee_email,
     }
 
 
@@ -136,6 +149,11 @@ def _ticket(obj: object) -> Ticket:
         label_history=tuple(
             _label_change(c, key, i) for i, c in enumerate(_list(obj, "label_history", key))
         ),
+        reporter_id=_opt_str(obj, "reporter_id", key),
+        reporter_email=check_email(obj.get("reporter_email"), what=key, field="reporter_email"),
+        assignee=_opt_str(obj, "assignee", key),
+        assignee_id=_opt_str(obj, "assignee_id", key),
+        assignee_email=check_email(obj.get("assignee_email"), what=key, field="assignee_email"),
     ))
 
 

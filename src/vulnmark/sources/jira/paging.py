@@ -27,7 +27,7 @@ from vulnmark.sources.jira.settings import JiraNotFound, JiraResponseError, Jira
 logger = logging.getLogger(__name__)
 
 FIELDS = ("summary", "description", "labels", "created", "updated", "status", "resolution",
-          "resolutiondate", "reporter", "priority", "issuetype", "comment")
+          "resolutiondate", "reporter", "assignee", "priority", "issuetype", "comment")
 _T = TypeVar("_T")
 
 

@@ -8,8 +8,8 @@ overlay); the row goes when the source shows the change or a person takes the so
 (``vulnmark import --accept-source-labels``). ``label_changes.recorded_at``: when vulnmark
 recorded a change (the wall clock), beside ``at`` (when it took effect at the source).
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
