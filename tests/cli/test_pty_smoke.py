@@ -123,6 +123,7 @@ INVOCATIONS: list[tuple[tuple[str, ...], list[str], set[int], str]] = [
     (("assess",), ["VULN-2", "--affected", "--basis", "runs on the OCSP hosts"], {0},
      "affected"),
     (("backfill",), [], {0}, "CA-101"),
+    (("import",), ["--accept-source-labels"], {0}, "now have their source's labels"),
     (("dismiss",), ["CA-101", "--kind", "suspected", "--reason", "not_a_vulnerability",
                     "--why", "a package name, not a finding"], {0}, "dismissed"),
     (("dismiss",), ["--list"], {0}, "CA-101"),

@@ -16,7 +16,7 @@ from typing import Literal
 
 from vulnmark.model import FINDING_KINDS
 
-Family = Literal["marking", "deadline"]
+Family = Literal["marking", "deadline", "source"]
 Backfill = Literal["class", "vulnerability", "vulnerability_and_class"]
 
 #: The report's finding sections, in report order.
@@ -36,7 +36,9 @@ class Kind:
     family: Family
     """``marking``: from the ticket and the policy alone, cached per ticket version
     (:func:`.rules.marking_findings`); ``deadline``: from the evaluation instant and the
-    outcomes, derived at every run (:func:`.rules.deadline_findings`)."""
+    outcomes, derived at every run (:func:`.rules.deadline_findings`); ``source``: from the
+    labels vulnmark keeps over a ticket's source, read at every run
+    (:mod:`vulnmark.store.overlay`)."""
     section: str
     """The report section that lists it (one of :data:`SECTIONS`)."""
     position: int
@@ -77,6 +79,9 @@ KINDS: tuple[Kind, ...] = (
          summary="an outcome or resolution after the deadline"),
     Kind("no_outcome", "deadline", "Deadlines", 4, "other",
          summary="resolved without a documented outcome"),
+    Kind("source_diverged", "source", "Label hygiene", 4, "other",
+         summary="a label vulnmark applied that the ticket's source (Jira, an import file) "
+                 "lacks, or still has after vulnmark removed it"),
 )
 BY_NAME: dict[str, Kind] = {k.name: k for k in KINDS}
 NAMES: tuple[str, ...] = tuple(k.name for k in KINDS)
