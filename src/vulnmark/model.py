@@ -26,6 +26,7 @@ FindingKind = Literal[
     "overdue",
     "late",
     "no_outcome",
+    "source_diverged",
     "assessment_due_soon",
     "assessment_overdue",
 ]

@@ -23,8 +23,8 @@ from vulnmark.check.engine import CheckOptions, Progress, Reader, refresh
 from vulnmark.check.kinds import NAMES as FINDING_KINDS
 from vulnmark.check.rules import assessment_findings, deadline_findings
 from vulnmark.config.policy import Policy
-from vulnmark.model import Finding, filled
-from vulnmark.store import Connection, Store, evaluations
+from vulnmark.model import Evidence, Finding, TicketKey, filled
+from vulnmark.store import Connection, Store, evaluations, overlay
 from vulnmark.store import intake as intake_records
 from vulnmark.store import runs as store_runs
 
@@ -112,6 +112,8 @@ def collect(store: Store, policy: Policy, now: datetime,
                                     outcome_at=outcome_at, outcome_kind=outcome_kind, now=now,
                                     window=window, needs_outcome=required and bool(is_vuln))
             found.extend(f for f in candidates if filters.keeps(f, state, bool(is_vuln)))
+        found.extend(f for d in overlay.diverged(conn)
+                     if filters.keeps(f := source_finding(d), d.state, d.is_vulnerability))
         found.extend(f for f, state, is_vuln in _assessment(conn, now, window)
                      if filters.keeps(f, state, is_vuln))
     order = {k: i for i, k in enumerate(FINDING_KINDS)}
@@ -121,6 +123,21 @@ def collect(store: Store, policy: Policy, now: datetime,
         generated_at=now, tickets=int(total), vulnerabilities=int(vulns), by_class=by_class,
         findings=tuple(found), by_kind={k: counts.get(k, 0) for k in FINDING_KINDS},
     )
+
+
+def source_finding(d: overlay.Diverged) -> Finding:
+    """The ``source_diverged`` finding of a ticket with labels kept over its source: one
+    ``label`` evidence item per label, saying who applied it and what the source shows."""
+    lacks = [e.label for e in d.entries if e.op == "add"]
+    has = [e.label for e in d.entries if e.op == "remove"]
+    detail = "; ".join(part for part in (
+        f"the source lacks {', '.join(lacks)} (applied by vulnmark)" if lacks else "",
+        f"the source still has {', '.join(has)} (removed by vulnmark)" if has else "") if part)
+    return Finding(
+        ticket=TicketKey(d.ticket), kind="source_diverged", title=d.title, url=d.url,
+        labels=d.labels, classification=d.classification, reporter=d.reporter,
+        created=d.created, detail=detail,
+        evidence=tuple(Evidence("label", e.describe()) for e in d.entries))
 
 
 def check(store: Store, policy: Policy, now: datetime, filters: Filters = Filters(), *,
@@ -189,6 +206,7 @@ def vulnerabilities(store: Store, policy: Policy, now: datetime,
     required = policy.outcomes.required
     out = []
     with store.reading() as conn:
+        kept = {d.ticket for d in overlay.diverged(conn)}
         clock: dict[str, list[str]] = {}
         for f, _, _ in _assessment(conn, now, window):
             clock.setdefault(f.ticket, []).append(f.kind)
@@ -203,6 +221,8 @@ def vulnerabilities(store: Store, policy: Policy, now: datetime,
                     common, state=r["state"], due_at=r["due_at"], resolved_at=r["resolved_at"],
                     outcome_at=r["outcome_at"], outcome_kind=r["outcome_kind"], now=now,
                     window=window, needs_outcome=required)]
+            if r["ticket_key"] in kept:
+                kinds.append("source_diverged")
             kinds += clock.get(r["ticket_key"], [])
             if filters.kinds and not filters.kinds.intersection(kinds):
                 continue
