@@ -81,6 +81,7 @@ def schedule(app: App, once: bool, max_runs: int | None, send: bool, to: tuple[s
 
         notifier = SmtpNotifier(settings, os.environ.get("VULNMARK_SMTP_PASSWORD"),
                                 sleep=pause)
+    app.creates_store = app.config.intake is not None  # the intake fills a new store
     store = app.store
     daily_job = daily.DailyJob(store, app.config, notifier=notifier, recipients=to)
     intake = scheduled_intake(app)

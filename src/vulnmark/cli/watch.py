@@ -103,7 +103,8 @@ def make_ticker(app: App, *, send: bool, to: tuple[str, ...]) -> Callable[[], No
         notifier = SmtpNotifier(smtp_settings_from_env(config.smtp, os.environ),
                                 os.environ.get("VULNMARK_SMTP_PASSWORD"))
     sync = None
-    app.creates_store = config.jira is not None  # a Jira site fills a new store, as sync does
+    # a Jira site or the NVD intake fills a new store, as sync and intake run do
+    app.creates_store = config.jira is not None or config.intake is not None
     store = app.store
     if config.jira is not None:
         settings = JiraSettings.from_config(config.jira, os.environ)

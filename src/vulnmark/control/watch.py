@@ -131,7 +131,7 @@ def tick(store: Store, config: Config, notifier: Notifier | None, recipients: Se
         try:
             intake()
         except VulnmarkError as e:
-            logger.warning("intake failed: %s", e)
+            logger.info("intake failed: %s", e)  # the caller shows Tick.intake_error
             intake_error = str(e)
     found = candidates(store, config, now)
     with store.reading() as conn:
