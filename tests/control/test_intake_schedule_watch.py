@@ -63,9 +63,10 @@ nvd_url = "{nvd_url}"
     return cfg
 
 
-def _schedule_once(vm: Cli, cfg: Path, key: str) -> subprocess.CompletedProcess[str]:
+def _schedule_once(vm: Cli, cfg: Path, key: str, db: str | None = None
+                   ) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "VULNMARK_ALLOW_CLOCK_OVERRIDE": "1", "VULNMARK_NVD_API_KEY": key}
-    return subprocess.run([sys.executable, "-m", "vulnmark", "--db", vm.db_url, "--config",
+    return subprocess.run([sys.executable, "-m", "vulnmark", "--db", db or vm.db_url, "--config",
                            str(cfg), "--now", NOW, "schedule", "--once"], env=env, text=True,
                           capture_output=True, cwd=cfg.parent, timeout=300, check=False)
 
@@ -131,3 +132,11 @@ def test_watch_polls_the_intake_and_a_new_critical_ticket_alerts(vm: Cli, site: 
                             config=cfg).output)
     assert [r["counts"]["opened"] for r in runs] == [0, 1, 2]  # newest first
     assert emu.violations == 0
+
+
+def test_with_intake_schedule_starts_on_a_new_store(vm: Cli, site: Site, tmp_path: Path) -> None:
+    """The intake fills the store, as `intake run` does: no `vulnmark init` first."""
+    fresh = tmp_path / "new.db"
+    done = _schedule_once(vm, site.config, KEY, db=f"sqlite:///{fresh}")
+    assert done.returncode == 0, done.stderr
+    assert "opened 2" in done.stdout and fresh.is_file() and len(site.received) == 1
