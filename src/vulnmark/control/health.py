@@ -46,6 +46,7 @@ def control_health(store: Store, policy: Policy, now: datetime,
                     and (r.error or r.delivery_status == "failed")]
     for r in failed_syncs[:10]:
         notes.append(f"FAILED SYNC at {stored(r.started_at)}: {r.error or 'no detail'}")
+    notes += intake_notes([r for r in recent if r.kind == "intake" and r.started_at <= now])
     # only a delivered report covers a slot: previews, failed and pending runs leave it missed
     delivered = [r for r in report_runs if r.delivery_status == "delivered"]
     started = min((r.started_at for r in report_runs), default=None)
@@ -81,6 +82,29 @@ def control_health(store: Store, policy: Policy, now: datetime,
         undelivered=tuple(undelivered),
         notes=tuple(notes),
     )
+
+
+def intake_notes(intake_runs: list[Run]) -> list[str]:
+    """The last threat-intake run (newest first in ``intake_runs``): what it did, or that it
+    FAILED and how many runs failed since the last complete one."""
+    if not intake_runs:
+        return []
+    last = intake_runs[0]
+    if not last.error:
+        c = last.counts
+        return [f"Intake: last run at {stored(last.started_at)}: {c.get('read', 0)} records "
+                f"read, opened {c.get('opened', 0)}, updated {c.get('updated', 0)}"]
+    failed = 0
+    complete = None
+    for r in intake_runs:
+        if not r.error:
+            complete = r
+            break
+        failed += 1
+    since = (f"the last complete one at {stored(complete.started_at)}" if complete
+             else "none completed in the last 90 days")
+    return [f"FAILED INTAKE at {stored(last.started_at)}: {last.error} ({failed} failed "
+            f"run{'s' if failed != 1 else ''}; {since})"]
 
 
 def policy_page_note(store: Store, policy: Policy, configured: bool) -> str | None:
