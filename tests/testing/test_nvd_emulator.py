@@ -80,7 +80,7 @@ def test_the_vendored_schema_is_the_nvds_and_every_reference_resolves() -> None:
 
 
 def test_the_api_rules() -> None:
-    emu = NvdEmulator(api_keys={"good"})
+    emu = NvdEmulator(api_keys={"good"}, validator=official_nvd_check)
     emu.add([cve(1), cve(2)])
     with serve_in_thread(emu) as url:
         def get(key: str | None = None, **params: object) -> httpx.Response:
