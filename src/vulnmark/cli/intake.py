@@ -138,7 +138,10 @@ def scheduled_intake(app: App) -> Callable[[datetime], LiveRun] | None:
     store = app.store
 
     def step(now: datetime) -> LiveRun:
-        api = NvdApi(settings.nvd_url, os.environ.get("VULNMARK_NVD_API_KEY"))
+        # two retries (6 s, 12 s), not six (3.5 min): the report or the tick must not wait
+        # long for a site that is down; the next run or tick tries again
+        api = NvdApi(settings.nvd_url, os.environ.get("VULNMARK_NVD_API_KEY"),
+                     max_retries=2)
         try:
             return run_recorded(store, app.config, api, now=now,
                                 prepare=lambda i: attach(i, os.environ))
