@@ -163,6 +163,7 @@ INVOCATIONS: list[tuple[tuple[str, ...], list[str], set[int], str]] = [
      "pack.zip"),
     (("evidence", "verify"), [], {0}, "OK"),
     (("evidence", "verify"), ["--pack", "pack.zip"], {4}, "unsigned: integrity not proven"),
+    (("evidence", "verify"), ["--tsa-cert", "no-such-tsa.pem"], {2}, "no-such-tsa.pem"),
     (("evidence", "keygen"), ["--output", "signing"], {0}, "key id"),
     (("sync",), [], {0}, "Synced"),
     (("demo",), ["--html", "demo.html"], {0}, "daily classification report"),

@@ -95,6 +95,10 @@ CONTRACT = [
     (ev.IncidentChanged(1, "action_changed", {"item": 1, "status": "DONE"}, "mso",
                         effective="2023-11-29", why="entered from the 2023 report"),
      "incident", {"incident", "change", "detail", "by", "effective", "why"}),
+    (ev.HeadTimestamped(7, "h" * 64, "https://tsa.example", "MIIB", "2026-11-27T07:00:01Z",
+                        run=3), "timestamp", {"seq", "head", "tsa", "token", "gen_time", "run"}),
+    (ev.TimestampFailed(7, "h" * 64, "https://tsa.example", "HTTP 503"), "timestamp_failure",
+     {"seq", "head", "tsa", "error"}),
 ]
 
 

@@ -2,7 +2,9 @@
 ``check`` (findings with counts), ``list`` (vulnerabilities) and the check JSON contract.
 
 Marking findings come from each evaluation's cache (:mod:`.cache`); deadline findings are
-derived from the indexed due dates at the instant (:func:`.rules.deadline_findings`). The store
+derived from the indexed due dates at the instant (:func:`.rules.deadline_findings`), and the
+assessment-clock findings of threat-intake tickets from their intake records
+(:func:`.rules.assessment_findings`). The store
 is brought up to date first by :func:`vulnmark.check.engine.refresh` (:func:`check` does both).
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,10 +21,11 @@ from vulnmark._time import iso, parse, stored
 from vulnmark.check import cache
 from vulnmark.check.engine import CheckOptions, Progress, Reader, refresh
 from vulnmark.check.kinds import NAMES as FINDING_KINDS
-from vulnmark.check.rules import deadline_findings
+from vulnmark.check.rules import assessment_findings, deadline_findings
 from vulnmark.config.policy import Policy
-from vulnmark.model import Evidence, Finding, TicketKey
-from vulnmark.store import Store, evaluations, overlay
+from vulnmark.model import Evidence, Finding, TicketKey, filled
+from vulnmark.store import Connection, Store, evaluations, overlay
+from vulnmark.store import intake as intake_records
 from vulnmark.store import runs as store_runs
 
 
@@ -69,6 +73,20 @@ def _deadline(common: dict[str, Any], *, state: str, due_at: str | None,
         outcome_at=parse(outcome_at), outcome_kind=outcome_kind, needs_outcome=needs_outcome)
 
 
+def _assessment(conn: Connection, now: datetime, window: timedelta
+                ) -> Iterator[tuple[Finding, str, bool]]:
+    """(finding, ticket state, is a vulnerability) of every threat-intake ticket whose impact is
+    not assessed and whose assessment clock ended or ends within ``window`` of ``now``."""
+    for r in intake_records.clock_rows(conn, now + window):
+        base = filled(Finding, ticket=r.ticket, kind="assessment_overdue", title=r.title,
+                      url=r.url, labels=r.labels, classification=r.classification,
+                      suggested=None, confidence=None, evidence=(), due_at=None,
+                      reporter=r.reporter, created=r.created, detail="")
+        for f in assessment_findings(base, due_at=r.assess_due_at,
+                                     assessed_at=None, now=now, due_soon=window):
+            yield f, r.state, r.is_vulnerability
+
+
 def collect(store: Store, policy: Policy, now: datetime,
             filters: Filters = Filters()) -> CheckResult:
     """Findings at ``now`` from the stored evaluations (call :func:`.engine.refresh` first)."""
@@ -96,6 +114,8 @@ def collect(store: Store, policy: Policy, now: datetime,
             found.extend(f for f in candidates if filters.keeps(f, state, bool(is_vuln)))
         found.extend(f for d in overlay.diverged(conn)
                      if filters.keeps(f := source_finding(d), d.state, d.is_vulnerability))
+        found.extend(f for f, state, is_vuln in _assessment(conn, now, window)
+                     if filters.keeps(f, state, is_vuln))
     order = {k: i for i, k in enumerate(FINDING_KINDS)}
     found.sort(key=lambda f: (order[f.kind], f.ticket))
     counts: Counter[str] = Counter(f.kind for f in found)
@@ -187,6 +207,9 @@ def vulnerabilities(store: Store, policy: Policy, now: datetime,
     out = []
     with store.reading() as conn:
         kept = {d.ticket for d in overlay.diverged(conn)}
+        clock: dict[str, list[str]] = {}
+        for f, _, _ in _assessment(conn, now, window):
+            clock.setdefault(f.ticket, []).append(f.kind)
         for r in evaluations.vulnerability_rows(conn, state=filters.state,
                                                 classes=sorted(filters.classes),
                                                 unclassified=filters.unclassified):
@@ -200,6 +223,7 @@ def vulnerabilities(store: Store, policy: Policy, now: datetime,
                     window=window, needs_outcome=required)]
             if r["ticket_key"] in kept:
                 kinds.append("source_diverged")
+            kinds += clock.get(r["ticket_key"], [])
             if filters.kinds and not filters.kinds.intersection(kinds):
                 continue
             created = parse(r["created_at"])

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from vulnmark._time import stored
 from vulnmark.config.policy import Policy
 from vulnmark.config.schedule import Schedule
+from vulnmark.control import stamping
 from vulnmark.evidence import backdating
 from vulnmark.evidence.backdating import backdated_note
 from vulnmark.evidence.events import Reclassified, TicketRelabelled
@@ -78,6 +79,7 @@ def control_health(store: Store, policy: Policy, now: datetime,
     if len(relabelled) > 20:
         notes.append(f"BACKDATED LABEL CHANGES: {len(relabelled) - 20} more "
                      "(vulnmark evidence verify)")
+    notes += stamping.health_notes(store)
     if check.ok:
         notes.append(f"Evidence log verified: {check.records} records, head {check.head[:16]}")
     else:

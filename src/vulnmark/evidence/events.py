@@ -440,6 +440,37 @@ class PackExported(Event):
 
 
 @dataclass(frozen=True)
+class HeadTimestamped(Event):
+    """A chain head time-stamped by an RFC 3161 Time-Stamp Authority (``evidence.tsa_url``):
+    record ``seq`` (hash ``head``) existed at the TSA's ``gen_time``, and every record after
+    this one was written after it. ``token`` is the DER TimeStampToken, base64; ``evidence
+    verify --tsa-cert`` proves it (:mod:`vulnmark.evidence.stamps`)."""
+
+    kind: ClassVar[str] = "timestamp"
+    seq: int
+    head: str
+    tsa: str
+    token: str
+    gen_time: str
+    """The TSA's time as the token says (verify reads it from the token itself)."""
+    run: int | None = field(default=None, metadata={"omit": True})
+    """The report run whose head it is."""
+
+
+@dataclass(frozen=True)
+class TimestampFailed(Event):
+    """A head that could not be time-stamped (the TSA unreachable, refused, or a bad reply):
+    the run went on; the report's control health and ``evidence verify`` show it."""
+
+    kind: ClassVar[str] = "timestamp_failure"
+    seq: int
+    head: str
+    tsa: str
+    error: str
+    run: int | None = field(default=None, metadata={"omit": True})
+
+
+@dataclass(frozen=True)
 class IncidentChanged(Event):
     """An incident created or changed, an action item added or changed, a report or update
     recorded or posted (``vulnmark incident …``). ``effective`` and ``why`` say when a backdated
@@ -519,7 +550,8 @@ KINDS: dict[str, type[Event]] = {
                         LabelOverlayCleared, SourceLabelsAccepted, TicketsGone, JiraSynced,
                         BackfillApplied, OutcomeRecorded, PolicyChanged, PolicyPagePublished,
                         RunRecorded, ReportDelivered, PackExported, FindingDismissed,
-                        DismissalEnded, NoticeSent, IncidentChanged,
+                        DismissalEnded, NoticeSent, IncidentChanged, HeadTimestamped,
+                        TimestampFailed,
                         IntakeOpened, IntakeUpdated, IntakeAssessed)}
 
 

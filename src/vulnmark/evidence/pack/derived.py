@@ -16,11 +16,13 @@ from typing import Any
 
 from vulnmark._csv import csv_text
 from vulnmark._time import parse, stored
+from vulnmark.errors import TimestampError
 from vulnmark.evidence import bound
 from vulnmark.evidence.chain import Record
 from vulnmark.evidence.events import (
     DismissalEnded,
     FindingDismissed,
+    HeadTimestamped,
     OutcomeRecorded,
     PolicyChanged,
     Reclassified,
@@ -28,9 +30,17 @@ from vulnmark.evidence.events import (
     ReportNotDelivered,
     read,
 )
+from vulnmark.evidence.stamps import token_bytes
 
 DERIVED = ("runs.csv", "deliveries.csv", "outcomes.csv", "reclassifications.csv",
            "policy_changes.csv", "dismissals.csv")
+TOKENS = "evidence/timestamps"
+"""Each time-stamp token as a DER file named by the record that carries it (an auditor can also
+check one with ``openssl ts -verify -digest HEAD -in FILE -token_in -CAfile tsa.pem``)."""
+
+
+def token_name(record: int) -> str:
+    return f"{TOKENS}/record-{record:06d}.tsr"
 
 
 def _csv(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
@@ -79,6 +89,12 @@ def derived_files(records: Sequence[Record]) -> dict[str, bytes]:
              [r.at, e.ticket, e.finding, "ended", None, e.by, None, e.why, r.seq]
              for r, e in typed if isinstance(e, FindingDismissed | DismissalEnded)]),
     }
+    for r, e in typed:
+        if isinstance(e, HeadTimestamped):
+            try:
+                out[token_name(r.seq)] = token_bytes(e)
+            except TimestampError:
+                continue  # named by the check of the tokens
     return out
 
 
