@@ -121,7 +121,9 @@ def test_opens_one_jira_issue_per_record_with_labels_body_assignee_and_comment(
     assert problems == [] and checked == len(emu.exchanges)
     with Store.open(vm.db_url) as store:
         local = store.get_ticket(by_cve["CVE-2026-0001"])
+        assigned = store.get_ticket(by_cve["CVE-2026-0003"])
     assert local is not None and local.source == "jira" and "HIGH" in local.labels
+    assert assigned is not None and assigned.assignee_id == OWNER  # synced back from Jira
 
 
 def test_a_response_lost_after_jira_created_the_issue_creates_no_second_one(
@@ -362,3 +364,23 @@ def test_assess_reclassify_changes_the_class_label_in_jira_first(
     assert local is not None and "LOW" in local.labels and "HIGH" not in local.labels
     checked, problems = spec.check(openapi, emu.exchanges)
     assert problems == []
+
+
+def test_three_concurrent_processes_open_each_issue_once(vm: Cli, tmp_path: Path) -> None:
+    """Three real ``intake run`` processes at once on one store and one Jira: they take turns
+    (the store-wide lock ``intake-jira``), so each vulnerability is one issue."""
+    emu = JiraEmulator(latency=0.02)
+    with serve_in_thread(emu) as url:
+        cfg = config(tmp_path, url)
+        argv = [sys.executable, "-m", "vulnmark", "--db", vm.db_url, "--config", str(cfg),
+                "intake", "run", "--from", str(feed(tmp_path))]
+        env = {**os.environ, **ENV}
+        env.pop("VULNMARK_CONFIG", None)
+        procs = [subprocess.Popen(argv, env=env, cwd=tmp_path, text=True,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                 for _ in range(3)]
+        outs = [p.communicate(timeout=180) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], outs
+    assert sorted(emu.issues) == ["SEC-1", "SEC-2", "SEC-3"]
+    assert sum("opened 3" in out for out, _ in outs) == 1
+    assert set(records_of(vm).values()) == set(emu.issues)

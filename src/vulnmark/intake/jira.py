@@ -157,7 +157,8 @@ class JiraIntake:
                     self.after_create(key)
                 await self._comment(jira, key, op.comment, rid, op.owner)
         ticket = self.intake.ticket_of(replace(op, labels=labels), TicketKey(key), now,
-                                       source="jira", url=f"{self.settings.site}/browse/{key}")
+                                       source="jira", url=f"{self.settings.site}/browse/{key}",
+                                       assignee_id=op.owner, assignee_email=None)
         ticket = replace(ticket, description=richtext.plain(body))
         with store.transaction() as conn:
             records.lock(conn)
