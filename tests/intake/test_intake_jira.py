@@ -287,12 +287,25 @@ def test_bad_credentials_exit_3_and_429_is_waited_out(vm: Cli, tmp_path: Path) -
     assert [e.status for e in emu.exchanges].count(429) == 2
 
 
-def test_dry_run_sends_nothing(vm: Cli, tmp_path: Path) -> None:
+def test_dry_run_sends_nothing_and_needs_no_credentials(vm: Cli, tmp_path: Path) -> None:
     emu = JiraEmulator()
     with serve_in_thread(emu) as url:
         out = vm.ok("intake", "run", "--dry-run", "--from", str(feed(tmp_path)),
-                    config=config(tmp_path, url), env=ENV).output
-    assert "would open 3" in out and emu.exchanges == []
+                    config=config(tmp_path, url)).output
+    assert "would open 3" in out and "would open CVE-2026-0001 in Jira SEC" in out
+    assert emu.exchanges == []
+
+
+def test_an_unreachable_site_names_the_record_and_leaves_no_intent(
+        vm: Cli, tmp_path: Path) -> None:
+    cfg = config(tmp_path, "http://127.0.0.1:9")
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace(
+        'jql = "project = SEC"', 'jql = "project = SEC"\nmax_retries = 0'), encoding="utf-8")
+    r = vm("intake", "run", "--from", str(feed(tmp_path)), config=cfg, env=ENV)
+    assert r.exit_code == 3 and "CVE-2026-0001" in r.output and "127.0.0.1:9" in r.output
+    assert records_of(vm) == {}
+    with Store.open(vm.db_url) as store, store.reading() as conn:
+        assert records.all_pending(conn) == {}
 
 
 def test_real_nvd_and_kev_records_become_jira_issues_with_their_own_class(

@@ -232,8 +232,10 @@ class Intake:
         op = Opening(a, o, primary, tuple(labels), owner, reason, self._due(a, o, now))
         if self.options.dry_run:
             result.opened.append(primary)
-            result.lines.append(f"would open {primary}: {o.cls or 'unclassified'} ({o.basis}); "
-                                f"matched {reason}")
+            where = f" in Jira {self.settings.jira_project}" if self.settings.jira_project \
+                else ""
+            result.lines.append(f"would open {primary}{where}: {o.cls or 'unclassified'} "
+                                f"({o.basis}); matched {reason}")
             return None
         return op
 
