@@ -18,7 +18,7 @@ from vulnmark.check import results
 from vulnmark.check.engine import CheckOptions, Progress, Reader, fewer_collections
 from vulnmark.config.load import Config
 from vulnmark.control import health as runs
-from vulnmark.control import reminders, scope
+from vulnmark.control import reminders, scope, stamping
 from vulnmark.deliver import Attachment, Delivery, Notifier
 from vulnmark.errors import DeliveryFailed, NotifyError
 from vulnmark.evidence.chain import Verification
@@ -41,6 +41,8 @@ class DailyRun:
     run_id: int
     bodies: dict[str, str]
     delivery: Delivery | None = None
+    stamp: stamping.Stamp | None = None
+    """The time-stamp of the head after the run, or its failure (None: no TSA configured)."""
 
 
 class DailyJob:
@@ -63,6 +65,9 @@ class DailyJob:
         self.options = options
         self.last_run_id: int | None = None
         """The run the last :meth:`run` or :meth:`resend` recorded (also when it raised)."""
+        self.last_stamp: stamping.Stamp | None = None
+        """The time-stamp (or its failure) after the last :meth:`run` or :meth:`resend`,
+        also when the delivery failed."""
 
     def build(self, now: datetime) -> DailyReport:
         """The report at ``now`` (the evaluations are brought up to date first)."""
@@ -114,16 +119,23 @@ class DailyJob:
             counts=counts, report_digest=digest, bodies=bodies,
             delivery_status="pending" if self.notifier else "not_sent")
         self.last_run_id = run_id
-        if self.notifier is None:
-            return DailyRun(report, run_id, bodies)
+        try:
+            delivery = self._send(run_id, report, bodies, now) if self.notifier else None
+        finally:  # a delivered or failed report: its head is time-stamped either way
+            self.last_stamp = stamping.stamp_head(store, self.config.evidence, run_id, now)
+        return DailyRun(report, run_id, bodies, delivery, self.last_stamp)
+
+    def _send(self, run_id: int, report: DailyReport, bodies: dict[str, str],
+              now: datetime) -> Delivery:
+        assert self.notifier is not None
         mail = mail_bodies(report, self.config.report.mail_items)
         delivery = self._deliver(run_id, subject(report), mail.text, mail.html, now,
                                  attachments(report, bodies["html"]))
         if self.config.reminders.enabled:
-            reminders.send(store, self.config, self.notifier,
-                           reminders.plan(store, self.config, report.findings, now), now,
+            reminders.send(self.store, self.config, self.notifier,
+                           reminders.plan(self.store, self.config, report.findings, now), now,
                            self.recipients)
-        return DailyRun(report, run_id, bodies, delivery)
+        return delivery
 
     def resend(self, run_id: int, now: datetime) -> Delivery:
         """Send a stored report again, as it was kept (``report resend``, and the scheduler's
@@ -135,8 +147,12 @@ class DailyJob:
             raise NotifyError("resend needs a mail server (VULNMARK_SMTP_HOST or [smtp])")
         self.last_run_id = run_id
         first = bodies["text"].splitlines()[0] if bodies["text"] else f"run {run_id}"
-        return self._deliver(run_id, f"[vulnmark] {first} (resent)", bodies["text"],
-                             bodies["html"], now)
+        try:
+            return self._deliver(run_id, f"[vulnmark] {first} (resent)", bodies["text"],
+                                 bodies["html"], now)
+        finally:
+            self.last_stamp = stamping.stamp_head(self.store, self.config.evidence, run_id,
+                                                  now)
 
     def _deliver(self, run_id: int, title: str, text: str, html: str, now: datetime,
                  files: Sequence[Attachment] = ()) -> Delivery:
