@@ -397,3 +397,45 @@ def test_three_concurrent_processes_open_each_issue_once(vm: Cli, tmp_path: Path
     assert sorted(emu.issues) == ["SEC-1", "SEC-2", "SEC-3"]
     assert sum("opened 3" in out for out, _ in outs) == 1
     assert set(records_of(vm).values()) == set(emu.issues)
+
+
+@pytest.mark.parametrize("flavour", ["cloud", "datacenter"])
+def test_an_intent_whose_post_never_reached_jira_creates_the_issue_once(
+        tmp_path: Path, flavour: str) -> None:
+    """A run died after committing its intent, before its POST reached Jira: the next run
+    finds no issue with the id label and creates it; on Cloud (search eventually consistent)
+    only after looking again after the settle waits."""
+    import time
+
+    import httpx
+
+    from vulnmark.config.load import load
+    from vulnmark.intake.jira import JiraIntake
+    from vulnmark.intake.run import Intake, read_feed
+    from vulnmark.sources.jira.settings import JiraSettings
+
+    emu = JiraEmulator(flavour=flavour)
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    cfg = load(config(tmp_path, "http://127.0.0.1:9"))
+    with Store.open(f"sqlite:///{tmp_path / 'v.db'}") as store:
+        with store.transaction() as conn:
+            records.set_pending(conn, "CVE-2026-0001", {"kind": "open", "at": time.time()})
+        intake = Intake(store, cfg)
+        settings = JiraSettings(url="http://jira.test", jql="", flavour=flavour,
+                                email=EMAIL, token=TOKEN)
+        intake.writer = JiraIntake(intake, settings, transport=httpx.ASGITransport(app=emu),
+                                   sleep=sleep)
+        from datetime import UTC, datetime
+
+        result = intake.run(read_feed("nvd", feed(tmp_path)), feed="nvd",
+                            now=datetime(2026, 11, 5, tzinfo=UTC))
+        with store.reading() as conn:
+            assert records.all_pending(conn) == {}
+    assert len(result.opened) == 3 and len(emu.issues) == 3
+    assert slept == ([2.0, 5.0] if flavour == "cloud" else [])
+    searches = [e for e in emu.exchanges if "/search" in e.path]
+    assert len(searches) == (3 if flavour == "cloud" else 1)
