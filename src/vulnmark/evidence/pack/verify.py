@@ -35,7 +35,7 @@ MANIFEST = "manifest.json"
 EVENTS = "evidence/events.jsonl"
 ZIP_TIME = (2000, 1, 1, 0, 0, 0)
 """Every file's time in a ZIP pack (a pack's bytes depend on its content only)."""
-EXTENSIONS = {"text": "txt"}
+EXTENSIONS = {"text": "txt", "mail_text": "mail.txt", "mail_html": "mail.html"}
 
 VERIFIED, TAMPERED, UNSIGNED = "verified", "tampered", "unsigned"
 
