@@ -75,6 +75,18 @@ def test_metrics_by_class_and_month(store: Store) -> None:
     assert metrics.baseline(store, m.since, m.until) == 3
 
 
+def test_the_basis_of_a_pack_gives_the_same_metrics_as_the_sql_aggregate(store: Store) -> None:
+    """An evidence pack carries one row per vulnerability (the basis) and recomputes its
+    metrics from it in Python (so verify can): the same numbers as ``vulnmark metrics``."""
+    since, until = datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC)
+    for now in (datetime(2026, 10, 6, 7, tzinfo=UTC), datetime(2026, 11, 27, 7, tzinfo=UTC)):
+        engine.refresh(store, preset("etsi-319-401"), now=now)
+        rows = metrics.basis(store, since, until)
+        assert {r["ticket"] for r in rows} == {"VULN-1", "VULN-2", "VULN-3", "VULN-4"}
+        assert metrics.from_basis(rows, since, until, now) == metrics.compute(
+            store, since, until, now)
+
+
 def test_charts_escape_text_and_draw_bars() -> None:
     svg = charts.bar_chart("<b>&title", ["2026-10"], [("<x>", [50.0])], unit="%",
                            max_value=100.0)

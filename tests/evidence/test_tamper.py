@@ -156,6 +156,32 @@ def test_a_forgery_with_the_manifest_recomputed_is_named_even_unsigned(
         assert code == 1 and name in err, (name, key, err)
 
 
+@pytest.mark.parametrize(("name", "old", "new"), [
+    ("control_days.csv", "not_sent,2,", "not_sent,3,"),
+    ("control_days.csv", ",missed,,", ",delivered,,"),
+    ("metrics.csv", "1,1,72.0", "1,1,12.0"),
+    ("metrics.json", '"classify_hours_mean": 72.0', '"classify_hours_mean": 12.0'),
+    ("index.html", "<td>72.0</td>", "<td>12.0</td>"),
+    ("index.html", "2 of 4 due runs were missed", "0 of 4 due runs were missed"),
+    ("charts/time_to_classify.svg", ">72", ">12"),
+    ("charts/control_days.svg", "2026-11-04: missed", "2026-11-04: delivered"),
+    ("charts/within_deadline.svg", ">100%", ">90%"),
+    ("label_changes.csv", "2026-11-05T07", "2026-10-05T07"),
+    ("metrics_basis.jsonl", '"outcome_at": "2026-11-03', '"outcome_at": "2026-11-04'),
+])
+def test_one_number_changed_in_a_summary_file_is_named_even_resealed_unsigned(
+        signed: tuple[Path, Path, Path], tmp_path: Path, name: str, old: str, new: str) -> None:
+    """Control days, metrics, charts and the index page are recomputed by verify from the
+    records, the metrics basis and the manifest: one number changed and the manifest
+    recomputed (no signature to catch it) → exit 1 naming the file."""
+    path, _, _ = signed
+    files = _files(path)
+    assert files[name].decode().count(old) >= 1, (name, old)
+    files[name] = files[name].decode().replace(old, new, 1).encode()
+    code, _, err = _verify(_rezip(_reseal(files, None), tmp_path / "n.zip"), None)
+    assert code == 1 and f"{name}: " in err, (name, err)
+
+
 def test_a_head_from_a_delivered_report_anchors_the_pack(signed: tuple[Path, Path, Path],
                                                         tmp_path: Path) -> None:
     path, public, _ = signed

@@ -14,7 +14,7 @@ discovery (UTC) and class:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import TIMESTAMP, Connection, and_, case, cast, func, literal, select
 from sqlalchemy.sql.elements import ColumnElement
 
-from vulnmark._time import stored
+from vulnmark._time import parse, stored
 from vulnmark.store import Store
 from vulnmark.store.schema import evaluations
 
@@ -160,6 +160,60 @@ def compute(store: Store, since: datetime, until: datetime, now: datetime) -> Me
     return Metrics(since, until, now, tuple(rows))
 
 
+BASIS_KEYS = ("ticket", "class", "created_at", "discovered_at", "classified_at", "outcome_at",
+              "due_at", "state")
+
+
+def basis(store: Store, since: datetime, until: datetime) -> list[dict[str, str | None]]:
+    """What :func:`compute` aggregates, one row per vulnerability discovered in the period
+    (:data:`BASIS_KEYS`, stored times): an evidence pack carries it so that its metrics can be
+    recomputed by anyone (:func:`from_basis`)."""
+    e = evaluations.c
+    query = (select(e.ticket_key, func.coalesce(e.classification, UNCLASSIFIED), e.created_at,
+                    e.discovered_at, e.classified_at, e.outcome_at, e.due_at, e.state)
+             .where(e.is_vulnerability == 1, e.discovered_at >= stored(since),
+                    e.discovered_at < stored(until))
+             .order_by(e.discovered_at, e.ticket_key))
+    with store.reading() as conn:
+        return [dict(zip(BASIS_KEYS, (None if v is None else str(v) for v in r), strict=True))
+                for r in conn.execute(query)]
+
+
+def from_basis(rows: Iterable[Mapping[str, str | None]], since: datetime, until: datetime,
+               now: datetime) -> Metrics:
+    """The metrics :func:`compute` gives, from :func:`basis` rows (pure: no I/O)."""
+    groups: dict[tuple[str, str], list[Mapping[str, str | None]]] = {}
+    for r in rows:
+        groups.setdefault((str(r["discovered_at"])[:7], str(r["class"])), []).append(r)
+    at_now = stored(now) or ""
+    out = []
+    for (month, cls), group in sorted(groups.items()):
+        classify = [_between(r["created_at"], r["classified_at"]) for r in group
+                    if r["classified_at"] is not None]
+        outcome = [_between(r["discovered_at"], r["outcome_at"]) for r in group
+                   if r["outcome_at"] is not None]
+        due = [r for r in group if r["due_at"] is not None]
+        met = sum(1 for r in due if r["outcome_at"] is not None
+                  and str(r["outcome_at"]) <= str(r["due_at"]))
+        pending = sum(1 for r in due if r["outcome_at"] is None and r["state"] == "open"
+                      and str(r["due_at"]) >= at_now)
+        out.append(ClassMonth(
+            month=month, classification=cls, discovered=len(group), classified=len(classify),
+            classify_hours_mean=_round(sum(classify) / len(classify)) if classify else None,
+            classify_hours_max=_round(max(classify)) if classify else None,
+            with_outcome=len(outcome),
+            outcome_hours_mean=_round(sum(outcome) / len(outcome)) if outcome else None,
+            with_deadline=len(due), met=met, missed=len(due) - met - pending,
+            pending=pending))
+    return Metrics(since, until, now, tuple(out))
+
+
+def _between(start: str | None, end: str | None) -> float:
+    a, b = parse(start), parse(end)
+    assert a is not None and b is not None
+    return (b - a).total_seconds() / 3600.0
+
+
 def baseline(store: Store, since: datetime, until: datetime) -> int:
     """A bare SQL aggregate over the same rows (count per month and class), for benchmarks."""
     e = evaluations.c
@@ -172,4 +226,5 @@ def baseline(store: Store, since: datetime, until: datetime) -> int:
         return len(conn.execute(query).all())
 
 
-__all__ = ["COLUMNS", "ClassMonth", "Metrics", "baseline", "compute"]
+__all__ = ["BASIS_KEYS", "COLUMNS", "ClassMonth", "Metrics", "basis", "baseline", "compute",
+           "from_basis"]

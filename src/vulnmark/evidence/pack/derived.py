@@ -8,12 +8,14 @@ I/O; the same function serves both sides.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from vulnmark._csv import csv_text
-from vulnmark._time import stored
+from vulnmark._time import parse, stored
 from vulnmark.evidence import bound
 from vulnmark.evidence.chain import Record
 from vulnmark.evidence.events import (
@@ -78,3 +80,40 @@ def derived_files(records: Sequence[Record]) -> dict[str, bytes]:
              for r, e in typed if isinstance(e, FindingDismissed | DismissalEnded)]),
     }
     return out
+
+
+LABEL_CHANGES = "label_changes.csv"
+LABEL_HEADERS = ["ticket", "at", "by", "added", "removed"]
+
+
+def label_changes_csv(changes: Sequence[Mapping[str, Any]]) -> bytes:
+    """``label_changes.csv``: the label history of the period (a source's history included),
+    in time order."""
+    return _csv(LABEL_HEADERS, [[c["ticket"], c["at"], c["by"], c["added"], c["removed"]]
+                                for c in changes])
+
+
+def label_change_problems(data: bytes, since: str, until: str) -> tuple[int, list[str]]:
+    """The rows of ``label_changes.csv`` and what is wrong with them: every row has the five
+    columns, a time inside the period and not before the row above it. (Its content comes from
+    the sources' label histories, not from evidence records: beyond this, only the signature
+    proves it.)"""
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8", "replace"))))
+    if not rows or rows[0] != LABEL_HEADERS:
+        return 0, [f"{LABEL_CHANGES}: the header is not {','.join(LABEL_HEADERS)} (edited)"]
+    previous = ""
+    for lineno, row in enumerate(rows[1:], start=2):
+        if len(row) != len(LABEL_HEADERS):
+            return len(rows) - 1, [f"{LABEL_CHANGES}: line {lineno} does not have "
+                                   f"{len(LABEL_HEADERS)} columns (edited)"]
+        at = row[1]
+        try:
+            parse(at)
+        except ValueError:
+            return len(rows) - 1, [f"{LABEL_CHANGES}: line {lineno}: {at!r} is not a time "
+                                   "(edited)"]
+        if not since <= at < until or at < previous:
+            return len(rows) - 1, [f"{LABEL_CHANGES}: line {lineno}: {at} is outside the "
+                                   "period or before the line above (edited)"]
+        previous = at
+    return len(rows) - 1, []

@@ -9,10 +9,10 @@ from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from vulnmark._time import stored
-from vulnmark.config.policy import Policy
+from vulnmark._time import parse, stored
+from vulnmark.evidence.bound import BoundRun
 from vulnmark.evidence.events import PolicyChanged, Reclassified
-from vulnmark.model import Outcome, Run
+from vulnmark.model import Outcome
 from vulnmark.store.metrics import Metrics
 
 STYLE = """body{font-family:sans-serif;max-width:70em;margin:2em auto;color:#222}
@@ -39,16 +39,18 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[object]], *,
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def summary_page(*, policy: Policy, since: datetime, until: datetime, now: datetime,
-                 runs: Sequence[Run], days: Sequence[tuple[datetime, str, Run | None]],
+def summary_page(*, preset: str, digest: str, timezone: str, since: datetime,
+                 until: datetime, now: datetime, runs: Sequence[BoundRun],
+                 days: Sequence[tuple[datetime, str, BoundRun | None]],
                  metrics: Metrics, outcomes: Sequence[Outcome],
                  reclassifications: Sequence[Reclassified],
                  policy_changes: Sequence[tuple[str, PolicyChanged]], label_changes: int,
                  chain: Mapping[str, Any], files: Sequence[str]) -> str:
-    zone = ZoneInfo(policy.timezone)
+    zone = ZoneInfo(timezone)
 
-    def local(value: datetime) -> str:
-        return value.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+    def local(value: datetime | str) -> str:
+        when = parse(value) if isinstance(value, str) else value
+        return "-" if when is None else when.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
 
     missed = [s for s, status, _ in days if status == "missed"]
     failed = [s for s, status, _ in days if status == "failed"]
@@ -69,8 +71,8 @@ def summary_page(*, policy: Policy, since: datetime, until: datetime, now: datet
         f"<style>{STYLE}</style></head><body>",
         "<h1>Vulnerability classification control: evidence pack</h1>",
         _table(["Period", "Generated", "Policy", "Policy digest", "Timezone"], [[
-            f"{local(since)} – {local(until)} (end exclusive)", local(now), policy.preset,
-            policy.digest(), policy.timezone]]),
+            f"{local(since)} – {local(until)} (end exclusive)", local(now), preset, digest,
+            timezone]]),
         "<h2>1. Did the control operate every day?</h2>",
         f"<p>{verdict} {ran} ran; {len(failed)} report(s) could not be delivered.</p>",
         '<p><img src="charts/control_days.svg" alt="daily control strip"></p>',
@@ -78,7 +80,7 @@ def summary_page(*, policy: Policy, since: datetime, until: datetime, now: datet
         "<h2>2. Runs and deliveries</h2>",
         _table(["Run", "Kind", "Started (local)", "Delivery", "Message-ID", "Server reply",
                 "Error", "Report"], [[
-                    r.id, r.kind, local(r.started_at), r.delivery_status, r.message_id,
+                    r.id, r.kind, local(r.started_at), r.status, r.message_id,
                     r.server_reply, r.error,
                     (f'<a href="reports/run-{r.id:06d}.html">html</a> '
                      f'<a href="reports/run-{r.id:06d}.txt">text</a> '
@@ -112,8 +114,9 @@ def summary_page(*, policy: Policy, since: datetime, until: datetime, now: datet
         f"<code>{_e(chain['head'])}</code> "
         '(<a href="evidence/events.jsonl">events.jsonl</a>).</p>',
         "<p>Check this pack with <code>vulnmark evidence verify --pack FILE.zip</code>: it "
-        "recomputes every SHA-256 of <code>manifest.json</code>, the hash chain, and each "
-        "report's digest against its run record.</p>",
+        "recomputes every SHA-256 of <code>manifest.json</code>, the hash chain, each "
+        "report's digest against its run record, and the derived files and every number of "
+        "this page from the records; <code>--public-key</code> checks the signature.</p>",
         "<h2>5. Files</h2>",
         "<ul>" + "".join(f'<li><a href="{_e(n)}">{_e(n)}</a></li>' for n in files) + "</ul>",
         f"<p>Generated {_e(stored(now))} by vulnmark.</p></body></html>",

@@ -6,6 +6,8 @@
   (:func:`vulnmark.evidence.chain.verify_rows`), from the manifest's anchor to its head;
 * **bound to the chain**: each stored report (every format) against the digest its run's record
   carries, and the derived files (:mod:`.derived`) recomputed from the records;
+* **recomputed**: the summary files (:mod:`.summary`: control days, metrics, charts, the
+  index page's numbers) from the records, the metrics basis and the manifest's period;
 * **signed**: with ``public_key``, ``manifest.sig`` must be that key's Ed25519 signature over
   ``manifest.json``, which binds every file above. Without a signature (or without a key to
   check it against), a consistent pack is only **unsigned: integrity not proven** — whoever
@@ -23,16 +25,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vulnmark.errors import ScheduleError
 from vulnmark.evidence import bound, signing
 from vulnmark.evidence.chain import GENESIS, Record, Row, canonical, verify_rows
-from vulnmark.evidence.pack.derived import derived_files
+from vulnmark.evidence.pack.derived import LABEL_CHANGES, derived_files, label_change_problems
 from vulnmark.evidence.pack.read import read_pack
+from vulnmark.evidence.pack.summary import (
+    BASIS,
+    SUMMARY,
+    Period,
+    basis_problems,
+    read_basis,
+    summary_files,
+)
 
 logger = logging.getLogger(__name__)
 
 FORMAT = "vulnmark-evidence-pack/1"
 MANIFEST = "manifest.json"
 EVENTS = "evidence/events.jsonl"
+CHAIN = "evidence/chain.json"
 ZIP_TIME = (2000, 1, 1, 0, 0, 0)
 """Every file's time in a ZIP pack (a pack's bytes depend on its content only)."""
 EXTENSIONS = {"text": "txt", "mail_text": "mail.txt", "mail_html": "mail.html"}
@@ -95,6 +107,8 @@ def verify(path: Path, *, public_key: Any = None,
     head = _verify_chain(records, chain, problems)
     if records is not None and len(problems) == chain_problems:  # bound to an intact chain
         _verify_bound(files, records, problems)
+        if "control" in manifest:  # packs before the summary was recomputable lack it
+            _verify_summary(files, records, manifest, problems)
         _verify_heads(records, chain, heads, problems)
     signed_by, note = None, ""
     sig = files.get(signing.SIGNATURE)
@@ -204,6 +218,50 @@ def _verify_bound(files: dict[str, bytes], records: list[Record], problems: list
         if have is not None and have != data:
             problems.append(f"{name}: differs from what the evidence records give (edited, "
                             "even if the manifest was recomputed)")
+
+
+def _verify_summary(files: dict[str, bytes], records: list[Record], manifest: dict[str, Any],
+                    problems: list[str]) -> None:
+    """The summary files (control days, metrics, charts, index page) recomputed from the
+    records, the metrics basis, the label changes and the manifest's period and control."""
+    inputs = {n: files.get(n) for n in (BASIS, LABEL_CHANGES, CHAIN)}
+    if any(v is None for v in inputs.values()):
+        return  # named as missing by the manifest check
+    try:
+        period = Period.from_manifest(manifest)
+    except (ValueError, KeyError, TypeError, AttributeError):
+        problems.append(f"{MANIFEST}: 'policy', 'control' or the period is malformed (edited)")
+        return
+    try:
+        basis = read_basis(inputs[BASIS] or b"")
+    except ValueError as e:
+        problems.append(f"{BASIS}: {e} (edited)")
+        return
+    problems += basis_problems(basis, records)
+    count, wrong = label_change_problems(inputs[LABEL_CHANGES] or b"",
+                                         str(manifest.get("from")), str(manifest.get("to")))
+    problems += wrong
+    try:
+        chain = json.loads(inputs[CHAIN] or b"")
+        if not isinstance(chain, dict) or any(chain.get(k) != manifest["chain"].get(k) for k in
+                                              ("anchor_prev_hash", "first_seq", "last_seq",
+                                               "head")):
+            raise ValueError
+    except ValueError:
+        problems.append(f"{CHAIN}: does not describe the manifest's chain (edited)")
+        return
+    names = sorted(set(files) - set(SUMMARY) - {MANIFEST, signing.SIGNATURE})
+    try:
+        expected = summary_files(records, period, basis, label_changes=count, chain=chain,
+                                 names=names)
+    except (ValueError, KeyError, TypeError, ScheduleError) as e:
+        problems.append(f"{MANIFEST}: the period or control cannot be replayed ({e}) (edited)")
+        return
+    for name, data in sorted(expected.items()):
+        have = files.get(name)
+        if have is not None and have != data:
+            problems.append(f"{name}: differs from what the evidence records, {BASIS} and the "
+                            "manifest give (edited, even if the manifest was recomputed)")
 
 
 def _parse_report_name(name: str) -> tuple[int, str] | None:
