@@ -28,7 +28,7 @@ def test_the_external_errors() -> None:
     assert external == {"StoreUnavailable", "DeliveryFailed", "BugzillaError", "JiraError",
                         "JiraAuthError", "JiraUnavailable", "JiraHTTPError", "JiraNotFound",
                         "JiraResponseError", "PublishFailed",
-                        "FeedUnavailable"}
+                        "FeedUnavailable", "IntakeJiraFailed"}
 
 
 def test_the_tree_is_drawn_in_the_docstring() -> None:

@@ -21,14 +21,15 @@ key at fault and never contain a secret. Only the CLI turns them into exit codes
     ├── OutcomeError             an outcome or reclassification cannot be recorded
     ├── IntakeError              threat intake cannot run as asked (a record, an assessment)
     │   ├── FeedError            a feed record is invalid; names the file, record and field
-    │   └── FeedUnavailable      the NVD API failed or refused                    (external)
+    │   ├── FeedUnavailable      the NVD API failed or refused                    (external)
+    │   └── IntakeJiraFailed     Jira refused or failed an intake ticket          (external)
     ├── IncidentError            an incident, action item or update is invalid or unknown
     │   └── BugzillaError        Bugzilla refused or could not be reached          (external)
     ├── DismissError             a dismissal cannot be recorded or ended
     ├── PackError                an evidence pack cannot be written or read
     └── PublishError             the policy page cannot be built or published as configured
         └── PublishFailed        Confluence refused or could not be reached     (external)
-    ExternalError                an external system failed (a second base of the four above)
+    ExternalError                an external system failed (a second base of those marked external)
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ __all__ = [
     "IncidentError",
     "InputError",
     "IntakeError",
+    "IntakeJiraFailed",
     "NotifyError",
     "OutcomeError",
     "PackError",
@@ -192,6 +194,10 @@ class FeedError(IntakeError):
 
 class FeedUnavailable(IntakeError, ExternalError):
     """A live feed (the NVD API) failed, refused the key or kept rate-limiting."""
+class IntakeJiraFailed(IntakeError, ExternalError):
+    """Jira refused or failed an intake ticket or comment; names the record and the field."""
+
+
 class DismissError(VulnmarkError):
     """A dismissal cannot be recorded or ended; the message says why."""
 

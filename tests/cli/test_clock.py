@@ -142,6 +142,19 @@ def test_effective_is_judged_against_the_deadline(overdue: Cli) -> None:
     metrics = json.loads(vm.ok("metrics", "--from", "2026-11-01", "--to", "2026-11-30",
                                "--format", "json").output)
     assert metrics["by_month"][0]["met"] == 1
+    # metrics show it as backdated, in every format
+    assert metrics["by_month"][0]["backdated"] == 1
+    [late] = metrics["backdated_outcomes"]
+    assert (late["ticket"], late["effective"], late["gap_hours"], late["why"]) == (
+        "CA-102", "2026-11-27T14:00:00Z", 41.0, "fixed on site; entered late")
+    table = vm.ok("metrics", "--from", "2026-11-01", "--to", "2026-11-30").output
+    assert "backdated" in table.splitlines()[0]
+    assert "BACKDATED OUTCOME CA-102 (remediated): effective 2026-11-27T14:00:00Z, entered " \
+           "2026-11-29T07:00:00Z" in table and "(41.0 h later): fixed on site" in table
+    rows = vm.ok("metrics", "--from", "2026-11-01", "--to", "2026-11-30", "--format", "csv",
+                 "--by", "class").output.splitlines()
+    header = rows[0].split(",")
+    assert dict(zip(header, rows[1].split(","), strict=True))["backdated"] == "1"
     # the daily report says so, with the reason and the gap
     text = vm.ok("report", "daily").output
     assert "BACKDATED OUTCOME CA-102: effective 2026-11-27T14:00:00Z, entered " \

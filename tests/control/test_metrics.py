@@ -42,7 +42,7 @@ def store(store_url: str) -> Iterator[Store]:
         make_ticket("VULN-5", labels=crit, created=datetime(2026, 9, 30, tzinfo=UTC)),
     ], at=T0)
     outcomes.record(s, "VULN-4", "no_remediation", reason="other", text="test system only",
-                    at=T0 + 10 * H)
+                    at=T0 + 20 * H, effective=T0 + 10 * H, why="entered late")
     yield s
     s.close()
 
@@ -65,7 +65,10 @@ def test_metrics_by_class_and_month(store: Store) -> None:
     nov = rows[("2026-11", "CRITICAL")]
     assert (nov.pending, nov.share_within_deadline) == (1, None)
     high = rows[("2026-10", "HIGH")]
-    assert (high.with_deadline, high.outcome_hours_mean) == (0, 10.0)
+    assert (high.with_deadline, high.outcome_hours_mean, high.backdated) == (0, 10.0, 1)
+    assert oct_crit.backdated == 0
+    [late] = metrics.backdated_outcomes(store, m.since, m.until)
+    assert (late.ticket, late.why) == ("VULN-4", "entered late")
     [total_crit, total_high] = m.totals()
     assert (total_crit.classification, total_crit.discovered, total_crit.met) == (
         "CRITICAL", 3, 1)

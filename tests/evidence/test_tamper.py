@@ -104,8 +104,12 @@ def test_a_signed_pack_verifies_with_its_key_and_only_with_it(signed: tuple[Path
     path, public, mallory = signed
     code, out, _ = _verify(path, public)
     assert code == 0 and "pack OK, signed by key" in out
+    # the backdated outcome of the pack is shown, with its gap and reason
+    assert "BACKDATED: 1 change(s) entered after they took effect" in out
+    assert "(outcome VULN-1): claims 2026-11-03T07:00:00Z" in out
+    assert "entered after the outage" in out
     code, out, _ = _verify(path, None)
-    assert code == 4 and "unsigned: integrity not proven" in out
+    assert code == 4 and "unsigned: integrity not proven" in out and "BACKDATED: 1" in out
     forged = _rezip(_reseal(_files(path), mallory), tmp_path / "m.zip")
     code, _, err = _verify(forged, public)
     assert code == 1 and "manifest.sig: signed with another key" in err
@@ -168,6 +172,8 @@ def test_a_forgery_with_the_manifest_recomputed_is_named_even_unsigned(
     ("charts/within_deadline.svg", ">100%", ">90%"),
     ("label_changes.csv", "2026-11-05T07", "2026-10-05T07"),
     ("metrics_basis.jsonl", '"outcome_at": "2026-11-03', '"outcome_at": "2026-11-04'),
+    ("metrics_basis.jsonl", '"backdated_why": "entered after the outage"',
+     '"backdated_why": null'),
 ])
 def test_one_number_changed_in_a_summary_file_is_named_even_resealed_unsigned(
         signed: tuple[Path, Path, Path], tmp_path: Path, name: str, old: str, new: str) -> None:

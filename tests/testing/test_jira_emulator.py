@@ -229,3 +229,55 @@ def test_spec_check_catches_drift(openapi: Any) -> None:
     assert len(problems) == 2
     assert "response" in problems[0] and "boolean" in problems[0]
     assert "request" in problems[1]
+
+
+@pytest.mark.parametrize("flavour", ["cloud", "datacenter"])
+def test_issue_and_comment_creation_validated_like_jira_and_against_the_spec(
+        openapi: Any, flavour: str) -> None:
+    """POST issue / comment: what Jira refuses (400 with ``errors`` naming the field) and
+    what it accepts, every exchange valid against the document; a created issue is found by
+    search and renders in both API versions."""
+    emu = JiraEmulator(flavour=flavour, users={"alice"})
+    v = "3" if flavour == "cloud" else "2"
+    doc = {"type": "doc", "version": 1, "content": [
+        {"type": "paragraph", "content": [{"type": "text", "text": "Flaw in OCSP."}]}]}
+    body = doc if flavour == "cloud" else "Flaw in OCSP."
+    who = {"accountId": "alice"} if flavour == "cloud" else {"name": "alice"}
+    fields = {"project": {"key": "SEC"}, "issuetype": {"name": "Bug"},
+              "summary": "CVE-2026-1: flaw", "description": body, "labels": ["HIGH"],
+              "assignee": who}
+    refused = {
+        "project": {**fields, "project": {"key": "NOPE"}},
+        "issuetype": {**fields, "issuetype": {"name": "Epic"}},
+        "summary": {k: x for k, x in fields.items() if k != "summary"},
+        "labels": {**fields, "labels": ["a b"]},
+        "description": {**fields, "description": "text" if flavour == "cloud" else doc},
+        "assignee": {**fields, "assignee": {"accountId": "bob"} if flavour == "cloud"
+                     else {"name": "bob"}},
+        "customfield_1": {**fields, "customfield_1": "x"},
+    }
+    with client(emu) as c:
+        for name, sent in refused.items():
+            r = c.post(f"/rest/api/{v}/issue", json={"fields": sent})
+            assert r.status_code == 400, name
+            assert name in r.json()["errors"], (name, r.json())
+        assert emu.issues == {}
+        r = c.post(f"/rest/api/{v}/issue", json={"fields": fields})
+        assert r.status_code == 201 and r.json()["key"] == "SEC-1"
+        r = c.post(f"/rest/api/{v}/issue/SEC-1/comment", json={"body": body})
+        assert r.status_code == 201 and r.json()["body"] == body
+        assert c.post(f"/rest/api/{v}/issue/SEC-1/comment", json={"body": ""}
+                      ).status_code == 400
+        assert c.post(f"/rest/api/{v}/issue/SEC-9/comment", json={"body": body}
+                      ).status_code == 404
+        if flavour == "cloud":
+            found = cloud_pages(c, {"jql": 'project = SEC AND labels = "HIGH"',
+                                    "fields": ["labels", "description", "assignee"]})
+            issue = found[0]["issues"][0]
+        else:
+            issue = c.post("/rest/api/2/search", json={"jql": 'labels = "HIGH"'}
+                           ).json()["issues"][0]
+            assert issue["fields"]["description"] == "Flaw in OCSP."
+        assert issue["key"] == "SEC-1" and issue["fields"]["assignee"]["displayName"] == "alice"
+    checked, problems = spec.check(openapi, emu.exchanges)
+    assert problems == [] and checked == len(emu.exchanges)

@@ -60,8 +60,9 @@ def evidence_verify(app: App, pack_path: Path | None, public_key: Path | None,
     The store: the chain, the head kept apart and the head file beside an SQLite store, each
     run record and stored report against the records. With --pack, a pack on its own: files
     against the manifest, the chain, reports and derived CSVs against the records, and with
-    --public-key the manifest's Ed25519 signature. Exit 0 verified, 1 tampering (each problem
-    named), 2 unreadable, 4 a pack that is consistent but unsigned (integrity not proven).
+    --public-key the manifest's Ed25519 signature. Backdated records (entered after the time
+    they claim) are listed. Exit 0 verified, 1 tampering (each problem named), 2 unreadable,
+    4 a pack that is consistent but unsigned (integrity not proven).
 
     \b
     Example:
@@ -80,8 +81,10 @@ def evidence_verify(app: App, pack_path: Path | None, public_key: Path | None,
                    f"head {checked.head or '(none)'}")
         if checked.status == UNSIGNED:
             echo(f"pack consistent but {checked.note}: {summary}")
+            _show_backdated(list(checked.backdated))
             raise SystemExit(EXIT_UNPROVEN)
         echo(f"pack OK, signed by key {checked.signed_by}: {summary}")
+        _show_backdated(list(checked.backdated))
         return
     if public_key is not None:
         fatal("--public-key checks a pack's signature: give --pack too", EXIT_USAGE)

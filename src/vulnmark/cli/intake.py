@@ -26,6 +26,7 @@ from vulnmark.intake.classify import original
 from vulnmark.intake.feeds import FEEDS
 from vulnmark.intake.feeds.detect import detect
 from vulnmark.intake.feeds.nvd_api import NvdApi
+from vulnmark.intake.jira import attach, relabel_in_jira
 from vulnmark.intake.live import run_live
 from vulnmark.intake.run import Intake, IntakeOptions, read_feed, settings_of
 from vulnmark.intake.status import states, summary
@@ -100,15 +101,17 @@ def run(app: App, feed: str | None, source: Path | None, since: str | None, dry_
         if feed not in (None, "nvd"):
             fatal(f"--feed {feed} needs --from PATH (only the NVD is read live)", EXIT_USAGE)
         api = NvdApi(settings.nvd_url, os.environ.get("VULNMARK_NVD_API_KEY"))
-        live = run_live(app.store, app.config, api, now=now, options=options)
+        live = run_live(app.store, app.config, api, now=now, options=options,
+                        prepare=lambda i: attach(i, os.environ))
         result, name = live.result, "nvd"
         echo(f"NVD API: {'resumed ' if live.resumed else ''}records modified "
              f"{iso(live.since)} .. {iso(live.until)}: {live.pages} pages, "
              f"{live.requests} requests")
     else:
         name = feed or detect(source)
-        result = Intake(app.store, app.config, options).run(read_feed(name, source),
-                                                            feed=name, now=now)
+        runner = Intake(app.store, app.config, options)
+        attach(runner, os.environ)
+        result = runner.run(read_feed(name, source), feed=name, now=now)
     if fmt == "json":
         echo_data(json.dumps({
             "feed": name, "dry_run": dry_run, "read": result.read, "matched": result.matched,
@@ -234,7 +237,7 @@ def assess(app: App, key: str, affected: bool, not_affected: bool, new_class: st
         verdict, text = "affected", basis or ""
     done = record_assessment(app.store, app.policy, key, verdict, text=text,
                              by=by or getpass.getuser(), at=app.write_now, new_class=new_class,
-                             reason=reason)
+                             reason=reason, remote=relabel_in_jira(app.config, os.environ))
     change = f" ({done.previous or 'unclassified'} -> {done.cls})" \
         if done.verdict == "reclassified" else ""
     echo(f"{key}: {done.verdict.replace('_', ' ')}{change}, assessed at {iso(done.at)}"

@@ -90,7 +90,9 @@ def policy_show(app: App, fmt: str) -> None:
         data.update(recipients=list(cfg.recipients), smtp=asdict(smtp), smtp_origin=origins,
                     schedule=None if cfg.schedule is None else {
                         "cron": cfg.schedule.cron.expr, "timezone": cfg.schedule.timezone,
-                        "catch_up": cfg.schedule.catch_up},
+                        "catch_up": cfg.schedule.catch_up,
+                        "retry_seconds": cfg.schedule.retry_seconds,
+                        "retry_max_seconds": cfg.schedule.retry_max_seconds},
                     source_jira=None if cfg.jira is None else asdict(cfg.jira),
                     tracker=asdict(cfg.tracker),
                     publish=None if cfg.publish is None else asdict(cfg.publish),

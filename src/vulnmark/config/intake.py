@@ -25,9 +25,12 @@ DEFAULT_ASSESSMENT_HOURS = {"CRITICAL": 24.0, "HIGH": 72.0, "MEDIUM": 168.0, "LO
 ENTRY_KEYS = frozenset({"vendors", "products", "cpe_prefixes", "packages", "keywords"})
 WATCH_KEYS = ENTRY_KEYS | {"owner", "labels", "name"}
 INTAKE_KEYS = ENTRY_KEYS | {"watch", "precedence", "v2_rule", "unrated", "kev_min_class",
-                            "clock_from", "assessment_hours", "nvd_url"}
+                            "clock_from", "assessment_hours", "nvd_url", "jira_project",
+                            "jira_issue_type"}
 NVD_URL = "https://services.nvd.nist.gov/rest/json/cves/2.0"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+#: Jira's default project key rule: a letter, then letters, digits or underscores.
+PROJECT_KEY = re.compile(r"[A-Z][A-Z0-9_]{0,254}")
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,10 @@ class IntakeSettings:
         DEFAULT_ASSESSMENT_HOURS.items())
     nvd_url: str = NVD_URL
     """The CVE API 2.0 endpoint of ``vulnmark intake run`` without ``--from``."""
+    jira_project: str | None = None
+    """Open the tickets in this Jira project ([source.jira] site) instead of the embedded
+    tracker."""
+    jira_issue_type: str = "Bug"
 
     def hours(self, cls: str | None) -> float | None:
         return dict(self.assessment_hours).get(cls) if cls else None
@@ -144,8 +151,17 @@ def parse_intake(table: Mapping[str, Any], classes: Sequence[str]) -> IntakeSett
             (parts.scheme == "http" and parts.hostname not in LOOPBACK):
         raise ConfigError(f"intake.nvd_url: {url!r}: an https:// URL (plain http only for "
                           "loopback test servers)")
+    project = table.get("jira_project")
+    if project is not None and (not isinstance(project, str)
+                                or not PROJECT_KEY.fullmatch(project)):
+        raise ConfigError(f"intake.jira_project: {project!r} is not a Jira project key (like "
+                          "SEC: capital letters, digits, _)")
+    issue_type = table.get("jira_issue_type", "Bug")
+    if not isinstance(issue_type, str) or not issue_type.strip() or len(issue_type) > 255:
+        raise ConfigError(f"intake.jira_issue_type: expected the name of an issue type (like "
+                          f"Bug), got {issue_type!r}")
     return IntakeSettings(tuple(entries), precedence, v2, str(unrated), kev, clock,
-                          tuple(checked), url)
+                          tuple(checked), url, project, issue_type.strip())
 
 
 def _entry(table: Mapping[str, Any], where: str, name: str) -> WatchEntry:

@@ -117,6 +117,10 @@ class Schedule:
     cron: Cron
     timezone: str = "UTC"
     catch_up: bool = True
+    retry_seconds: float = 60.0
+    """The daemon's first wait before it retries a failed delivery of the slot's run."""
+    retry_max_seconds: float = 3600.0
+    """The longest wait between retries (the wait doubles after each failure)."""
 
     @property
     def zone(self) -> ZoneInfo:
@@ -168,7 +172,7 @@ def _instant(day: date, at: time, zone: ZoneInfo) -> datetime:
     return local.astimezone(UTC)
 
 
-SCHEDULE_KEYS = ("cron", "timezone", "catch_up")
+SCHEDULE_KEYS = ("cron", "timezone", "catch_up", "retry_seconds", "retry_max_seconds")
 
 
 def parse(raw: Mapping[str, Any], default_timezone: str = "UTC") -> Schedule:
@@ -190,8 +194,21 @@ def parse(raw: Mapping[str, Any], default_timezone: str = "UTC") -> Schedule:
     catch_up = raw.get("catch_up", True)
     if not isinstance(catch_up, bool):
         raise ScheduleError("schedule.catch_up: expected true or false")
+    retry = _seconds(raw, "retry_seconds", 60.0)
+    retry_max = _seconds(raw, "retry_max_seconds", max(3600.0, retry))
+    if retry_max < retry:
+        raise ScheduleError(f"schedule.retry_max_seconds: {retry_max:g} is less than "
+                            f"schedule.retry_seconds ({retry:g})")
     try:
         cron = Cron.parse(expr)
     except ScheduleError as e:
         raise ScheduleError(f"schedule.cron: {e}") from e
-    return Schedule(cron, tz, catch_up)
+    return Schedule(cron, tz, catch_up, retry, retry_max)
+
+
+def _seconds(raw: Mapping[str, Any], key: str, default: float) -> float:
+    value = raw.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 86400:
+        raise ScheduleError(f"schedule.{key}: expected a number of seconds above 0 and at "
+                            f"most 86400, got {value!r}")
+    return float(value)

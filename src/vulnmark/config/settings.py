@@ -128,6 +128,12 @@ SETTINGS: tuple[Setting, ...] = (
             example="Europe/Budapest"),
     Setting("schedule.catch_up", True,
             "`vulnmark schedule` runs an uncovered slot at start (after downtime)."),
+    Setting("schedule.retry_seconds", 60,
+            "`vulnmark schedule` retries a failed delivery (the same run) after this many "
+            "seconds, doubling after each failure, until it is delivered or the slot ends."),
+    Setting("schedule.retry_max_seconds", 3600,
+            "The longest wait between two retries of a failed delivery (at least "
+            "schedule.retry_seconds)."),
     Setting("report.suspected_scope", "new",
             "Suspected tickets the daily report lists: new (open ones, and ones created or "
             "changed since the last delivered report), open, or all; the rest is counted, "
@@ -214,6 +220,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("intake.nvd_url", "https://services.nvd.nist.gov/rest/json/cves/2.0",
             "The NVD CVE API 2.0 endpoint `vulnmark intake run` reads without --from; the "
             "API key only from VULNMARK_NVD_API_KEY."),
+    Setting("intake.jira_project", None,
+            "Open intake tickets in this Jira project of the [source.jira] site (POST "
+            "/rest/api/3/issue on Cloud, /rest/api/2/issue on Data Center) instead of the "
+            "embedded tracker; a watch entry's owner becomes the assignee (Cloud: its account "
+            "id; Data Center: its user name).", example="SEC"),
+    Setting("intake.jira_issue_type", "Bug",
+            "Issue type of the intake tickets opened in Jira (intake.jira_project)."),
     Setting("incident.fulfilment_months", 3,
             "The non-conformity fulfilment report to the conformity assessment body and the "
             "supervisory body is due this many months after the on-site audit."),

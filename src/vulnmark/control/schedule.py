@@ -1,5 +1,10 @@
 """The in-process loop of ``vulnmark schedule``: the daily job at every slot of the configured
-schedule (:mod:`vulnmark.config.schedule`), catching up the current slot at start."""
+schedule (:mod:`vulnmark.config.schedule`), catching up the current slot at start.
+
+A run that fails (a delivery the mail server refused) leaves its slot uncovered: the loop runs
+the job for the same slot again after ``schedule.retry_seconds``, doubling the wait after each
+failure up to ``schedule.retry_max_seconds``, until the slot is covered (the job resends the
+same stored run) or the slot ends — then the slot stays missed, and the next report lists it."""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from vulnmark.config.schedule import Schedule
 
@@ -74,7 +79,10 @@ class Loop:
         """Catch up, then run at each slot until stopped; returns the number of runs."""
         assert self.stop is not None
         if self.schedule.catch_up:
-            self.once()
+            slot = self.due_now()
+            if slot is not None:
+                self._run(slot)
+                self._retry(slot)
         while not self._done():
             now = self.clock()
             slot = self.schedule.next(now)
@@ -87,4 +95,27 @@ class Loop:
                 break
             if self.clock() >= slot:
                 self._run(slot)
+                self._retry(slot)
         return self.runs
+
+    def _retry(self, slot: datetime) -> None:
+        """After a failed run: run ``slot`` again with backoff until it is covered, the slot
+        ends (the next slot is due), or the loop is stopped."""
+        assert self.stop is not None
+        wait = self.schedule.retry_seconds
+        following = self.schedule.next(slot)
+        while self.last_error is not None and not self._done():
+            if self.covered(slot, following):
+                return
+            now = self.clock()
+            if following is not None and now + timedelta(seconds=wait) >= following:
+                logger.error("the slot %s ends at %s before the next retry: its report was not "
+                             "delivered (it is listed as missed)", slot.isoformat(),
+                             following.isoformat())
+                return
+            logger.warning("retrying the slot %s in %.0f s (its run failed: %s)",
+                           slot.isoformat(), wait, self.last_error)
+            if self.stop.wait(wait):
+                return
+            self._run(slot)
+            wait = min(wait * 2, self.schedule.retry_max_seconds)

@@ -10,13 +10,14 @@ outcome), or ``reclassified``: the ticket's class label replaced, with the reaso
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
 from vulnmark.config.policy import Policy
 from vulnmark.errors import IntakeError
 from vulnmark.evidence.events import IntakeAssessed, OutcomeRecorded, Reclassified
-from vulnmark.model import Outcome, TicketKey
+from vulnmark.model import Outcome, Ticket, TicketKey
 from vulnmark.sources import embedded
 from vulnmark.store import Store, events
 from vulnmark.store import intake as records
@@ -41,8 +42,12 @@ class Assessment:
 
 
 def assess(store: Store, policy: Policy, key: str, verdict: str, *, text: str, by: str,
-           at: datetime, new_class: str | None = None, reason: str | None = None
+           at: datetime, new_class: str | None = None, reason: str | None = None,
+           remote: Callable[[Ticket, tuple[str, ...], tuple[str, ...]], None] | None = None
            ) -> Assessment:
+    """Record the assessment of intake ticket ``key``. A reclassification of a ticket that
+    lives in Jira changes its labels there first through ``remote`` (ticket, add, remove;
+    :func:`vulnmark.intake.jira.relabel_in_jira`): if Jira refuses, nothing is recorded."""
     if verdict not in VERDICTS:
         raise IntakeError(f"unknown verdict {verdict!r}; choose {', '.join(VERDICTS)}")
     if verdict == "reclassified":
@@ -75,6 +80,8 @@ def assess(store: Store, policy: Policy, key: str, verdict: str, *, text: str, b
             if new_class == previous:
                 raise IntakeError(f"{key} is already classified {new_class}: assess it "
                                   "--affected or --not-affected")
+            if remote is not None and t.source == "jira":
+                remote(t, (new_class,), classes)
             embedded.relabel(conn, t, add=(new_class,), remove=classes, by=by, at=at,
                              event=Reclassified(key, previous, new_class, by, text))
             cls = new_class

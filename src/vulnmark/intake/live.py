@@ -42,8 +42,10 @@ class LiveRun:
 
 def run_live(store: Store, config: Config, api: NvdApi, *, now: datetime,
              options: IntakeOptions | None = None,
-             progress: Callable[[int], None] | None = None) -> LiveRun:
-    """Read the NVD from where the last run stopped (or ``options.since``) up to ``now``."""
+             progress: Callable[[int], None] | None = None,
+             prepare: Callable[[Intake], object] | None = None) -> LiveRun:
+    """Read the NVD from where the last run stopped (or ``options.since``) up to ``now``
+    (``prepare`` is called with the :class:`Intake` first, e.g. to open tickets in Jira)."""
     options = options or IntakeOptions()
     saved = store.get_state(CURSOR)
     resume = Cursor.from_dict(json.loads(saved)) if saved else None
@@ -58,6 +60,8 @@ def run_live(store: Store, config: Config, api: NvdApi, *, now: datetime,
     if saved_sent and not api.sent:  # a new client: go on counting from the run before
         api.sent.extend(sorted(json.loads(saved_sent)))
     intake = Intake(store, config, options)
+    if prepare is not None:
+        prepare(intake)
     total = IntakeResult("nvd")
     pages = 0
     for page in api.pages(since, until, resume=resume):

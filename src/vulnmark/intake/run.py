@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any, Protocol
 
 from vulnmark.config.intake import IntakeSettings
 from vulnmark.config.load import Config
@@ -53,6 +54,43 @@ class IntakeOptions:
 class Planned:
     advisory: Advisory
     matched: tuple[Match, ...]
+
+
+@dataclass(frozen=True)
+class Opening:
+    """A ticket to open for a publication."""
+
+    advisory: Advisory
+    original: Original
+    primary: str
+    """The record's id: the CVE where it has one."""
+    labels: tuple[str, ...]
+    owner: str | None
+    reason: str
+    """Why the watchlist matched."""
+    due: datetime | None
+
+    @property
+    def comment(self) -> str:
+        return f"Opened by threat intake: the watchlist matched ({self.reason})."
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a later publication changes of an open record."""
+
+    record: IntakeRecord
+    new: IntakeRecord
+    feed: str
+    changes: tuple[str, ...]
+    """Each worth a comment (empty: new ratings, the same class)."""
+    cls: str | None
+    proposed: str | None
+    rejected: bool
+
+    @property
+    def comment(self) -> str:
+        return clip(f"Threat intake ({self.feed}): " + "; ".join(self.changes) + ".")
 
 
 @dataclass
@@ -104,6 +142,13 @@ def plan(advisories: Iterable[Advisory], settings: IntakeSettings,
     return out, kev
 
 
+class Writer(Protocol):
+    """Where the tickets go when not to the embedded tracker (:mod:`.jira`)."""
+
+    def run(self, planned: list[Planned], kev: dict[str, tuple[str, str | None]],
+            now: datetime, result: IntakeResult) -> None: ...
+
+
 class Intake:
     """Opens and updates the tickets of matching publications."""
 
@@ -113,6 +158,8 @@ class Intake:
         self.config = config
         self.settings = settings_of(config)
         self.options = options
+        self.writer: Writer | None = None
+        """Set by :func:`vulnmark.intake.jira.attach` for ``intake.jira_project``."""
 
     def run(self, advisories: Iterable[Advisory], *, feed: str, now: datetime) -> IntakeResult:
         result = IntakeResult(feed)
@@ -130,6 +177,9 @@ class Intake:
         kev.update({a.id: (a.kev.date_added.isoformat(),
                            a.kev.due_date.isoformat() if a.kev.due_date else None)
                     for a in kev_entries if a.kev})
+        if self.writer is not None and not self.options.dry_run:
+            self.writer.run(planned, kev, now, result)
+            return result
         for p in planned:
             if self.options.dry_run:
                 with self.store.reading() as conn:
@@ -144,60 +194,80 @@ class Intake:
 
     def _one(self, conn: Connection, p: Planned, kev: dict[str, tuple[str, str | None]],
              now: datetime, result: IntakeResult) -> None:
+        action = self.decide(conn, p, kev, now, result)
+        if isinstance(action, Opening):
+            self.write_open(conn, action, TicketKey(records.next_key(
+                conn, self.config.tracker.prefix)), now, result)
+        elif isinstance(action, Change):
+            self.write_change(conn, action, now, result)
+
+    def decide(self, conn: Connection, p: Planned, kev: dict[str, tuple[str, str | None]],
+               now: datetime, result: IntakeResult) -> Opening | Change | None:
+        """What the publication asks for: a ticket to open, a change to record, or nothing
+        (unchanged, skipped, or, dry, only said)."""
         a = _with_kev(p.advisory, kev)
         existing = records.find(conn, a.ids)
         if existing is None:
-            self._open(conn, a, p.matched, now, result)
-        else:
-            self._update(conn, existing, a, now, result)
+            return self._open(a, p.matched, now, result)
+        return self._update(conn, existing, a, result)
 
-    def _open(self, conn: Connection, a: Advisory, matched: tuple[Match, ...], now: datetime,
-              result: IntakeResult) -> None:
+    def _open(self, a: Advisory, matched: tuple[Match, ...], now: datetime,
+              result: IntakeResult) -> Opening | None:
         policy = self.config.policy
         if a.rejected:
             result.skipped.append(f"{a.id}: rejected at the source; no ticket opened")
-            return
+            return None
         o = original(a, policy, self.settings)
         if o.rating is None and self.settings.unrated == "skip":
             result.skipped.append(f"{a.id}: no rating and intake.unrated = skip")
-            return
+            return None
         labels = [policy.vulnerability_label, *([o.cls] if o.cls else [])]
         for m in matched:
             labels += [label for label in m.entry.labels if label not in labels]
         owner = next((m.entry.owner for m in matched if m.entry.owner), None)
         reason = "; ".join(f"{m.entry.name}: {', '.join(m.reasons)}" for m in matched)
         primary = a.cve or a.id
-        due = self._due(a, o, now)
+        op = Opening(a, o, primary, tuple(labels), owner, reason, self._due(a, o, now))
         if self.options.dry_run:
             result.opened.append(primary)
             result.lines.append(f"would open {primary}: {o.cls or 'unclassified'} ({o.basis}); "
                                 f"matched {reason}")
-            return
-        key = TicketKey(records.next_key(conn, self.config.tracker.prefix))
+            return None
+        return op
+
+    def ticket_of(self, op: Opening, key: TicketKey, now: datetime, **kw: Any) -> Ticket:
+        """The ticket ``op`` opens (in Jira: its local copy, until ``sync`` reads it)."""
         actor = self.options.actor
-        ticket = Ticket(
-            key=key, title=title(primary, a), created=now, updated=now,
-            description=body(a, o, due, owner, now), labels=tuple(labels), reporter=actor,
-            url=url(a), comments=(Comment(f"Opened by threat intake: the watchlist matched "
-                                           f"({reason}).", actor, now),),
-            label_history=(LabelChange(now, actor, tuple(labels), ()),))
+        return replace(Ticket(
+            key=key, title=title(op.primary, op.advisory), created=now, updated=now,
+            description=body(op.advisory, op.original, op.due, op.owner, now),
+            labels=op.labels, reporter=actor, url=url(op.advisory),
+            comments=(Comment(op.comment, actor, now),),
+            label_history=(LabelChange(now, actor, op.labels, ()),)), **kw)
+
+    def write_open(self, conn: Connection, op: Opening, key: TicketKey, now: datetime,
+                   result: IntakeResult, ticket: Ticket | None = None) -> None:
+        """Store the opened ticket (``ticket``: the local copy of a Jira issue), its intake
+        record and the evidence, in the caller's transaction."""
+        a, o, actor = op.advisory, op.original, self.options.actor
         rec = IntakeRecord(
-            id=primary, ticket=key, feed=a.feed, aliases=tuple(i for i in a.ids if i != primary),
-            published_class=o.cls, basis=o.basis, ratings=_ratings_json(a.ratings),
-            digest=_digest(a, o), first_seen_at=now, published_at=a.published,
-            modified_at=a.modified, assess_due_at=due,
+            id=op.primary, ticket=key, feed=a.feed,
+            aliases=tuple(i for i in a.ids if i != op.primary), published_class=o.cls,
+            basis=o.basis, ratings=_ratings_json(a.ratings), digest=_digest(a, o),
+            first_seen_at=now, published_at=a.published, modified_at=a.modified,
+            assess_due_at=op.due,
             kev_due=a.kev.due_date.isoformat() if a.kev and a.kev.due_date else None,
-            rejected=False, owner=owner)
-        store_tickets.save(conn, [ticket], at=now, actor=actor,
-                           event=IntakeOpened(key, primary, rec.aliases, a.feed, o.cls, o.basis,
-                                              reason, owner, actor))
+            rejected=False, owner=op.owner)
+        store_tickets.save(conn, [ticket or self.ticket_of(op, key, now)], at=now, actor=actor,
+                           event=IntakeOpened(key, op.primary, rec.aliases, a.feed, o.cls,
+                                              o.basis, op.reason, op.owner, actor))
         records.insert(conn, rec)
         result.opened.append(key)
-        result.lines.append(f"opened {key} for {primary}: {o.cls or 'unclassified'} "
+        result.lines.append(f"opened {key} for {op.primary}: {o.cls or 'unclassified'} "
                             f"({o.basis})")
 
-    def _update(self, conn: Connection, r: IntakeRecord, a: Advisory, now: datetime,
-                result: IntakeResult) -> None:
+    def _update(self, conn: Connection, r: IntakeRecord, a: Advisory,
+                result: IntakeResult) -> Change | None:
         merged = _merge(r.ratings, a.ratings)
         whole = replace(a, ratings=merged)
         o = original(whole, self.config.policy, self.settings)
@@ -205,7 +275,7 @@ class Intake:
         digest = _digest(replace(whole, rejected=rejected), o)
         if digest == r.digest:
             result.unchanged += 1
-            return
+            return None
         changes: list[str] = []
         proposed = r.proposed_class
         if o.cls != r.published_class:
@@ -241,24 +311,29 @@ class Intake:
             result.updated.append(r.ticket)
             result.lines.append(f"would update {r.ticket} ({r.id}): " + "; ".join(changes or
                                 ["new ratings, same class"]))
-            return
-        if changes:
+            return None
+        return Change(r, new, a.feed, tuple(changes), o.cls, proposed, rejected)
+
+    def write_change(self, conn: Connection, c: Change, now: datetime,
+                     result: IntakeResult) -> None:
+        """Store a change: the comment on the local ticket, the evidence, the record."""
+        r = c.record
+        if c.changes:
             ticket = store_tickets.get(conn, r.ticket, history=False)
             if ticket is not None:
-                note = Comment(clip(f"Threat intake ({a.feed}): " + "; ".join(changes) + "."),
-                               self.options.actor, now)
+                note = Comment(c.comment, self.options.actor, now)
                 store_tickets.save(conn, [replace(ticket, comments=(*ticket.comments, note),
                                                   updated=now)], at=now,
                                    actor=self.options.actor)
-            events.record(conn, IntakeUpdated(r.ticket, r.id, a.feed, tuple(changes),
-                                              r.published_class, o.cls, proposed, rejected,
+            events.record(conn, IntakeUpdated(r.ticket, r.id, c.feed, c.changes,
+                                              r.published_class, c.cls, c.proposed, c.rejected,
                                               self.options.actor), now)
-        records.save(conn, new)
+        records.save(conn, c.new)
         result.updated.append(r.ticket)
-        if proposed and proposed != r.proposed_class:
-            result.proposals.append(f"{r.ticket}: {proposed}")
+        if c.proposed and c.proposed != r.proposed_class:
+            result.proposals.append(f"{r.ticket}: {c.proposed}")
         result.lines.append(f"updated {r.ticket} ({r.id}): " + "; ".join(
-            changes or ["new ratings, same class"]))
+            c.changes or ["new ratings, same class"]))
 
     def _due(self, a: Advisory, o: Original, now: datetime) -> datetime | None:
         start = a.published if self.settings.clock_from == "published" and a.published \

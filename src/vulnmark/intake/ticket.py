@@ -1,5 +1,6 @@
 """The text of an intake ticket: its title, body (description, original classification,
-ratings, references) and the clip that keeps every text within the store's limits."""
+ratings, references; as plain text, or as blocks for a Jira description) and the clip that
+keeps every text within the store's limits."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import datetime
 
 from vulnmark.intake.classify import Original
 from vulnmark.intake.feeds import Advisory
+from vulnmark.sources.jira.richtext import Block
 
 MAX_TEXT = 20_000
 
@@ -22,8 +24,8 @@ def url(a: Advisory) -> str | None:
     return a.references[0] if a.references else None
 
 
-def body(a: Advisory, o: Original, due: datetime | None, owner: str | None,
-          now: datetime) -> str:
+def _head(a: Advisory, o: Original, due: datetime | None, owner: str | None,
+          now: datetime) -> list[str]:
     lines = [f"Published vulnerability {a.cve or a.id} (feed {a.feed}), opened by vulnmark "
              f"threat intake at {now:%Y-%m-%d %H:%M} UTC.",
              f"Original classification: {o.cls or 'none (unrated)'} - {o.basis}",
@@ -36,12 +38,35 @@ def body(a: Advisory, o: Original, due: datetime | None, owner: str | None,
                      f"{'; ' + a.kev.required_action if a.kev.required_action else ''}")
     if owner:
         lines.append(f"Owner: {owner}")
+    return lines
+
+
+def _ratings(a: Advisory) -> list[str]:
+    return [f"{r.source} ({r.scorer or '-'}) {r.version}: "
+            f"{r.severity or '-'} {r.score if r.score is not None else ''} {r.vector or ''}"
+            .rstrip() for r in a.ratings] or ["none"]
+
+
+def body(a: Advisory, o: Original, due: datetime | None, owner: str | None,
+          now: datetime) -> str:
+    lines = _head(a, o, due, owner, now)
     lines += ["", a.description.strip() or "(no description)", "", "Ratings:"]
-    lines += [f"- {r.source} ({r.scorer or '-'}) {r.version}: "
-              f"{r.severity or '-'} {r.score if r.score is not None else ''} {r.vector or ''}"
-              .rstrip() for r in a.ratings] or ["- none"]
+    lines += [f"- {r}" for r in _ratings(a)]
     lines += ["", "References:", *(f"- {u}" for u in a.references[:50])]
     return clip("\n".join(lines), MAX_TEXT)
+
+
+def blocks(a: Advisory, o: Original, due: datetime | None, owner: str | None,
+           now: datetime) -> list[Block]:
+    """The same body as :func:`body`, structured for a Jira description (ADF / wiki)."""
+    text = clip(a.description.strip(), MAX_TEXT // 2) or "(no description)"
+    paragraphs = [p.strip() for p in text.split("\n\n") if p.strip()]
+    out: list[Block] = [("p", tuple(_head(a, o, due, owner, now)))]
+    out += [("p", tuple(p.splitlines())) for p in paragraphs]
+    out += [("h", ("Ratings",)), ("ul", tuple(_ratings(a))), ("h", ("References",))]
+    refs = tuple(a.references[:50])
+    out.append(("links", refs) if refs else ("p", ("none",)))
+    return out
 
 
 def clip(text: str, limit: int = MAX_TEXT) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, delete, select, text, update
 
 from vulnmark._time import parse, stored
-from vulnmark.store.schema import intake_ids, intake_kev, intake_records, tickets
+from vulnmark.store.schema import intake_ids, intake_kev, intake_records, state, tickets
 
 
 @dataclass(frozen=True)
@@ -159,3 +159,31 @@ def kev(conn: Connection) -> dict[str, tuple[str, str | None]]:
 
 def assessed(r: IntakeRecord, *, at: datetime, verdict: str, by: str) -> IntakeRecord:
     return replace(r, assessed_at=at, assessment=verdict, assessed_by=by, proposed_class=None)
+
+
+# -- Jira creations in flight ----------------------------------------------------------------
+
+PENDING = "intake.jira.pending."
+"""State key prefix of an intent: a Jira issue (or comment) about to be created for a record,
+committed before the POST and removed with the record's commit after it."""
+
+
+def pending(conn: Connection, record_id: str) -> dict[str, Any] | None:
+    value = conn.execute(select(state.c.value).where(state.c.name == PENDING + record_id)
+                         ).scalar()
+    return None if value is None else dict(json.loads(value))
+
+
+def set_pending(conn: Connection, record_id: str, intent: dict[str, Any]) -> None:
+    clear_pending(conn, record_id)
+    conn.execute(state.insert().values(name=PENDING + record_id, value=json.dumps(intent)))
+
+
+def clear_pending(conn: Connection, record_id: str) -> None:
+    conn.execute(delete(state).where(state.c.name == PENDING + record_id))
+
+
+def all_pending(conn: Connection) -> dict[str, dict[str, Any]]:
+    rows = conn.execute(select(state.c.name, state.c.value).where(
+        state.c.name.like(PENDING + "%")))
+    return {name[len(PENDING):]: dict(json.loads(value)) for name, value in rows}

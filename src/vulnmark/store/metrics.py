@@ -23,15 +23,17 @@ from sqlalchemy import TIMESTAMP, Connection, and_, case, cast, func, literal, s
 from sqlalchemy.sql.elements import ColumnElement
 
 from vulnmark._time import parse, stored
+from vulnmark.model import Outcome
 from vulnmark.store import Store
-from vulnmark.store.schema import evaluations
+from vulnmark.store.outcomes import list_outcomes
+from vulnmark.store.schema import evaluations, outcomes
 
 logger = logging.getLogger(__name__)
 
 UNCLASSIFIED = "unclassified"
 COLUMNS = ("month", "classification", "discovered", "classified", "classify_hours_mean",
            "classify_hours_max", "with_outcome", "outcome_hours_mean", "with_deadline", "met",
-           "missed", "pending", "share_within_deadline")
+           "missed", "pending", "backdated", "share_within_deadline")
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,9 @@ class ClassMonth:
     met: int
     missed: int
     pending: int
+    backdated: int = 0
+    """Vulnerabilities whose first outcome (the one the deadline is judged by) was entered
+    after it took effect (``outcome --effective TIME --why TEXT``)."""
 
     @property
     def share_within_deadline(self) -> float | None:
@@ -104,7 +109,8 @@ def _merge(month: str, cls: str, rows: list[ClassMonth]) -> ClassMonth:
         sum(r.with_outcome for r in rows),
         _round(mean((r.outcome_hours_mean, r.with_outcome) for r in rows)),
         sum(r.with_deadline for r in rows), sum(r.met for r in rows),
-        sum(r.missed for r in rows), sum(r.pending for r in rows))
+        sum(r.missed for r in rows), sum(r.pending for r in rows),
+        sum(r.backdated for r in rows))
 
 
 def _round(value: float | None, digits: int = 2) -> float | None:
@@ -134,6 +140,7 @@ def compute(store: Store, since: datetime, until: datetime, now: datetime) -> Me
                        e.due_at >= literal(stored(now)))
         month = func.substr(e.discovered_at, 1, 7).label("month")
         cls = func.coalesce(e.classification, UNCLASSIFIED).label("cls")
+        late = _backdated_why(e)
         query = (
             select(
                 month, cls, func.count(),
@@ -142,6 +149,7 @@ def compute(store: Store, since: datetime, until: datetime, now: datetime) -> Me
                 func.count(e.due_at),
                 func.sum(case((met, 1), else_=0)),
                 func.sum(case((pending, 1), else_=0)),
+                func.count(late),
             )
             .where(e.is_vulnerability == 1, e.discovered_at >= stored(since),
                    e.discovered_at < stored(until))
@@ -156,12 +164,21 @@ def compute(store: Store, since: datetime, until: datetime, now: datetime) -> Me
                 classify_hours_mean=_round(r[4]), classify_hours_max=_round(r[5]),
                 with_outcome=int(r[6]), outcome_hours_mean=_round(r[7]),
                 with_deadline=n_due, met=n_met, missed=n_due - n_met - n_pending,
-                pending=n_pending))
+                pending=n_pending, backdated=int(r[11] or 0)))
     return Metrics(since, until, now, tuple(rows))
 
 
+def _backdated_why(e: Any) -> Any:
+    """The reason of the backdated outcome a vulnerability's deadline is judged by (NULL: its
+    first outcome was not backdated, or it has none)."""
+    o = outcomes.c
+    return (select(o.why).where(o.ticket_key == e.ticket_key, o.recorded_at == e.outcome_at,
+                                o.why.is_not(None))
+            .order_by(o.id).limit(1).scalar_subquery())
+
+
 BASIS_KEYS = ("ticket", "class", "created_at", "discovered_at", "classified_at", "outcome_at",
-              "due_at", "state")
+              "due_at", "state", "backdated_why")
 
 
 def basis(store: Store, since: datetime, until: datetime) -> list[dict[str, str | None]]:
@@ -170,7 +187,8 @@ def basis(store: Store, since: datetime, until: datetime) -> list[dict[str, str 
     recomputed by anyone (:func:`from_basis`)."""
     e = evaluations.c
     query = (select(e.ticket_key, func.coalesce(e.classification, UNCLASSIFIED), e.created_at,
-                    e.discovered_at, e.classified_at, e.outcome_at, e.due_at, e.state)
+                    e.discovered_at, e.classified_at, e.outcome_at, e.due_at, e.state,
+                    _backdated_why(e))
              .where(e.is_vulnerability == 1, e.discovered_at >= stored(since),
                     e.discovered_at < stored(until))
              .order_by(e.discovered_at, e.ticket_key))
@@ -204,7 +222,7 @@ def from_basis(rows: Iterable[Mapping[str, str | None]], since: datetime, until:
             with_outcome=len(outcome),
             outcome_hours_mean=_round(sum(outcome) / len(outcome)) if outcome else None,
             with_deadline=len(due), met=met, missed=len(due) - met - pending,
-            pending=pending))
+            pending=pending, backdated=sum(1 for r in group if r["backdated_why"] is not None)))
     return Metrics(since, until, now, tuple(out))
 
 
@@ -212,6 +230,20 @@ def _between(start: str | None, end: str | None) -> float:
     a, b = parse(start), parse(end)
     assert a is not None and b is not None
     return (b - a).total_seconds() / 3600.0
+
+
+def backdated_outcomes(store: Store, since: datetime, until: datetime) -> list[Outcome]:
+    """Every backdated outcome of the vulnerabilities discovered in ``[since, until)``
+    (entered with ``--effective TIME --why TEXT``), in order of effective time."""
+    e, o = evaluations.c, outcomes.c
+    query = (select(e.ticket_key).where(
+        e.is_vulnerability == 1, e.discovered_at >= stored(since),
+        e.discovered_at < stored(until),
+        select(o.id).where(o.ticket_key == e.ticket_key, o.why.is_not(None)).exists()))
+    with store.reading() as conn:
+        keys = sorted(str(k) for (k,) in conn.execute(query))
+        found = list_outcomes(conn, keys=keys) if keys else []
+    return [x for x in found if x.backdated]
 
 
 def baseline(store: Store, since: datetime, until: datetime) -> int:
@@ -226,5 +258,5 @@ def baseline(store: Store, since: datetime, until: datetime) -> int:
         return len(conn.execute(query).all())
 
 
-__all__ = ["BASIS_KEYS", "COLUMNS", "ClassMonth", "Metrics", "basis", "baseline", "compute",
-           "from_basis"]
+__all__ = ["BASIS_KEYS", "COLUMNS", "ClassMonth", "Metrics", "backdated_outcomes", "basis",
+           "baseline", "compute", "from_basis"]

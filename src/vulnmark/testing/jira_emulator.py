@@ -10,11 +10,14 @@ uses, with the behaviour of the real APIs (``reference/jira.md``):
   the old ``/rest/api/{2,3}/search`` answers 410 Gone with Atlassian's message.
 * Data Center: ``GET|POST /rest/api/2/search`` with ``startAt``/``total`` and a page size the
   server chooses (``dc_page_cap``), whatever ``maxResults`` asked for.
-* Both: ``serverInfo``, ``GET issue`` (with ``expand=changelog``), paged ``issue/{key}/comment``
+* Both: ``POST issue`` (create, validated like Jira: project, issue type, summary, ADF or
+  wiki description, labels, assignee) and ``POST issue/{key}/comment``; ``serverInfo``,
+  ``GET issue`` (with ``expand=changelog``), paged ``issue/{key}/comment``
   and (Cloud) ``issue/{key}/changelog``, ``PUT issue`` label edits (validated like Jira, recorded
   in the changelog), Cloud bulk label edit with task polling.
 * Faults: :meth:`JiraEmulator.inject` queues 429/503 (with ``Retry-After`` /
-  ``X-RateLimit-Reset``) or delays; ``latency`` delays every request; ``auth`` checks the
+  ``X-RateLimit-Reset``) or delays, also after carrying the request out (``after=True``: a
+  response lost after Jira acted); ``latency`` delays every request; ``auth`` checks the
   ``Authorization`` header (401), ``forbid`` answers 403 on matching paths.
 """
 
@@ -34,6 +37,7 @@ from typing import Any, Literal
 from urllib.parse import parse_qs
 
 from vulnmark.testing import _emu_reads as _reads
+from vulnmark.testing._emu_create import CreateMixin
 from vulnmark.testing._emu_data import (
     JSON,
     EmuIssue,
@@ -69,6 +73,9 @@ class Fault:
     delay: float = 0.0
     path: str | None = None
     at: int | None = None
+    after: bool = False
+    """Carry the request out, then answer the fault (a response lost after Jira acted)."""
+    method: str | None = None
 
 
 @dataclass(frozen=True)
@@ -84,7 +91,7 @@ class Exchange:
 
 
 @dataclass
-class JiraEmulator(WritesMixin):
+class JiraEmulator(WritesMixin, CreateMixin):
     flavour: Literal["cloud", "datacenter"] = "cloud"
     latency: float = 0.0
     cloud_page_cap: int = 100
@@ -120,6 +127,12 @@ class JiraEmulator(WritesMixin):
     _render_cache: dict[tuple[str, Any], bytes] = field(default_factory=dict)
     _render_cache_version: int = -1
     _by_id: dict[int, str] = field(default_factory=dict)
+    projects: dict[str, tuple[str, ...]] = field(default_factory=lambda: {
+        "VULN": ("Bug", "Task"), "SEC": ("Bug", "Task", "Vulnerability")})
+    """Projects issues may be created in, with their issue types (the projects of loaded
+    issues are known too, with Bug and Task)."""
+    users: set[str] | None = None
+    """Assignees that exist (account ids on Cloud, user names on DC); None: any."""
 
     @property
     def cloud(self) -> bool:
@@ -231,6 +244,8 @@ class JiraEmulator(WritesMixin):
             for fault in list(self.faults):
                 if fault.path and fault.path not in path:
                     continue
+                if fault.method and fault.method != method:
+                    continue
                 if fault.at is not None and self.request_count < fault.at:
                     continue
                 fault.times -= 1
@@ -238,6 +253,9 @@ class JiraEmulator(WritesMixin):
                     self.faults.remove(fault)
                 if fault.delay:
                     await asyncio.sleep(fault.delay)
+                if fault.after:
+                    self._check_auth(headers)
+                    self._route(method, path, parse_qs(query), body)
                 if fault.status is not None:
                     h = {}
                     if fault.retry_after is not None:
@@ -301,12 +319,16 @@ class JiraEmulator(WritesMixin):
             if self.cloud:
                 raise HttpError(410, [GONE_410])
             return 200, _reads.search_dc(self, params)
+        if rest == "issue" and method == "POST":
+            return 201, self.create_issue(v, _json(body))
         if rest == "issue/bulkfetch" and method == "POST" and self.cloud:
             return 200, _reads.bulkfetch(self, v, json.loads(body or b"{}"))
         im = re.match(r"^issue/(?P<key>[^/]+)(?:/(?P<sub>comment|changelog))?$", rest)
         if im:
             issue = self._issue(im["key"])
             sub = im["sub"]
+            if sub == "comment" and method == "POST":
+                return 201, self.add_comment(issue, v, _json(body), self._base(v))
             if sub == "comment" and method == "GET":
                 return 200, _reads.comments(self, issue, v, params)
             if sub == "changelog" and method == "GET":
@@ -369,3 +391,10 @@ class JiraEmulator(WritesMixin):
                                              now, old, new))
         issue.fields["updated"] = jira_time(now)
         self._version += 1
+
+
+def _json(body: bytes) -> Any:
+    try:
+        return json.loads(body or b"{}")
+    except ValueError:
+        raise HttpError(400, ["Unexpected character: the request body is not JSON."]) from None

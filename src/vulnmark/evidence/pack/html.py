@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from vulnmark._time import parse, stored
+from vulnmark.evidence.backdating import backdated_note
 from vulnmark.evidence.bound import BoundRun
 from vulnmark.evidence.events import FindingDismissed, PolicyChanged, Reclassified
 from vulnmark.model import Outcome
@@ -100,15 +101,16 @@ def summary_page(*, preset: str, digest: str, timezone: str, since: datetime,
         '<p><img src="charts/within_deadline.svg" alt="share within deadline"></p>',
         '<p><img src="charts/time_to_classify.svg" alt="time to classify"></p>',
         _table(["Class", "Discovered", "Classify h (mean)", "Outcome h (mean)", "Deadline",
-                "Met", "Missed", "Pending", "Within"], [[
+                "Met", "Missed", "Pending", "Backdated", "Within"], [[
                     r.classification, r.discovered, r.classify_hours_mean,
                     r.outcome_hours_mean, r.with_deadline, r.met, r.missed, r.pending,
-                    "-" if r.share_within_deadline is None
+                    r.backdated, "-" if r.share_within_deadline is None
                     else f"{r.share_within_deadline:.0%}"] for r in metrics.totals()]),
         "<h3>Outcomes recorded</h3>",
-        _table(["Recorded", "Ticket", "Outcome", "Reason", "By", "Plan / basis"], [[
-            local(o.recorded_at), o.ticket, o.kind, o.reason, o.actor, o.text]
-            for o in outcomes]),
+        _table(["Effective", "Ticket", "Outcome", "Reason", "By", "Plan / basis",
+                "Backdated"], [[
+            local(o.recorded_at), o.ticket, o.kind, o.reason, o.actor, o.text,
+            backdated_note(o) or "-"] for o in outcomes]),
         "<h3>Reclassifications</h3>",
         _table(["Ticket", "From", "To", "By", "Why"], [[
             r.ticket, r.previous, r.new, r.by, r.why] for r in reclassifications]),

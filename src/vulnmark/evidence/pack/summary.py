@@ -117,6 +117,8 @@ def read_basis(data: bytes) -> list[dict[str, str | None]]:
     for lineno, line in enumerate(data.decode("utf-8", "replace").splitlines(), start=1):
         try:
             row = json.loads(line)
+            if isinstance(row, dict):
+                row.setdefault("backdated_why", None)  # not kept in the first packs
             if not isinstance(row, dict) or set(row) != set(metrics.BASIS_KEYS) or not all(
                     v is None or isinstance(v, str) for v in row.values()):
                 raise ValueError
@@ -135,18 +137,22 @@ def read_basis(data: bytes) -> list[dict[str, str | None]]:
 def basis_problems(rows: Sequence[Mapping[str, str | None]],
                    records: Sequence[Record]) -> list[str]:
     """A vulnerability of the basis with a recorded outcome must have an outcome time no later
-    than that outcome's effective time (an outcome made later or removed is named)."""
+    than that outcome's effective time (an outcome made later or removed is named), and is
+    marked backdated when the outcome it is judged by was entered late."""
     by_ticket = {str(r["ticket"]): r for r in rows}
     problems = []
     for rec in records:
         event = read(rec)
         if not isinstance(event, OutcomeRecorded) or event.ticket not in by_ticket:
             continue
-        have = by_ticket[event.ticket]["outcome_at"]
-        effective = stored(event.recorded_at) or ""
+        row = by_ticket[event.ticket]
+        have, effective = row["outcome_at"], stored(event.recorded_at) or ""
         if have is None or have > effective:
             problems.append(f"{BASIS}: {event.ticket} has outcome_at {have!r}, but evidence "
                             f"record {rec.seq} records an outcome effective {effective} (edited)")
+        elif have == effective and event.why is not None and row["backdated_why"] is None:
+            problems.append(f"{BASIS}: {event.ticket} is not marked backdated, but evidence "
+                            f"record {rec.seq} records its outcome as entered late (edited)")
     return problems
 
 

@@ -27,6 +27,7 @@ from typing import Any
 
 from vulnmark.errors import ScheduleError
 from vulnmark.evidence import bound, signing
+from vulnmark.evidence.backdating import Backdated, scan
 from vulnmark.evidence.chain import GENESIS, Record, Row, canonical, verify_rows
 from vulnmark.evidence.pack.derived import LABEL_CHANGES, derived_files, label_change_problems
 from vulnmark.evidence.pack.read import read_pack
@@ -66,6 +67,8 @@ class PackVerification:
     """``verified``, ``tampered`` (problems) or ``unsigned`` (consistent, but no signature
     was checked against a key: integrity not proven)."""
     note: str = ""
+    backdated: tuple[Backdated, ...] = ()
+    """The pack's records entered after the time they claim (:mod:`..backdating`)."""
 
 
 def report_name(run_id: int, fmt: str) -> str:
@@ -126,14 +129,16 @@ def verify(path: Path, *, public_key: Any = None,
             problems.append(wrong)
         else:
             signed_by = json.loads(sig)["key_id"]
-    return _done(files, len(records or ()), head, problems, signed_by, note)
+    return _done(files, len(records or ()), head, problems, signed_by, note,
+                 tuple(scan(records or ())))
 
 
 def _done(files: dict[str, bytes], events: int, head: str, problems: list[str],
-          signed_by: str | None = None, note: str = "") -> PackVerification:
+          signed_by: str | None = None, note: str = "",
+          backdated: tuple[Backdated, ...] = ()) -> PackVerification:
     status = TAMPERED if problems else VERIFIED if signed_by else UNSIGNED
     return PackVerification(not problems, len(files), events, head, tuple(problems),
-                            signed_by, status, note)
+                            signed_by, status, note, backdated)
 
 
 def _parse_manifest(raw: bytes) -> tuple[dict[str, Any] | None, str]:

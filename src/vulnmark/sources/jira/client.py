@@ -118,8 +118,11 @@ class JiraClient:
 
     # ---- requests --------------------------------------------------------------------------
     async def request(self, method: str, path: str, *, what: str, params: JSON | None = None,
-                      json: Any = None) -> Any:
-        """One call with retries; returns the decoded JSON (None for 204)."""
+                      json: Any = None, idempotent: bool = True) -> Any:
+        """One call with retries; returns the decoded JSON (None for 204). A request that is
+        not ``idempotent`` (a creation) is retried only when Jira surely did not act on it
+        (429, or the connection was never made); a timeout or a 5xx after sending is
+        :class:`JiraUnavailable` at once (the caller finds out what happened)."""
         attempt = 0
         if what.startswith(("comments of", "changelog of")):
             self.stats.extra += 1
@@ -132,6 +135,7 @@ class JiraClient:
             except (httpx.TimeoutException, TimeoutError) as e:
                 reason = f"timed out after {self.settings.timeout:g} s ({type(e).__name__})"
                 delay = None
+                sent = not isinstance(e, httpx.ConnectTimeout)
             except httpx.TransportError as e:
                 if _cert_error(e):
                     raise JiraUnavailable(
@@ -139,6 +143,7 @@ class JiraClient:
                         f"({e}); if the site uses a private CA, set source.jira.ca_bundle to "
                         "its PEM file (verification is never turned off)") from e
                 reason, delay = f"connection failed: {e}", None
+                sent = not isinstance(e, httpx.ConnectError)
             else:
                 if resp.status_code < 400:
                     return self._decode(resp, what)
@@ -146,6 +151,10 @@ class JiraClient:
                     self._raise(resp, what)
                 reason = f"HTTP {resp.status_code}"
                 delay = self._server_delay(resp)
+                sent = resp.status_code != 429
+            if sent and not idempotent:
+                raise JiraUnavailable(f"{self.settings.site}: {what}: {reason}; not retried "
+                                      "(Jira may have acted on it)")
             if attempt >= self.settings.max_retries:
                 raise JiraUnavailable(f"{self.settings.site}: {what}: {reason}; gave up after "
                                       f"{attempt + 1} attempts")
@@ -229,6 +238,9 @@ class JiraClient:
         if status == 403:
             need = ("'Edit Issues' on the project (and the labels field on the edit screen)"
                     if what.startswith(("edit", "bulk")) else
+                    "'Create Issues' (and 'Assign Issues' for an assignee) on the project"
+                    if what.startswith("create") else
+                    "'Add Comments' on the project" if what.startswith("comment on") else
                     "'Browse Projects' on every project in the scope")
             raise JiraAuthError(f"{site}: permission denied (403) for {what}: the account needs "
                                 f"{need}" + (f" — Jira says: {detail}" if detail else ""))
@@ -240,7 +252,7 @@ class JiraClient:
         if status == 410:
             raise JiraHTTPError(f"{site}: {what}: 410 Gone — {detail}", 410)
         raise JiraHTTPError(f"{site}: {what}: HTTP {status}" + (f": {detail}" if detail else ""),
-                            status)
+                            status, _field_errors(resp))
 
     # ---- endpoints -------------------------------------------------------------------------
     async def detect_flavour(self) -> Literal["cloud", "datacenter"]:
@@ -302,6 +314,15 @@ def _cert_error(error: BaseException) -> bool:
             return True
         seen = seen.__cause__ or seen.__context__
     return False
+
+
+def _field_errors(resp: httpx.Response) -> dict[str, str]:
+    try:
+        body = resp.json()
+    except ValueError:
+        return {}
+    errors = body.get("errors") if isinstance(body, dict) else None
+    return {str(k): str(v) for k, v in errors.items()} if isinstance(errors, dict) else {}
 
 
 def _messages(resp: httpx.Response) -> str:

@@ -55,9 +55,12 @@ class JiraUnavailable(JiraError):
 
 
 class JiraHTTPError(JiraError):
-    def __init__(self, message: str, status: int) -> None:
+    def __init__(self, message: str, status: int,
+                 fields: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.fields = fields or {}
+        """The fields a 400's ``errors`` named, with Jira's message for each."""
 
 
 class JiraNotFound(JiraHTTPError):
@@ -120,18 +123,20 @@ class JiraSettings:
         return self.url.rstrip("/")
 
     @classmethod
-    def from_config(cls, section: JiraSection | None, env: Mapping[str, str]) -> JiraSettings:
+    def from_config(cls, section: JiraSection | None, env: Mapping[str, str], *,
+                    need_jql: bool = True) -> JiraSettings:
         """The ``[source.jira]`` table (checked at load) plus ``JIRA_EMAIL``/``JIRA_TOKEN``/
-        ``JIRA_PAT``; the sync needs ``url`` and ``jql`` and credentials."""
+        ``JIRA_PAT``; the sync needs ``url`` and ``jql`` and credentials (intake, which
+        creates issues, only ``url``)."""
         if section is None:
             raise JiraConfigError("no [source.jira] section in the configuration; add url and "
                                   "jql (for example jql = \"project = SEC\")", field=SECTION)
-        for key in ("url", "jql"):
+        for key in ("url", "jql") if need_jql else ("url",):
             if not getattr(section, key):
                 raise JiraConfigError("missing (required)", field=f"{SECTION}.{key}")
-        assert section.url is not None and section.jql is not None
+        assert section.url is not None
         settings = cls(
-            url=section.url.rstrip("/"), jql=section.jql, flavour=section.flavour,
+            url=section.url.rstrip("/"), jql=section.jql or "", flavour=section.flavour,
             discovery_field=section.discovery_field, page_size=section.page_size,
             ca_bundle=section.ca_bundle, email=env.get("JIRA_EMAIL") or None,
             token=env.get("JIRA_TOKEN") or None, pat=env.get("JIRA_PAT") or None,
