@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/classify_eval.py
 	$(BIN)/python benchmarks/jira_sync.py --issues 20000
 	$(BIN)/python benchmarks/metrics_scale.py --tickets 100000
+	$(BIN)/python benchmarks/evidence_cost.py --tickets 100000
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache vulnmark-demo-report.html

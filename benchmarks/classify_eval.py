@@ -389,6 +389,9 @@ def jira_apache(limit: int | None) -> None:
     suggested: Counter[str] = Counter()
     samples: list[str] = []
     total = 0
+    read_by_person = {r["key"]: r["vulnerability"] for r in map(json.loads, (
+        Path(__file__).with_name("suspected_read.jsonl").open(encoding="utf-8")))}
+    flagged: list[tuple[str, bool]] = []  # (key, labelled security) of each suspected issue
     for page in sorted((DATA / "jira_apache_issues").glob("search_page_*.json")):
         issues = json.loads(page.read_text(encoding="utf-8"))["issues"]
         for issue in issues[: None if limit is None else limit // 3]:
@@ -407,6 +410,8 @@ def jira_apache(limit: int | None) -> None:
                 if len(samples) < 5 and reading.evidence:
                     samples.append(f"{issue['key']} {reading.suggested}: "
                                    f"{reading.evidence[0].text[:120]!r}")
+            if reading.is_suspect:
+                flagged.append((issue["key"], truth))
             for name, pred in (("vulnmark", reading.is_suspect),
                                ("baseline", BASELINE.search(text) is not None)):
                 counts[name][outcome(truth, pred)] += 1
@@ -414,6 +419,14 @@ def jira_apache(limit: int | None) -> None:
     print(f"{'method':10s} {'tp':>5s} {'fp':>5s} {'fn':>5s} {'prec':>7s} {'recall':>7s} {'F1':>7s}")
     for name in ("vulnmark", "baseline"):
         print(_prf_row(name, 10, counts[name]))
+    unlabelled = [key for key, truth in flagged if not truth]
+    seen = [key for key in unlabelled if key in read_by_person]
+    real = sum(read_by_person[key] for key in seen)
+    labelled = len(flagged) - len(unlabelled)
+    print(f"\nsuspected without the label, read by a person (benchmarks/suspected_read.jsonl): "
+          f"{len(seen)} of {len(unlabelled)}, {real} of them vulnerabilities; precision against "
+          f"'labelled security or read as a vulnerability' (unread ones count as wrong): "
+          f"{(labelled + real) / max(1, len(flagged)):.4f} ({labelled + real}/{len(flagged)})")
     print(f"\nsuggestions on {total} issues with a Jira priority (priority_is_severity=false): "
           f"{sum(suggested.values())} {dict(suggested)}")
     for line in samples:

@@ -27,6 +27,7 @@ key at fault and never contain a secret. Only the CLI turns them into exit codes
     │   └── BugzillaError        Bugzilla refused or could not be reached          (external)
     ├── DismissError             a dismissal cannot be recorded or ended
     ├── PackError                an evidence pack cannot be written or read
+    ├── TimestampError           a time-stamp cannot be obtained, or a token or TSA certificate read
     └── PublishError             the policy page cannot be built or published as configured
         └── PublishFailed        Confluence refused or could not be reached     (external)
     ExternalError                an external system failed (a second base of those marked external)
@@ -57,6 +58,7 @@ __all__ = [
     "StoreError",
     "StoreUnavailable",
     "TicketNotFound",
+    "TimestampError",
     "VulnmarkError",
 ]
 
@@ -166,6 +168,11 @@ class BugzillaError(IncidentError, ExternalError):
 
 class PackError(VulnmarkError):
     """An evidence pack cannot be written or read (bad path, not a pack)."""
+
+
+class TimestampError(VulnmarkError):
+    """An RFC 3161 time-stamp cannot be obtained (the TSA refused or failed), or a token or a
+    TSA certificate cannot be read or does not verify; the message says which."""
 
 
 class IntakeError(VulnmarkError):

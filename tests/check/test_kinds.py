@@ -56,3 +56,18 @@ def test_deadline_rules_find_only_deadline_kinds() -> None:
             base, state=state, due_at=due, resolved_at=resolved_at, now=now,
             due_soon=timedelta(hours=24), outcome_at=outcome_at, needs_outcome=True)}
     assert found == deadline
+
+
+def test_assessment_rules_find_only_assessment_kinds() -> None:
+    from vulnmark.check.rules import assessment_findings
+
+    clock = {k.name for k in kinds.KINDS if k.family == "assessment"}
+    base = Finding(ticket=TicketKey("I-1"), kind="assessment_overdue", title="t")
+    due = NOW + timedelta(hours=10)
+    found: list[str] = []
+    for now, assessed in ((NOW, None), (due + timedelta(seconds=1), None),
+                          (NOW - timedelta(days=3), None), (due + timedelta(days=1), NOW)):
+        found += [f.kind for f in assessment_findings(
+            base, due_at=due, assessed_at=assessed, now=now, due_soon=timedelta(hours=24))]
+    assert found == ["assessment_due_soon", "assessment_overdue"]
+    assert set(found) == clock

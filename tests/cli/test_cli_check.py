@@ -124,7 +124,8 @@ def test_check_json_shape_is_the_contract(loaded: Cli) -> None:
     assert list(s["by_kind"]) == list(FINDING_KINDS)
     assert {k: n for k, n in s["by_kind"].items() if k != "no_outcome"} == {
         "unclassified": 1, "conflicting": 1, "unmarked": 1, "suspected": 1, "noncanonical": 1,
-        "mismatch": 1, "bad_date": 0, "due_soon": 2, "overdue": 1, "late": 1}
+        "mismatch": 1, "bad_date": 0, "due_soon": 2, "overdue": 1, "late": 1,
+        "source_diverged": 0, "assessment_due_soon": 0, "assessment_overdue": 0}
     for f in data["findings"]:
         assert FINDING_KEYS <= set(f) <= FINDING_KEYS | EXTRA_FINDING_KEYS, f
         assert isinstance(f["labels"], list)

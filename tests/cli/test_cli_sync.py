@@ -82,3 +82,38 @@ def test_d4_backfill_to_jira_says_nothing_when_no_jira_ticket_needs_a_label(
                 env=ENV).stdout
     assert "Jira http://127.0.0.1:" in out and ": nothing\n" in out
     assert "applied 1 labels to 1 tickets" in out
+
+
+def test_sync_keeps_labels_vulnmark_applied_until_jira_has_them(
+        vm: Cli, jira: tuple[JiraEmulator, Path]) -> None:
+    """The re-import overlay through `sync` (issue 11 point 6): labels applied in the store
+    (not written back) survive a full sync of issues that lack them, the check reports
+    source_diverged, Jira carrying the label clears it, --accept-source-labels drops the rest."""
+    emu, cfg = jira
+    vm.ok("sync", config=cfg, env=ENV)
+    unmarked = sorted(k for k, i in emu.issues.items() if i.fields["labels"] == ["HIGH"])
+    assert len(unmarked) >= 2
+    vm.ok("backfill", "--apply", "--min-confidence", "0.95", config=cfg)  # store only
+    emu.touch(unmarked)  # edited in Jira: the next sync brings them again, without the label
+    assert "Synced" in vm.ok("sync", "--full", config=cfg, env=ENV).stdout
+    check = json.loads(vm.ok("check", "--format", "json", config=cfg).stdout)
+    assert not [f for f in check["findings"] if f["kind"] == "unmarked"]
+    diverged = sorted(f["ticket"] for f in check["findings"] if f["kind"] == "source_diverged")
+    assert diverged == unmarked
+    first, *rest = unmarked
+    issue = emu.issues[first]
+    old = list(issue.fields["labels"])
+    issue.fields["labels"] = [*old, "Sérülékenység"]
+    emu.new_history(issue, old, issue.fields["labels"])
+    vm.ok("sync", config=cfg, env=ENV)
+    check = json.loads(vm.ok("check", "--kind", "source_diverged", "--format", "json",
+                             config=cfg).stdout)
+    assert sorted(f["ticket"] for f in check["findings"]) == rest
+    with Store.open(vm.db_url) as store, store.reading() as conn:
+        cleared = [e.payload for e in store_events.iter_events(conn)
+                   if e.kind == "overlay_cleared"]
+    assert [c["ticket"] for c in cleared] == [first]
+    vm.ok("import", "--accept-source-labels", config=cfg)
+    check = json.loads(vm.ok("check", "--format", "json", config=cfg).stdout)
+    assert sorted(f["ticket"] for f in check["findings"] if f["kind"] == "unmarked") == rest
+    assert check["summary"]["by_kind"]["source_diverged"] == 0

@@ -1,6 +1,7 @@
 """Fast start: ``vulnmark --version``, ``--help`` and shell completion import no command module
-and none of the heavy libraries (SQLAlchemy, Alembic, Jinja2, httpx); the command index they
-use is the one the modules register. (The time itself is measured by benchmarks/startup.py.)"""
+and none of the heavy libraries (SQLAlchemy, Alembic, Jinja2, httpx, cryptography, asn1crypto);
+the command index they use is the one the modules register. (The time itself is measured by
+benchmarks/startup.py.)"""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import pytest
 
 from vulnmark.cli import MODULES, _index, cli
 
-HEAVY = ("sqlalchemy", "alembic", "jinja2", "httpx", "vulnmark.store", "vulnmark.check")
+HEAVY = ("sqlalchemy", "alembic", "jinja2", "httpx", "cryptography", "asn1crypto",
+         "vulnmark.store", "vulnmark.check")
 PROBE = """
 import sys
 from vulnmark.cli import main

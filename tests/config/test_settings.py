@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from vulnmark.check.infer import _options as inference_options
+from vulnmark.config import evidence as evidence_config
 from vulnmark.config import incident as incident_config
 from vulnmark.config import intake, publish, reach, sections
 from vulnmark.config.load import _TOP, from_mapping, load
@@ -30,7 +31,8 @@ def test_the_readme_table_is_generated_from_settings() -> None:
 
 @pytest.mark.parametrize("table", ["smtp", "source.jira", "schedule", "outcomes", "tracker",
                                    "dates", "labels", "classes.NAME", "inference", "report",
-                                   "reminders", "alert", "publish", "intake", "incident", ""])
+                                   "reminders", "alert", "publish", "intake", "incident",
+                                   "evidence", ""])
 def test_every_parser_knows_exactly_the_declared_keys(table: str) -> None:
     parsed = {
         "smtp": set(sections.SMTP_KEYS), "source.jira": set(sections.JIRA_KEYS),
@@ -43,10 +45,11 @@ def test_every_parser_knows_exactly_the_declared_keys(table: str) -> None:
         "alert": set(reach.ALERT_KEYS),
         "publish": set(publish.KEYS), "intake": set(intake.INTAKE_KEYS),
         "incident": set(incident_config.INCIDENT_KEYS),
+        "evidence": set(evidence_config.EVIDENCE_KEYS),
         "": {k for k in _TOP if k not in ("labels", "classes", "smtp", "source", "dates",
                                           "tracker", "inference", "schedule", "outcomes",
                                           "report", "reminders", "alert", "publish", "intake",
-                                          "incident")},
+                                          "incident", "evidence")},
     }[table]
     assert parsed == set(known_keys(table))
 
@@ -79,8 +82,27 @@ def _write(tmp_path: Path, text: str) -> Path:
 
 def test_an_unknown_key_of_any_table_names_the_key() -> None:
     for table in ("smtp", "tracker", "schedule", "outcomes", "dates", "labels", "inference",
-                  "intake"):
+                  "intake", "evidence"):
         with pytest.raises(ConfigError, match=f"{table}.zz_typo"):
             from_mapping({table: {"zz_typo": 1}})
     with pytest.raises(ConfigError, match="source.jira.zz_typo"):
         from_mapping({"source": {"jira": {"zz_typo": 1}}})
+
+
+@pytest.mark.parametrize(("table", "message"), [
+    ({"tsa_url": "ftp://tsa.example"}, "evidence.tsa_url: expected an http"),
+    ({"tsa_url": 7}, "evidence.tsa_url"),
+    ({"tsa_timeout": 0}, "evidence.tsa_timeout: expected 0 to 600"),
+    ({"tsa_timeout": True}, "evidence.tsa_timeout"),
+])
+def test_a_bad_evidence_setting_names_the_key(table: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        from_mapping({"evidence": table})
+
+
+def test_the_tsa_is_read_from_the_evidence_table() -> None:
+    config = from_mapping({"evidence": {"tsa_url": "http://127.0.0.1:3180/tsr",
+                                        "tsa_timeout": 4}})
+    assert config.evidence.tsa_url == "http://127.0.0.1:3180/tsr"
+    assert config.evidence.tsa_timeout == 4.0
+    assert from_mapping({}).evidence.tsa_url is None

@@ -17,7 +17,8 @@ from vulnmark.store import events as store_events
 AT = datetime(2026, 11, 27, 7, 0, tzinfo=UTC)
 
 #: (event, stored kind, payload keys) as vulnmark wrote them before typed events (v1), except
-#: label_change, whose one shape now carries "v": 2.
+#: label_change, whose one shape now carries "v": 3 (and "source_at" for a change seen in a
+#: source).
 CONTRACT = [
     (ev.TicketsImported("f.json", sha256="ab", tickets=3), "import",
      {"file", "sha256", "tickets", "inserted", "updated", "unchanged"}),
@@ -34,6 +35,16 @@ CONTRACT = [
      {"ticket", "from", "to", "by", "why", "inserted", "updated", "unchanged"}),
     (ev.LabelChanged("VULN-1", ("HIGH",), (), by="ann", via="embedded", observed_at=AT),
      "label_change", {"ticket", "added", "removed", "by", "via", "observed_at", "v"}),
+    (ev.LabelChanged("AMQ-1", (), ("HIGH",), by="import", via="jira", observed_at=AT,
+                     source_at=datetime(2010, 2, 24, tzinfo=UTC)),
+     "label_change", {"ticket", "added", "removed", "by", "via", "observed_at", "v",
+                      "source_at"}),
+    (ev.LabelOverlayKept("AMQ-1", ("HIGH",), (), "jira", AT), "overlay_kept",
+     {"ticket", "kept", "withheld", "via", "source_at"}),
+    (ev.LabelOverlayCleared("AMQ-1", ("HIGH",), (), "jira", AT), "overlay_cleared",
+     {"ticket", "added", "removed", "via", "source_at"}),
+    (ev.SourceLabelsAccepted("AMQ-1", ("HIGH",), ("LOW",), "mso"), "source_labels_accepted",
+     {"ticket", "dropped", "restored", "by"}),
     (ev.TicketsGone(("J-1",), "deleted"), "tickets_gone", {"tickets", "reason"}),
     (ev.JiraSynced("https://x", "project = X", "cloud", False, False, None, 1, 1, 0, 0, 0, 2),
      "jira_sync", {"site", "scope", "flavour", "full", "resumed", "since", "issues", "inserted",
@@ -84,6 +95,10 @@ CONTRACT = [
     (ev.IncidentChanged(1, "action_changed", {"item": 1, "status": "DONE"}, "mso",
                         effective="2023-11-29", why="entered from the 2023 report"),
      "incident", {"incident", "change", "detail", "by", "effective", "why"}),
+    (ev.HeadTimestamped(7, "h" * 64, "https://tsa.example", "MIIB", "2026-11-27T07:00:01Z",
+                        run=3), "timestamp", {"seq", "head", "tsa", "token", "gen_time", "run"}),
+    (ev.TimestampFailed(7, "h" * 64, "https://tsa.example", "HTTP 503"), "timestamp_failure",
+     {"seq", "head", "tsa", "error"}),
 ]
 
 
@@ -119,7 +134,9 @@ def test_both_old_label_change_shapes_read_as_version_1() -> None:
     assert (a.v, a.by, a.via, a.observed_at) == (1, "import", "jira", AT)
     assert (b.v, b.by, b.via, b.site, b.observed_at) == (1, "mso", "jira",
                                                          "https://x.atlassian.net", None)
-    assert ev.LabelChanged("T-3", (), ("X",), by="a", via="jira").payload()["v"] == 2
+    assert ev.LabelChanged("T-3", (), ("X",), by="a", via="jira").payload()["v"] == 3
+    v2 = {**store_shape, "v": 2}  # version 2: observed_at was the source's time
+    assert ev.LabelChanged.from_payload(v2).v == 2
 
 
 def test_a_log_of_old_records_then_typed_ones_verifies(tmp_path: Path) -> None:

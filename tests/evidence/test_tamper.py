@@ -301,3 +301,20 @@ def test_a_bad_signing_key_stops_the_export(tmp_path: Path) -> None:
             pack.export(store, Config(preset("etsi-319-401")), SINCE, UNTIL, T0,
                         tmp_path / "p.zip", signing_key=bad)
     assert not (tmp_path / "p.zip").exists()
+
+
+def test_label_changes_csv_of_a_pack_exported_before_recorded_at_still_verifies() -> None:
+    """Packs exported before the ``recorded_at`` column (five columns, dated by ``at``) keep
+    verifying; a row outside the period is still named in either shape."""
+    from vulnmark.evidence.pack.derived import label_change_problems
+
+    since, until = "2026-11-01T00:00:00.000000Z", "2026-12-01T00:00:00.000000Z"
+    old = (b"ticket,at,by,added,removed\r\n"
+           b"AMQ-1,2026-11-05T07:00:00.000000Z,import,[],['HIGH']\r\n")
+    new = (b"ticket,recorded_at,at,by,added,removed\r\n"
+           b"AMQ-1,2026-11-05T07:00:00.000000Z,2010-02-24T03:53:21.000000Z,import,[],"
+           b"['HIGH']\r\n")
+    assert label_change_problems(old, since, until) == (1, [])
+    assert label_change_problems(new, since, until) == (1, [])
+    moved = new.replace(b"2026-11-05", b"2026-10-05")
+    assert "outside the period" in label_change_problems(moved, since, until)[1][0]

@@ -46,6 +46,9 @@ def canned_findings() -> tuple[Finding, ...]:
         _f("SEC-10", "mismatch", labels=("Vulnerability", "LOW"), classification="LOW",
            suggested="CRITICAL", confidence=0.95,
            evidence=(Evidence("description", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"),)),
+        _f("SEC-12", "source_diverged", labels=("Vulnerability", "HIGH"), classification="HIGH",
+           detail="the source lacks HIGH (applied by vulnmark)",
+           evidence=(Evidence("label", "label HIGH added by vulnmark (backfill, mso)"),)),
         _f("=SEC-11", "unclassified", title="=HYPERLINK(\"http://evil\")", reporter="@bob"),
     )
 

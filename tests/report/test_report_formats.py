@@ -45,7 +45,7 @@ def test_sections_in_fixed_order(report: DailyReport) -> None:
     assert kinds["Needs classification"] == {"unclassified", "conflicting", "unmarked"}
     assert kinds["Deadlines"] == {"due_soon", "overdue", "late", "no_outcome"}
     assert kinds["Suspected vulnerabilities"] == {"suspected"}
-    assert kinds["Label hygiene"] == {"noncanonical", "mismatch"}
+    assert kinds["Label hygiene"] == {"noncanonical", "mismatch", "source_diverged"}
     # every finding appears in exactly one section
     assert sum(len(s.findings) for s in sections) == len(report.findings)
     assert [f.kind for f in sections[1].findings] == ["overdue", "due_soon", "late", "no_outcome"]
@@ -249,7 +249,7 @@ def test_format_age(delta: timedelta, text: str) -> None:
 def test_subject(report: DailyReport, empty_report: DailyReport) -> None:
     assert subject(report) == (
         "[vulnmark] Daily classification report 2026-11-27: 4 need classification, 1 overdue, "
-        "1 due soon, 1 suspected, 4 other, 1 missed run, 1 undelivered report"
+        "1 due soon, 1 suspected, 5 other, 1 missed run, 1 undelivered report"
     )
     assert subject(empty_report) == (
         "[vulnmark] Daily classification report 2026-11-27: no findings"

@@ -16,7 +16,7 @@ from typing import Literal
 
 from vulnmark.model import FINDING_KINDS
 
-Family = Literal["marking", "deadline"]
+Family = Literal["marking", "deadline", "source", "assessment"]
 Backfill = Literal["class", "vulnerability", "vulnerability_and_class"]
 
 #: The report's finding sections, in report order.
@@ -36,7 +36,11 @@ class Kind:
     family: Family
     """``marking``: from the ticket and the policy alone, cached per ticket version
     (:func:`.rules.marking_findings`); ``deadline``: from the evaluation instant and the
-    outcomes, derived at every run (:func:`.rules.deadline_findings`)."""
+    outcomes, derived at every run (:func:`.rules.deadline_findings`); ``source``: from the
+    labels vulnmark keeps over a ticket's source, read at every run
+    (:mod:`vulnmark.store.overlay`); ``assessment``: from the evaluation instant and a
+    threat-intake ticket's assessment clock, derived at every run
+    (:func:`.rules.assessment_findings`)."""
     section: str
     """The report section that lists it (one of :data:`SECTIONS`)."""
     position: int
@@ -77,6 +81,16 @@ KINDS: tuple[Kind, ...] = (
          summary="an outcome or resolution after the deadline"),
     Kind("no_outcome", "deadline", "Deadlines", 4, "other",
          summary="resolved without a documented outcome"),
+    Kind("source_diverged", "source", "Label hygiene", 4, "other",
+         summary="a label vulnmark applied that the ticket's source (Jira, an import file) "
+                 "lacks, or still has after vulnmark removed it"),
+    # threat intake's clock (intake.assessment_hours): its own kinds, not due_soon/overdue, so
+    # that a classified intake ticket's handling deadline and assessment deadline are two
+    # findings with two due dates, dismissed, counted and alerted on each by its own name
+    Kind("assessment_due_soon", "assessment", "Deadlines", 6, "due soon",
+         summary="intake ticket's impact not assessed, its clock ends within due_soon_hours"),
+    Kind("assessment_overdue", "assessment", "Deadlines", 5, "overdue",
+         summary="intake ticket's impact not assessed past its assessment clock"),
 )
 BY_NAME: dict[str, Kind] = {k.name: k for k in KINDS}
 NAMES: tuple[str, ...] = tuple(k.name for k in KINDS)

@@ -2,7 +2,9 @@
 ``check`` (findings with counts), ``list`` (vulnerabilities) and the check JSON contract.
 
 Marking findings come from each evaluation's cache (:mod:`.cache`); deadline findings are
-derived from the indexed due dates at the instant (:func:`.rules.deadline_findings`). The store
+derived from the indexed due dates at the instant (:func:`.rules.deadline_findings`), and the
+assessment-clock findings of threat-intake tickets from their intake records
+(:func:`.rules.assessment_findings`). The store
 is brought up to date first by :func:`vulnmark.check.engine.refresh` (:func:`check` does both).
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,10 +21,11 @@ from vulnmark._time import iso, parse, stored
 from vulnmark.check import cache
 from vulnmark.check.engine import CheckOptions, Progress, Reader, refresh
 from vulnmark.check.kinds import NAMES as FINDING_KINDS
-from vulnmark.check.rules import deadline_findings
+from vulnmark.check.rules import assessment_findings, deadline_findings
 from vulnmark.config.policy import Policy
-from vulnmark.model import Finding
-from vulnmark.store import Store, evaluations
+from vulnmark.model import Evidence, Finding, TicketKey, filled
+from vulnmark.store import Connection, Store, evaluations, overlay
+from vulnmark.store import intake as intake_records
 from vulnmark.store import runs as store_runs
 
 
@@ -69,6 +73,20 @@ def _deadline(common: dict[str, Any], *, state: str, due_at: str | None,
         outcome_at=parse(outcome_at), outcome_kind=outcome_kind, needs_outcome=needs_outcome)
 
 
+def _assessment(conn: Connection, now: datetime, window: timedelta
+                ) -> Iterator[tuple[Finding, str, bool]]:
+    """(finding, ticket state, is a vulnerability) of every threat-intake ticket whose impact is
+    not assessed and whose assessment clock ended or ends within ``window`` of ``now``."""
+    for r in intake_records.clock_rows(conn, now + window):
+        base = filled(Finding, ticket=r.ticket, kind="assessment_overdue", title=r.title,
+                      url=r.url, labels=r.labels, classification=r.classification,
+                      suggested=None, confidence=None, evidence=(), due_at=None,
+                      reporter=r.reporter, created=r.created, detail="")
+        for f in assessment_findings(base, due_at=r.assess_due_at,
+                                     assessed_at=None, now=now, due_soon=window):
+            yield f, r.state, r.is_vulnerability
+
+
 def collect(store: Store, policy: Policy, now: datetime,
             filters: Filters = Filters()) -> CheckResult:
     """Findings at ``now`` from the stored evaluations (call :func:`.engine.refresh` first)."""
@@ -94,6 +112,10 @@ def collect(store: Store, policy: Policy, now: datetime,
                                     outcome_at=outcome_at, outcome_kind=outcome_kind, now=now,
                                     window=window, needs_outcome=required and bool(is_vuln))
             found.extend(f for f in candidates if filters.keeps(f, state, bool(is_vuln)))
+        found.extend(f for d in overlay.diverged(conn)
+                     if filters.keeps(f := source_finding(d), d.state, d.is_vulnerability))
+        found.extend(f for f, state, is_vuln in _assessment(conn, now, window)
+                     if filters.keeps(f, state, is_vuln))
     order = {k: i for i, k in enumerate(FINDING_KINDS)}
     found.sort(key=lambda f: (order[f.kind], f.ticket))
     counts: Counter[str] = Counter(f.kind for f in found)
@@ -101,6 +123,21 @@ def collect(store: Store, policy: Policy, now: datetime,
         generated_at=now, tickets=int(total), vulnerabilities=int(vulns), by_class=by_class,
         findings=tuple(found), by_kind={k: counts.get(k, 0) for k in FINDING_KINDS},
     )
+
+
+def source_finding(d: overlay.Diverged) -> Finding:
+    """The ``source_diverged`` finding of a ticket with labels kept over its source: one
+    ``label`` evidence item per label, saying who applied it and what the source shows."""
+    lacks = [e.label for e in d.entries if e.op == "add"]
+    has = [e.label for e in d.entries if e.op == "remove"]
+    detail = "; ".join(part for part in (
+        f"the source lacks {', '.join(lacks)} (applied by vulnmark)" if lacks else "",
+        f"the source still has {', '.join(has)} (removed by vulnmark)" if has else "") if part)
+    return Finding(
+        ticket=TicketKey(d.ticket), kind="source_diverged", title=d.title, url=d.url,
+        labels=d.labels, classification=d.classification, reporter=d.reporter,
+        created=d.created, detail=detail,
+        evidence=tuple(Evidence("label", e.describe()) for e in d.entries))
 
 
 def check(store: Store, policy: Policy, now: datetime, filters: Filters = Filters(), *,
@@ -169,6 +206,10 @@ def vulnerabilities(store: Store, policy: Policy, now: datetime,
     required = policy.outcomes.required
     out = []
     with store.reading() as conn:
+        kept = {d.ticket for d in overlay.diverged(conn)}
+        clock: dict[str, list[str]] = {}
+        for f, _, _ in _assessment(conn, now, window):
+            clock.setdefault(f.ticket, []).append(f.kind)
         for r in evaluations.vulnerability_rows(conn, state=filters.state,
                                                 classes=sorted(filters.classes),
                                                 unclassified=filters.unclassified):
@@ -180,6 +221,9 @@ def vulnerabilities(store: Store, policy: Policy, now: datetime,
                     common, state=r["state"], due_at=r["due_at"], resolved_at=r["resolved_at"],
                     outcome_at=r["outcome_at"], outcome_kind=r["outcome_kind"], now=now,
                     window=window, needs_outcome=required)]
+            if r["ticket_key"] in kept:
+                kinds.append("source_diverged")
+            kinds += clock.get(r["ticket_key"], [])
             if filters.kinds and not filters.kinds.intersection(kinds):
                 continue
             created = parse(r["created_at"])

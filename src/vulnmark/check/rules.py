@@ -214,6 +214,41 @@ def deadline_findings(base: Finding, *, state: str, due_at: datetime | None,
     return out
 
 
+def assessment_state(due_at: datetime | None, assessed_at: datetime | None, now: datetime,
+                     due_soon: timedelta) -> str:
+    """Where a threat-intake ticket's assessment clock stands at ``now``: ``assessed``,
+    ``overdue`` (strictly after ``due_at``, as for deadlines: an assessment at ``due_at`` is on
+    time), ``due_soon`` (within the due-soon window) or ``awaiting``."""
+    if assessed_at is not None:
+        return "assessed"
+    if due_at is None:
+        return "awaiting"
+    if now > due_at:
+        return "overdue"
+    return "due_soon" if now >= due_at - due_soon else "awaiting"
+
+
+def assessment_findings(base: Finding, *, due_at: datetime | None,
+                        assessed_at: datetime | None, now: datetime,
+                        due_soon: timedelta) -> list[Finding]:
+    """The assessment-clock findings of one threat-intake ticket at ``now``: its impact not
+    assessed (``vulnmark assess``) and the clock ended (``assessment_overdue``) or ending
+    within the due-soon window (``assessment_due_soon``). A resolved ticket is no exception:
+    resolving it does not record the assessment (the CA's finding was exactly that)."""
+    where = assessment_state(due_at, assessed_at, now, due_soon)
+    if where == "overdue":
+        assert due_at is not None
+        return [replaced(base, kind="assessment_overdue", due_at=due_at,
+                         detail=f"not assessed, {_span(now - due_at)} past its clock: "
+                                f"vulnmark assess {base.ticket}")]
+    if where == "due_soon":
+        assert due_at is not None
+        return [replaced(base, kind="assessment_due_soon", due_at=due_at,
+                         detail=f"to be assessed within {_span(due_at - now)}: "
+                                f"vulnmark assess {base.ticket}")]
+    return []
+
+
 def _span(delta: timedelta) -> str:
     minutes = int(delta.total_seconds() // 60)
     days, rest = divmod(minutes, 24 * 60)

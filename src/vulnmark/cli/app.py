@@ -254,6 +254,8 @@ def progress_callback(total: int, label: str) -> tuple[Update, Callable[[], None
 STYLES: dict[str, dict[str, Any]] = {
     "overdue": {"fg": "red", "bold": True}, "late": {"fg": "red"},
     "due_soon": {"fg": "yellow", "bold": True}, "no_outcome": {"fg": "yellow"},
+    "assessment_overdue": {"fg": "red", "bold": True},
+    "assessment_due_soon": {"fg": "yellow", "bold": True},
     "unclassified": {"fg": "magenta", "bold": True}, "conflicting": {"fg": "magenta"},
     "unmarked": {"fg": "magenta"}, "suspected": {"fg": "cyan"},
     "CRITICAL": {"fg": "red", "bold": True}, "HIGH": {"fg": "red"},

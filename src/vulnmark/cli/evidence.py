@@ -11,7 +11,7 @@ import click
 
 from vulnmark.cli.app import CLOCK_OVERRIDE_ENV, EXIT_USAGE, App, echo, fatal, pass_app
 from vulnmark.control.metrics import period
-from vulnmark.evidence import backdating, pack, signing
+from vulnmark.evidence import backdating, pack, signing, stamps, timestamp
 from vulnmark.evidence.pack.verify import UNSIGNED
 from vulnmark.report.interface import one_line
 from vulnmark.store import events as store_events
@@ -52,27 +52,33 @@ def _heads(values: tuple[str, ...]) -> tuple[str, ...]:
 @click.option("--head", "heads", multiple=True, metavar="HEX",
               help="A chain head obtained elsewhere (a delivered daily report prints one): it "
                    "must be on the chain (repeatable; 16 to 64 hex digits).")
+@click.option("--tsa-cert", "tsa_cert", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="The Time-Stamp Authority's certificate (PEM or DER): prove "
+                                 "every RFC 3161 token and every record's time against them.")
 @pass_app
 def evidence_verify(app: App, pack_path: Path | None, public_key: Path | None,
-                    heads: tuple[str, ...]) -> None:
+                    heads: tuple[str, ...], tsa_cert: Path | None) -> None:
     """Recompute the hash chain and everything bound to it; name every problem.
 
     The store: the chain, the head kept apart and the head file beside an SQLite store, each
     run record and stored report against the records. With --pack, a pack on its own: files
     against the manifest, the chain, reports and derived CSVs against the records, and with
-    --public-key the manifest's Ed25519 signature. Backdated records (entered after the time
-    they claim) are listed. Exit 0 verified, 1 tampering (each problem named), 2 unreadable,
-    4 a pack that is consistent but unsigned (integrity not proven).
+    --public-key the manifest's Ed25519 signature. With --tsa-cert, each RFC 3161 time-stamp
+    token (signature, message imprint = the head it stamps, time) and every record whose
+    claimed time lies outside its time-stamped window. Backdated records (entered after the
+    time they claim) are listed. Exit 0 verified, 1 tampering (each problem named), 2
+    unreadable, 4 a pack that is consistent but unsigned (integrity not proven).
 
     \b
     Example:
-      vulnmark evidence verify --head 7090f690e1a4e960
+      vulnmark evidence verify --head 7090f690e1a4e960 --tsa-cert tsa.pem
       vulnmark evidence verify --pack evidence-2026.zip --public-key vulnmark-signing.pub
     """
     wanted = _heads(heads)
+    cert = timestamp.load_certificate(tsa_cert) if tsa_cert is not None else None
     if pack_path is not None:
         key = signing.load_public(public_key) if public_key is not None else None
-        checked = pack.verify(pack_path, public_key=key, heads=wanted)
+        checked = pack.verify(pack_path, public_key=key, heads=wanted, tsa=cert)
         for problem in checked.problems:
             echo(f"pack BROKEN: {one_line(problem, 400)}", err=True)
         if not checked.ok:
@@ -81,10 +87,13 @@ def evidence_verify(app: App, pack_path: Path | None, public_key: Path | None,
                    f"head {checked.head or '(none)'}")
         if checked.status == UNSIGNED:
             echo(f"pack consistent but {checked.note}: {summary}")
-            _show_backdated(list(checked.backdated))
-            raise SystemExit(EXIT_UNPROVEN)
-        echo(f"pack OK, signed by key {checked.signed_by}: {summary}")
+        else:
+            echo(f"pack OK, signed by key {checked.signed_by}: {summary}")
+        if checked.time_stamps is not None:
+            _show_stamps(checked.time_stamps, cert)
         _show_backdated(list(checked.backdated))
+        if checked.status == UNSIGNED:
+            raise SystemExit(EXIT_UNPROVEN)
         return
     if public_key is not None:
         fatal("--public-key checks a pack's signature: give --pack too", EXIT_USAGE)
@@ -92,8 +101,10 @@ def evidence_verify(app: App, pack_path: Path | None, public_key: Path | None,
     with app.store.reading() as conn:
         records = list(store_events.iter_events(conn))
     missing = [h for h in wanted if not any(r.hash.startswith(h) for r in records)]
-    if result.ok and not missing:
+    found = stamps.check(records, cert)
+    if result.ok and not missing and not found.problems:
         echo(f"evidence log OK: {result.records} records, head {result.head}")
+        _show_stamps(found, cert)
         _show_backdated(backdating.scan(records))
         return
     if result.first_bad is not None:
@@ -104,7 +115,33 @@ def evidence_verify(app: App, pack_path: Path | None, public_key: Path | None,
     for h in missing:
         echo(f"evidence BROKEN: --head {h}: not the hash of any record in the log "
              "(records deleted from the end, or the log replaced)", err=True)
+    for problem in found.problems:
+        echo(f"evidence BROKEN: {one_line(problem, 400)}", err=True)
     raise SystemExit(EXIT_TAMPERED)
+
+
+def _show_stamps(found: stamps.StampCheck, cert: timestamp.TsaCertificate | None,
+                 shown: int = 10) -> None:
+    """What the time-stamps prove, or that they were not checked; every recorded failure."""
+    if found.tokens and not found.checked:
+        echo(f"time-stamps: {found.tokens} token(s) present but NOT checked (give --tsa-cert "
+             "FILE, the Time-Stamp Authority's certificate)")
+    elif found.checked and found.proven and cert is not None:
+        last = max(found.proven, key=lambda p: p.seq)
+        echo(f"time-stamps: {len(found.proven)} token(s) verified against "
+             f"{one_line(cert.subject, 200)}; records up to {last.seq} existed at "
+             f"{last.gen_time:%Y-%m-%dT%H:%M:%SZ} (TSA time), and every record's time lies "
+             "within its time-stamped window")
+    elif found.checked:
+        echo("time-stamps: none in the log (set evidence.tsa_url to time-stamp each run)")
+    if found.failures:
+        echo(f"time-stamps: {len(found.failures)} head(s) could not be time-stamped "
+             "(the TSA failed; the runs went on):")
+        for seq, failure in found.failures[:shown]:
+            echo(f"  record {seq}: head of record {failure.seq} by {failure.tsa}: "
+                 f"{one_line(failure.error, 300)}")
+        if len(found.failures) > shown:
+            echo(f"  … and {len(found.failures) - shown} more")
 
 
 def _show_backdated(found: list[backdating.Backdated], shown_overrides: int = 10) -> None:

@@ -22,11 +22,11 @@ from vulnmark.cli.app import (
     pass_app,
     table,
 )
-from vulnmark.control import daily, reminders
+from vulnmark.control import daily, reminders, stamping
 from vulnmark.deliver import SmtpNotifier, smtp_settings_from_env
 from vulnmark.errors import DeliveryFailed
 from vulnmark.report import ReportFormat
-from vulnmark.report.interface import clean
+from vulnmark.report.interface import clean, one_line
 from vulnmark.store import runs as store_runs
 
 
@@ -72,11 +72,13 @@ def report_daily(app: App, fmt: str, output: Path | None, send: bool, to: tuple[
         settings = smtp_settings_from_env(app.config.smtp, os.environ)
         notifier = SmtpNotifier(settings, os.environ.get("VULNMARK_SMTP_PASSWORD"))
     bar = ProgressBar("Evaluating tickets")  # a first report over a large store takes a while
+    job = daily.DailyJob(app.store, app.config, notifier=notifier, recipients=to, progress=bar)
     try:
-        result = daily.DailyJob(app.store, app.config, notifier=notifier,
-                                recipients=to, progress=bar).run(now)
+        result = job.run(now)
     except DeliveryFailed as e:
         bar.close()
+        if job.last_stamp is not None:
+            echo(one_line(stamping.describe(job.last_stamp), 400), err=True)
         fatal(f"report not delivered after {e.attempts} attempts: {e} — kept as undelivered; "
               "the next report shows it", EXIT_EXTERNAL)
     finally:
@@ -90,6 +92,8 @@ def report_daily(app: App, fmt: str, output: Path | None, send: bool, to: tuple[
     if result.delivery:
         echo(f"sent to {', '.join(result.delivery.recipients)}: "
              f"{result.delivery.message_id} ({result.delivery.server_reply})", err=True)
+    if result.stamp is not None:
+        echo(one_line(stamping.describe(result.stamp), 400), err=True)
 
 
 @report.command("resend")
@@ -115,9 +119,13 @@ def report_resend(app: App, run_id: int, to: tuple[str, ...]) -> None:
     try:
         delivery = job.resend(run_id, now)
     except DeliveryFailed as e:
+        if job.last_stamp is not None:
+            echo(one_line(stamping.describe(job.last_stamp), 400), err=True)
         fatal(f"run {run_id} not delivered after {e.attempts} attempts: {e}", EXIT_EXTERNAL)
     echo(f"run {run_id} sent to {', '.join(delivery.recipients)}: "
          f"{delivery.message_id} ({delivery.server_reply})")
+    if job.last_stamp is not None:
+        echo(one_line(stamping.describe(job.last_stamp), 400), err=True)
 
 
 @report.command("remind")

@@ -15,11 +15,12 @@ from vulnmark._time import stored
 from vulnmark.cli.app import EXIT_EXTERNAL, App, echo, fatal, pass_app
 from vulnmark.cli.watch import make_ticker, run_loop
 from vulnmark.config.schedule import parse as parse_schedule
-from vulnmark.control import daily, slot_run
+from vulnmark.control import daily, slot_run, stamping
 from vulnmark.control import schedule as _schedule
 from vulnmark.control.watch import parse_interval
 from vulnmark.deliver import SmtpNotifier, smtp_settings_from_env
 from vulnmark.errors import DeliveryFailed, NotifyError, VulnmarkError
+from vulnmark.report.interface import one_line
 
 
 def register(cli: click.Group) -> None:
@@ -83,7 +84,12 @@ def schedule(app: App, once: bool, max_runs: int | None, send: bool, to: tuple[s
 
     def job(now: datetime) -> None:
         slot = sched.previous(now) or now
-        done = slot_run.run_slot(store, daily_job, slot, now)
+        daily_job.last_stamp = None
+        try:
+            done = slot_run.run_slot(store, daily_job, slot, now)
+        finally:  # the time-stamp of the run's head, or why there is none: never silent
+            if daily_job.last_stamp is not None:
+                echo(one_line(stamping.describe(daily_job.last_stamp), 400), err=True)
         if done.run_id is None:
             echo(f"{stored(now)}: slot {stored(slot)} is covered or held by another "
                  "scheduler")

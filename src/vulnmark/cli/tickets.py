@@ -14,6 +14,7 @@ from vulnmark.sources import embedded
 from vulnmark.sources.files.jsonl import ticket_to_json
 from vulnmark.sources.files.load import import_files, load_files
 from vulnmark.sources.interface import check_labels
+from vulnmark.triage.source_labels import accept_source_labels, kept_over
 
 
 def register(cli: click.Group) -> None:
@@ -22,32 +23,63 @@ def register(cli: click.Group) -> None:
 
 
 @click.command("import")
-@click.argument("files", nargs=-1, required=True,
+@click.argument("files", nargs=-1,
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--base-url", default=None, help="Jira site URL for ticket links.")
 @click.option("--discovery-field", default=None, metavar="FIELD",
               help="Jira field holding the discovery time (default: creation).")
+@click.option("--accept-source-labels", "accept", is_flag=True,
+              help="Take the source's labels over the ones vulnmark applied and keeps "
+                   "(source_diverged): of the tickets in FILES, of --ticket, or of all.")
+@click.option("--ticket", "keys", multiple=True, metavar="KEY",
+              help="With --accept-source-labels: only this ticket (repeatable).")
 @pass_app
 def import_(app: App, files: tuple[Path, ...], base_url: str | None,
-            discovery_field: str | None) -> None:
+            discovery_field: str | None, accept: bool, keys: tuple[str, ...]) -> None:
     """Import Jira REST JSON (v2 or v3, search responses, issues, lists) or JSON Lines.
 
     Every file is read and validated before anything is written: a bad file changes nothing.
-    Importing again updates changed tickets and skips unchanged ones (upsert by key).
+    Importing again updates changed tickets and skips unchanged ones (upsert by key). Labels
+    vulnmark applied (backfill, ticket label) that a file lacks are kept, and reported by the
+    check as source_diverged until the source has them or --accept-source-labels takes the
+    source's labels (recorded in the evidence log).
 
     \b
     Example:
       vulnmark import search_page_00.json search_page_01.json tickets.jsonl
+      vulnmark import --accept-source-labels --ticket AMQ-2625
     """
-    loaded = load_files(files, base_url=base_url, discovery_field=discovery_field)
-    app.creates_store = True  # only once every file was read and checked
-    for done in import_files(app.store, loaded, at=app.write_now):
-        c = done.counts
-        echo(f"{done.path}: {done.tickets} tickets ({c.inserted} new, {c.updated} "
-             f"updated, {c.unchanged} unchanged)")
-        if done.truncated:
-            echo(f"warning: {done.path}: {done.truncated} field(s) longer than their "
-                 "limit were cut (named in the import's evidence record)", err=True)
+    if not files and not accept:
+        raise click.UsageError("give the FILE(s) to import (or --accept-source-labels)")
+    if keys and not accept:
+        raise click.UsageError("--ticket goes with --accept-source-labels")
+    imported: list[str] = []
+    if files:
+        loaded = load_files(files, base_url=base_url, discovery_field=discovery_field)
+        app.creates_store = True  # only once every file was read and checked
+        for done in import_files(app.store, loaded, at=app.write_now):
+            c = done.counts
+            echo(f"{done.path}: {done.tickets} tickets ({c.inserted} new, {c.updated} "
+                 f"updated, {c.unchanged} unchanged)")
+            if done.truncated:
+                echo(f"warning: {done.path}: {done.truncated} field(s) longer than their "
+                     "limit were cut (named in the import's evidence record)", err=True)
+        imported = [t.key for _, items in loaded for t in items]
+    if not accept:
+        kept = kept_over(app.store, imported)
+        if kept:
+            echo(f"note: {len(kept)} ticket(s) keep labels vulnmark applied that the file "
+                 f"lacks ({', '.join(kept[:5])}{' …' if len(kept) > 5 else ''}); "
+                 "vulnmark check --kind source_diverged", err=True)
+        return
+    chosen = list(keys) if keys else (kept_over(app.store, imported) if files else None)
+    accepted = accept_source_labels(app.store, by=getpass.getuser(), at=app.write_now,
+                                    keys=chosen)
+    for a in accepted:
+        echo(f"{a.ticket}: source labels taken: {', '.join(a.labels) or '(none)'}"
+             + (f" (removed {', '.join(a.dropped)})" if a.dropped else "")
+             + (f" (restored {', '.join(a.restored)})" if a.restored else ""))
+    echo(f"{len(accepted)} ticket(s) now have their source's labels")
 
 
 @click.group()

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from vulnmark.check.infer import validate_section
+from vulnmark.config.evidence import EvidenceSettings, parse_evidence
 from vulnmark.config.incident import IncidentSettings, parse_incident
 from vulnmark.config.intake import IntakeSettings, parse_intake
 from vulnmark.config.outcomes import OutcomeRules, parse_rules
@@ -71,6 +72,8 @@ class Config:
     publish: PublishSettings | None = None
     """The ``[publish]`` table (where the policy page goes); None without one."""
     incident: IncidentSettings = IncidentSettings()
+    evidence: EvidenceSettings = EvidenceSettings()
+    """The ``[evidence]`` table (the Time-Stamp Authority of the chain heads)."""
     path: Path | None = None
     """The file it was read from (None: no file, the default preset)."""
 
@@ -81,7 +84,7 @@ class Config:
 
 _TOP = known_keys("") | {"labels", "classes", "smtp", "source", "dates", "tracker", "inference",
                         "schedule", "outcomes", "report", "reminders", "alert", "publish",
-                        "intake", "incident"}
+                        "intake", "incident", "evidence"}
 MAX_HOURS = 24 * 366 * 10
 """The longest handling time or due-soon window accepted (ten years): longer ones are typos
 (1e300 would overflow every deadline)."""
@@ -201,6 +204,7 @@ def from_mapping(raw: Mapping[str, Any]) -> Config:
         alert=parse_alert(_table(raw, "alert")),
         publish=parse_publish(_table(raw, "publish")) if "publish" in raw else None,
         incident=parse_incident(_table(raw, "incident")),
+        evidence=parse_evidence(_table(raw, "evidence")),
     )
 
 

@@ -234,6 +234,13 @@ SETTINGS: tuple[Setting, ...] = (
             "Bugzilla site of `incident update --post` (API key only from "
             "VULNMARK_BUGZILLA_API_KEY).", example="https://bugzilla.mozilla.org"),
     Setting("incident.bugzilla_timeout", 30, "Seconds for every Bugzilla request."),
+    Setting("evidence.tsa_url", None,
+            "RFC 3161 Time-Stamp Authority (http:// or https://) that time-stamps the chain "
+            "head of every report run; the token is an evidence record and goes into the pack "
+            "(`evidence verify --tsa-cert` checks it). A TSA failure never stops the report: "
+            "it is recorded and shown in the next report.",
+            example="https://tsa.example.org/tsr"),
+    Setting("evidence.tsa_timeout", 10, "Seconds one time-stamp request may take in all."),
 )
 
 

@@ -19,7 +19,7 @@ from vulnmark.check import results
 from vulnmark.check.engine import CheckOptions, Progress, Reader, fewer_collections
 from vulnmark.config.load import Config
 from vulnmark.control import health as runs
-from vulnmark.control import reminders, scope
+from vulnmark.control import reminders, scope, stamping
 from vulnmark.deliver import Attachment, Delivery, Notifier
 from vulnmark.errors import DeliveryFailed, NotifyError
 from vulnmark.evidence.chain import Verification
@@ -47,6 +47,8 @@ class DailyRun:
     run_id: int
     bodies: dict[str, str]
     delivery: Delivery | None = None
+    stamp: stamping.Stamp | None = None
+    """The time-stamp of the head after the run, or its failure (None: no TSA configured)."""
 
 
 class DailyJob:
@@ -69,6 +71,9 @@ class DailyJob:
         self.options = options
         self.last_run_id: int | None = None
         """The run the last :meth:`run` or :meth:`resend` recorded (also when it raised)."""
+        self.last_stamp: stamping.Stamp | None = None
+        """The time-stamp (or its failure) after the last :meth:`run` or :meth:`resend`,
+        also when the delivery failed."""
 
     def build(self, now: datetime) -> DailyReport:
         """The report at ``now`` (the evaluations are brought up to date first)."""
@@ -126,15 +131,23 @@ class DailyJob:
             counts=counts, report_digest=digest, bodies=bodies,
             delivery_status="pending" if self.notifier else "not_sent")
         self.last_run_id = run_id
-        if self.notifier is None:
-            return DailyRun(report, run_id, bodies)
-        delivery = self._deliver(run_id, subject(report), mail.text, mail.html, now,
-                                 attachments(report, bodies["html"], bodies[CSV]))
+        try:
+            delivery = self._send(run_id, report, bodies, now) if self.notifier else None
+        finally:  # a delivered or failed report: its head is time-stamped either way
+            self.last_stamp = stamping.stamp_head(store, self.config.evidence, run_id, now)
+        return DailyRun(report, run_id, bodies, delivery, self.last_stamp)
+
+    def _send(self, run_id: int, report: DailyReport, bodies: dict[str, str],
+              now: datetime) -> Delivery:
+        assert self.notifier is not None
+        # the email stored with the run (and sent again as such by a resend)
+        delivery = self._deliver(run_id, subject(report), bodies[MAIL_TEXT], bodies[MAIL_HTML],
+                                 now, attachments(report, bodies["html"], bodies[CSV]))
         if self.config.reminders.enabled:
-            reminders.send(store, self.config, self.notifier,
-                           reminders.plan(store, self.config, report.findings, now), now,
+            reminders.send(self.store, self.config, self.notifier,
+                           reminders.plan(self.store, self.config, report.findings, now), now,
                            self.recipients)
-        return DailyRun(report, run_id, bodies, delivery)
+        return delivery
 
     def resend(self, run_id: int, now: datetime) -> Delivery:
         """Send a stored report again as the email it was (``report resend``, and the
@@ -150,15 +163,21 @@ class DailyJob:
         self.last_run_id = run_id
         first = bodies["text"].splitlines()[0] if bodies["text"] else f"run {run_id}"
         title = f"[vulnmark] {first} (resent)"
-        if MAIL_TEXT not in bodies or MAIL_HTML not in bodies:
-            return self._deliver(run_id, title, bodies["text"], bodies["html"], now)
-        day = run.started_at.astimezone(ZoneInfo(self.config.policy.timezone)).date()
-        name = f"vulnmark-report-{day.isoformat()}"
-        files = [Attachment(f"{name}.html", bodies["html"].encode(), "text/html")]
-        if CSV in bodies:
-            files.append(Attachment(f"{name}.csv", bodies[CSV].encode(), "text/csv"))
-        return self._deliver(run_id, title, bodies[MAIL_TEXT], bodies[MAIL_HTML], now,
-                             packed(name, files, run.started_at))
+        files: tuple[Attachment, ...] = ()
+        text, html = bodies["text"], bodies["html"]
+        if MAIL_TEXT in bodies and MAIL_HTML in bodies:
+            day = run.started_at.astimezone(ZoneInfo(self.config.policy.timezone)).date()
+            name = f"vulnmark-report-{day.isoformat()}"
+            full = [Attachment(f"{name}.html", html.encode(), "text/html")]
+            if CSV in bodies:
+                full.append(Attachment(f"{name}.csv", bodies[CSV].encode(), "text/csv"))
+            files = packed(name, full, run.started_at)
+            text, html = bodies[MAIL_TEXT], bodies[MAIL_HTML]
+        try:
+            return self._deliver(run_id, title, text, html, now, files)
+        finally:
+            self.last_stamp = stamping.stamp_head(self.store, self.config.evidence, run_id,
+                                                  now)
 
     def _deliver(self, run_id: int, title: str, text: str, html: str, now: datetime,
                  files: Sequence[Attachment] = ()) -> Delivery:

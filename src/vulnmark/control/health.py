@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from vulnmark._time import stored
 from vulnmark.config.policy import Policy
 from vulnmark.config.schedule import Schedule
+from vulnmark.control import stamping
 from vulnmark.evidence.backdating import backdated_note
 from vulnmark.model import Run
 from vulnmark.publish.state import effective_since, last_published
@@ -65,6 +66,7 @@ def control_health(store: Store, policy: Policy, now: datetime,
         notes.append(f"BACKDATED OUTCOME {o.ticket}: {backdated_note(o)}")
     if len(late) > 20:
         notes.append(f"BACKDATED OUTCOMES: {len(late) - 20} more (vulnmark evidence verify)")
+    notes += stamping.health_notes(store)
     if check.ok:
         notes.append(f"Evidence log verified: {check.records} records, head {check.head[:16]}")
     else:

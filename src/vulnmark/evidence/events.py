@@ -151,9 +151,12 @@ class Reclassified(UpsertEvent):
 class LabelChanged(Event):
     """Labels added and removed on one ticket, as vulnmark saw or made the change.
 
-    Version 2 (``v = 2``) is the one shape of every writer. Records written before it have no
-    ``v`` and one of two shapes: the store's (``by``, ``observed_at``, ``via``) and the Jira
-    write-back's (``actor``, ``source``, ``site``); :meth:`from_payload` reads all three.
+    Version 3 (``v = 3``) is the one shape of every writer: ``observed_at`` is the wall clock
+    when vulnmark made or saw the change, ``source_at`` the source's own time of the ticket
+    (its ``updated``) for a change seen in a source. Version 2 wrote the source's time as
+    ``observed_at``. Records written before version 2 have no ``v`` and one of two shapes: the
+    store's (``by``, ``observed_at``, ``via``) and the Jira write-back's (``actor``, ``source``,
+    ``site``); :meth:`from_payload` reads them all.
     """
 
     kind: ClassVar[str] = "label_change"
@@ -165,10 +168,14 @@ class LabelChanged(Event):
     via: str
     """Where it was made or seen: a ticket source (``embedded``, ``jira``, ``import`` …)."""
     observed_at: datetime | None = None
-    """When it took effect, as far as vulnmark knows (the ticket's update time, or now)."""
+    """When vulnmark made or saw the change (the wall clock; before version 3: the ticket's
+    update time at its source, or now)."""
     site: str | None = field(default=None, metadata={"omit": True})
     """The Jira site a write-back went to."""
-    v: int = 2
+    v: int = 3
+    source_at: datetime | None = field(default=None, metadata={"omit": True})
+    """The source's own time of the change (the ticket's ``updated`` there), beside
+    ``observed_at``: a re-import of an old export is dated when it happened, not in 2010."""
 
     @classmethod
     def from_payload(cls, payload: Mapping[str, Any]) -> LabelChanged:
@@ -177,6 +184,51 @@ class LabelChanged(Event):
         event = super().from_payload({**payload, "v": payload.get("v", 1)})
         assert isinstance(event, LabelChanged)
         return event
+
+
+@dataclass(frozen=True)
+class LabelOverlayKept(Event):
+    """A source showed a ticket without labels vulnmark applied (or with labels it removed):
+    they were kept over the source's labels (:mod:`vulnmark.store.overlay`), and the check
+    reports ``source_diverged`` until the source shows them or a person takes the source's."""
+
+    kind: ClassVar[str] = "overlay_kept"
+    ticket: str
+    kept: tuple[str, ...]
+    """Labels vulnmark added that the source lacks, kept on the ticket."""
+    withheld: tuple[str, ...]
+    """Labels vulnmark removed that the source still has, kept off the ticket."""
+    via: str
+    """The source (``jira``, ``jsonl`` …)."""
+    source_at: datetime | None
+    """The ticket's ``updated`` time at the source."""
+
+
+@dataclass(frozen=True)
+class LabelOverlayCleared(Event):
+    """The source now shows labels vulnmark applied (or removed): nothing is kept over it."""
+
+    kind: ClassVar[str] = "overlay_cleared"
+    ticket: str
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    via: str
+    source_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SourceLabelsAccepted(Event):
+    """A person took the source's labels over vulnmark's (``vulnmark import
+    --accept-source-labels``): the labels vulnmark added are removed, the ones it removed are
+    back, and nothing is kept over the source any more."""
+
+    kind: ClassVar[str] = "source_labels_accepted"
+    ticket: str
+    dropped: tuple[str, ...]
+    """Labels vulnmark had added, now removed."""
+    restored: tuple[str, ...]
+    """Labels vulnmark had removed, now back."""
+    by: str
 
 
 @dataclass(frozen=True)
@@ -379,6 +431,37 @@ class PackExported(Event):
 
 
 @dataclass(frozen=True)
+class HeadTimestamped(Event):
+    """A chain head time-stamped by an RFC 3161 Time-Stamp Authority (``evidence.tsa_url``):
+    record ``seq`` (hash ``head``) existed at the TSA's ``gen_time``, and every record after
+    this one was written after it. ``token`` is the DER TimeStampToken, base64; ``evidence
+    verify --tsa-cert`` proves it (:mod:`vulnmark.evidence.stamps`)."""
+
+    kind: ClassVar[str] = "timestamp"
+    seq: int
+    head: str
+    tsa: str
+    token: str
+    gen_time: str
+    """The TSA's time as the token says (verify reads it from the token itself)."""
+    run: int | None = field(default=None, metadata={"omit": True})
+    """The report run whose head it is."""
+
+
+@dataclass(frozen=True)
+class TimestampFailed(Event):
+    """A head that could not be time-stamped (the TSA unreachable, refused, or a bad reply):
+    the run went on; the report's control health and ``evidence verify`` show it."""
+
+    kind: ClassVar[str] = "timestamp_failure"
+    seq: int
+    head: str
+    tsa: str
+    error: str
+    run: int | None = field(default=None, metadata={"omit": True})
+
+
+@dataclass(frozen=True)
 class IncidentChanged(Event):
     """An incident created or changed, an action item added or changed, a report or update
     recorded or posted (``vulnmark incident …``). ``effective`` and ``why`` say when a backdated
@@ -454,10 +537,12 @@ class IntakeAssessed(Event):
 #: Every kind, by its stored name (``delivery`` has two shapes, told apart by ``status``).
 KINDS: dict[str, type[Event]] = {
     k.kind: k for k in (TicketsImported, TicketCreated, TicketRelabelled, TicketCommented,
-                        TicketResolved, Reclassified, LabelChanged, TicketsGone, JiraSynced,
+                        TicketResolved, Reclassified, LabelChanged, LabelOverlayKept,
+                        LabelOverlayCleared, SourceLabelsAccepted, TicketsGone, JiraSynced,
                         BackfillApplied, OutcomeRecorded, PolicyChanged, PolicyPagePublished,
                         RunRecorded, ReportDelivered, PackExported, FindingDismissed,
-                        DismissalEnded, NoticeSent, IncidentChanged,
+                        DismissalEnded, NoticeSent, IncidentChanged, HeadTimestamped,
+                        TimestampFailed,
                         IntakeOpened, IntakeUpdated, IntakeAssessed)}
 
 

@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from vulnmark.check.rules import assessment_state
 from vulnmark.config.policy import Policy
 from vulnmark.report.model import IntakeDigest, IntakeItem
 from vulnmark.store import Store
@@ -28,15 +29,10 @@ class IntakeState:
 
 
 def state_of(r: IntakeRecord, policy: Policy, now: datetime) -> str:
-    if r.assessed_at is not None:
-        return "assessed"
-    if r.assess_due_at is None:
-        return "awaiting"
-    if r.assess_due_at <= now:
-        return "overdue"
-    if r.assess_due_at - now <= timedelta(hours=policy.due_soon_hours):
-        return "due_soon"
-    return "awaiting"
+    """The record's clock state, by the rule of ``vulnmark check``'s ``assessment_overdue`` and
+    ``assessment_due_soon`` findings (:func:`vulnmark.check.rules.assessment_state`)."""
+    return assessment_state(r.assess_due_at, r.assessed_at, now,
+                            timedelta(hours=policy.due_soon_hours))
 
 
 def states(store: Store, policy: Policy, now: datetime) -> list[IntakeState]:

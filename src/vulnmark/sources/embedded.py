@@ -30,7 +30,7 @@ from vulnmark.sources.interface import (
     check_key,
     check_labels,
 )
-from vulnmark.store import Connection, Store
+from vulnmark.store import Connection, Store, overlay
 from vulnmark.store import tickets as store_tickets
 
 logger = logging.getLogger(__name__)
@@ -54,13 +54,18 @@ def relabelled(t: Ticket, *, add: Sequence[str] = (), remove: Sequence[str] = ()
 
 def relabel(conn: Connection, t: Ticket, *, add: Sequence[str] = (),
             remove: Sequence[str] = (), by: str | None, at: datetime,
-            event: UpsertEvent | None = None) -> LabelChange | None:
+            event: UpsertEvent | None = None, via: str = "ticket") -> LabelChange | None:
     """Change ``t``'s labels (:func:`relabelled`) and store it, with ``event``, inside the
-    caller's transaction; returns the change (None: nothing to change, nothing written)."""
+    caller's transaction; returns the change (None: nothing to change, nothing written).
+
+    On a ticket from a source (Jira, an import file) the change is kept over the source's
+    labels until the source shows it (:mod:`vulnmark.store.overlay`); ``via`` names what made
+    it (``ticket``, ``backfill``, ``reclassify``)."""
     done = relabelled(t, add=add, remove=remove, by=by, at=at)
     if done is None:
         return None
     store_tickets.save(conn, [done[0]], at=at, actor=by, event=event)
+    overlay.record(conn, t, done[1], via=via)
     return done[1]
 
 

@@ -67,13 +67,15 @@ def comment_rows(t: Ticket) -> list[dict[str, Any]]:
     ]
 
 
-def history_row(key: str, h: LabelChange) -> dict[str, Any]:
+def history_row(key: str, h: LabelChange, recorded_at: datetime | None = None) -> dict[str, Any]:
+    """A label-history row; ``recorded_at``: when vulnmark recorded it (the wall clock)."""
     return {
         "ticket_key": key,
         "at": stored(h.at),
         "author": h.author,
         "added": json.dumps(list(h.added), ensure_ascii=False),
         "removed": json.dumps(list(h.removed), ensure_ascii=False),
+        "recorded_at": stored(recorded_at),
     }
 
 

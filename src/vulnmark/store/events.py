@@ -45,6 +45,12 @@ def os_user() -> str:
         return f"uid:{os.getuid()}" if hasattr(os, "getuid") else "unknown"
 
 
+def wall_clock() -> datetime:
+    """The host's clock: every record's ``recorded_at`` (no option sets it; time-stamps
+    bound it, :mod:`vulnmark.evidence.stamps`)."""
+    return datetime.now(UTC)
+
+
 def record(conn: Connection, event: Event, at: datetime) -> Record:
     """Record ``event`` at ``at`` inside the caller's transaction: the one writer."""
     return append(conn, event.kind, event.payload(), at)
@@ -62,7 +68,7 @@ def append(conn: Connection, kind: str, payload: Mapping[str, Any], at: datetime
     when = stored(at)
     assert when is not None
     # The wall clock and the OS user, taken here and nowhere else: no option changes them.
-    recorded_at, recorded_by = stored(datetime.now(UTC)), os_user()
+    recorded_at, recorded_by = stored(wall_clock()), os_user()
     body = canonical(dict(payload))
     digest = chain_hash(prev, seq, when, kind, body, recorded_at, recorded_by)
     conn.execute(
@@ -102,6 +108,13 @@ def verify(conn: Connection) -> Verification:
     result = verify_rows(tuple(r) for r in rows)
     recorded = conn.execute(select(state.c.value).where(state.c.name == HEAD)).scalar()
     return check_head(result, recorded)
+
+
+def last(conn: Connection) -> tuple[int, str] | None:
+    """The head of the log: the last record's (seq, hash); None when it is empty."""
+    row = conn.execute(select(events.c.seq, events.c.hash).order_by(events.c.seq.desc())
+                       .limit(1)).first()
+    return None if row is None else (int(row[0]), str(row[1]))
 
 
 def count(conn: Connection) -> int:

@@ -17,7 +17,14 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, delete, select, text, update
 
 from vulnmark._time import parse, stored
-from vulnmark.store.schema import intake_ids, intake_kev, intake_records, state, tickets
+from vulnmark.store.schema import (
+    evaluations,
+    intake_ids,
+    intake_kev,
+    intake_records,
+    state,
+    tickets,
+)
 
 
 @dataclass(frozen=True)
@@ -155,6 +162,48 @@ def replace_kev(conn: Connection, entries: Iterable[tuple[str, str, str | None]]
 def kev(conn: Connection) -> dict[str, tuple[str, str | None]]:
     """CVE -> (date added, due date) of the KEV catalog as last read."""
     return {r.cve: (r.date_added, r.due_date) for r in conn.execute(select(intake_kev))}
+
+
+@dataclass(frozen=True)
+class ClockRow:
+    """An intake ticket whose impact is not assessed yet and whose clock ends by a given time,
+    with what a finding on it shows (see :func:`vulnmark.check.results.collect`)."""
+
+    ticket: str
+    record: str
+    assess_due_at: datetime
+    state: str
+    """The ticket's evaluated state (``open``, ``resolved``)."""
+    is_vulnerability: bool
+    classification: str | None
+    title: str
+    url: str | None
+    labels: tuple[str, ...]
+    reporter: str | None
+    created: datetime
+
+
+def clock_rows(conn: Connection, soon: datetime) -> Iterator[ClockRow]:
+    """The unassessed intake tickets whose assessment clock ends at or before ``soon``, by
+    ticket key; only tickets with a current evaluation (a ticket gone from its source has
+    none)."""
+    query = (
+        select(intake_records.c.ticket_key, intake_records.c.id, intake_records.c.assess_due_at,
+               evaluations.c.state, evaluations.c.is_vulnerability,
+               evaluations.c.classification, tickets.c.title, tickets.c.url, tickets.c.labels,
+               tickets.c.reporter, tickets.c.created_at)
+        .join(evaluations, evaluations.c.ticket_key == intake_records.c.ticket_key)
+        .join(tickets, tickets.c.key == intake_records.c.ticket_key)
+        .where(intake_records.c.assessed_at.is_(None),
+               intake_records.c.assess_due_at.is_not(None),
+               intake_records.c.assess_due_at <= stored(soon))
+        .order_by(intake_records.c.ticket_key))
+    for r in conn.execute(query):
+        due, created = parse(r.assess_due_at), parse(r.created_at)
+        assert due is not None and created is not None
+        yield ClockRow(r.ticket_key, r.id, due, r.state, bool(r.is_vulnerability),
+                       r.classification, r.title, r.url, tuple(json.loads(r.labels)),
+                       r.reporter, created)
 
 
 def assessed(r: IntakeRecord, *, at: datetime, verdict: str, by: str) -> IntakeRecord:

@@ -81,8 +81,25 @@ label_changes = Table(
     Column("author", String(255)),
     Column("added", Text, nullable=False, server_default="[]"),
     Column("removed", Text, nullable=False, server_default="[]"),
+    Column("recorded_at", TS),  # the wall clock when vulnmark recorded it (0010; None before)
 )
 Index("ix_label_changes_ticket", label_changes.c.ticket_key, label_changes.c.at)
+
+label_overlay = Table(
+    "label_overlay",
+    metadata,
+    Column("ticket_key", String(255), ForeignKey("tickets.key", ondelete="CASCADE"),
+           primary_key=True),
+    Column("label", String(255), primary_key=True),
+    Column("op", String(8), nullable=False),  # add | remove
+    Column("by", String(255)),
+    Column("via", String(64), nullable=False),
+    Column("applied_at", TS, nullable=False),
+    Column("seen_at", TS),
+    Column("seen_via", String(64)),
+)
+"""Labels vulnmark added to or removed from a ticket that comes from a source, while the
+source does not show the change (0010, :mod:`vulnmark.store.overlay`)."""
 
 evaluations = Table(
     "evaluations",

@@ -129,12 +129,18 @@ class Store:
 
     def upsert_tickets(self, items: Iterable[Ticket], *, state: Mapping[str, str] | None = None,
                        actor: str | None = None, at: datetime | None = None,
-                       event: UpsertEvent | None = None) -> _tickets.UpsertCounts:
+                       event: UpsertEvent | None = None,
+                       from_source: bool = False) -> _tickets.UpsertCounts:
         """Idempotent upsert by key, plus sync-state keys and an optional evidence record (with
-        the upsert's counts), all in one transaction (a checkpoint lands with its page)."""
+        the upsert's counts), all in one transaction (a checkpoint lands with its page).
+
+        ``from_source``: the tickets are as their source shows them (``import``, ``sync``, the
+        webhook); labels vulnmark applied that the source lacks are kept
+        (:mod:`vulnmark.store.overlay`)."""
         when = at or datetime.now(UTC)
         with self.transaction() as conn:
-            counts = _tickets.save(conn, items, at=when, actor=actor, event=event)
+            counts = _tickets.save(conn, items, at=when, actor=actor, event=event,
+                                   from_source=from_source)
             for name, value in (state or {}).items():
                 _set_state(conn, name, value)
         return counts

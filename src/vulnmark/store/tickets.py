@@ -9,12 +9,12 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, func, select, update
 
 from vulnmark._time import stored
 from vulnmark.evidence.events import LabelChanged, UpsertEvent
 from vulnmark.model import Comment, LabelChange, Ticket
-from vulnmark.store import driver, events
+from vulnmark.store import driver, events, overlay
 from vulnmark.store.codec import (
     COMMENT_COLUMNS,
     HISTORY_COLUMNS,
@@ -52,11 +52,14 @@ def _chunks(items: Iterable[Ticket], size: int) -> Iterator[list[Ticket]]:
 
 
 def upsert(conn: Connection, items: Iterable[Ticket], *, at: datetime,
-           actor: str | None) -> UpsertCounts:
+           actor: str | None, from_source: bool = False) -> UpsertCounts:
     """Insert new tickets, update changed ones, skip unchanged ones (inside one transaction).
 
     A ticket whose labels changed and that brings no label history of its own gets a history
-    entry (who: ``actor``, when: the ticket's update time or ``at``) and an evidence record.
+    entry (who: ``actor``; when: the ticket's update time, recorded at ``at``) and an evidence
+    record (at ``at``, the source's time beside it). ``from_source``: the tickets are as a
+    source shows them (import, sync, webhook): the labels vulnmark applied that the source
+    lacks are kept over them (:func:`vulnmark.store.overlay.observe`).
     """
     total = UpsertCounts()
     for chunk in _chunks(items, BATCH):
@@ -65,9 +68,13 @@ def upsert(conn: Connection, items: Iterable[Ticket], *, at: datetime,
             r.key: r
             for r in conn.execute(
                 select(tickets.c.key, tickets.c.content_hash, tickets.c.labels,
-                       tickets.c.gone_at).where(tickets.c.key.in_(keys))
+                       tickets.c.gone_at, tickets.c.source).where(tickets.c.key.in_(keys))
             )
         }
+        if from_source:
+            chunk = overlay.observe(
+                conn, chunk, {k: (r.source, json.loads(r.labels)) for k, r in existing.items()},
+                at=at)
         new_rows: list[dict[str, Any]] = []
         new_comments: list[dict[str, Any]] = []
         new_history: list[dict[str, Any]] = []
@@ -85,14 +92,15 @@ def upsert(conn: Connection, items: Iterable[Ticket], *, at: datetime,
             if old is None:
                 new_rows.append(ticket_row(t, digest))
                 new_comments.extend(comment_rows(t))
-                new_history.extend(history_row(t.key, h) for h in t.label_history)
+                new_history.extend(history_row(t.key, h, at) for h in t.label_history)
                 inserted += 1
             elif old.content_hash == digest and old.gone_at is None:
                 unchanged += 1
             else:
                 changed.append((t, digest))
                 updated += 1
-                _label_diff(conn, t, json.loads(old.labels), at=at, actor=actor)
+                _label_diff(conn, t, json.loads(old.labels), at=at, actor=actor,
+                            from_source=from_source)
         if new_rows:
             conn.execute(tickets.insert(), new_rows)
             conn.execute(dirty_tickets.insert(), [{"key": r["key"]} for r in new_rows])
@@ -101,23 +109,23 @@ def upsert(conn: Connection, items: Iterable[Ticket], *, at: datetime,
         if new_history:
             conn.execute(history_table.insert(), new_history)
         for t, digest in changed:
-            _replace(conn, t, digest)
+            _replace(conn, t, digest, at)
         total = total + UpsertCounts(inserted, updated, unchanged)
     return total
 
 
 def save(conn: Connection, items: Iterable[Ticket], *, at: datetime, actor: str | None,
-         event: UpsertEvent | None = None) -> UpsertCounts:
+         event: UpsertEvent | None = None, from_source: bool = False) -> UpsertCounts:
     """:func:`upsert`, and ``event`` recorded with the upsert's counts, in the caller's
     transaction."""
-    counts = upsert(conn, items, at=at, actor=actor)
+    counts = upsert(conn, items, at=at, actor=actor, from_source=from_source)
     if event is not None:
         events.record(conn, replace(event, inserted=counts.inserted, updated=counts.updated,
                                     unchanged=counts.unchanged), at)
     return counts
 
 
-def _replace(conn: Connection, t: Ticket, digest: str) -> None:
+def _replace(conn: Connection, t: Ticket, digest: str, at: datetime) -> None:
     row = ticket_row(t, digest)
     del row["key"]
     conn.execute(
@@ -129,8 +137,16 @@ def _replace(conn: Connection, t: Ticket, digest: str) -> None:
     if t.comments:
         conn.execute(comments.insert(), comment_rows(t))
     if t.label_history:
+        # the source's whole history replaces the stored one; a change seen before keeps the
+        # time it was first recorded
+        first_seen = {(r.at, r.author, r.added, r.removed): r.recorded_at for r in conn.execute(
+            select(history_table).where(history_table.c.ticket_key == t.key))}
         conn.execute(history_table.delete().where(history_table.c.ticket_key == t.key))
-        conn.execute(history_table.insert(), [history_row(t.key, h) for h in t.label_history])
+        rows = [history_row(t.key, h, at) for h in t.label_history]
+        for row in rows:
+            seen = first_seen.get((row["at"], row["author"], row["added"], row["removed"]))
+            row["recorded_at"] = seen or row["recorded_at"]
+        conn.execute(history_table.insert(), rows)
 
 
 def mark_dirty(conn: Connection, keys: Sequence[str]) -> None:
@@ -141,17 +157,20 @@ def mark_dirty(conn: Connection, keys: Sequence[str]) -> None:
 
 
 def _label_diff(conn: Connection, t: Ticket, old_labels: Sequence[str], *, at: datetime,
-                actor: str | None) -> None:
+                actor: str | None, from_source: bool) -> None:
+    """Record a change of labels: seen in a source (``from_source``) it is dated ``at``, the
+    wall clock, with the source's time (the ticket's ``updated``) beside it."""
     added = tuple(label for label in t.labels if label not in old_labels)
     removed = tuple(label for label in old_labels if label not in t.labels)
     if not (added or removed):
         return
-    when = t.updated or at
     if not t.label_history:
         conn.execute(history_table.insert(),
-                     [history_row(t.key, LabelChange(when, actor, added, removed))])
+                     [history_row(t.key, LabelChange(t.updated or at, actor, added, removed),
+                                  at)])
     events.record(conn, LabelChanged(t.key, added, removed, by=actor, via=t.source,
-                                     observed_at=when), at)
+                                     observed_at=at,
+                                     source_at=t.updated if from_source else None), at)
 
 
 def get(conn: Connection, key: str, *, history: bool = True) -> Ticket | None:
@@ -316,10 +335,14 @@ def of_source(conn: Connection, keys: Sequence[str], source: str) -> set[str]:
 
 
 def label_changes(conn: Connection, since: datetime, until: datetime) -> list[dict[str, Any]]:
-    """The label history of every ticket in ``[since, until)``, in time order: ``ticket``,
-    ``at`` (stored time), ``by``, ``added`` and ``removed`` (lists)."""
-    rows = conn.execute(select(history_table).where(
-        history_table.c.at >= stored(since), history_table.c.at < stored(until))
-        .order_by(history_table.c.at, history_table.c.id)).mappings()
-    return [{"ticket": r["ticket_key"], "at": r["at"], "by": r["author"],
-             "added": json.loads(r["added"]), "removed": json.loads(r["removed"])} for r in rows]
+    """The label changes vulnmark recorded in ``[since, until)`` (by ``recorded_at``, the wall
+    clock; a change recorded before 0010 by its own time), in that order: ``ticket``,
+    ``recorded_at``, ``at`` (when it took effect, the source's time for a change seen in a
+    source), ``by``, ``added`` and ``removed`` (lists)."""
+    when = func.coalesce(history_table.c.recorded_at, history_table.c.at)
+    rows = conn.execute(select(history_table, when.label("when")).where(
+        when >= stored(since), when < stored(until))
+        .order_by(when, history_table.c.id)).mappings()
+    return [{"ticket": r["ticket_key"], "recorded_at": r["when"], "at": r["at"],
+             "by": r["author"], "added": json.loads(r["added"]),
+             "removed": json.loads(r["removed"])} for r in rows]

@@ -242,7 +242,7 @@ def apply(store: Store, proposals: Iterable[Proposal], *, actor: str, at: dateti
                 progress(1)
             if t is None:
                 raise InputError(f"no ticket {p.ticket!r} in the store", field="ticket")
-            change = embedded.relabel(conn, t, add=p.add, by=actor, at=at)
+            change = embedded.relabel(conn, t, add=p.add, by=actor, at=at, via="backfill")
             if change is None:
                 skipped += 1
                 continue

@@ -56,5 +56,5 @@ def reclassify(store: Store, policy: Policy, key: str, new_class: str, *, why: s
                     if (m := policy.match_label(label)) is not None and m.role == "class")
     with store.transaction() as conn:
         embedded.relabel(conn, t, add=(new_class,), remove=classes, by=by, at=at,
-                         event=Reclassified(key, previous, new_class, by, why))
+                         event=Reclassified(key, previous, new_class, by, why), via="reclassify")
     return Reclassification(key, previous, new_class, at, by, why)

@@ -95,9 +95,15 @@ def test_signals_are_capped(policy: Policy) -> None:
         # ordinary senses: a leak of memory, security as a switch or a component
         "The export leaks memory after a long session.",
         "Job credentials are not transmitted if security is turned off.",
+        "Triage queue non-security: layout glitches only.",
         "With Kerberos security enabled the password prompt hangs.",
         "See the License for the specific language governing permissions and\n"
         "limitations under the License. The credentials file is read twice.",
+        # Jira's editor indents pasted XML and licence headers with no-break spaces
+        # (AMQ-2122 of the Apache issues)
+        "The broker ignores the option. activemq.xml:\n\xa0 \xa0See the License for the "
+        "specific language governing permissions and\n\xa0 \xa0 \xa0 \xa0<sslContext "
+        'keyStore="broker.ks" keyStorePassword="password"/>\nIt binds to every interface.',
     ],
 )
 def test_signal_words_outside_prose_do_not_count(text: str, policy: Policy) -> None:
@@ -116,7 +122,12 @@ def test_signal_words_outside_prose_do_not_count(text: str, policy: Policy) -> N
         ("The XML import is vulnerable to XXE.", "XXE"),
         ("Passwords are sent in the clear to the mail relay.", "sent in the clear"),
         ("Security: heap overflow in the PNG decoder", "Security:"),
+        # the tracker's title dash, then a run of blanks (Chromium reports in FARSEC)
+        ("Issue 29323 - chromium -    Security: CSS min-height causes a renderer crash",
+         "Security:"),
         ("Webhook URL lets anyone reach internal hosts (SSRF).", "SSRF"),
+        ("Object.getOwnPropertyDescriptor() allows cross-frame access.", "cross-frame"),
+        ("An integer overflow in the length field of the OCSP parser.", "integer overflow"),
     ],
 )
 def test_more_vulnerability_classes(text: str, term: str, policy: Policy) -> None:

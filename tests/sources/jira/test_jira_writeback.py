@@ -85,7 +85,7 @@ def test_put_is_idempotent_and_evidenced(store: Store, flavour: str) -> None:
     events = label_events(store)
     assert len(events) == 1 and events[0]["ticket"] == "VULN-1"
     assert events[0]["added"] == ["HIGH"] and events[0]["by"] == "mso@example.org"
-    assert (events[0]["v"], events[0]["via"], events[0]["site"]) == (2, "jira", SITE)
+    assert (events[0]["v"], events[0]["via"], events[0]["site"]) == (3, "jira", SITE)
     again = apply(store, emu, edits[:2], dry_run=False, flavour=flavour)
     assert {o.status for o in again} == {"unchanged"}
     assert len(label_events(store)) == 1

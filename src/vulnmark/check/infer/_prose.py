@@ -18,7 +18,8 @@ from bisect import bisect_left
 
 logger = logging.getLogger(__name__)
 
-# A line that is code, configuration, a log entry, a stack frame or a header, not prose.
+# A line that is code, configuration, a log entry, a stack frame or a header, not prose. Blanks
+# include the no-break space: Jira's editor indents pasted XML and licence headers with it.
 _NOT_PROSE_LINE = re.compile(
     r"[ \t]{0,40}(?:"
     r"at [\w$.<>]{1,200}\(|caused by:|exception in thread|\.{3} \d+ more"  # stack traces
@@ -34,7 +35,7 @@ _NOT_PROSE_LINE = re.compile(
     r"|[#*][ \t]*(?:licensed|copyright|apache license)"  # licence headers
     r"|(?:see the license|licensed under|distributed under the license|limitations under)"
     r"|(?:\$|>>>)[ \t]+\S"  # shell prompts
-    r")",
+    r")".replace(r"[ \t]", r"[ \t\xa0]"),
 )
 _FENCES = ("```", "{code", "{noformat")
 _NAME_BEFORE = frozenset("._/\\-$@")

@@ -48,7 +48,7 @@ _STRONG_WORDS = (
     r"|(?:privacy|information|credential|password|token)\s+leak(?:s|age)?"
     r"|(?:remote|local)\s+dos|dos\s+(?:attack|via|vulnerability|condition)"
     r"|(?:sent|stored|transmitted|logged)\s+in\s+(?:the\s+)?clear(?:[- ]?text)?"
-    r"|(?:clear|plain)[- ]?text\s+passwords?"
+    r"|(?:clear|plain)[- ]?text\s+passwords?|cross[- ]frame|integer\s+overflow"
 )
 #: Both run on lower-cased text, only in windows around their stems. A line or title that
 #: starts with "Security:" is how reporters tag a security bug ("Security: heap overflow in …").
@@ -107,8 +107,17 @@ def strong_spans(low: str, spans: list[tuple[int, int]]) -> Iterator[tuple[int, 
         if "security:" in low[lo:hi]:  # the tag at a line start or after a title's " - "
             for m in _TAG.finditer(low, lo, hi):
                 s = m.start()
-                if s == 0 or low[s - 1] == "\n" or low.startswith("- ", s - 2):
+                if _tag_position(low, s):
                     yield s, m.end(), False
+
+
+def _tag_position(low: str, s: int) -> bool:
+    """Whether "security:" at ``s`` starts a line or follows a title's dash ("Issue 29323 -
+    chromium -    Security: …"), with any few blanks between (never "non-security:")."""
+    j = s
+    while j > 0 and s - j < 16 and low[j - 1] in " \t\xa0":
+        j -= 1
+    return j == 0 or low[j - 1] == "\n" or (j < s and low[j - 1] == "-")
 
 
 def weak_spans(low: str, spans: list[tuple[int, int]]) -> Iterator[tuple[int, int, str]]:

@@ -16,11 +16,13 @@ from typing import Any
 
 from vulnmark._csv import csv_text
 from vulnmark._time import parse, stored
+from vulnmark.errors import TimestampError
 from vulnmark.evidence import bound
 from vulnmark.evidence.chain import Record
 from vulnmark.evidence.events import (
     DismissalEnded,
     FindingDismissed,
+    HeadTimestamped,
     OutcomeRecorded,
     PolicyChanged,
     Reclassified,
@@ -28,9 +30,17 @@ from vulnmark.evidence.events import (
     ReportNotDelivered,
     read,
 )
+from vulnmark.evidence.stamps import token_bytes
 
 DERIVED = ("runs.csv", "deliveries.csv", "outcomes.csv", "reclassifications.csv",
            "policy_changes.csv", "dismissals.csv")
+TOKENS = "evidence/timestamps"
+"""Each time-stamp token as a DER file named by the record that carries it (an auditor can also
+check one with ``openssl ts -verify -digest HEAD -in FILE -token_in -CAfile tsa.pem``)."""
+
+
+def token_name(record: int) -> str:
+    return f"{TOKENS}/record-{record:06d}.tsr"
 
 
 def _csv(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
@@ -79,33 +89,44 @@ def derived_files(records: Sequence[Record]) -> dict[str, bytes]:
              [r.at, e.ticket, e.finding, "ended", None, e.by, None, e.why, r.seq]
              for r, e in typed if isinstance(e, FindingDismissed | DismissalEnded)]),
     }
+    for r, e in typed:
+        if isinstance(e, HeadTimestamped):
+            try:
+                out[token_name(r.seq)] = token_bytes(e)
+            except TimestampError:
+                continue  # named by the check of the tokens
     return out
 
 
 LABEL_CHANGES = "label_changes.csv"
-LABEL_HEADERS = ["ticket", "at", "by", "added", "removed"]
+LABEL_HEADERS = ["ticket", "recorded_at", "at", "by", "added", "removed"]
+"""``recorded_at``: when vulnmark recorded the change (the wall clock; the period is chosen by
+it), ``at``: when it took effect (the source's time for a change seen in a source)."""
+OLD_LABEL_HEADERS = ["ticket", "at", "by", "added", "removed"]
+"""The columns of packs exported before ``recorded_at`` (still verified)."""
 
 
 def label_changes_csv(changes: Sequence[Mapping[str, Any]]) -> bytes:
-    """``label_changes.csv``: the label history of the period (a source's history included),
-    in time order."""
-    return _csv(LABEL_HEADERS, [[c["ticket"], c["at"], c["by"], c["added"], c["removed"]]
-                                for c in changes])
+    """``label_changes.csv``: the label changes vulnmark recorded in the period (a source's
+    history included), in the order it recorded them."""
+    return _csv(LABEL_HEADERS, [[c["ticket"], c["recorded_at"], c["at"], c["by"], c["added"],
+                                 c["removed"]] for c in changes])
 
 
 def label_change_problems(data: bytes, since: str, until: str) -> tuple[int, list[str]]:
-    """The rows of ``label_changes.csv`` and what is wrong with them: every row has the five
-    columns, a time inside the period and not before the row above it. (Its content comes from
-    the sources' label histories, not from evidence records: beyond this, only the signature
-    proves it.)"""
+    """The rows of ``label_changes.csv`` and what is wrong with them: every row has the
+    header's columns, a time (its second column: ``recorded_at``, or ``at`` in an older pack)
+    inside the period and not before the row above it. (Its content comes from the sources'
+    label histories, not from evidence records: beyond this, only the signature proves it.)"""
     rows = list(csv.reader(io.StringIO(data.decode("utf-8", "replace"))))
-    if not rows or rows[0] != LABEL_HEADERS:
+    if not rows or rows[0] not in (LABEL_HEADERS, OLD_LABEL_HEADERS):
         return 0, [f"{LABEL_CHANGES}: the header is not {','.join(LABEL_HEADERS)} (edited)"]
+    columns = len(rows[0])
     previous = ""
     for lineno, row in enumerate(rows[1:], start=2):
-        if len(row) != len(LABEL_HEADERS):
+        if len(row) != columns:
             return len(rows) - 1, [f"{LABEL_CHANGES}: line {lineno} does not have "
-                                   f"{len(LABEL_HEADERS)} columns (edited)"]
+                                   f"{columns} columns (edited)"]
         at = row[1]
         try:
             parse(at)

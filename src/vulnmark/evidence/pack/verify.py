@@ -8,6 +8,9 @@
   carries, and the derived files (:mod:`.derived`) recomputed from the records;
 * **recomputed**: the summary files (:mod:`.summary`: control days, metrics, charts, the
   index page's numbers) from the records, the metrics basis and the manifest's period;
+* **time-stamped**: with ``tsa`` (the TSA's certificate), every RFC 3161 token proven and every
+  record's claimed time checked against them (:mod:`vulnmark.evidence.stamps`); the token files
+  (``evidence/timestamps/``) are derived from the records;
 * **signed**: with ``public_key``, ``manifest.sig`` must be that key's Ed25519 signature over
   ``manifest.json``, which binds every file above. Without a signature (or without a key to
   check it against), a consistent pack is only **unsigned: integrity not proven** — whoever
@@ -26,10 +29,15 @@ from pathlib import Path
 from typing import Any
 
 from vulnmark.errors import ScheduleError
-from vulnmark.evidence import bound, signing
+from vulnmark.evidence import bound, signing, stamps
 from vulnmark.evidence.backdating import Backdated, scan
 from vulnmark.evidence.chain import GENESIS, Record, Row, canonical, verify_rows
-from vulnmark.evidence.pack.derived import LABEL_CHANGES, derived_files, label_change_problems
+from vulnmark.evidence.pack.derived import (
+    LABEL_CHANGES,
+    TOKENS,
+    derived_files,
+    label_change_problems,
+)
 from vulnmark.evidence.pack.read import read_pack
 from vulnmark.evidence.pack.summary import (
     BASIS,
@@ -39,6 +47,7 @@ from vulnmark.evidence.pack.summary import (
     read_basis,
     summary_files,
 )
+from vulnmark.evidence.timestamp import TsaCertificate
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +76,8 @@ class PackVerification:
     """``verified``, ``tampered`` (problems) or ``unsigned`` (consistent, but no signature
     was checked against a key: integrity not proven)."""
     note: str = ""
+    time_stamps: stamps.StampCheck | None = None
+    """The time-stamps found (and, with a TSA certificate, checked)."""
     backdated: tuple[Backdated, ...] = ()
     """The pack's records entered after the time they claim (:mod:`..backdating`)."""
 
@@ -80,10 +91,11 @@ def manifest_digest(manifest: dict[str, Any]) -> str:
     return hashlib.sha256(canonical(body).encode()).hexdigest()
 
 
-def verify(path: Path, *, public_key: Any = None,
-           heads: tuple[str, ...] = ()) -> PackVerification:
+def verify(path: Path, *, public_key: Any = None, heads: tuple[str, ...] = (),
+           tsa: TsaCertificate | None = None) -> PackVerification:
     """Check a pack; every problem names the file (and record) at fault. ``public_key`` is an
-    Ed25519 public key (:func:`vulnmark.evidence.signing.load_public`)."""
+    Ed25519 public key (:func:`vulnmark.evidence.signing.load_public`); ``tsa`` the TSA's
+    certificate (:func:`vulnmark.evidence.timestamp.load_certificate`)."""
     files, problems = read_pack(path)
     raw_manifest = files.get(MANIFEST)
     if raw_manifest is None:
@@ -108,11 +120,16 @@ def verify(path: Path, *, public_key: Any = None,
     records = _read_events(files.get(EVENTS), problems)
     chain_problems = len(problems)
     head = _verify_chain(records, chain, problems)
+    found = None
     if records is not None and len(problems) == chain_problems:  # bound to an intact chain
         _verify_bound(files, records, problems)
         if "control" in manifest:  # packs before the summary was recomputable lack it
             _verify_summary(files, records, manifest, problems)
         _verify_heads(records, chain, heads, problems)
+        first = chain.get("first_seq")
+        found = stamps.check(records, tsa, known_heads={first - 1: chain["anchor_prev_hash"]}
+                             if isinstance(first, int) else None)
+        problems += found.problems
     signed_by, note = None, ""
     sig = files.get(signing.SIGNATURE)
     if sig is None and public_key is not None:
@@ -129,16 +146,17 @@ def verify(path: Path, *, public_key: Any = None,
             problems.append(wrong)
         else:
             signed_by = json.loads(sig)["key_id"]
-    return _done(files, len(records or ()), head, problems, signed_by, note,
+    return _done(files, len(records or ()), head, problems, signed_by, note, found,
                  tuple(scan(records or ())))
 
 
 def _done(files: dict[str, bytes], events: int, head: str, problems: list[str],
           signed_by: str | None = None, note: str = "",
+          found: stamps.StampCheck | None = None,
           backdated: tuple[Backdated, ...] = ()) -> PackVerification:
     status = TAMPERED if problems else VERIFIED if signed_by else UNSIGNED
     return PackVerification(not problems, len(files), events, head, tuple(problems),
-                            signed_by, status, note, backdated)
+                            signed_by, status, note, found, backdated)
 
 
 def _parse_manifest(raw: bytes) -> tuple[dict[str, Any] | None, str]:
@@ -218,11 +236,19 @@ def _verify_bound(files: dict[str, bytes], records: list[Record], problems: list
             if run_fmt is not None:
                 digests.append((*run_fmt, hashlib.sha256(data).hexdigest()))
     problems += bound.compare_bodies(expected, digests, name=report_name)
-    for name, data in sorted(derived_files(records).items()):
+    derived = derived_files(records)
+    for name, data in sorted(derived.items()):
         have = files.get(name)
-        if have is not None and have != data:
+        if have is None and name.startswith(TOKENS + "/"):
+            problems.append(f"{name}: missing (its evidence record carries a time-stamp "
+                            "token)")
+        elif have is not None and have != data:
             problems.append(f"{name}: differs from what the evidence records give (edited, "
                             "even if the manifest was recomputed)")
+    for name in sorted(files):
+        if name.startswith(TOKENS + "/") and name not in derived:
+            problems.append(f"{name}: no evidence record carries this time-stamp token "
+                            "(added)")
 
 
 def _verify_summary(files: dict[str, bytes], records: list[Record], manifest: dict[str, Any],

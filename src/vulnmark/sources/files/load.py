@@ -206,10 +206,12 @@ def import_files(store: Store, loaded: Sequence[tuple[Path, list[Ticket]]], *,
     for path, items in loaded:
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         cut = [f"{t.key} {name}" for t in items for name in truncated_fields(t)]
-        counts = store.upsert_tickets(items, actor="import", at=at, event=TicketsImported(
+        event = TicketsImported(
             path.name, sha256=digest, tickets=len(items),
             truncated=tuple(cut[:MAX_LISTED]) + ((f"... {len(cut) - MAX_LISTED} more",)
                                                   if len(cut) > MAX_LISTED else ())
-            if cut else None))
+            if cut else None)
+        counts = store.upsert_tickets(items, actor="import", at=at, from_source=True,
+                                      event=event)
         done.append(Imported(path, len(items), counts, len(cut)))
     return done

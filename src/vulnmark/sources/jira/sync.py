@@ -156,7 +156,8 @@ class Syncer:
     async def _store(self, tickets: list[Ticket], state: dict[str, Any]) -> Any:
         dumped = json.dumps(state, sort_keys=True)
         return await self._off_loop(
-            lambda: self.store.upsert_tickets(tickets, state={STATE_KEY: dumped}))
+            lambda: self.store.upsert_tickets(tickets, state={STATE_KEY: dumped},
+                                              from_source=True))
 
     def _convert_and_store(self, raw_issues: list[JSON],
                            state: dict[str, Any]) -> tuple[list[Ticket], Any]:
@@ -168,7 +169,8 @@ class Syncer:
         run["pages"] += 1
         run["issues"] += len(tickets)
         dumped = json.dumps(state, sort_keys=True)
-        return tickets, self.store.upsert_tickets(tickets, state={STATE_KEY: dumped})
+        return tickets, self.store.upsert_tickets(tickets, state={STATE_KEY: dumped},
+                                                  from_source=True)
 
     # ---- the run ---------------------------------------------------------------------------
     async def run(self, *, full: bool) -> SyncResult:

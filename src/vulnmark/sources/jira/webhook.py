@@ -140,7 +140,7 @@ class WebhookHandler:
                         event, key)
             return WebhookResult("stale", event, key)
         ticket = self._merge(ticket, stored)
-        self.store.upsert_tickets([ticket], state=state)
+        self.store.upsert_tickets([ticket], state=state, from_source=True)
         return WebhookResult("applied", event, key)
 
     def _seen(self) -> list[str]:
