@@ -15,13 +15,18 @@ Prints, measured in one run:
   with the number of refused requests (target 0). The client and the emulator share a
   simulated clock, so the client's rate-limit waits take no wall time.
 
-Usage: ``python benchmarks/intake_scale.py``
+Each part runs in a process of its own, so that each peak RSS is that part's alone (the full
+intake's used to include the parse part's peak, measured before it in the same process).
+
+Usage: ``python benchmarks/intake_scale.py [--part parse|full|live]``
 """
 
 from __future__ import annotations
 
+import argparse
 import math
 import resource
+import subprocess
 import sys
 import tempfile
 import threading
@@ -153,16 +158,31 @@ def live(tmp: Path) -> None:
               f"{len(second.result.opened)}, unchanged {second.result.unchanged}")
         print(f"rate limit: at most {emu.max_in_window(keyed=False)} requests in any 30 s "
               f"(limit 5); refused by the emulator: {emu.violations}")
+        for client in (api, api2):  # before the server stops: no connection left pending
+            client.client.close()
         store.close()
+
+
+PARTS = ("parse", "full", "live")
 
 
 def main() -> None:
     if not DATA.exists():
         sys.exit(f"needs {DATA}")
-    parse()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--part", choices=PARTS, default=None,
+                        help="run one part in this process (default: each in its own)")
+    part = parser.parse_args().part
+    if part is None:
+        for name in PARTS:
+            subprocess.run([sys.executable, __file__, "--part", name], check=True)
+        return
+    if part == "parse":
+        parse()
+        return
     with tempfile.TemporaryDirectory() as tmp:
-        full(Path(tmp))
-        live(Path(tmp))
+        (full if part == "full" else live)(Path(tmp))
+        print(f"peak RSS of the {part} process: {peak_rss_mb():.0f} MB")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from core_support import Cli
-from intake_support import cve, write_nvd
+from intake_support import cve, official_nvd_check, write_nvd
 
 
 @pytest.fixture
@@ -81,7 +81,7 @@ def test_run_reads_the_live_nvd_api_with_the_key_from_the_environment(
     from vulnmark.testing import NvdEmulator
     from vulnmark.testing.server import serve_in_thread
 
-    emu = NvdEmulator(api_keys={"s3cret-key"})
+    emu = NvdEmulator(api_keys={"s3cret-key"}, validator=official_nvd_check)
     emu.add([cve(1, modified="2026-11-26T00:00:00.000"), cve(2)])
     with serve_in_thread(emu) as url:
         config = tmp_path / "live.toml"

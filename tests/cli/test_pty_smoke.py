@@ -232,7 +232,9 @@ def test_f2_every_command_runs_on_a_terminal(workdir: Path,
                     f'[source.jira]\nurl = "{url}"\nflavour = "cloud"\n'
                     'jql = "project = SEC"\n'
                     f'[publish]\nurl = "{wiki_url}"\nflavour = "cloud"\nspace = "SEC"\n'
-                    '[intake]\nvendors = ["OpenSSL"]\n',
+                    '[intake]\nvendors = ["OpenSSL"]\n'
+                    # nothing listens there: schedule and watch report the failed intake
+                    'nvd_url = "http://127.0.0.1:9/rest/json/cves/2.0"\n',
                     encoding="utf-8")
             ran = run_on_pty([sys.executable, "-m", "vulnmark", *path, *args], env=env,
                              cwd=workdir)

@@ -121,7 +121,9 @@ def test_opens_one_jira_issue_per_record_with_labels_body_assignee_and_comment(
     assert problems == [] and checked == len(emu.exchanges)
     with Store.open(vm.db_url) as store:
         local = store.get_ticket(by_cve["CVE-2026-0001"])
+        assigned = store.get_ticket(by_cve["CVE-2026-0003"])
     assert local is not None and local.source == "jira" and "HIGH" in local.labels
+    assert assigned is not None and assigned.assignee_id == OWNER  # synced back from Jira
 
 
 def test_a_response_lost_after_jira_created_the_issue_creates_no_second_one(
@@ -285,12 +287,25 @@ def test_bad_credentials_exit_3_and_429_is_waited_out(vm: Cli, tmp_path: Path) -
     assert [e.status for e in emu.exchanges].count(429) == 2
 
 
-def test_dry_run_sends_nothing(vm: Cli, tmp_path: Path) -> None:
+def test_dry_run_sends_nothing_and_needs_no_credentials(vm: Cli, tmp_path: Path) -> None:
     emu = JiraEmulator()
     with serve_in_thread(emu) as url:
         out = vm.ok("intake", "run", "--dry-run", "--from", str(feed(tmp_path)),
-                    config=config(tmp_path, url), env=ENV).output
-    assert "would open 3" in out and emu.exchanges == []
+                    config=config(tmp_path, url)).output
+    assert "would open 3" in out and "would open CVE-2026-0001 in Jira SEC" in out
+    assert emu.exchanges == []
+
+
+def test_an_unreachable_site_names_the_record_and_leaves_no_intent(
+        vm: Cli, tmp_path: Path) -> None:
+    cfg = config(tmp_path, "http://127.0.0.1:9")
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace(
+        'jql = "project = SEC"', 'jql = "project = SEC"\nmax_retries = 0'), encoding="utf-8")
+    r = vm("intake", "run", "--from", str(feed(tmp_path)), config=cfg, env=ENV)
+    assert r.exit_code == 3 and "CVE-2026-0001" in r.output and "127.0.0.1:9" in r.output
+    assert records_of(vm) == {}
+    with Store.open(vm.db_url) as store, store.reading() as conn:
+        assert records.all_pending(conn) == {}
 
 
 def test_real_nvd_and_kev_records_become_jira_issues_with_their_own_class(
@@ -362,3 +377,65 @@ def test_assess_reclassify_changes_the_class_label_in_jira_first(
     assert local is not None and "LOW" in local.labels and "HIGH" not in local.labels
     checked, problems = spec.check(openapi, emu.exchanges)
     assert problems == []
+
+
+def test_three_concurrent_processes_open_each_issue_once(vm: Cli, tmp_path: Path) -> None:
+    """Three real ``intake run`` processes at once on one store and one Jira: they take turns
+    (the store-wide lock ``intake-jira``), so each vulnerability is one issue."""
+    emu = JiraEmulator(latency=0.02)
+    with serve_in_thread(emu) as url:
+        cfg = config(tmp_path, url)
+        argv = [sys.executable, "-m", "vulnmark", "--db", vm.db_url, "--config", str(cfg),
+                "intake", "run", "--from", str(feed(tmp_path))]
+        env = {**os.environ, **ENV}
+        env.pop("VULNMARK_CONFIG", None)
+        procs = [subprocess.Popen(argv, env=env, cwd=tmp_path, text=True,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                 for _ in range(3)]
+        outs = [p.communicate(timeout=180) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], outs
+    assert sorted(emu.issues) == ["SEC-1", "SEC-2", "SEC-3"]
+    assert sum("opened 3" in out for out, _ in outs) == 1
+    assert set(records_of(vm).values()) == set(emu.issues)
+
+
+@pytest.mark.parametrize("flavour", ["cloud", "datacenter"])
+def test_an_intent_whose_post_never_reached_jira_creates_the_issue_once(
+        tmp_path: Path, flavour: str) -> None:
+    """A run died after committing its intent, before its POST reached Jira: the next run
+    finds no issue with the id label and creates it; on Cloud (search eventually consistent)
+    only after looking again after the settle waits."""
+    import time
+
+    import httpx
+
+    from vulnmark.config.load import load
+    from vulnmark.intake.jira import JiraIntake
+    from vulnmark.intake.run import Intake, read_feed
+    from vulnmark.sources.jira.settings import JiraSettings
+
+    emu = JiraEmulator(flavour=flavour)
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    cfg = load(config(tmp_path, "http://127.0.0.1:9"))
+    with Store.open(f"sqlite:///{tmp_path / 'v.db'}") as store:
+        with store.transaction() as conn:
+            records.set_pending(conn, "CVE-2026-0001", {"kind": "open", "at": time.time()})
+        intake = Intake(store, cfg)
+        settings = JiraSettings(url="http://jira.test", jql="", flavour=flavour,
+                                email=EMAIL, token=TOKEN)
+        intake.writer = JiraIntake(intake, settings, transport=httpx.ASGITransport(app=emu),
+                                   sleep=sleep)
+        from datetime import UTC, datetime
+
+        result = intake.run(read_feed("nvd", feed(tmp_path)), feed="nvd",
+                            now=datetime(2026, 11, 5, tzinfo=UTC))
+        with store.reading() as conn:
+            assert records.all_pending(conn) == {}
+    assert len(result.opened) == 3 and len(emu.issues) == 3
+    assert slept == ([2.0, 5.0] if flavour == "cloud" else [])
+    searches = [e for e in emu.exchanges if "/search" in e.path]
+    assert len(searches) == (3 if flavour == "cloud" else 1)

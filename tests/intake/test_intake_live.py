@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from intake_support import cve
+from intake_support import cve, official_nvd_check
 from vulnmark.config.load import from_mapping
 from vulnmark.intake.feeds.nvd_api import NvdApi
 from vulnmark.intake.live import CURSOR, UNTIL, run_live
@@ -25,7 +25,7 @@ NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
 @pytest.fixture
 def served() -> Iterator[tuple[NvdEmulator, str]]:
-    emu = NvdEmulator(api_keys={"key"})
+    emu = NvdEmulator(api_keys={"key"}, validator=official_nvd_check)
     emu.add([cve(n, modified=(START + timedelta(days=n)).strftime("%Y-%m-%dT%H:%M:%S.000"))
              for n in range(1, 151)])
     with serve_in_thread(emu) as url:
@@ -78,7 +78,7 @@ def test_the_rate_limit_counts_the_requests_of_the_run_before(tmp_path: Path) ->
     def sleep(s: float) -> None:
         now["t"] += s
 
-    emu = NvdEmulator(clock=clock)
+    emu = NvdEmulator(clock=clock, validator=official_nvd_check)
     emu.add([cve(n, modified=(START + timedelta(days=n)).strftime("%Y-%m-%dT%H:%M:%S.000"))
              for n in range(1, 41)])
     store = Store.open(f"sqlite:///{tmp_path / 'v.db'}")

@@ -59,6 +59,7 @@ def test_opens_one_classified_ticket_per_publication_once(store: Store, tmp_path
     with store.reading() as conn:
         r3 = records.find(conn, ["CVE-2026-0003"])
     assert r3 is not None and r3.owner == "pki-team" and r3.published_class is None
+    assert t3.assignee == "pki-team" and t1.assignee is None  # the watch entry's owner
     opened = _events(store, "intake_opened")
     assert [e.ticket for e in opened if isinstance(e, IntakeOpened)] == first.opened  # type: ignore[attr-defined]
     again = _run(store, path)

@@ -18,8 +18,9 @@ from datetime import datetime, timedelta
 from vulnmark.config.policy import DateWindow, Policy
 from vulnmark.model import Evidence, Finding, Outcome, Reading, Ticket, replaced
 
-RULES_VERSION = 2
-"""Bumped whenever the rules' findings for an unchanged ticket change (2: ``bad_date``); part
+RULES_VERSION = 3
+"""Bumped whenever the rules' findings for an unchanged ticket change (2: ``bad_date``; 3: the
+evidence of a suggestion names the scale its class word was read on); part
 of the evaluation stamp (:mod:`vulnmark.check.engine`), so every store is evaluated again once."""
 
 

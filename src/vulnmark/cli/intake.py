@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from vulnmark.intake.feeds import FEEDS
 from vulnmark.intake.feeds.detect import detect
 from vulnmark.intake.feeds.nvd_api import NvdApi
 from vulnmark.intake.jira import attach, relabel_in_jira
-from vulnmark.intake.live import run_live
+from vulnmark.intake.live import LiveRun, run_recorded
 from vulnmark.intake.run import Intake, IntakeOptions, read_feed, settings_of
 from vulnmark.intake.status import states, summary
 from vulnmark.intake.watchlist import explain
@@ -101,8 +102,8 @@ def run(app: App, feed: str | None, source: Path | None, since: str | None, dry_
         if feed not in (None, "nvd"):
             fatal(f"--feed {feed} needs --from PATH (only the NVD is read live)", EXIT_USAGE)
         api = NvdApi(settings.nvd_url, os.environ.get("VULNMARK_NVD_API_KEY"))
-        live = run_live(app.store, app.config, api, now=now, options=options,
-                        prepare=lambda i: attach(i, os.environ))
+        live = run_recorded(app.store, app.config, api, now=now, options=options,
+                            prepare=lambda i: attach(i, os.environ))
         result, name = live.result, "nvd"
         echo(f"NVD API: {'resumed ' if live.resumed else ''}records modified "
              f"{iso(live.since)} .. {iso(live.until)}: {live.pages} pages, "
@@ -126,6 +127,35 @@ def run(app: App, feed: str | None, source: Path | None, since: str | None, dry_
          f"{verb} {len(result.opened)}, updated {len(result.updated)}, unchanged "
          f"{result.unchanged}, skipped {len(result.skipped)}, new proposals "
          f"{len(result.proposals)}")
+
+
+def scheduled_intake(app: App) -> Callable[[datetime], LiveRun] | None:
+    """The live NVD intake that ``schedule`` runs before each report and ``watch`` at each
+    tick (None without ``[intake]``): recorded as an ``intake`` run, failed ones too."""
+    settings = app.config.intake
+    if settings is None:
+        return None
+    store = app.store
+
+    def step(now: datetime) -> LiveRun:
+        # two retries (6 s, 12 s), not six (3.5 min): the report or the tick must not wait
+        # long for a site that is down; the next run or tick tries again
+        api = NvdApi(settings.nvd_url, os.environ.get("VULNMARK_NVD_API_KEY"),
+                     max_retries=2)
+        try:
+            return run_recorded(store, app.config, api, now=now,
+                                prepare=lambda i: attach(i, os.environ))
+        finally:
+            api.client.close()
+
+    return step
+
+
+def intake_line(live: LiveRun) -> str:
+    """One line of what a live intake run did."""
+    r = live.result
+    return (f"intake: {r.read} records read, opened {len(r.opened)}, updated "
+            f"{len(r.updated)} ({live.requests} NVD requests)")
 
 
 @intake.command("status")

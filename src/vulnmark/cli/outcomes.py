@@ -108,8 +108,12 @@ def outcome(app: App, key: str, remediated: bool, plan: str | None, reason: str 
 @click.argument("new_class", metavar="CLASS")
 @click.option("--why", required=True, metavar="TEXT", help="Why the class changes (recorded).")
 @click.option("--by", default=None, help="Who decides it [default: the login name].")
+@click.option("--effective", default=None, metavar="TIME",
+              help="When the new class took effect, if before now (ISO-8601): the deadline "
+                   "counts with it; shown as backdated, --why being the reason.")
 @pass_app
-def reclassify(app: App, key: str, new_class: str, why: str, by: str | None) -> None:
+def reclassify(app: App, key: str, new_class: str, why: str, by: str | None,
+               effective: str | None) -> None:
     """Change a ticket's classification label; who, when and why go to the evidence log.
 
     The ticket keeps its discovery time: its deadline is the new class's handling time from
@@ -119,6 +123,9 @@ def reclassify(app: App, key: str, new_class: str, why: str, by: str | None) -> 
     Example:
       vulnmark reclassify VULN-3 HIGH --why "CVSS 3.1 re-scored 7.5 after vendor advisory"
     """
+    when = parse_instant(effective, "--effective") if effective is not None else None
     done = reclassify_ticket(app.store, app.policy, key, new_class, why=why,
-                               by=by or getpass.getuser(), at=app.write_now)
-    echo(f"{key}: {done.previous or 'unclassified'} -> {done.new}")
+                             by=by or getpass.getuser(), at=app.write_now, effective=when)
+    echo(f"{key}: {done.previous or 'unclassified'} -> {done.new}"
+         + (f" — BACKDATED: effective {stored(when)}, entered {stored(done.at)}"
+            if when else ""))

@@ -168,8 +168,9 @@ def report_remind(app: App, dry_run: bool) -> None:
 
 
 @click.command("runs")
-@click.option("--kind", type=click.Choice(["check", "report", "sync"]), default=None,
-              help="Only runs of this kind (sync: Jira syncs, failed ones with their error).")
+@click.option("--kind", type=click.Choice(["check", "report", "sync", "intake"]), default=None,
+              help="Only runs of this kind (sync: Jira syncs, intake: live NVD intake; "
+                   "failed ones with their error).")
 @click.option("--limit", type=click.IntRange(min=1), default=30, show_default=True,
               help="At most this many runs.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table")

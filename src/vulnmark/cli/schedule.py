@@ -13,6 +13,7 @@ import click
 
 from vulnmark._time import stored
 from vulnmark.cli.app import EXIT_EXTERNAL, App, echo, fatal, pass_app
+from vulnmark.cli.intake import intake_line, scheduled_intake
 from vulnmark.cli.watch import make_ticker, run_loop
 from vulnmark.config.schedule import parse as parse_schedule
 from vulnmark.control import daily, slot_run, stamping
@@ -45,9 +46,11 @@ def schedule(app: App, once: bool, max_runs: int | None, send: bool, to: tuple[s
              watch_every: str | None, show_next: int | None) -> None:
     """Run the daily report on the [schedule] cron expression, in this process.
 
-    At start a slot that no delivered report covers (the machine was down at 07:00, or the
-    mail server was) is caught up at once; then the job runs at every slot. Each slot is
-    claimed first, so any number of schedulers on one store send exactly one report per slot.
+    With [intake], the live NVD intake runs first (recorded; when it fails the report still
+    runs and its control health says so). At start a slot that no delivered report covers
+    (the machine was down at 07:00, or the mail server was) is caught up at once; then the
+    job runs at every slot. Each slot is claimed first, so any number of schedulers on one
+    store send exactly one report per slot.
     A failed delivery is kept and resent, as the same run, by the next tick (with backoff in
     the daemon). SIGTERM or Ctrl-C stops it cleanly after the running job.
 
@@ -79,10 +82,18 @@ def schedule(app: App, once: bool, max_runs: int | None, send: bool, to: tuple[s
 
         notifier = SmtpNotifier(settings, os.environ.get("VULNMARK_SMTP_PASSWORD"),
                                 sleep=pause)
+    app.creates_store = app.config.intake is not None  # the intake fills a new store
     store = app.store
     daily_job = daily.DailyJob(store, app.config, notifier=notifier, recipients=to)
+    intake = scheduled_intake(app)
 
     def job(now: datetime) -> None:
+        if intake is not None:  # the report then lists what the feeds brought today
+            try:
+                echo(f"{stored(now)}: {intake_line(intake(now))}")
+            except VulnmarkError as e:  # recorded; the report runs and shows it
+                echo(f"{stored(now)}: intake failed: {e}; the report runs without it "
+                     "(its control health shows the failure)", err=True)
         slot = sched.previous(now) or now
         daily_job.last_stamp = None
         try:

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import click
 
-from vulnmark.cli.app import App, echo, echo_data, pass_app, table
+from vulnmark._time import stored
+from vulnmark.cli.app import App, echo, echo_data, parse_instant, pass_app, table
+from vulnmark.report.interface import one_line
 from vulnmark.sources import embedded
 from vulnmark.sources.files.jsonl import ticket_to_json
 from vulnmark.sources.files.load import import_files, load_files
@@ -172,43 +174,64 @@ def _person(name: str | None, email: str | None) -> str:
     return name or email or "-"
 
 
+effective_option = click.option(
+    "--effective", default=None, metavar="TIME",
+    help="When the change took effect, if before now (ISO-8601; needs --why): deadlines "
+         "count with it, and it is shown as backdated.")
+why_option = click.option("--why", default=None, metavar="TEXT",
+                          help="Why it is entered only now (with --effective).")
+
+
 def _relabel(app: App, key: str, add: tuple[str, ...], remove: tuple[str, ...],
-             by: str | None) -> None:
-    t = embedded.label(app.store, key, add=add, remove=remove, by=_actor(by), at=app.write_now)
+             by: str | None, effective: str | None, why: str | None) -> None:
+    when = parse_instant(effective, "--effective") if effective is not None else None
+    t = embedded.label(app.store, key, add=add, remove=remove, by=_actor(by), at=app.write_now,
+                       effective=when, why=why)
     if t is None:
         echo(f"{key}: nothing to change")
     else:
-        echo(f"{key}: labels {', '.join(t.labels) or '(none)'}")
+        echo(f"{key}: labels {', '.join(t.labels) or '(none)'}"
+             + (f" — BACKDATED: effective {stored(when)}, entered "
+                f"{stored(app.write_now)}: {one_line(why or '', 300)}" if when else ""))
 
 
 @ticket.command("label")
 @click.argument("key")
 @click.argument("labels", nargs=-1, required=True)
 @by_option
+@effective_option
+@why_option
 @pass_app
-def ticket_label(app: App, key: str, labels: tuple[str, ...], by: str | None) -> None:
+def ticket_label(app: App, key: str, labels: tuple[str, ...], by: str | None,
+                 effective: str | None, why: str | None) -> None:
     """Add labels (recorded in the label history and the evidence log).
 
     \b
     Example:
       vulnmark ticket label VULN-1 Sérülékenység MAGAS
+      vulnmark ticket label VULN-1 HIGH --effective 2026-11-27T14:00:00Z \\
+        --why "rated in the review meeting; the tracker was down"
     """
-    _relabel(app, key, check_labels(list(labels), what="label", field="LABELS"), (), by)
+    _relabel(app, key, check_labels(list(labels), what="label", field="LABELS"), (), by,
+             effective, why)
 
 
 @ticket.command("unlabel")
 @click.argument("key")
 @click.argument("labels", nargs=-1, required=True)
 @by_option
+@effective_option
+@why_option
 @pass_app
-def ticket_unlabel(app: App, key: str, labels: tuple[str, ...], by: str | None) -> None:
+def ticket_unlabel(app: App, key: str, labels: tuple[str, ...], by: str | None,
+                   effective: str | None, why: str | None) -> None:
     """Remove labels.
 
     \b
     Example:
       vulnmark ticket unlabel VULN-1 HIGH
     """
-    _relabel(app, key, (), labels, by)
+    _relabel(app, key, (), labels, by, effective, why)
 
 
 @ticket.command("comment")

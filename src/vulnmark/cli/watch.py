@@ -24,6 +24,7 @@ from vulnmark.cli.app import (
     fatal,
     pass_app,
 )
+from vulnmark.cli.intake import scheduled_intake
 from vulnmark.control import watch as _watch
 from vulnmark.deliver import SmtpNotifier, smtp_settings_from_env
 from vulnmark.errors import VulnmarkError
@@ -50,7 +51,8 @@ def watch(app: App, interval: str, once: bool, max_ticks: int | None, send: bool
           to: tuple[str, ...]) -> None:
     """Alert within minutes on tickets that newly need attention.
 
-    Every interval: an incremental Jira sync (with [source.jira]), then one email for every
+    Every interval: an incremental Jira sync (with [source.jira]) and the live NVD intake (with
+    [intake]: new intake tickets alert like any other), then one email for every
     ticket that newly became a vulnerability without a classification, got a class whose
     deadline is [alert] max_deadline_hours or shorter (CRITICAL under ETSI), or became due
     soon. Each ticket alerts once per reason; alerts are evidence records. The first tick on
@@ -101,7 +103,8 @@ def make_ticker(app: App, *, send: bool, to: tuple[str, ...]) -> Callable[[], No
         notifier = SmtpNotifier(smtp_settings_from_env(config.smtp, os.environ),
                                 os.environ.get("VULNMARK_SMTP_PASSWORD"))
     sync = None
-    app.creates_store = config.jira is not None  # a Jira site fills a new store, as sync does
+    # a Jira site or the NVD intake fills a new store, as sync and intake run do
+    app.creates_store = config.jira is not None or config.intake is not None
     store = app.store
     if config.jira is not None:
         settings = JiraSettings.from_config(config.jira, os.environ)
@@ -110,9 +113,13 @@ def make_ticker(app: App, *, send: bool, to: tuple[str, ...]) -> Callable[[], No
             return sync_and_record(store, settings, full=False, at=datetime.now(UTC),
                                    policy_digest=config.policy.digest())
 
+    step = scheduled_intake(app)
+
     def ticker() -> None:
         now = (app.write_now if send else app.now) if app.now_text else datetime.now(UTC)
-        _report(_watch.tick(store, config, notifier, recipients, now, sync=sync), send)
+        intake = None if step is None else (lambda: step(now))
+        _report(_watch.tick(store, config, notifier, recipients, now, sync=sync,
+                            intake=intake), send)
 
     return ticker
 
@@ -132,6 +139,9 @@ def run_loop(ticker: Callable[[], None], seconds: float, stop: threading.Event, 
 
 def _report(done: _watch.Tick, send: bool) -> None:
     at = stored(done.at)
+    if done.intake_error:
+        echo(f"{at}: intake failed: {done.intake_error}; recorded, tried again next tick",
+             err=True)
     if done.first:
         echo(f"{at}: first tick: {done.baseline} alert(s) taken as known (the daily "
              "report lists them); alerting on what comes next")

@@ -89,7 +89,8 @@ SETTINGS: tuple[Setting, ...] = (
             "How a class word is read, overriding the built-in scales (CVSS; Mozilla, Microsoft "
             "and Red Hat moderate/important; VulDB problematic = MEDIUM; the Hungarian, German "
             "and French words): a table word = class, e.g. {problematic = \"LOW\"}. A key "
-            "matches the class words that start with it.",
+            "matches the class words that start with it; the evidence then names "
+            "inference.scales.",
             example={"problematic": "LOW"}),
     Setting("inference.priority_is_severity", False,
             "Read the Jira priority (High, Critical…) as a severity statement (weakest "

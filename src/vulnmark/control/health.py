@@ -11,16 +11,21 @@ from vulnmark._time import stored
 from vulnmark.config.policy import Policy
 from vulnmark.config.schedule import Schedule
 from vulnmark.control import stamping
+from vulnmark.evidence import backdating
 from vulnmark.evidence.backdating import backdated_note
+from vulnmark.evidence.events import Reclassified, TicketRelabelled
 from vulnmark.model import Run
 from vulnmark.publish.state import effective_since, last_published
 from vulnmark.report import ControlHealth
 from vulnmark.store import Store, integrity
+from vulnmark.store import events as store_events
 from vulnmark.store import outcomes as store_outcomes
 from vulnmark.store import runs as store_runs
 
 HEALTH_DAYS = 90
 """How far back the report looks for days without a run."""
+LABEL_KINDS = (TicketRelabelled.kind, Reclassified.kind)
+"""The records of label changes that may be entered backdated (``--effective``)."""
 
 
 def control_health(store: Store, policy: Policy, now: datetime,
@@ -46,6 +51,7 @@ def control_health(store: Store, policy: Policy, now: datetime,
                     and (r.error or r.delivery_status == "failed")]
     for r in failed_syncs[:10]:
         notes.append(f"FAILED SYNC at {stored(r.started_at)}: {r.error or 'no detail'}")
+    notes += intake_notes([r for r in recent if r.kind == "intake" and r.started_at <= now])
     # only a delivered report covers a slot: previews, failed and pending runs leave it missed
     delivered = [r for r in report_runs if r.delivery_status == "delivered"]
     started = min((r.started_at for r in report_runs), default=None)
@@ -62,10 +68,18 @@ def control_health(store: Store, policy: Policy, now: datetime,
     with store.reading() as conn:
         check = integrity.verify(conn, bodies_since=stored(now - timedelta(days=HEALTH_DAYS)))
         late = store_outcomes.backdated(conn, entered_since=now - timedelta(days=HEALTH_DAYS))
+        relabelled = [b for b in backdating.scan(store_events.iter_events(
+            conn, since=stored(now - timedelta(days=HEALTH_DAYS)), kinds=LABEL_KINDS))
+            if b.declared]
     for o in late[:20]:  # an outcome entered after it took effect is never silent
         notes.append(f"BACKDATED OUTCOME {o.ticket}: {backdated_note(o)}")
     if len(late) > 20:
         notes.append(f"BACKDATED OUTCOMES: {len(late) - 20} more (vulnmark evidence verify)")
+    for b in relabelled[:20]:  # nor is a label change or a reclassification
+        notes.append(f"BACKDATED LABEL CHANGE {b.ticket}: {backdating.describe(b)}")
+    if len(relabelled) > 20:
+        notes.append(f"BACKDATED LABEL CHANGES: {len(relabelled) - 20} more "
+                     "(vulnmark evidence verify)")
     notes += stamping.health_notes(store)
     if check.ok:
         notes.append(f"Evidence log verified: {check.records} records, head {check.head[:16]}")
@@ -81,6 +95,29 @@ def control_health(store: Store, policy: Policy, now: datetime,
         undelivered=tuple(undelivered),
         notes=tuple(notes),
     )
+
+
+def intake_notes(intake_runs: list[Run]) -> list[str]:
+    """The last threat-intake run (newest first in ``intake_runs``): what it did, or that it
+    FAILED and how many runs failed since the last complete one."""
+    if not intake_runs:
+        return []
+    last = intake_runs[0]
+    if not last.error:
+        c = last.counts
+        return [f"Intake: last run at {stored(last.started_at)}: {c.get('read', 0)} records "
+                f"read, opened {c.get('opened', 0)}, updated {c.get('updated', 0)}"]
+    failed = 0
+    complete = None
+    for r in intake_runs:
+        if not r.error:
+            complete = r
+            break
+        failed += 1
+    since = (f"the last complete one at {stored(complete.started_at)}" if complete
+             else "none completed in the last 90 days")
+    return [f"FAILED INTAKE at {stored(last.started_at)}: {last.error} ({failed} failed "
+            f"run{'s' if failed != 1 else ''}; {since})"]
 
 
 def policy_page_note(store: Store, policy: Policy, configured: bool) -> str | None:

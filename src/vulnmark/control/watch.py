@@ -1,13 +1,15 @@
 """``vulnmark watch``: alerts within minutes, not the next morning.
 
 Every interval the tick brings the store up to date (an incremental Jira sync when
-``[source.jira]`` is configured; the embedded tracker and imports are already in the store),
+``[source.jira]`` is configured, the live NVD intake when ``[intake]`` is: a new intake ticket is
+a ticket like any other; the embedded tracker and imports are already in the store),
 evaluates what changed and sends one email with an alert for each ticket that newly
 
 * became a vulnerability without a classification (``needs_classification``),
 * got a class whose deadline is ``alert.max_deadline_hours`` or shorter (``short_deadline``:
   CRITICAL under ETSI), or
-* became ``due_soon``.
+* became ``due_soon``, or
+* is a threat-intake ticket whose assessment clock ends soon (``assessment_due_soon``).
 
 Each (ticket, reason) alerts once; what was sent is remembered (the ``notices`` table) and
 recorded in the evidence log. An alert that could not be delivered is tried again at the next
@@ -27,7 +29,7 @@ from vulnmark.check import results
 from vulnmark.check.results import Filters
 from vulnmark.config.load import Config
 from vulnmark.deliver import Delivery, Notifier
-from vulnmark.errors import NotifyError
+from vulnmark.errors import NotifyError, VulnmarkError
 from vulnmark.evidence.events import NoticeSent
 from vulnmark.report.interface import one_line, safe_url
 from vulnmark.store import Store, events, notices
@@ -37,7 +39,11 @@ logger = logging.getLogger(__name__)
 CHANNEL = "alert"
 BASELINE = ("*", "baseline")
 REASONS = {"needs_classification": "vulnerability without a classification",
-           "short_deadline": "short deadline", "due_soon": "due soon"}
+           "short_deadline": "short deadline", "due_soon": "due soon",
+           "assessment_due_soon": "assessment due soon"}
+#: The finding kinds that alert, and their reason.
+ALERTING = {"unclassified": "needs_classification", "due_soon": "due_soon",
+            "assessment_due_soon": "assessment_due_soon"}
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,8 @@ class Tick:
     """Alerts recorded as already known on the first tick."""
     delivery: Delivery | None = None
     error: str | None = None
+    intake_error: str | None = None
+    """The intake of this tick failed (recorded as a failed ``intake`` run); the tick went on."""
 
 
 def candidates(store: Store, config: Config, now: datetime) -> list[Alert]:
@@ -73,7 +81,7 @@ def candidates(store: Store, config: Config, now: datetime) -> list[Alert]:
     found = results.check(store, policy, now)
     out: list[Alert] = []
     for f in found.findings:
-        reason = {"unclassified": "needs_classification", "due_soon": "due_soon"}.get(f.kind)
+        reason = ALERTING.get(f.kind)
         if reason:
             out.append(Alert(f.ticket, reason, f.title, f.classification, f.due_at, f.url))
     for v in results.vulnerabilities(store, policy, now, Filters(state="open")):
@@ -111,10 +119,20 @@ def message(alerts: Sequence[Alert], now: datetime) -> tuple[str, str, str]:
 
 
 def tick(store: Store, config: Config, notifier: Notifier | None, recipients: Sequence[str],
-         now: datetime, *, sync: Callable[[], object] | None = None) -> Tick:
-    """One tick: sync, evaluate, alert on what is new (nothing is sent without a notifier)."""
+         now: datetime, *, sync: Callable[[], object] | None = None,
+         intake: Callable[[], object] | None = None) -> Tick:
+    """One tick: sync, intake, evaluate, alert on what is new (nothing is sent without a
+    notifier). A failed intake does not stop the tick (the tickets already in the store still
+    alert); a failed sync does."""
     if sync is not None:
         sync()
+    intake_error = None
+    if intake is not None:
+        try:
+            intake()
+        except VulnmarkError as e:
+            logger.info("intake failed: %s", e)  # the caller shows Tick.intake_error
+            intake_error = str(e)
     found = candidates(store, config, now)
     with store.reading() as conn:
         known = notices.sent(conn, CHANNEL)
@@ -123,22 +141,22 @@ def tick(store: Store, config: Config, notifier: Notifier | None, recipients: Se
         with store.transaction() as conn:
             notices.add(conn, CHANNEL, [BASELINE + ("",)]
                         + [(a.ticket, a.reason, "(baseline)") for a in new], now)
-        return Tick(now, (), first=True, baseline=len(new))
+        return Tick(now, (), first=True, baseline=len(new), intake_error=intake_error)
     if not new or notifier is None:
-        return Tick(now, tuple(new))
+        return Tick(now, tuple(new), intake_error=intake_error)
     subject, text, html = message(new, now)
     try:
         delivery = notifier.send(subject, text, html, recipients)
     except NotifyError as e:  # the next tick retries; the loop goes on
         logger.warning("alert not delivered: %s", e)
-        return Tick(now, tuple(new), error=str(e))
+        return Tick(now, tuple(new), error=str(e), intake_error=intake_error)
     with store.transaction() as conn:
         notices.add(conn, CHANNEL, [(a.ticket, a.reason, ",".join(recipients)) for a in new],
                     now)
         events.record(conn, NoticeSent(CHANNEL, tuple(a.ticket for a in new),
                                        tuple(a.reason for a in new), tuple(recipients),
                                        delivery.message_id), now)
-    return Tick(now, tuple(new), delivery=delivery)
+    return Tick(now, tuple(new), delivery=delivery, intake_error=intake_error)
 
 
 def parse_interval(text: str) -> timedelta:

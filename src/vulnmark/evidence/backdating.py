@@ -3,7 +3,8 @@
 Two kinds, both shown wherever the change appears (``evidence verify``, the daily report,
 ``metrics``, the pack):
 
-* **declared**: an outcome (or an incident change, ``vulnmark incident … --effective DAY``)
+* **declared**: an outcome, a label change (``ticket label``/``unlabel``), a reclassification
+  (or an incident change, ``vulnmark incident … --effective DAY``)
   entered with ``--effective TIME --why TEXT``: it took effect at TIME,
   was entered later, and says why. Deadlines are judged by TIME; the gap and the reason are
   part of the record.
@@ -22,11 +23,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from vulnmark._time import iso, parse
+from vulnmark.errors import InputError
 from vulnmark.evidence.chain import CLOCK_SLACK_SECONDS, Record
-from vulnmark.evidence.events import IncidentChanged, OutcomeRecorded, read
+from vulnmark.evidence.events import (
+    IncidentChanged,
+    OutcomeRecorded,
+    Reclassified,
+    TicketRelabelled,
+    read,
+)
 from vulnmark.model import Outcome
 
-__all__ = ["Backdated", "backdated_note", "describe", "gap", "scan"]
+__all__ = ["Backdated", "backdated_note", "declared_reason", "describe", "gap", "scan"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,22 @@ class Backdated:
     @property
     def declared(self) -> bool:
         return self.why is not None
+
+
+def declared_reason(effective: datetime | None, why: str | None, at: datetime,
+                    what: str) -> str | None:
+    """The reason of a change entered with ``--effective TIME --why TEXT`` at ``at`` (None
+    without ``--effective``); :class:`InputError` when one comes without the other or TIME
+    is later than ``at``."""
+    if effective is None:
+        return None
+    if why is None or not why.strip():
+        raise InputError(f"--effective TIME needs --why TEXT (why the {what} is entered only "
+                         "now)", field="--why")
+    if effective > at:
+        raise InputError(f"--effective {iso(effective)} is later than now ({iso(at)}): a "
+                         f"{what} cannot take effect in the future", field="--effective")
+    return why.strip()
 
 
 def gap(claimed: datetime, recorded: datetime) -> str:
@@ -86,6 +110,10 @@ def scan(records: Iterable[Record]) -> list[Backdated]:
         ticket = getattr(event, "ticket", None) if event is not None else None
         if isinstance(event, OutcomeRecorded) and event.why:
             out.append(Backdated(r.seq, r.kind, event.ticket, event.recorded_at,
+                                 written or at, event.why, r.recorded_by))
+        elif isinstance(event, TicketRelabelled | Reclassified) and event.effective \
+                and event.why:
+            out.append(Backdated(r.seq, r.kind, event.ticket, event.effective,
                                  written or at, event.why, r.recorded_by))
         elif isinstance(event, IncidentChanged) and event.effective and event.why:
             claimed = datetime.fromisoformat(event.effective).replace(tzinfo=UTC)

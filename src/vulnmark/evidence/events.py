@@ -122,7 +122,13 @@ class TicketCreated(UpsertEvent):
 
 @dataclass(frozen=True)
 class TicketRelabelled(TicketCreated):
+    """Labels added or removed with ``vulnmark ticket label``/``unlabel``."""
+
     kind: ClassVar[str] = "ticket_relabelled"
+    effective: datetime | None = field(default=None, metadata={"omit": True})
+    """When the change took effect, if before it was entered (``--effective TIME``)."""
+    why: str | None = field(default=None, metadata={"omit": True})
+    """Why it was entered only now (``--why TEXT``, with ``--effective``)."""
 
 
 @dataclass(frozen=True)
@@ -145,6 +151,9 @@ class Reclassified(UpsertEvent):
     new: str = field(metadata={"key": "to"})
     by: str | None
     why: str
+    effective: datetime | None = field(default=None, metadata={"omit": True})
+    """When the new class took effect, if before it was entered (``--effective TIME``; the
+    reason is ``why``)."""
 
 
 @dataclass(frozen=True)

@@ -132,9 +132,13 @@ class JiraIntake:
             raise IntakeError(f"{rid}: {e.message} ({e.field}; the labels are "
                               "labels.vulnerability, the class and intake.watch[].labels): "
                               "Jira labels have no spaces; nothing was sent") from None
-        with store.reading() as conn:
-            intent = records.pending(conn, rid)
-        key = await self._reconcile(jira, op, intent) if intent is not None else None
+        try:
+            await jira.detect_flavour()  # before any intent: an unreachable site leaves none
+            with store.reading() as conn:
+                intent = records.pending(conn, rid)
+            key = await self._reconcile(jira, op, intent) if intent is not None else None
+        except JiraError as e:
+            raise _failed(rid, e, "looking up the issue", op.owner) from None
         if key is None:
             with store.transaction() as conn:
                 records.set_pending(conn, rid, {"kind": "open", "at": time.time(),
@@ -144,20 +148,25 @@ class JiraIntake:
             try:
                 _, key = await create_issue(jira, issue, what=rid)
             except JiraUnavailable as e:  # Jira may have created it: look before anything
-                key = await self._reconcile(jira, op, {"at": time.time()})
+                try:
+                    key = await self._reconcile(jira, op, {"at": time.time()})
+                except JiraError:
+                    key = None
                 if key is None:
-                    raise _failed(rid, e, "the issue", op.owner) from None
+                    raise _failed(rid, e, "creating the issue (run intake again: it is "
+                                  "looked up by its label first)", op.owner) from None
             except JiraError as e:
                 if isinstance(e, JiraHTTPError) and 400 <= e.status < 500:
                     with store.transaction() as conn:  # refused: nothing was created
                         records.clear_pending(conn, rid)
-                raise _failed(rid, e, "the issue", op.owner) from None
+                raise _failed(rid, e, "creating the issue", op.owner) from None
             else:
                 if self.after_create is not None:
                     self.after_create(key)
                 await self._comment(jira, key, op.comment, rid, op.owner)
         ticket = self.intake.ticket_of(replace(op, labels=labels), TicketKey(key), now,
-                                       source="jira", url=f"{self.settings.site}/browse/{key}")
+                                       source="jira", url=f"{self.settings.site}/browse/{key}",
+                                       assignee_id=op.owner, assignee_email=None)
         ticket = replace(ticket, description=richtext.plain(body))
         with store.transaction() as conn:
             records.lock(conn)
@@ -190,8 +199,8 @@ class JiraIntake:
         try:
             await add_comment(jira, key, (("p", tuple(text.splitlines())),), what=rid)
         except JiraError as e:
-            raise _failed(rid, e, f"the comment on {key} (the issue exists; run intake again "
-                          "to add it)", owner) from None
+            raise _failed(rid, e, f"adding the comment on {key} (the issue exists; run intake "
+                          "again to add it)", owner) from None
 
     # -- changes -----------------------------------------------------------------------
 
@@ -227,7 +236,7 @@ def _failed(rid: str, e: JiraError, what: str, owner: str | None) -> IntakeError
     if named:
         message = f"{rid}: Jira refused {what}: {'; '.join(named)}"
     else:
-        message = f"{rid}: {what} failed: {e}"
+        message = f"{rid}: {what}: {e}"
     if fields and set(fields) <= set(CONFIG_FIELDS):
         return IntakeError(message + "; nothing was created")
     return IntakeJiraFailed(message)
@@ -238,8 +247,8 @@ def attach(intake: Intake, env: Mapping[str, str], *,
     """Make ``intake`` open its tickets in Jira when ``intake.jira_project`` is set (the site
     and credentials of ``[source.jira]``); returns the writer, or None for the embedded
     tracker."""
-    if intake.settings.jira_project is None:
-        return None
+    if intake.settings.jira_project is None or intake.options.dry_run:
+        return None  # a dry run sends nothing (and needs no credentials)
     settings = JiraSettings.from_config(intake.config.jira, env, need_jql=False)
     writer = JiraIntake(intake, settings, transport=transport)
     intake.writer = writer

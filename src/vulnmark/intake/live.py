@@ -5,7 +5,9 @@ the first one; default 7 days back), page by page (:class:`~vulnmark.intake.feed
 NvdApi`). After each page's publications are in the store, the page's cursor is saved (state
 ``intake.nvd.cursor``); a run that stops is resumed from it by the next run, and the pages read
 again change nothing (each publication is idempotent). A completed run saves its end as
-``intake.nvd.until``, the start of the next one.
+``intake.nvd.until``, the start of the next one. :func:`run_recorded` is the same run recorded
+as an ``intake`` run (``vulnmark intake run``, ``schedule`` before each report, ``watch`` at each
+tick): a failed one too, so that the daily report's control health shows it.
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from vulnmark.config.load import Config
+from vulnmark.errors import StoreUnavailable, VulnmarkError
 from vulnmark.intake.feeds.nvd_api import Cursor, NvdApi
 from vulnmark.intake.run import Intake, IntakeOptions, IntakeResult
 from vulnmark.store import Store
+from vulnmark.store import runs as store_runs
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +32,7 @@ SENT = "intake.nvd.sent"
 """The times of the last requests (the rate limit is a rolling 30 s across runs)."""
 UNTIL = "intake.nvd.until"
 FIRST_RUN = timedelta(days=7)
+RUN_KIND = "intake"
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,36 @@ def run_live(store: Store, config: Config, api: NvdApi, *, now: datetime,
         store.set_state(UNTIL, until.isoformat())
         store.set_state(CURSOR, "")
     return LiveRun(total, since, until, resume is not None, api.requests, pages)
+
+
+def run_recorded(store: Store, config: Config, api: NvdApi, *, now: datetime,
+                 options: IntakeOptions | None = None,
+                 progress: Callable[[int], None] | None = None,
+                 prepare: Callable[[Intake], object] | None = None) -> LiveRun:
+    """:func:`run_live`, recorded as an ``intake`` run with its counts; a run that failed (the
+    NVD down, the key refused, a bad record) is recorded with its error, then the error is
+    raised. A dry run records nothing."""
+    options = options or IntakeOptions()
+    if options.dry_run:
+        return run_live(store, config, api, now=now, options=options, progress=progress,
+                        prepare=prepare)
+    digest = config.policy.digest()
+    try:
+        live = run_live(store, config, api, now=now, options=options, progress=progress,
+                        prepare=prepare)
+    except VulnmarkError as e:  # a feed or Jira failure, or Jira's settings
+        try:
+            store_runs.record_run(store, kind=RUN_KIND, at=now, policy_digest=digest,
+                                  counts={"requests": api.requests}, error=str(e))
+        except StoreUnavailable:
+            pass
+        raise
+    r = live.result
+    store_runs.record_run(store, kind=RUN_KIND, at=now, policy_digest=digest, counts={
+        "read": r.read, "matched": r.matched, "opened": len(r.opened),
+        "updated": len(r.updated), "unchanged": r.unchanged, "skipped": len(r.skipped),
+        "proposals": len(r.proposals), "pages": live.pages, "requests": live.requests})
+    return live
 
 
 def _add(total: IntakeResult, part: IntakeResult) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -40,6 +41,7 @@ from vulnmark.store.intake import IntakeRecord
 logger = logging.getLogger(__name__)
 
 ACTOR = "vulnmark-intake"
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 
 @dataclass(frozen=True)
@@ -230,8 +232,10 @@ class Intake:
         op = Opening(a, o, primary, tuple(labels), owner, reason, self._due(a, o, now))
         if self.options.dry_run:
             result.opened.append(primary)
-            result.lines.append(f"would open {primary}: {o.cls or 'unclassified'} ({o.basis}); "
-                                f"matched {reason}")
+            where = f" in Jira {self.settings.jira_project}" if self.settings.jira_project \
+                else ""
+            result.lines.append(f"would open {primary}{where}: {o.cls or 'unclassified'} "
+                                f"({o.basis}); matched {reason}")
             return None
         return op
 
@@ -243,7 +247,9 @@ class Intake:
             description=body(op.advisory, op.original, op.due, op.owner, now),
             labels=op.labels, reporter=actor, url=url(op.advisory),
             comments=(Comment(op.comment, actor, now),),
-            label_history=(LabelChange(now, actor, op.labels, ()),)), **kw)
+            label_history=(LabelChange(now, actor, op.labels, ()),), assignee=op.owner,
+            assignee_email=op.owner if op.owner and _EMAIL.fullmatch(op.owner) else None),
+            **kw)
 
     def write_open(self, conn: Connection, op: Opening, key: TicketKey, now: datetime,
                    result: IntakeResult, ticket: Ticket | None = None) -> None:

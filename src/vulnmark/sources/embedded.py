@@ -15,6 +15,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from vulnmark.errors import InputError, TicketNotFound
+from vulnmark.evidence.backdating import declared_reason
 from vulnmark.evidence.events import (
     TicketCommented,
     TicketCreated,
@@ -39,29 +40,33 @@ SOURCE = "embedded"
 
 
 def relabelled(t: Ticket, *, add: Sequence[str] = (), remove: Sequence[str] = (),
-               by: str | None, at: datetime) -> tuple[Ticket, LabelChange] | None:
+               by: str | None, at: datetime,
+               effective: datetime | None = None) -> tuple[Ticket, LabelChange] | None:
     """``t`` with ``remove`` taken off and then ``add`` put on (labels it already keeps are
-    not added twice), the change appended to its label history; None when nothing changes."""
+    not added twice), the change appended to its label history (dated ``effective``, when it
+    took effect earlier than ``at``); None when nothing changes."""
     kept = tuple(label for label in t.labels if label not in remove)
     added = tuple(dict.fromkeys(label for label in add if label not in kept))
     removed = tuple(label for label in remove if label in t.labels)
     if not (added or removed):
         return None
-    change = LabelChange(at, by, added, removed)
+    change = LabelChange(effective or at, by, added, removed)
     return replace(t, labels=kept + added, updated=at,
                    label_history=(*t.label_history, change)), change
 
 
 def relabel(conn: Connection, t: Ticket, *, add: Sequence[str] = (),
             remove: Sequence[str] = (), by: str | None, at: datetime,
-            event: UpsertEvent | None = None, via: str = "ticket") -> LabelChange | None:
+            event: UpsertEvent | None = None, via: str = "ticket",
+            effective: datetime | None = None) -> LabelChange | None:
     """Change ``t``'s labels (:func:`relabelled`) and store it, with ``event``, inside the
     caller's transaction; returns the change (None: nothing to change, nothing written).
 
     On a ticket from a source (Jira, an import file) the change is kept over the source's
     labels until the source shows it (:mod:`vulnmark.store.overlay`); ``via`` names what made
-    it (``ticket``, ``backfill``, ``reclassify``)."""
-    done = relabelled(t, add=add, remove=remove, by=by, at=at)
+    it (``ticket``, ``backfill``, ``reclassify``). ``effective``: when it took effect, if
+    earlier than ``at`` (the history says so; the records are written at ``at``)."""
+    done = relabelled(t, add=add, remove=remove, by=by, at=at, effective=effective)
     if done is None:
         return None
     store_tickets.save(conn, [done[0]], at=at, actor=by, event=event)
@@ -107,14 +112,18 @@ def create(store: Store, *, title: str, by: str, at: datetime, prefix: str,
 
 
 def label(store: Store, key: str, *, add: Sequence[str] = (), remove: Sequence[str] = (),
-          by: str, at: datetime) -> Ticket | None:
-    """Add and remove labels; None when the ticket already is so."""
+          by: str, at: datetime, effective: datetime | None = None,
+          why: str | None = None) -> Ticket | None:
+    """Add and remove labels; None when the ticket already is so. ``effective`` and ``why``:
+    a change that took effect earlier, entered now (judged by ``effective``, shown as
+    backdated with the reason)."""
+    reason = declared_reason(effective, why, at, "label change")
     with store.transaction() as conn:
         t = store_tickets.get(conn, key)
         if t is None:
             raise TicketNotFound(key)
-        changed = relabel(conn, t, add=add, remove=remove, by=by, at=at,
-                          event=TicketRelabelled(t.key, by))
+        changed = relabel(conn, t, add=add, remove=remove, by=by, at=at, effective=effective,
+                          event=TicketRelabelled(t.key, by, effective=effective, why=reason))
         return None if changed is None else store_tickets.get(conn, key, history=False)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -84,10 +84,13 @@ def append(conn: Connection, kind: str, payload: Mapping[str, Any], at: datetime
     return Record(seq, when, kind, json.loads(body), prev, digest, recorded_at, recorded_by)
 
 
-def iter_events(conn: Connection, *, since: str | None = None,
-                until: str | None = None) -> Iterator[Record]:
-    """The records in sequence order (those with ``since <= at < until``, stored times)."""
+def iter_events(conn: Connection, *, since: str | None = None, until: str | None = None,
+                kinds: Sequence[str] | None = None) -> Iterator[Record]:
+    """The records in sequence order (those with ``since <= at < until``, stored times; of
+    ``kinds`` only, when given)."""
     query = select(events).order_by(events.c.seq)
+    if kinds is not None:
+        query = query.where(events.c.kind.in_(list(kinds)))
     if since:
         query = query.where(events.c.at >= since)
     if until:

@@ -14,6 +14,7 @@ from datetime import datetime
 from vulnmark.check.rules import marking
 from vulnmark.config.policy import Policy
 from vulnmark.errors import OutcomeError
+from vulnmark.evidence.backdating import declared_reason
 from vulnmark.evidence.events import Reclassified
 from vulnmark.sources import embedded
 from vulnmark.store import Store
@@ -29,11 +30,15 @@ class Reclassification:
     at: datetime
     by: str
     why: str
+    effective: datetime | None = None
 
 
 def reclassify(store: Store, policy: Policy, key: str, new_class: str, *, why: str, by: str,
-               at: datetime) -> Reclassification:
+               at: datetime, effective: datetime | None = None) -> Reclassification:
     """Replace a ticket's classification label; record who, when and why as evidence.
+
+    ``effective``: when the new class took effect, if earlier than ``at`` (the deadline counts
+    with it; shown as backdated, ``why`` being the reason).
 
     Only tickets of the embedded tracker are relabelled here: a Jira ticket is relabelled in
     Jira and the change arrives (with its author and time) at the next sync.
@@ -43,6 +48,7 @@ def reclassify(store: Store, policy: Policy, key: str, new_class: str, *, why: s
                            f"{', '.join(policy.class_names)}")
     if not why.strip():
         raise OutcomeError("a reclassification needs its reason (--why TEXT)")
+    declared_reason(effective, why, at, "reclassification")
     t = store.get_ticket(key)
     if t is None:
         raise OutcomeError(f"no ticket {key!r} in the store")
@@ -56,5 +62,6 @@ def reclassify(store: Store, policy: Policy, key: str, new_class: str, *, why: s
                     if (m := policy.match_label(label)) is not None and m.role == "class")
     with store.transaction() as conn:
         embedded.relabel(conn, t, add=(new_class,), remove=classes, by=by, at=at,
-                         event=Reclassified(key, previous, new_class, by, why), via="reclassify")
-    return Reclassification(key, previous, new_class, at, by, why)
+                         effective=effective, via="reclassify",
+                         event=Reclassified(key, previous, new_class, by, why, effective))
+    return Reclassification(key, previous, new_class, at, by, why, effective)

@@ -149,7 +149,7 @@ def test_several_issues_the_worst_wins(policy: Policy) -> None:
     # both statements are shown, and two classes in one text are left to a person
     assert [e.text for e in reading.evidence] == [
         "The first issue, critically rated, lets a renderer write out of bounds.",
-        "The second is rated moderate.",
+        "The second is rated moderate. [scale: Mozilla/Microsoft/Red Hat, moderate = MEDIUM]",
     ]
     assert reading.confidence <= 0.7
 

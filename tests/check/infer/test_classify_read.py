@@ -136,6 +136,9 @@ def test_priority_is_severity_when_configured() -> None:
     # a priority that is not a class name says nothing
     assert read(make("x", priority="Blocker"), policy).suggested is None
     assert read(make("x", priority="Magas"), policy).suggested == "HIGH"
+    # a priority read on a vendor scale names it, as text statements do
+    assert read(make("x", priority="Important"), policy).evidence == (
+        Evidence("label", "priority: Important [scale: Microsoft/Red Hat, important = HIGH]"),)
 
 
 def test_reading_of_an_empty_ticket(policy: Policy) -> None:

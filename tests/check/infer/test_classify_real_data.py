@@ -73,7 +73,8 @@ def test_vuldb_statement_in_english_and_german(policy: Policy) -> None:
     # the text states VulDB's own class; "the complexity of an attack is rather high" and
     # "Die Komplexität eines Angriffs ist eher hoch" are not statements
     assert en.suggested == de.suggested == "CRITICAL"
-    assert de.evidence[0].text == "Sie wurde als kritisch eingestuft."
+    assert de.evidence[0].text == ("Sie wurde als kritisch eingestuft."
+                                   " [scale: German, kritisch = CRITICAL]")
     assert en.is_suspect and de.is_suspect
 
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from intake_support import cve
+from intake_support import cve, official_nvd_check
 from vulnmark.errors import FeedUnavailable
 from vulnmark.intake.feeds.nvd_api import Cursor, NvdApi, windows
 from vulnmark.testing import NvdEmulator
@@ -48,7 +48,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def emulator(clock: FakeClock) -> Iterator[tuple[NvdEmulator, str]]:
-    emu = NvdEmulator(api_keys={"k-123"}, clock=clock.time)
+    emu = NvdEmulator(api_keys={"k-123"}, clock=clock.time, validator=official_nvd_check)
     with serve_in_thread(emu) as url:
         yield emu, f"{url}/rest/json/cves/2.0"
 

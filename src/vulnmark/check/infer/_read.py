@@ -31,7 +31,13 @@ from vulnmark.check.infer._options import Options, options_for
 from vulnmark.check.infer._prose import Prose
 from vulnmark.check.infer._scan import StemIndex, Stems, scan
 from vulnmark.check.infer._text import Segment, lowered, snippet, split
-from vulnmark.check.infer._vocab import ANY_CLASS, CANONICAL, canonical_class
+from vulnmark.check.infer._vocab import (
+    ANY_CLASS,
+    CANONICAL,
+    POLICY_SCALE,
+    canonical_class,
+    scale_note,
+)
 from vulnmark.config.policy import Policy
 from vulnmark.model import Evidence, Reading, Ticket
 
@@ -102,19 +108,27 @@ class _Candidate:
     revises: bool = False
 
 
-def _evidence(seg: Segment, start: int, end: int) -> Evidence:
-    return Evidence(seg.field, snippet(seg, start, end), seg.comment)
+def _evidence(seg: Segment, start: int, end: int, note: str = "") -> Evidence:
+    return Evidence(seg.field, snippet(seg, start, end) + note, seg.comment)
+
+
+def _stated(seg: Segment, st: _statements.Statement, options: Options) -> _Candidate:
+    """A statement as a candidate, read on the policy's scales first; the evidence names the
+    scale when the word is not the class's own name ("rated important [scale: Microsoft/Red
+    Hat, important = HIGH]")."""
+    own = options.rescaled(st.word) if options.scales else None
+    cls = own or st.cls
+    note = scale_note(st.word, cls, POLICY_SCALE if own else None) if st.word else ""
+    return _Candidate(cls, seg.order, st.start, st.confidence,
+                      _evidence(seg, st.start, st.end, note), None, st.revises)
 
 
 def _segment_candidates(
     seg: Segment, options: Options, wins: list[list[tuple[int, int]]], cvss: bool
 ) -> list[_Candidate]:
     text = seg.text
-    found = [
-        _Candidate((options.scales and options.rescaled(st.word)) or st.cls, seg.order,
-                   st.start, st.confidence, _evidence(seg, st.start, st.end), None, st.revises)
-        for st in _statements.statements(text, seg.low, wins[:_STRONG])
-    ]
+    found = [_stated(seg, st, options)
+             for st in _statements.statements(text, seg.low, wins[:_STRONG])]
     rated = list(ratings(text, seg.low)) if cvss else []
     if any(r.version >= 3 for r in rated):
         rated = [r for r in rated if r.version >= 3]
@@ -134,14 +148,16 @@ def _priority_candidate(ticket: Ticket, policy: Policy) -> _Candidate | None:
     if not priority:
         return None
     cls: str | None = None
+    note = ""
     match = policy.match_label(priority) if policy.classes else None
     if match is not None and match.role == "class":
         cls = match.canonical
     elif _PRIORITY.fullmatch(priority):
         cls = canonical_class(priority)
+        note = scale_note(priority, cls, None) if cls else ""
     if cls is None:
         return None
-    return _Candidate(cls, -1, 0, 0.6, Evidence("label", f"priority: {priority}"))
+    return _Candidate(cls, -1, 0, 0.6, Evidence("label", f"priority: {priority}{note}"))
 
 
 class _Signals:

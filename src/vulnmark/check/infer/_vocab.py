@@ -42,57 +42,83 @@ FR_CLASS = f"(?:{_FR})"
 ANY_CLASS = f"(?:{_EN}|{_HU}|{_DE}|{_FR})"
 
 #: The scales people quote, as data: (scale, word prefix, canonical class). A word is read on
-#: the scale whose longest prefix it starts with; the table is documented in the README.
+#: the scale whose longest prefix it starts with (the first such row on a tie); the scale's name
+#: is what the evidence of a suggestion names (see :func:`scale_note`). The table is
+#: documented in the README.
 SCALES: tuple[tuple[str, str, str], ...] = (
     # CVSS qualitative ratings (v3/v4; v2 has no CRITICAL), in English
-    ("cvss", "critical", "CRITICAL"),
-    ("cvss", "high", "HIGH"),
-    ("cvss", "medium", "MEDIUM"),
-    ("cvss", "low", "LOW"),
-    ("cvss", "none", "INFORMATIVE"),
-    ("cvss", "info", "INFORMATIVE"),
+    ("CVSS qualitative", "critical", "CRITICAL"),
+    ("CVSS qualitative", "high", "HIGH"),
+    ("CVSS qualitative", "medium", "MEDIUM"),
+    ("CVSS qualitative", "low", "LOW"),
+    ("CVSS qualitative", "none", "INFORMATIVE"),
+    ("CVSS qualitative", "info", "INFORMATIVE"),
     # Mozilla critical/high/moderate/low; Microsoft and Red Hat Critical/Important/Moderate/Low
-    ("vendor", "moderate", "MEDIUM"),
-    ("vendor", "important", "HIGH"),
+    ("Mozilla/Microsoft/Red Hat", "moderate", "MEDIUM"),
+    ("Microsoft/Red Hat", "important", "HIGH"),
     # VulDB: "classified as critical", "rated as problematic" (German "problematisch")
-    ("vuldb", "problemati", "MEDIUM"),
+    ("VulDB", "problemati", "MEDIUM"),
     # Hungarian (NVD and GovCERT translations: kritikus / súlyos / magas / közepes / alacsony)
-    ("hungarian", "kritikus", "CRITICAL"),
-    ("hungarian", "magas", "HIGH"),
-    ("hungarian", "súlyos", "HIGH"),
-    ("hungarian", "közepes", "MEDIUM"),
-    ("hungarian", "alacsony", "LOW"),
-    ("hungarian", "tájékoztató", "INFORMATIVE"),
+    ("Hungarian", "kritikus", "CRITICAL"),
+    ("Hungarian", "magas", "HIGH"),
+    ("Hungarian", "súlyos", "HIGH"),
+    ("Hungarian", "közepes", "MEDIUM"),
+    ("Hungarian", "alacsony", "LOW"),
+    ("Hungarian", "tájékoztató", "INFORMATIVE"),
     # German
-    ("german", "kritisch", "CRITICAL"),
-    ("german", "hoch", "HIGH"),
-    ("german", "hohe", "HIGH"),
-    ("german", "mittel", "MEDIUM"),
-    ("german", "mittler", "MEDIUM"),
-    ("german", "niedrig", "LOW"),
-    ("german", "gering", "LOW"),
+    ("German", "kritisch", "CRITICAL"),
+    ("German", "hoch", "HIGH"),
+    ("German", "hohe", "HIGH"),
+    ("German", "mittel", "MEDIUM"),
+    ("German", "mittler", "MEDIUM"),
+    ("German", "niedrig", "LOW"),
+    ("German", "gering", "LOW"),
     # French (ANSSI, Microsoft and Red Hat French pages: critique / importante / modérée)
-    ("french", "critique", "CRITICAL"),
-    ("french", "élev", "HIGH"),
-    ("french", "haut", "HIGH"),
-    ("french", "important", "HIGH"),
-    ("french", "moyen", "MEDIUM"),
-    ("french", "modér", "MEDIUM"),
-    ("french", "faible", "LOW"),
-    ("french", "bas", "LOW"),
+    ("French", "critique", "CRITICAL"),
+    ("French", "élev", "HIGH"),
+    ("French", "haut", "HIGH"),
+    ("French", "important", "HIGH"),
+    ("French", "moyen", "MEDIUM"),
+    ("French", "modér", "MEDIUM"),
+    ("French", "faible", "LOW"),
+    ("French", "bas", "LOW"),
 )
-_PREFIXES: tuple[tuple[str, str], ...] = tuple((word, cls) for _, word, cls in SCALES)
+
+#: The scale a policy's own reading of a word is named by (the ``[inference] scales`` key).
+POLICY_SCALE = "inference.scales"
 
 
 @lru_cache(maxsize=4096)
-def canonical_class(word: str) -> str | None:
-    """The canonical severity a class word names, or None (cached: few distinct words)."""
+def scale_of(word: str) -> tuple[str, str] | None:
+    """(scale, canonical severity) a class word is read as, or None (cached: few words)."""
     w = word.strip().casefold()
-    best: tuple[int, str] | None = None
-    for prefix, cls in _PREFIXES:
+    best: tuple[int, str, str] | None = None
+    for scale, prefix, cls in SCALES:
         if w.startswith(prefix) and (best is None or len(prefix) > best[0]):
-            best = (len(prefix), cls)
-    return best[1] if best else None
+            best = (len(prefix), scale, cls)
+    return (best[1], best[2]) if best else None
+
+
+def canonical_class(word: str) -> str | None:
+    """The canonical severity a class word names, or None."""
+    found = scale_of(word)
+    return found[1] if found else None
+
+
+def scale_note(word: str, cls: str, scale: str | None) -> str:
+    """What the evidence adds to say how ``word`` was read as ``cls``: `` [scale: Microsoft/Red
+    Hat, important = HIGH]``; nothing for a word that is the class's own name or a form of it
+    ("High", "critically", whatever the scale), which needs no reading. ``scale`` None: the
+    built-in scale of the word."""
+    w = word.strip().casefold()
+    if w.startswith(cls.casefold()):
+        return ""
+    if scale is None:
+        found = scale_of(w)
+        if found is None:
+            return ""
+        scale = found[0]
+    return f" [scale: {scale}, {w} = {cls}]"
 
 
 #: The CVSS v3.x and v4.0 qualitative rating scale (base score ranges, inclusive), as
