@@ -73,6 +73,12 @@ def test_undismiss_brings_it_back_and_both_are_evidence(suspect: Cli, tmp_path: 
         rows = list(csv.DictReader(io.StringIO(z.read("dismissals.csv").decode())))
         kinds = [json.loads(line)["kind"]
                  for line in z.read("evidence/events.jsonl").decode().splitlines()]
+        index = z.read("index.html").decode()
+    assert ("In the period: 1 finding(s) dismissed (1 duplicate); 1 dismissal(s) ended"
+            in index)
+    assert '<a href="dismissals.csv">dismissals.csv</a>' in index
+    checked = vm("evidence", "verify", "--pack", str(tmp_path / "pack.zip"))  # recomputes it
+    assert checked.exit_code == 4 and "pack consistent but unsigned" in checked.output
     assert [(r["ticket"], r["action"], r["reason"], r["why"]) for r in rows] == [
         ("VULN-1", "dismissed", "duplicate", "same as VULN-0"),
         ("VULN-1", "ended", "", "not a duplicate after all")]

@@ -33,7 +33,7 @@ def test_a_bad_address_is_refused_by_option_and_nothing_is_created(vm: Cli) -> N
     r = vm("ticket", "new", "--key", "T-1", "--title", "x",
            "--assignee-email", "bob@ca.example\nBcc: eve@evil.example")
     assert r.exit_code == 2
-    assert "--assignee-email is not a plain email address" in r.stderr
+    assert "field --assignee-email: not a plain email address ('bob@ca.example\\nBcc" in r.stderr
     assert "Traceback" not in r.output + r.stderr
     assert vm("ticket", "show", "T-1").exit_code != 0
 

@@ -76,3 +76,17 @@ def test_quiet_and_plain_under_cron(tmp_path: Path, big: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "Evaluating" not in done.stderr and ESC not in done.stdout + done.stderr
     assert "2500 tickets" in done.stdout and "suspected" in done.stdout
+
+
+def test_a_first_daily_report_shows_the_bar_too(tmp_path: Path, big: Path) -> None:
+    """``report daily`` evaluates what no check has seen: the same bar on a terminal, none
+    under cron (a copy of the store as imported)."""
+    (tmp_path / "v.db").write_bytes((big / "pristine.db").read_bytes())
+    ran = run_on_pty([sys.executable, "-m", "vulnmark", "report", "daily", "-o", "r.txt"],
+                     env=_env(tmp_path), cwd=tmp_path)
+    assert ran.code == 0, ran.output
+    assert "Evaluating tickets" in ran.output and "2500/2500" in ran.output
+    (tmp_path / "v.db").write_bytes((big / "pristine.db").read_bytes())
+    done = subprocess.run([sys.executable, "-m", "vulnmark", "report", "daily"], cwd=tmp_path,
+                          capture_output=True, text=True, env=_env(tmp_path))
+    assert done.returncode == 0 and "Evaluating" not in done.stderr, done.stderr

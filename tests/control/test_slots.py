@@ -165,3 +165,45 @@ def test_report_resend_sends_a_stored_run_again(tmp_path: Path, sink: tuple[Sink
     assert code == 2 and "run 9: no stored report" in out
     code, out = _run(url, cfg, "evidence", "verify")
     assert code == 0, out
+
+
+def test_resend_sends_the_email_as_it_was_sent_not_the_full_report(
+        vm: Any, tmp_path: Path) -> None:
+    """A resend is the summary email of the run with the full report attached, the same parts
+    as the first delivery; a run kept without sending is resent as that email too; the pack
+    holds the email as sent and verifies."""
+    from email import message_from_bytes, policy
+
+    from core_support import smtp_sink
+
+    def parts(raw: bytes) -> tuple[str, str, list[str]]:
+        msg = message_from_bytes(raw, policy=policy.default)
+        text = msg.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+        html = msg.get_body(("html",)).get_content()  # type: ignore[union-attr]
+        names = sorted(str(a.get_filename()) for a in msg.iter_attachments())  # type: ignore[attr-defined]
+        return text, html, names
+
+    for i in range(40):  # more findings than the email lists (report.mail_items = 25)
+        vm.ok("ticket", "new", "--title", f"Unrated issue {i}", "--label", "Vulnerability")
+    with smtp_sink() as (port, got):
+        env = {"VULNMARK_SMTP_HOST": "127.0.0.1", "VULNMARK_SMTP_PORT": str(port)}
+        to = ("--to", "mso@example.org")
+        vm.ok("report", "daily", "--send", *to, env=env)
+        vm.ok("report", "resend", "1", *to, env=env)
+        vm.ok("report", "daily", "-o", str(tmp_path / "kept.txt"))  # run 2: kept, not sent
+        vm.ok("report", "resend", "2", *to, env=env)
+    first, again, kept = (parts(raw) for raw in got)
+    assert again == first
+    assert "... and 15 more" in first[0]  # the summary, not the 40 findings of the full report
+    assert first[2] == ["vulnmark-report-2026-11-27.csv", "vulnmark-report-2026-11-27.html"]
+    assert "... and 15 more" in kept[0] and kept[2] == ["vulnmark-report-2026-11-27.html"]
+    assert b"(resent)" in got[1]
+    pack = tmp_path / "pack.zip"
+    vm.ok("evidence", "export", "--from", "2026-11-01", "--to", "2026-12-01", "-o", str(pack))
+    import zipfile
+    names = zipfile.ZipFile(pack).namelist()
+    assert {"reports/run-000001.mail.txt", "reports/run-000001.mail.html",
+            "reports/run-000001.csv", "reports/run-000002.mail.txt"} <= set(names)
+    assert "reports/run-000002.csv" not in names
+    checked = vm("evidence", "verify", "--pack", str(pack))  # the mail bodies are bound too
+    assert checked.exit_code == 4 and "pack consistent but unsigned" in checked.output

@@ -254,3 +254,8 @@ def test_reminders_and_escalation_appear_when_configured(lang: Lang) -> None:
         for fmt in (PageFormat.MD, PageFormat.HTML):
             text = fmt.to_format().format(page)
             assert t[key].format(days=days) in text.replace("\\", ""), (fmt, key)
+            assert t["reminder_assignee"] not in text
+    config = from_mapping({"reminders": {"enabled": True, "to": "assignee"}})
+    page = build_page(config, lang=lang, generated_at=NOW)
+    for fmt in (PageFormat.MD, PageFormat.HTML):
+        assert t["reminder_assignee"] in fmt.to_format().format(page).replace("\\", "")

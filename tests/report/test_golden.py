@@ -23,6 +23,7 @@ from vulnmark.config.presets import preset
 from vulnmark.control.daily import DailyJob
 from vulnmark.evidence.events import TicketsImported
 from vulnmark.report import DailyReport, ReportFormat
+from vulnmark.report.mail import mail_bodies
 from vulnmark.sources.demo import sample_tickets
 from vulnmark.store import Store
 
@@ -71,9 +72,12 @@ def test_canned_report_is_byte_identical(report: DailyReport, fmt: str) -> None:
 
 
 def test_stored_bodies_are_the_formatters_output(tmp_path: Path) -> None:
-    """The daily job stores text, HTML and JSON exactly as the formats render them."""
+    """The daily job stores text, HTML and JSON exactly as the formats render them, and the
+    email's two parts as the mail renders them."""
     with Store.open(f"sqlite:///{tmp_path / 'x.db'}") as store:
         store.upsert_tickets(sample_tickets(NOW), actor="demo", at=NOW)
         run = DailyJob(store, Config(preset("etsi-319-401"))).run(NOW)
-    assert run.bodies == {k: v for k, v in _bodies(run.report).items()
-                          if k in ("text", "html", "json")}
+    mail = mail_bodies(run.report, 25)
+    assert run.bodies == {**{k: v for k, v in _bodies(run.report).items()
+                             if k in ("text", "html", "json")},
+                          "mail_text": mail.text, "mail_html": mail.html}

@@ -12,7 +12,16 @@ import click
 from vulnmark._csv import csv_text
 from vulnmark._files import write_atomic
 from vulnmark._time import stored
-from vulnmark.cli.app import EXIT_EXTERNAL, App, echo, echo_data, fatal, pass_app, table
+from vulnmark.cli.app import (
+    EXIT_EXTERNAL,
+    App,
+    ProgressBar,
+    echo,
+    echo_data,
+    fatal,
+    pass_app,
+    table,
+)
 from vulnmark.control import daily, reminders, stamping
 from vulnmark.deliver import SmtpNotifier, smtp_settings_from_env
 from vulnmark.errors import DeliveryFailed
@@ -62,14 +71,18 @@ def report_daily(app: App, fmt: str, output: Path | None, send: bool, to: tuple[
     if send:
         settings = smtp_settings_from_env(app.config.smtp, os.environ)
         notifier = SmtpNotifier(settings, os.environ.get("VULNMARK_SMTP_PASSWORD"))
-    job = daily.DailyJob(app.store, app.config, notifier=notifier, recipients=to)
+    bar = ProgressBar("Evaluating tickets")  # a first report over a large store takes a while
+    job = daily.DailyJob(app.store, app.config, notifier=notifier, recipients=to, progress=bar)
     try:
         result = job.run(now)
     except DeliveryFailed as e:
+        bar.close()
         if job.last_stamp is not None:
             echo(one_line(stamping.describe(job.last_stamp), 400), err=True)
         fatal(f"report not delivered after {e.attempts} attempts: {e} — kept as undelivered; "
               "the next report shows it", EXIT_EXTERNAL)
+    finally:
+        bar.close()
     body = result.bodies.get(fmt) or ReportFormat(fmt).to_format().format(result.report)
     if output:
         write_atomic(output, body)  # whole or not at all (m5), 0600

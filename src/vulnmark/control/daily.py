@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from vulnmark.check import results
 from vulnmark.check.engine import CheckOptions, Progress, Reader, fewer_collections
@@ -27,12 +28,17 @@ from vulnmark.incident.obligations import report_notes
 from vulnmark.incident.service import all_incidents
 from vulnmark.intake.status import digest as intake_digest
 from vulnmark.report import DailyReport, ReportFormat, subject
-from vulnmark.report.mail import attachments, mail_bodies
+from vulnmark.report.csv import CsvFormat
+from vulnmark.report.mail import attachments, mail_bodies, packed
 from vulnmark.sources.demo import sample_tickets
 from vulnmark.store import Store
 from vulnmark.store import runs as store_runs
 
 logger = logging.getLogger(__name__)
+
+#: Stored bodies besides the report's text, HTML and JSON: the email as sent (its text and HTML
+#: parts) and, for a sent run, the CSV attached to it.
+MAIL_TEXT, MAIL_HTML, CSV = "mail_text", "mail_html", "csv"
 
 
 @dataclass(frozen=True)
@@ -110,6 +116,12 @@ class DailyJob:
             report = self.build(now)
             bodies = {fmt.value: fmt.to_format().format(report)
                       for fmt in (ReportFormat.TEXT, ReportFormat.HTML, ReportFormat.JSON)}
+            mail = mail_bodies(report, self.config.report.mail_items)
+            # the email as sent is kept too: a resend (by hand, or the scheduler's retry)
+            # sends it again
+            bodies |= {MAIL_TEXT: mail.text, MAIL_HTML: mail.html}
+            if self.notifier is not None:
+                bodies[CSV] = CsvFormat().format(report)
         digest = hashlib.sha256(bodies["json"].encode()).hexdigest()
         counts = {"tickets": report.tickets, "vulnerabilities": report.vulnerabilities,
                   **{f"kind.{k}": n for k, n in report.by_kind.items() if n},
@@ -128,9 +140,9 @@ class DailyJob:
     def _send(self, run_id: int, report: DailyReport, bodies: dict[str, str],
               now: datetime) -> Delivery:
         assert self.notifier is not None
-        mail = mail_bodies(report, self.config.report.mail_items)
-        delivery = self._deliver(run_id, subject(report), mail.text, mail.html, now,
-                                 attachments(report, bodies["html"]))
+        # the email stored with the run (and sent again as such by a resend)
+        delivery = self._deliver(run_id, subject(report), bodies[MAIL_TEXT], bodies[MAIL_HTML],
+                                 now, attachments(report, bodies["html"], bodies[CSV]))
         if self.config.reminders.enabled:
             reminders.send(self.store, self.config, self.notifier,
                            reminders.plan(self.store, self.config, report.findings, now), now,
@@ -138,18 +150,31 @@ class DailyJob:
         return delivery
 
     def resend(self, run_id: int, now: datetime) -> Delivery:
-        """Send a stored report again, as it was kept (``report resend``, and the scheduler's
-        retry of a failed delivery); the delivery is recorded on that run."""
+        """Send a stored report again as the email it was (``report resend``, and the
+        scheduler's retry of a failed delivery): the summary with the full report attached
+        (HTML, and CSV when the run was sent); a run kept before the email was stored sends its
+        full text and HTML. The delivery is recorded on that run."""
         bodies = store_runs.stored_bodies(self.store, run_id)
-        if "text" not in bodies or "html" not in bodies:
+        run = store_runs.get_run(self.store, run_id)
+        if "text" not in bodies or "html" not in bodies or run is None:
             raise NotifyError(f"run {run_id}: no stored report to resend")
         if self.notifier is None:
             raise NotifyError("resend needs a mail server (VULNMARK_SMTP_HOST or [smtp])")
         self.last_run_id = run_id
         first = bodies["text"].splitlines()[0] if bodies["text"] else f"run {run_id}"
+        title = f"[vulnmark] {first} (resent)"
+        files: tuple[Attachment, ...] = ()
+        text, html = bodies["text"], bodies["html"]
+        if MAIL_TEXT in bodies and MAIL_HTML in bodies:
+            day = run.started_at.astimezone(ZoneInfo(self.config.policy.timezone)).date()
+            name = f"vulnmark-report-{day.isoformat()}"
+            full = [Attachment(f"{name}.html", html.encode(), "text/html")]
+            if CSV in bodies:
+                full.append(Attachment(f"{name}.csv", bodies[CSV].encode(), "text/csv"))
+            files = packed(name, full, run.started_at)
+            text, html = bodies[MAIL_TEXT], bodies[MAIL_HTML]
         try:
-            return self._deliver(run_id, f"[vulnmark] {first} (resent)", bodies["text"],
-                                 bodies["html"], now)
+            return self._deliver(run_id, title, text, html, now, files)
         finally:
             self.last_stamp = stamping.stamp_head(self.store, self.config.evidence, run_id,
                                                   now)

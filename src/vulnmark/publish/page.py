@@ -66,6 +66,8 @@ class PolicyPage:
     """When the policy with this digest took effect (its first record in the evidence log)."""
     generated_at: datetime
     version: str = __version__
+    remind_assignee: bool = False
+    """With reminders: an assigned ticket's assignee is reminded instead of its reporter."""
 
     @property
     def lang(self) -> Lang:
@@ -121,6 +123,7 @@ def build_page(config: Config, *, lang: Lang, generated_at: datetime,
                                                        config.schedule.timezone),
         escalate_after_days=(config.reminders.escalate_after_days
                              if config.reminders.enabled else None),
+        remind_assignee=config.reminders.to == "assignee",
         timezone=policy.timezone,
         digest=policy.digest(),
         effective_at=effective_at,

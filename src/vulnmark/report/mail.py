@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from html import escape
 
 from vulnmark.deliver.interface import Attachment
@@ -214,19 +216,27 @@ def _finding_html(report: DailyReport, f: Finding) -> str:
 
 # -- attachments -------------------------------------------------------------------------------
 
-def attachments(report: DailyReport, html: str | None = None) -> tuple[Attachment, ...]:
-    """The full report as HTML and CSV; one ZIP of both when they are large together."""
+def attachments(report: DailyReport, html: str | None = None,
+                table: str | None = None) -> tuple[Attachment, ...]:
+    """The full report as HTML and CSV (``html``/``table`` when already formatted); one ZIP of
+    both when they are large together."""
     name = f"vulnmark-report-{report.local_date}"
-    full = (html if html is not None else HtmlFormat().format(report)).encode()
-    table = CsvFormat().format(report).encode()
-    files = (Attachment(f"{name}.html", full, "text/html"),
-             Attachment(f"{name}.csv", table, "text/csv"))
-    if len(full) + len(table) <= ZIP_ABOVE:
-        return files
+    full = html if html is not None else HtmlFormat().format(report)
+    rows = table if table is not None else CsvFormat().format(report)
+    return packed(name, (Attachment(f"{name}.html", full.encode(), "text/html"),
+                         Attachment(f"{name}.csv", rows.encode(), "text/csv")),
+                  report.generated_at)
+
+
+def packed(name: str, files: Sequence[Attachment], when: datetime) -> tuple[Attachment, ...]:
+    """``files`` as they are, or one ZIP ``name``.zip of them when together they are larger
+    than :data:`ZIP_ABOVE`; its entries dated ``when`` (the same report, the same bytes)."""
+    if sum(len(a.content) for a in files) <= ZIP_ABOVE:
+        return tuple(files)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
         for a in files:
-            info = zipfile.ZipInfo(a.filename, date_time=report.generated_at.timetuple()[:6])
+            info = zipfile.ZipInfo(a.filename, date_time=when.timetuple()[:6])
             info.compress_type = zipfile.ZIP_DEFLATED
             z.writestr(info, a.content)
     return (Attachment(f"{name}.zip", buffer.getvalue(), "application/zip"),)

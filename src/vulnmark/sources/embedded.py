@@ -90,8 +90,8 @@ def create(store: Store, *, title: str, by: str, at: datetime, prefix: str,
     ``assignee`` is who must act on it (reminders can go to the assignee instead of the
     reporter); the addresses are where reminders reach them."""
     checked = check_labels(list(labels), what="--label", field="label")
-    reporter_email = check_email(reporter_email, what="ticket", field="--reporter-email")
-    assignee_email = check_email(assignee_email, what="ticket", field="--assignee-email")
+    reporter_email = check_email(reporter_email, what="", field="--reporter-email")
+    assignee_email = check_email(assignee_email, what="", field="--assignee-email")
     if assignee_email and not assignee:
         assignee = assignee_email
     if key is not None:

@@ -242,7 +242,7 @@ def check_email(value: object, *, what: str, field: str, strict: bool = True) ->
     if isinstance(value, str) and len(value) <= MAX_EMAIL_CHARS and _EMAIL.fullmatch(value):
         return value
     shown = repr(value)[:60] if isinstance(value, str) else type_name(value)
-    message = f"{what}: {field} is not a plain email address ({shown})"
+    message = (f"{what}: {field} is not" if what else "not") + f" a plain email address ({shown})"
     if strict:
         raise InputError(message, field=field)
     logger.warning("%s; not kept", message)

@@ -82,6 +82,12 @@ def list_runs(store: Store, *, kind: str | None = None, limit: int | None = None
         return [_run(r) for r in conn.execute(query).mappings()]
 
 
+def get_run(store: Store, run_id: int) -> Run | None:
+    with store.reading() as conn:
+        row = conn.execute(select(runs).where(runs.c.id == run_id)).mappings().first()
+    return None if row is None else _run(row)
+
+
 def covered(store: Store, slot: datetime, following: datetime | None) -> bool:
     """Whether a report run started at or after ``slot`` and before ``following`` was
     delivered (a preview, a failed or a pending delivery never covers a slot)."""

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from vulnmark._time import parse, stored
 from vulnmark.evidence.backdating import backdated_note
 from vulnmark.evidence.bound import BoundRun
-from vulnmark.evidence.events import PolicyChanged, Reclassified
+from vulnmark.evidence.events import FindingDismissed, PolicyChanged, Reclassified
 from vulnmark.model import Outcome
 from vulnmark.store.metrics import Metrics
 
@@ -40,13 +40,23 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[object]], *,
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
+def _dismissed(dismissals: Sequence[FindingDismissed]) -> str:
+    """``3 finding(s) dismissed (2 not_a_vulnerability, 1 duplicate)``."""
+    by_reason: dict[str, int] = {}
+    for d in dismissals:
+        by_reason[d.reason] = by_reason.get(d.reason, 0) + 1
+    detail = ", ".join(f"{n} {_e(r)}" for r, n in sorted(by_reason.items()))
+    return f"{len(dismissals)} finding(s) dismissed" + (f" ({detail})" if detail else "")
+
+
 def summary_page(*, preset: str, digest: str, timezone: str, since: datetime,
                  until: datetime, now: datetime, runs: Sequence[BoundRun],
                  days: Sequence[tuple[datetime, str, BoundRun | None]],
                  metrics: Metrics, outcomes: Sequence[Outcome],
                  reclassifications: Sequence[Reclassified],
                  policy_changes: Sequence[tuple[str, PolicyChanged]], label_changes: int,
-                 chain: Mapping[str, Any], files: Sequence[str]) -> str:
+                 chain: Mapping[str, Any], files: Sequence[str],
+                 dismissals: Sequence[FindingDismissed] = (), dismissals_ended: int = 0) -> str:
     zone = ZoneInfo(timezone)
 
     def local(value: datetime | str) -> str:
@@ -106,6 +116,10 @@ def summary_page(*, preset: str, digest: str, timezone: str, since: datetime,
             r.ticket, r.previous, r.new, r.by, r.why] for r in reclassifications]),
         f"<p>{label_changes} label change(s) in the period: see "
         '<a href="label_changes.csv">label_changes.csv</a>.</p>',
+        "<h3>Dismissals</h3>",
+        f"<p>In the period: {_dismissed(dismissals)}; {dismissals_ended} dismissal(s) ended "
+        "by a person or by a change of the ticket (one also ends at its until date). Who, "
+        'when, why and until: <a href="dismissals.csv">dismissals.csv</a>.</p>',
         "<h3>Policy changes</h3>",
         _table(["At", "Digest", "Preset", "Deadlines (hours)"], [[
             at, p.digest, p.preset, p.deadlines_hours] for at, p in policy_changes]),

@@ -8,7 +8,8 @@ export, recomputed by ``verify`` and compared byte for byte.
   row per vulnerability discovered in the period (:func:`vulnmark.store.metrics.from_basis`),
   whose outcome times are checked against the outcome records;
 * ``index.html``: every number above, the runs, outcomes, reclassifications and policy changes
-  of the records, the label-change count of ``label_changes.csv`` and ``evidence/chain.json``.
+  of the records (dismissals by reason and their ends included), the label-change count of
+  ``label_changes.csv`` and ``evidence/chain.json``.
 
 So one number changed in any of them is named even by a forger who recomputes the manifest;
 changing ``metrics_basis.jsonl`` itself consistently is caught only by the signature (the basis
@@ -29,7 +30,14 @@ from vulnmark._time import parse, stored
 from vulnmark.config.schedule import parse as parse_schedule
 from vulnmark.evidence.bound import BoundRun, expected_runs
 from vulnmark.evidence.chain import Record
-from vulnmark.evidence.events import OutcomeRecorded, PolicyChanged, Reclassified, read
+from vulnmark.evidence.events import (
+    DismissalEnded,
+    FindingDismissed,
+    OutcomeRecorded,
+    PolicyChanged,
+    Reclassified,
+    read,
+)
 from vulnmark.evidence.pack import charts
 from vulnmark.evidence.pack.html import summary_page
 from vulnmark.model import Outcome, TicketKey
@@ -199,7 +207,9 @@ def summary_files(records: Sequence[Record], period: Period,
         reclassifications=[e for _, e in typed if isinstance(e, Reclassified)],
         policy_changes=[(r.at, e) for r, e in typed if isinstance(e, PolicyChanged)],
         label_changes=label_changes, chain=chain,
-        files=sorted({*names, *out} - {"index.html"})).encode()
+        files=sorted({*names, *out} - {"index.html"}),
+        dismissals=[e for _, e in typed if isinstance(e, FindingDismissed)],
+        dismissals_ended=sum(isinstance(e, DismissalEnded) for _, e in typed)).encode()
     return out
 
 

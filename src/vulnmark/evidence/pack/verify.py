@@ -57,7 +57,7 @@ EVENTS = "evidence/events.jsonl"
 CHAIN = "evidence/chain.json"
 ZIP_TIME = (2000, 1, 1, 0, 0, 0)
 """Every file's time in a ZIP pack (a pack's bytes depend on its content only)."""
-EXTENSIONS = {"text": "txt"}
+EXTENSIONS = {"text": "txt", "mail_text": "mail.txt", "mail_html": "mail.html"}
 
 VERIFIED, TAMPERED, UNSIGNED = "verified", "tampered", "unsigned"
 
