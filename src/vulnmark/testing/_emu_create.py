@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from vulnmark.testing._emu_data import JSON, EmuIssue, jira_time, render_comment, user
 from vulnmark.testing._emu_http import HttpError
@@ -43,6 +43,7 @@ def check_adf(value: Any, field: str) -> None:
 class CreateMixin:
     """Mixed into :class:`JiraEmulator`."""
 
+    flavour: Literal["cloud", "datacenter"]
     issues: dict[str, EmuIssue]
     projects: dict[str, tuple[str, ...]]
     users: set[str] | None
@@ -51,8 +52,9 @@ class CreateMixin:
     add: Callable[..., None]
 
     @property
-    def cloud(self) -> bool:  # pragma: no cover - defined by JiraEmulator
-        raise NotImplementedError
+    def cloud(self) -> bool:
+        """Whether the emulator plays Jira Cloud (REST v3, account ids) or Data Center."""
+        return self.flavour == "cloud"
 
     def _body_text(self, value: Any, field: str, v3: bool) -> None:
         if v3:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from vulnmark.testing._emu_data import JSON
@@ -29,3 +29,13 @@ class HttpError(Exception):
         self.status = status
         self.body = {"errorMessages": list(messages), "errors": errors or {}}
         self.headers = headers or {}
+
+
+async def read_body(receive: Callable[[], Awaitable[dict[str, Any]]]) -> bytes:
+    """The whole body of an ASGI request (every ``http.request`` message)."""
+    body = b""
+    while True:
+        msg = await receive()
+        body += bytes(msg.get("body", b""))
+        if not msg.get("more_body"):
+            return body

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import parse_qs
 
+from vulnmark.testing._emu_http import read_body
 from vulnmark.testing.jira_emulator import Exchange
 
 Scope = dict[str, Any]
@@ -84,12 +85,7 @@ class ConfluenceEmulator:
     # -- ASGI ---------------------------------------------------------------------------
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        body = b""
-        while True:
-            msg = await receive()
-            body += msg.get("body", b"")
-            if not msg.get("more_body"):
-                break
+        body = await read_body(receive)
         method, path = scope["method"], scope["path"]
         query = scope.get("query_string", b"").decode()
         headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}

@@ -47,7 +47,7 @@ from vulnmark.testing._emu_data import (
     synthetic,
     user,
 )
-from vulnmark.testing._emu_http import HttpError, dumps
+from vulnmark.testing._emu_http import HttpError, dumps, read_body
 from vulnmark.testing._emu_writes import WritesMixin
 
 logger = logging.getLogger(__name__)
@@ -134,10 +134,6 @@ class JiraEmulator(WritesMixin, CreateMixin):
     users: set[str] | None = None
     """Assignees that exist (account ids on Cloud, user names on DC); None: any."""
 
-    @property
-    def cloud(self) -> bool:
-        return self.flavour == "cloud"
-
     # ---- content -------------------------------------------------------------------------
     def add(self, issues: Iterable[EmuIssue]) -> None:
         for issue in issues:
@@ -213,12 +209,7 @@ class JiraEmulator(WritesMixin, CreateMixin):
                 elif msg["type"] == "lifespan.shutdown":
                     await send({"type": "lifespan.shutdown.complete"})
                     return
-        body = b""
-        while True:
-            msg = await receive()
-            body += msg.get("body", b"")
-            if not msg.get("more_body"):
-                break
+        body = await read_body(receive)
         method, path = scope["method"], scope["path"]
         query = scope.get("query_string", b"").decode()
         headers = {k.decode().lower(): v.decode() for k, v in scope.get("headers", [])}

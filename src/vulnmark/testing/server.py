@@ -32,16 +32,6 @@ ASGIApp = Callable[
 ]
 
 
-async def read_body(receive: Callable[[], Awaitable[dict[str, Any]]]) -> bytes:
-    """The whole body of an ASGI request (every ``http.request`` message)."""
-    body = b""
-    while True:
-        msg = await receive()
-        body += bytes(msg.get("body", b""))
-        if not msg.get("more_body"):
-            return body
-
-
 def _receiver(body: bytes) -> Callable[[], Awaitable[dict[str, Any]]]:
     sent = False
 
