@@ -18,9 +18,10 @@ from datetime import datetime, timedelta
 from vulnmark.config.policy import DateWindow, Policy
 from vulnmark.model import Evidence, Finding, Outcome, Reading, Ticket, replaced
 
-RULES_VERSION = 3
+RULES_VERSION = 4
 """Bumped whenever the rules' findings for an unchanged ticket change (2: ``bad_date``; 3: the
-evidence of a suggestion names the scale its class word was read on); part
+evidence of a suggestion names the scale its class word was read on; 4: `suspected` reads
+access-control failures, exposures and title tags); part
 of the evaluation stamp (:mod:`vulnmark.check.engine`), so every store is evaluated again once."""
 
 

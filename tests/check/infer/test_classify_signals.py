@@ -134,3 +134,71 @@ def test_more_vulnerability_classes(text: str, term: str, policy: Policy) -> Non
     reading = read(make(text), policy)
     assert reading.is_suspect
     assert any(term in s.text for s in reading.signals)
+
+
+@pytest.mark.parametrize(
+    ("text", "term"),
+    [
+        # access-control failures and exposures, as reporters describe them without naming a
+        # class (the misses of FARSEC and of the Apache issues, issue 14), in our own words
+        ("Any user can read arbitrary files through the log viewer.", "read arbitrary files"),
+        ("The servlet does not protect itself against '..' attacks.", "attacks"),
+        ("A crafted font leads to code execution in the renderer.", "code execution"),
+        ("Out of bounds array read in the FTP listing parser.", "Out of bounds array read"),
+        ("OOB write when decoding the icon.", "OOB write"),
+        ("The drag handler exposes local file paths to the page.", "exposes local file paths"),
+        ("The metadata API leaks the session id in the redirect.", "leaks the session id"),
+        ("Any readable file exposed via the UI log viewer.", "file exposed"),
+        ('The "trustStorePassword" is logged with the connection URL.', "is logged"),
+        ("The password is not checked for STOMP clients.", "password is not checked"),
+        ("Incorrect authorization on wildcard destinations.", "Incorrect authorization"),
+        ("The Netty transport does no authentication at all.", "no authentication"),
+        ("Extensions can circumvent access restrictions by overwriting the dispatcher.",
+         "circumvent access restrictions"),
+        ("Dumping the scheduler logs should be for admins only.", "for admins only"),
+        ("A page loaded after the NTP can gain DOM bindings privileges.",
+         "gain DOM bindings privileges"),
+        ("New directories are created with wider permissions than intended.",
+         "wider permissions"),
+        ("Local pages with frames break the domain-origin policy.", "domain-origin"),
+        ("Mixed content in plugins shows no warning.", "Mixed content"),
+        ("History (back button) hijacking on the upgrade page.", "hijacking"),
+        ("WebCore::Node::parent ReadAV@NULL on a crafted page.", "ReadAV@"),
+        ("Upgrade commons-compress due to security issues in 1.9.", "security issues"),
+        ("The kill command on the client port is a security risk.", "security risk"),
+        # a person's tag in the title, like "Security:" (STORM's security branch)
+        ("(Security) UI actions should have nimbus-like authorization", "(Security)"),
+        ("[Security] tokens never expire", "[Security]"),
+    ],
+)
+def test_access_failures_and_exposures(text: str, term: str, policy: Policy) -> None:
+    reading = read(make(text), policy)
+    assert reading.is_suspect, text
+    assert any(term in s.text for s in reading.signals), reading.signals
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the ordinary senses the new terms met on FARSEC and the Apache issues
+        "Custom command execution takes too long on large clusters.",
+        "When script execution is paused, completion stops working.",
+        "The 'more' button is drawn out of bounds when there are several masters.",
+        "The installer asks for elevated privileges.",
+        "The key file is readable only by the hadoop group, for security concerns.",
+        "The REST API exposes metrics for every queue.",
+        "AccessControlException on overwrite: the permission check fails. Security is also "
+        "disabled on this cluster.",
+        "The sandbox environment is reset every night.",
+        "Please allow an arbitrary number of listeners.",
+    ],
+)
+def test_ordinary_senses_of_the_new_terms(text: str, policy: Policy) -> None:
+    reading = read(make(text), policy)
+    assert not reading.is_suspect, reading.signals
+
+
+def test_untrusted_and_sandbox_are_weak_concepts(policy: Policy) -> None:
+    reading = read(make("The plugin sandbox loads untrusted fonts from the page."), policy)
+    assert reading.is_suspect
+    assert len(reading.signals) == 2

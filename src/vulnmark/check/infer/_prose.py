@@ -49,7 +49,8 @@ _NEGATED = re.compile(
 # "security" as a switch or a component, not a property of this ticket: "if security is turned
 # off", "with security enabled", "in secure mode", "the Security Wizard".
 _SWITCH_AFTER = re.compile(
-    r"(?:[ \t]{1,4}(?:is|was|are|were|has been|being|gets?))?(?:[ \t]{1,4}turned)?[ \t]{1,4}"
+    r"(?:[ \t]{1,4}(?:is|was|are|were|has been|being|gets?))?"
+    r"(?:[ \t]{1,4}(?:also|still|now|currently|already|not))?(?:[ \t]{1,4}turned)?[ \t]{1,4}"
     r"(?:on|off|enabled|disabled|mode|wizard|extensions?|context|settings?|features?|realm"
     r"|configuration|config)\b"
 )

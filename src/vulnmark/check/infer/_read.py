@@ -51,7 +51,7 @@ _PRIORITY = re.compile(rf"\s*(?P<cls>{ANY_CLASS})\s*", re.IGNORECASE)
 
 #: Stems found inside words (the statement ones of :data:`._grammar.MID_WORD`, "insecure",
 #: "unauthorized", "csrf", "rustsec-"); every other stem counts at a word start.
-_MID_WORD = MID_WORD.union({"secur", "authori", "srf", "sec-"})
+_MID_WORD = MID_WORD.union({"secur", "authori", "srf", "sec-", "passw"})
 
 
 #: What makes a text worth the CVSS parsers (:func:`ratings` needs one of them), and a
