@@ -169,6 +169,22 @@ def test_more_vulnerability_classes(text: str, term: str, policy: Policy) -> Non
         # a person's tag in the title, like "Security:" (STORM's security branch)
         ("(Security) UI actions should have nimbus-like authorization", "(Security)"),
         ("[Security] tokens never expire", "[Security]"),
+        # the misses of a person's reading of FARSEC (benchmarks/farsec_read.jsonl)
+        ("The SNMP password is shown in plain text in the log.", "shown in plain text"),
+        ("Under Options all saved passwords can be seen by anyone.", "passwords can be seen"),
+        ("Chrome 4.0 BOF when opening this file.", "BOF"),
+        ("Nested protocols cause a stack exhaustion in URL parsing.", "stack exhaustion"),
+        ("Extra dots at the end of the name bypass the unsafe file types dialog.",
+         "bypass the unsafe file types dialog"),
+        ("Only the DBO should be allowed to run the diagnostic VTIs.", "Only the DBO should"),
+        ("Minimal select privilege should be checked in subqueries.",
+         "privilege should be checked"),
+        ("INSERT succeeds even though the privilege was revoked.",
+         "succeeds even though the privilege"),
+        ("An unauthorized shutdown request dumps the threads.", "unauthorized shutdown"),
+        ("A page can retrieve the fully qualified path of a dragged file.",
+         "retrieve the fully qualified path"),
+        ("A specially crafted SVG file crashes the renderer.", "specially crafted SVG file"),
     ],
 )
 def test_access_failures_and_exposures(text: str, term: str, policy: Policy) -> None:
@@ -191,6 +207,10 @@ def test_access_failures_and_exposures(text: str, term: str, policy: Policy) -> 
         "disabled on this cluster.",
         "The sandbox environment is reset every night.",
         "Please allow an arbitrary number of listeners.",
+        "The demo uses a hand-crafted request to show the API.",
+        "Loading a 45 MB file ends in memory exhaustion.",
+        "Test fails: missing privileged block around the property read under the security "
+        "manager; the permission is granted in the test policy.",
     ],
 )
 def test_ordinary_senses_of_the_new_terms(text: str, policy: Policy) -> None:

@@ -52,8 +52,11 @@ _SWITCH_AFTER = re.compile(
     r"(?:[ \t]{1,4}(?:is|was|are|were|has been|being|gets?))?"
     r"(?:[ \t]{1,4}(?:also|still|now|currently|already|not))?(?:[ \t]{1,4}turned)?[ \t]{1,4}"
     r"(?:on|off|enabled|disabled|mode|wizard|extensions?|context|settings?|features?|realm"
-    r"|configuration|config)\b"
+    r"|configuration|config|manager)\b"
 )
+# Java's sense of "privileged": code run in a privileged block (AccessController.doPrivileged)
+# is about the JVM's security manager, not about what a user may do.
+_JAVA_PRIVILEGED = re.compile(r"[ \t]{1,4}(?:block|blocks|calls?|actions?|code|context|section)\b")
 _SWITCH_BEFORE = re.compile(
     r"\b(?:enabl\w{0,6}|disabl\w{0,6}|turn\w{0,3} (?:on|off)|with|without|kerberos|ldap|hadoop"
     r"|ha)(?: the)? ?$"
@@ -98,6 +101,8 @@ class Prose:
             if code:
                 return False
         if _NEGATED.search(low, max(line_start, start - 40), start):
+            return False
+        if low.startswith("privileged", start) and _JAVA_PRIVILEGED.match(low, end):
             return False
         if low.startswith(("secur", "sicherheit"), start) and (
                 _SWITCH_AFTER.match(low, end)
