@@ -108,6 +108,8 @@ AUDITED = {
     "_cvss._V2_BODY": "each repetition starts with '/': one way to split the text",
     "_cvss._SCORE": "blanks are possessive; the fill is bounded ({0,32})",
     "_signals._STRONG": "the repeated group is bounded ({3}) and starts with '-'",
+    "_controls._CONTROL": "issue 14: every repeated group is bounded ({0,3}), one word and its "
+                          "blanks per repetition; runs only in 80-character windows; measured",
     "_statements.TEMPLATE_AFTER": "matched at class-word ends only; \\W{0,2} bounded",
     "_statements.TEMPLATE_BEFORE": "searched in the sentence before a class word (≤ 120 chars)",
     "_statements._FROM": "\\W{0,2} is bounded; anchored at the end of a short prefix",

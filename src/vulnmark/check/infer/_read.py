@@ -23,7 +23,7 @@ import logging
 import re
 from dataclasses import dataclass
 
-from vulnmark.check.infer import _signals, _statements
+from vulnmark.check.infer import _controls, _signals, _statements
 from vulnmark.check.infer._cvss import ratings
 from vulnmark.check.infer._grammar import MID_WORD
 from vulnmark.check.infer._linear import search
@@ -69,7 +69,8 @@ def _stem_table() -> Stems:
         for stem in stems:
             by_stem.setdefault(stem, []).append(g)
     for group, stems in ((_STRONG, _signals.STRONG_STEMS), (_WEAK, _signals.WEAK_STEMS),
-                         (_CVSS, _CVSS_MARKS), (_PAREN, _PAREN_MARKS)):
+                         (_CVSS, _CVSS_MARKS), (_PAREN, _PAREN_MARKS),
+                         (_CONTROL, _controls.STEMS)):
         for stem in stems:
             by_stem.setdefault(stem, []).append(group)
     anywhere = _MID_WORD.union(_CVSS_MARKS, _PAREN_MARKS)
@@ -82,19 +83,21 @@ _STRONG = len(_statements.GROUP_STEMS)
 _WEAK = _STRONG + 1
 _CVSS = _STRONG + 2
 _PAREN = _STRONG + 3
+_CONTROL = _STRONG + 4  # a failed control described in plain words (_controls)
+_SIGNAL_GROUPS = (_STRONG, _WEAK, _CONTROL)
 _STEMS = _stem_table()
 _ASCII_STEMS = tuple(s for s in _STEMS if s[0].isascii())
 _INDEX = StemIndex.build(_STEMS)
 _ASCII_INDEX = StemIndex.build(_ASCII_STEMS)
 _SIGNAL_ONLY = tuple(
-    (stem, tuple(g - _STRONG for g in groups if g in (_STRONG, _WEAK)), word_start)
+    (stem, tuple(_SIGNAL_GROUPS.index(g) for g in groups if g in _SIGNAL_GROUPS), word_start)
     for stem, groups, word_start in _STEMS
-    if _STRONG in groups or _WEAK in groups
+    if any(g in _SIGNAL_GROUPS for g in groups)
 )
 _SIGNAL_INDEX = StemIndex.build(_SIGNAL_ONLY)
 _ASCII_SIGNAL_INDEX = StemIndex.build(tuple(s for s in _SIGNAL_ONLY if s[0].isascii()))
 _MARGINS = (*(_statements.MARGIN for _ in _statements.GROUP_STEMS), _signals.MARGIN,
-            _signals.MARGIN, (0, 0), (0, 0))
+            _signals.MARGIN, (0, 0), (0, 0), _controls.MARGIN)
 
 
 @dataclass(frozen=True)
@@ -170,13 +173,16 @@ class _Signals:
 
     def add(self, seg: Segment, wins: list[list[tuple[int, int]]]) -> None:
         low = seg.low
-        strong, weak = wins[_STRONG], wins[_WEAK]
+        strong, weak, control = wins[_STRONG], wins[_WEAK], wins[_CONTROL]
         if seg.raw is not seg.text:  # quoted text still says what the ticket is about
             low = lowered(seg.raw)
             index = _ASCII_SIGNAL_INDEX if low.isascii() else _SIGNAL_INDEX
-            strong, weak = scan(low, index, (_signals.MARGIN, _signals.MARGIN))
+            strong, weak, control = scan(low, index, (_signals.MARGIN, _signals.MARGIN,
+                                                      _controls.MARGIN))
         prose = Prose(low)
-        for start, end, is_id in _signals.strong_spans(low, strong):
+        found = sorted([*_signals.strong_spans(low, strong),
+                        *((s, e, False) for s, e in _controls.control_spans(low, control))])
+        for start, end, is_id in found:
             if not is_id and not prose(start, end):
                 continue
             term = low[start:end]
@@ -303,7 +309,7 @@ def read(ticket: Ticket, policy: Policy) -> Reading:
         # without windows, CVSS or own patterns, only "(High)" at a line end can state a class
         if cvss or options.patterns or wins[_PAREN] or any(wins[:_STRONG]):
             cands.extend(_segment_candidates(seg, options, wins, cvss))
-        if wins[_STRONG] or wins[_WEAK] or seg.raw is not seg.text:
+        if wins[_STRONG] or wins[_WEAK] or wins[_CONTROL] or seg.raw is not seg.text:
             if signals is None:
                 signals = _Signals()
             signals.add(seg, wins)
