@@ -44,6 +44,10 @@ UNITS: list[object] = [
     "CVSS:3.1/", "AV:N/", "AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:", "{quote}", "> ", "# a=",
     "kritikus ", "sorol ", "hoch oder ", "élevée ", "(high) ", "cve-2024-", "ghsa-2222-",
     "x.", "||", "é", "\u00a0",
+    # issue 14's failed-control patterns (_controls): their stems, repeated
+    "password ", "password is ", "no authentication ", "any user ", "should be ", "exposes the ",
+    "succeeds even though ", "admin ", "leaks the ", "gain privileges ", "world-", "crafted ",
+    "passwords can be ", "files are ",
 ]
 #: A cue or class word followed by one long run (what backtracking over blanks feeds on:
 #: ``"cvss" + " " * 2000`` took 40 s before the CVSS score pattern's blanks became possessive).
