@@ -296,20 +296,18 @@ def main() -> None:
         "Apache Jira, leave one product out (trained on FARSEC and the other products)",
         [(p, farsec + [d for d in apache if d.group != p], [d for d in apache if d.group == p])
          for p in products], args.epochs)
-    print("\n## Verdict (pooled; issue 14 targets: F1 >= 1.5 x keywords on both, precision "
-          ">= 0.6)\n")
-    for name in METHODS:
-        fp, ap = prf(far[name]), prf(apa[name])
-        fb, ab = prf(far["keywords"])[2], prf(apa["keywords"])[2]
-        print(f"{name:11s} FARSEC F1 {fp[2]:.3f} ({fp[2] / fb:.2f}x) P {fp[0]:.3f}   "
-              f"Apache F1 {ap[2]:.3f} ({ap[2] / ab:.2f}x) P {ap[0]:.3f}")
-    print("\n## Against a person's reading (FARSEC: farsec_read.jsonl, 500 reports read; "
-          "Apache: apache_read.jsonl and suspected_read.jsonl, 242 issues read)\n")
-    for name in METHODS:
-        fp, ap = prf(far_read[name]), prf(apa_read[name])
-        fb, ab = prf(far_read["keywords"])[2], prf(apa_read["keywords"])[2]
-        print(f"{name:11s} FARSEC P {fp[0]:.3f} R {fp[1]:.3f} F1 {fp[2]:.3f} ({fp[2] / fb:.2f}x)"
-              f"   Apache P {ap[0]:.3f} R {ap[1]:.3f} F1 {ap[2]:.3f} ({ap[2] / ab:.2f}x)")
+    for title, far_pairs, apa_pairs in (
+            ("Verdict against the labels", far, apa),
+            ("Against a person's reading (FARSEC: farsec_read.jsonl, 500 reports read; Apache: "
+             "apache_read.jsonl and suspected_read.jsonl, 242 issues read)", far_read, apa_read)):
+        print(f"\n## {title} (pooled; issue 14 targets: F1 >= 1.5 x keywords on both, "
+              f"precision >= 0.6)\n")
+        fb, ab = prf(far_pairs["keywords"])[2], prf(apa_pairs["keywords"])[2]
+        for name in METHODS:
+            fp, ap = prf(far_pairs[name]), prf(apa_pairs[name])
+            print(f"{name:11s} FARSEC P {fp[0]:.3f} R {fp[1]:.3f} F1 {fp[2]:.3f} "
+                  f"({fp[2] / fb:.2f}x)   Apache P {ap[0]:.3f} R {ap[1]:.3f} F1 {ap[2]:.3f} "
+                  f"({ap[2] / ab:.2f}x)")
     sample = [r for r in _readings("apache_read.jsonl") if r["set"] == "keyword-only sample"]
     rate = sum(bool(r["vulnerability"]) for r in sample) / len(sample)
     flagged = sum(pred for _, pred in apa_read["keywords"])

@@ -20,6 +20,8 @@ import logging
 import re
 from collections.abc import Iterator
 
+from vulnmark.check.infer._signals import matches
+
 logger = logging.getLogger(__name__)
 
 _WORDS = (
@@ -99,12 +101,8 @@ STEMS: tuple[str, ...] = (
 
 
 def control_spans(low: str, spans: list[tuple[int, int]]) -> Iterator[tuple[int, int]]:
-    """(start, end) of each description of a failed control in lower-cased text, in
-    ``spans``."""
-    last = -1
+    """(start, end) of each description of a failed control in lower-cased text, in ``spans``
+    (merged windows, which never overlap)."""
     for lo, hi in spans:
-        for m in _CONTROL.finditer(low, lo, hi):
-            s, e = m.span()
-            if s > last:
-                last = s
-                yield s, e
+        for s, e, _ in matches(_CONTROL, low, lo, hi):
+            yield s, e
