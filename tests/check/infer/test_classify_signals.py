@@ -161,11 +161,11 @@ def test_more_vulnerability_classes(text: str, term: str, policy: Policy) -> Non
         ("New directories are created with wider permissions than intended.",
          "wider permissions"),
         ("Local pages with frames break the domain-origin policy.", "domain-origin"),
-        ("Mixed content in plugins shows no warning.", "Mixed content"),
-        ("History (back button) hijacking on the upgrade page.", "hijacking"),
         ("WebCore::Node::parent ReadAV@NULL on a crafted page.", "ReadAV@"),
         ("Upgrade commons-compress due to security issues in 1.9.", "security issues"),
-        ("The kill command on the client port is a security risk.", "security risk"),
+        ("Any user can kill other users' applications from the UI.", "Any user can kill other"),
+        ("Unprivileged users can receive messages from a protected topic.",
+         "Unprivileged users can"),
         # a person's tag in the title, like "Security:" (STORM's security branch)
         ("(Security) UI actions should have nimbus-like authorization", "(Security)"),
         ("[Security] tokens never expire", "[Security]"),
@@ -176,15 +176,16 @@ def test_more_vulnerability_classes(text: str, term: str, policy: Policy) -> Non
         ("Nested protocols cause a stack exhaustion in URL parsing.", "stack exhaustion"),
         ("Extra dots at the end of the name bypass the unsafe file types dialog.",
          "bypass the unsafe file types dialog"),
-        ("Only the DBO should be allowed to run the diagnostic VTIs.", "Only the DBO should"),
-        ("Minimal select privilege should be checked in subqueries.",
-         "privilege should be checked"),
         ("INSERT succeeds even though the privilege was revoked.",
          "succeeds even though the privilege"),
         ("An unauthorized shutdown request dumps the threads.", "unauthorized shutdown"),
         ("A page can retrieve the fully qualified path of a dragged file.",
          "retrieve the fully qualified path"),
-        ("A specially crafted SVG file crashes the renderer.", "specially crafted SVG file"),
+        ("A specially crafted SVG file crashes the renderer.", "specially crafted"),
+        ("Keys are stored in plain text on the build server.", "stored in plain text"),
+        ("Operators gain root privileges via the backup script.", "gain root privileges"),
+        ("The RA operator's private key was exposed on a shared drive.", "key was exposed"),
+        ("A malformed font could allow code execution in the viewer.", "allow code execution"),
     ],
 )
 def test_access_failures_and_exposures(text: str, term: str, policy: Policy) -> None:
@@ -208,6 +209,8 @@ def test_access_failures_and_exposures(text: str, term: str, policy: Policy) -> 
         "The sandbox environment is reset every night.",
         "Please allow an arbitrary number of listeners.",
         "The demo uses a hand-crafted request to show the API.",
+        "Any user can download the CRL from the repository.",
+        "Other users may want to run a query on that database.",
         "Loading a 45 MB file ends in memory exhaustion.",
         "Test fails: missing privileged block around the property read under the security "
         "manager; the permission is granted in the test policy.",
@@ -222,3 +225,40 @@ def test_untrusted_and_sandbox_are_weak_concepts(policy: Policy) -> None:
     reading = read(make("The plugin sandbox loads untrusted fonts from the page."), policy)
     assert reading.is_suspect
     assert len(reading.signals) == 2
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # What a CA writes every day: requirements, operations and risk assessment. The
+        # failed-control patterns were narrowed until none of these is suspected ("should be
+        # restricted to administrators" and "security risk" are how CAs talk about controls
+        # that hold; "only the DBO should be allowed", "privilege should be checked", "mixed
+        # content" and a bare "hijack" found one more FARSEC report each and were dropped).
+        "Only the owner should approve the key ceremony script.",
+        "Only administrators should be allowed to revoke certificates.",
+        "Only the CA administrators should have access to the HSM partition.",
+        "Any user can download the CRL from the repository.",
+        "Anonymous users can browse the public repository, as designed.",
+        "Missing authentication certificate for the new RA operator.",
+        "No authentication method configured for the staging LDAP yet.",
+        "Please grant full access to the new auditor account for the review.",
+        "Permissions should be checked during the quarterly access review.",
+        "Authorization should be verified before the certificate is issued.",
+        "Access to the admin console should be restricted to administrators.",
+        "The export contains the full file path of each archived key.",
+        "Add a crafted request example to the API docs.",
+        "We see resource exhaustion on the OCSP responder during peak hours.",
+        "The script reads the local path from the config file.",
+        "The HSM firmware update is a security risk if done during business hours.",
+        "The CA certificate expires next month; plan the attack on the backlog.",
+        "The CRL distribution point has a mixed content warning in the browser.",
+        "Code execution of the signing script takes 40 minutes.",
+        "The origin policy of the portal blocks the OCSP fetch.",
+        "Memory leak in the OCSP responder after the upgrade.",
+        "The new API exposes the revocation status of every certificate.",
+    ],
+)
+def test_what_a_ca_writes_every_day_is_not_suspected(text: str, policy: Policy) -> None:
+    reading = read(make(text), policy)
+    assert not reading.is_suspect, reading.signals
