@@ -186,6 +186,14 @@ def test_more_vulnerability_classes(text: str, term: str, policy: Policy) -> Non
         ("Operators gain root privileges via the backup script.", "gain root privileges"),
         ("The RA operator's private key was exposed on a shared drive.", "key was exposed"),
         ("A malformed font could allow code execution in the viewer.", "allow code execution"),
+        # web application weaknesses as trackers name them
+        ("HTML injection in the widget title.", "HTML injection"),
+        ("IDOR: the report endpoint returns other sites' data.", "IDOR"),
+        ("Attackers can brute-force the login form, no lockout.", "brute-force the login"),
+        ("Session cookie is set without the HttpOnly flag.", "without the HttpOnly flag"),
+        ("The goal name is rendered as unescaped user input.", "unescaped user input"),
+        ("Missing access check on the segment editor API.", "Missing access check"),
+        ("The password reset lets you bypass the 2FA step.", "bypass the 2FA"),
     ],
 )
 def test_access_failures_and_exposures(text: str, term: str, policy: Policy) -> None:

@@ -49,14 +49,20 @@ _WORDS = (
     r"(?:(?:is|are|was|were|gets?|being|been)\s+){0,2}(?:logged|printed|shown|displayed|visible)"
     # "no authentication at all", not "no authentication method configured"
     r"|(?:incorrect|improper|broken|missing|insufficient|no|lack\s+of)\s+(?:\w+\s+)?"
-    r"(?:authori[sz]ation|authentication|access\s+control|permission\s+checks?|acl\s+checks?)"
+    r"(?:authori[sz]ation|authentication|access\s+control|(?:access|permission|acl)\s+checks?)"
     r"(?=\s+(?:at\s+all|whatsoever|on|for|in|when|is|are|was|were)\b|\s*[.,;:!)]|\s*$)"
     r"|(?:authori[sz]ation|authentication|permissions?|acls?|credentials|passwords?)\s+"
     r"(?:(?:is|are|was|were)\s+)?(?:not|never)\s+"
     r"(?:checked|enforced|verified|validated|honou?red|respected)"
     r"|(?:bypass\w*|circumvent\w*)\s+(?:the\s+)?(?:\w+\s+)?(?:authori[sz]ation"
     r"|authentication|security|access\s+(?:controls?|checks?|restrictions?)"
-    r"|permission\s+checks?|sandbox|restrictions?|protections?|login|acls?)"
+    r"|permission\s+checks?|sandbox|restrictions?|protections?|login|acls?|2fa|mfa"
+    r"|two[- ]factor\s+\w+|otp|captcha|rate\s+limit\w*)"
+    # web application weaknesses as trackers name them
+    r"|brute[- ]?forc\w*\s+(?:the\s+)?(?:login|passwords?|tokens?|pins?|otps?|2fa|credentials?)"
+    r"|(?:missing|without|no|lacks?)\s+(?:the\s+)?(?:httponly|secure)\s+(?:flag|attribute)"
+    r"|(?:unescaped|unsanitized|unsanitised|not\s+(?:properly\s+)?(?:escaped|sanitized"
+    r"|sanitised))\s+(?:\w+\s+)?(?:user\s+input|html)"
     r"|for\s+(?:the\s+)?(?:admins?|administrators?)\s+only"
     r"|unauthori[sz]ed\s+(?:access|users?|clients?|parties|modification|reads?|writes?)"
     r"|(?:gain\w*|obtain\w*|escalat\w*)\s+(?:\w+\s+){0,3}privileges?"
@@ -100,7 +106,8 @@ STEMS: tuple[str, ...] = (
     "local file path", "full file path", "any user", "every user", "unprivileged", "non-admin",
     "unauthenticated", "full privileges", "all privileges", "full permissions",
     "all permissions", "full access", "admin access", "all access", "by any user",
-    "can still be",
+    "can still be", "access check", "brute", "httponly", "unescaped", "unsanitized",
+    "unsanitised", "escaped", "sanitized", "sanitised",
 )
 
 

@@ -54,6 +54,8 @@ _STRONG_WORDS = (
     r"|(?:remote|local)\s+dos|dos\s+(?:attack|via|vulnerability|condition)"
     r"|(?:sent|stored|transmitted|logged)\s+in\s+(?:the\s+)?clear(?:[- ]?text)?"
     r"|(?:clear|plain)[- ]?text\s+passwords?|cross[- ]frame|integer\s+overflow"
+    r"|(?:html|header|host\s+header|ldap|xpath|template|crlf|script|javascript|xml|css|cookie)"
+    r"\s+injection|idor|insecure\s+direct\s+object\s+references?"
 )
 #: Both run on lower-cased text, only in windows around their stems. A line or title that
 #: starts with "Security:", "[Security]" or "(Security)" is how reporters tag a security bug
@@ -79,7 +81,7 @@ STRONG_STEMS: tuple[str, ...] = (
     "request forgery", "sandbox", "smash", "privacy leak", "information leak", "credential leak",
     "password leak", "token leak", "remote dos", "local dos", "dos attack", "dos via",
     "dos vuln", "dos condition", "in clear", "in the clear", "cleartext", "clear text",
-    "clear-text", "plaintext", "plain text", "plain-text",
+    "clear-text", "plaintext", "plain text", "plain-text", "idor", "direct object",
 )
 WEAK_STEMS: tuple[str, ...] = (
     "secur", "sicherheit", "biztonság", "sécurité", "permission", "berechtigung", "jogosult",
