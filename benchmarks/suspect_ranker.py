@@ -296,10 +296,13 @@ def main() -> None:
         "Apache Jira, leave one product out (trained on FARSEC and the other products)",
         [(p, farsec + [d for d in apache if d.group != p], [d for d in apache if d.group == p])
          for p in products], args.epochs)
+    n_flagged_read = len(_readings("suspected_read.jsonl"))
     for title, far_pairs, apa_pairs in (
             ("Verdict against the labels", far, apa),
-            ("Against a person's reading (FARSEC: farsec_read.jsonl, 500 reports read; Apache: "
-             "apache_read.jsonl and suspected_read.jsonl, 242 issues read)", far_read, apa_read)):
+            (f"Against a person's reading (FARSEC: farsec_read.jsonl, "
+             f"{len(_readings('farsec_read.jsonl'))} reports read; Apache: apache_read.jsonl and "
+             f"suspected_read.jsonl, {len(_readings('apache_read.jsonl')) + n_flagged_read} "
+             f"issues read)", far_read, apa_read)):
         print(f"\n## {title} (pooled; issue 14 targets: F1 >= 1.5 x keywords on both, "
               f"precision >= 0.6)\n")
         fb, ab = prf(far_pairs["keywords"])[2], prf(apa_pairs["keywords"])[2]
