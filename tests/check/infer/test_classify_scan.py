@@ -43,7 +43,7 @@ def test_accelerated_scan_equals_trie_scan(table: str) -> None:
     fast = StemIndex.build(stems)
     slow = StemIndex.build(stems, accelerate=False)
     assert fast.automaton is not None and slow.automaton is None
-    margins = _read._MARGINS if table != "_SIGNAL_ONLY" else ((32, 48),) * 3
+    margins = _read._MARGINS if table != "_SIGNAL_ONLY" else _read._SIGNAL_MARGINS
     texts = _real_texts()
     assert len(texts) > 6000
     found = 0

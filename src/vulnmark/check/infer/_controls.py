@@ -22,8 +22,6 @@ import logging
 import re
 from collections.abc import Iterator
 
-from vulnmark.check.infer._signals import matches
-
 logger = logging.getLogger(__name__)
 
 _WORDS = (
@@ -64,7 +62,8 @@ _WORDS = (
     r"|(?:unescaped|unsanitized|unsanitised|not\s+(?:properly\s+)?(?:escaped|sanitized"
     r"|sanitised))\s+(?:\w+\s+)?(?:user\s+input|html)"
     r"|for\s+(?:the\s+)?(?:admins?|administrators?)\s+only"
-    r"|unauthori[sz]ed\s+(?:access|users?|clients?|parties|modification|reads?|writes?)"
+    r"|unauthori[sz]ed\s+(?:access|users?|clients?|parties|modification|reads?|writes?|shutdown"
+    r"|requests?|calls?|connections?)"
     r"|(?:gain\w*|obtain\w*|escalat\w*)\s+(?:\w+\s+){0,3}privileges?"
     r"|wider\s+permissions|world[- ](?:readable|writ(?:e)?able)|(?:too|overly)\s+permissive"
     r"|domain[- ]origin"
@@ -76,7 +75,6 @@ _WORDS = (
     r"|bypass\w*\s+(?:the\s+)?(?:\w+\s+){0,3}(?:dialog|warning|prompt|confirmation)s?"
     r"|succe\w*\s+(?:\w+\s+){0,2}(?:without|when|although|even\s+though)\s+(?:\w+\s+){0,2}"
     r"(?:permission|privilege|authori[sz]ation|access|grant)"
-    r"|unauthori[sz]ed\s+(?:shutdown|requests?|calls?|connections?)"
     r"|(?:retriev|obtain|learn|disclos|leak|reveal)\w*\s+(?:the\s+)?(?:full(?:y\s+qualified)?"
     r"|absolute|real|local)\s+(?:file\s+)?paths?"
     r"|(?:specially|maliciously|specifically|purposely)[- ]crafted"
@@ -115,5 +113,5 @@ def control_spans(low: str, spans: list[tuple[int, int]]) -> Iterator[tuple[int,
     """(start, end) of each description of a failed control in lower-cased text, in ``spans``
     (merged windows, which never overlap)."""
     for lo, hi in spans:
-        for s, e, _ in matches(_CONTROL, low, lo, hi):
-            yield s, e
+        for m in _CONTROL.finditer(low, lo, hi):
+            yield m.span()

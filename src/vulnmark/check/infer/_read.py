@@ -98,6 +98,7 @@ _SIGNAL_INDEX = StemIndex.build(_SIGNAL_ONLY)
 _ASCII_SIGNAL_INDEX = StemIndex.build(tuple(s for s in _SIGNAL_ONLY if s[0].isascii()))
 _MARGINS = (*(_statements.MARGIN for _ in _statements.GROUP_STEMS), _signals.MARGIN,
             _signals.MARGIN, (0, 0), (0, 0), _controls.MARGIN)
+_SIGNAL_MARGINS = tuple(_MARGINS[g] for g in _SIGNAL_GROUPS)  # the margins of _SIGNAL_INDEX
 
 
 @dataclass(frozen=True)
@@ -177,8 +178,7 @@ class _Signals:
         if seg.raw is not seg.text:  # quoted text still says what the ticket is about
             low = lowered(seg.raw)
             index = _ASCII_SIGNAL_INDEX if low.isascii() else _SIGNAL_INDEX
-            strong, weak, control = scan(low, index, (_signals.MARGIN, _signals.MARGIN,
-                                                      _controls.MARGIN))
+            strong, weak, control = scan(low, index, _SIGNAL_MARGINS)
         prose = Prose(low)
         found = sorted([*_signals.strong_spans(low, strong),
                         *((s, e, False) for s, e in _controls.control_spans(low, control))])

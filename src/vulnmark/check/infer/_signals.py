@@ -105,19 +105,12 @@ _CONCEPTS: tuple[tuple[tuple[str, ...], str], ...] = (
 )
 
 
-def matches(pattern: re.Pattern[str], low: str, lo: int, hi: int
-            ) -> Iterator[tuple[int, int, str]]:
-    """(start, end, text) of each match of ``pattern`` in ``low[lo:hi]``."""
-    for m in pattern.finditer(low, lo, hi):
-        yield m.start(), m.end(), m.group(0)
-
-
 def strong_spans(low: str, spans: list[tuple[int, int]]) -> Iterator[tuple[int, int, bool]]:
     """(start, end, is_identifier) of each strong signal in lower-cased text, in ``spans``
     (merged windows: they never overlap, so no match is found twice)."""
     for lo, hi in spans:
-        for s, e, _ in matches(_STRONG, low, lo, hi):
-            yield s, e, low.startswith(_ID_PREFIX, s)
+        for m in _STRONG.finditer(low, lo, hi):
+            yield m.start(), m.end(), low.startswith(_ID_PREFIX, m.start())
         if "security" in low[lo:hi]:  # the tag at a line start or after a title's " - "
             for m in _TAG.finditer(low, lo, hi):
                 s = m.start()
@@ -137,8 +130,8 @@ def _tag_position(low: str, s: int) -> bool:
 def weak_spans(low: str, spans: list[tuple[int, int]]) -> Iterator[tuple[int, int, str]]:
     """(start, end, concept) of each weak term in lower-cased text, in ``spans``."""
     for lo, hi in spans:
-        for s, e, term in matches(_WEAK, low, lo, hi):
-            yield s, e, concept(term)
+        for m in _WEAK.finditer(low, lo, hi):
+            yield m.start(), m.end(), concept(m.group(0))
 
 
 def concept(term: str) -> str:
